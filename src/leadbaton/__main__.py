@@ -1,0 +1,3 @@
+from leadbaton.cli import main
+
+main()

@@ -1,0 +1,17 @@
+"""Reads of the accounts capability."""
+
+from __future__ import annotations
+
+from leadbaton.accounts.models import ApiToken
+from leadbaton.core.tokens import secret_matches, secret_prefix
+
+
+def token_find(plaintext: str) -> ApiToken | None:
+    """The live personal token with this plaintext, its user loaded; None if unknown, revoked or inactive."""
+    prefix = secret_prefix(plaintext, "pat")
+    if prefix is None:
+        return None
+    token = ApiToken.objects.select_related("user").filter(prefix=prefix, revoked_at__isnull=True, user__is_active=True).first()
+    if token is None or not secret_matches(plaintext, token.digest):
+        return None
+    return token

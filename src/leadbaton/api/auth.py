@@ -1,0 +1,41 @@
+"""Who is calling: a source with its key, or a staff member with a token or a session."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja.security import HttpBearer, SessionAuth
+
+from leadbaton.accounts.models import Role, User
+from leadbaton.accounts.queries import token_find
+
+
+class SourceKeyScheme(HttpBearer):
+    """Documents the source key in OpenAPI; the intake handler itself checks the key so it can say why it fails."""
+
+    def __call__(self, request: HttpRequest) -> Any:
+        return True
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:  # pragma: no cover - never called
+        return True
+
+
+class StaffToken(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> User | None:
+        found = token_find(token)
+        return found.user if found else None
+
+
+STAFF_AUTH = [StaffToken(), SessionAuth()]
+
+
+class Forbidden(Exception):
+    """The caller is known but may not do this; the message says why."""
+
+
+def require_role(user: User, *roles: str) -> None:
+    if user.is_superuser or user.role in roles:
+        return
+    allowed = ", ".join(Role(role).label.lower() for role in roles)
+    raise Forbidden(f"your role ({Role(user.role).label.lower()}) cannot do this; it needs: {allowed}")

@@ -1,0 +1,80 @@
+"""POST /api/v1/leads: a source sends a lead."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.http import HttpRequest, JsonResponse
+from ninja import Router
+
+from leadbaton.api.auth import SourceKeyScheme
+from leadbaton.api.schemas import ErrorsOut, LeadAccepted, SubmissionFailed
+from leadbaton.intake.normalise import LeadIn
+from leadbaton.intake.queries import source_key_find
+from leadbaton.intake.services import submission_headers
+from leadbaton.pipeline.intake import IncomingRequest, lead_receive
+
+router = Router(tags=["intake"])
+log = logging.getLogger(__name__)
+
+REQUEST_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": LeadIn.model_json_schema()}},
+    },
+    "parameters": [
+        {
+            "name": "Idempotency-Key",
+            "in": "header",
+            "required": False,
+            "schema": {"type": "string", "maxLength": 255},
+            "description": "Retries with the same key and body answer with the first result instead of a second lead.",
+        }
+    ],
+}
+
+
+@router.post(
+    "/leads",
+    auth=SourceKeyScheme(),
+    response={
+        200: LeadAccepted, 201: LeadAccepted, 202: SubmissionFailed, 400: ErrorsOut, 401: ErrorsOut,
+        409: ErrorsOut, 413: ErrorsOut, 422: ErrorsOut, 429: ErrorsOut,
+    },
+    openapi_extra=REQUEST_BODY,
+    summary="Send a lead",
+)
+def lead_post(request: HttpRequest) -> JsonResponse:
+    """Store the inquiry, recognise the person, score and place the lead; answer with its owner.
+
+    `201` a new lead; `200` merged into the person's open lead, or a replay of an
+    earlier request with the same Idempotency-Key; `202` stored but processing
+    failed (it is retried automatically).
+    """
+    authorization = request.headers.get("Authorization")
+    key = source_key_find(authorization)
+    if key is None:
+        reason = (
+            "is missing; send Authorization: Bearer <source key>"
+            if not authorization
+            else "is not a live source key (unknown or revoked); ask an admin for a key with `leadbaton sources add`"
+        )
+        log.warning("intake refused from %s: Authorization %s", request.META.get("REMOTE_ADDR"), reason.split(";")[0])
+        return JsonResponse({"errors": [{"field": "Authorization", "message": reason}]}, status=401,
+                            headers={"WWW-Authenticate": 'Bearer realm="leadbaton"'})
+    limit = settings.INTAKE_MAX_BODY_BYTES
+    declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    body = request.read(limit + 1)
+    answer = lead_receive(
+        key=key,
+        request=IncomingRequest(
+            body=body[:limit],
+            body_size=max(declared, len(body)),
+            body_truncated=len(body) > limit,
+            headers=submission_headers(request.META),
+            idempotency_key=request.headers.get("Idempotency-Key", "").strip(),
+            remote_addr=request.META.get("REMOTE_ADDR", ""),
+        ),
+    )
+    return JsonResponse(answer.body, status=answer.status, headers=answer.headers)

@@ -1,0 +1,134 @@
+"""Shapes of the API's answers, for validation and the OpenAPI document."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from ninja import Schema
+
+
+class Problem(Schema):
+    field: str
+    message: str
+
+
+class ErrorsOut(Schema):
+    errors: list[Problem]
+    submission_id: int | None = None
+
+
+class OwnerOut(Schema):
+    kind: Literal["marketing", "team", "rep"]
+    id: int | None
+    name: str
+
+
+class LeadAccepted(Schema):
+    id: int
+    submission_id: int
+    stage: str
+    score: int
+    merged: bool
+    owner: OwnerOut
+    received_at: datetime
+    warnings: list[Problem]
+
+
+class SubmissionFailed(Schema):
+    submission_id: int
+    status: Literal["failed"]
+    message: str
+
+
+class SubmissionOut(Schema):
+    id: int
+    source: str
+    received_at: datetime
+    status: str
+    http_status: int | None
+    idempotency_key: str
+    lead_id: int | None
+    merged: bool
+    errors: list[Problem]
+    warnings: list[Problem]
+    attempts: int
+    next_attempt_at: datetime | None
+    replay_of_id: int | None
+    body_size: int
+    body_truncated: bool
+
+
+class SubmissionDetail(SubmissionOut):
+    headers: dict[str, str]
+    body: str
+    last_error: str
+
+
+class HandoffOut(Schema):
+    at: datetime
+    from_kind: str
+    from_team_id: int | None
+    from_rep_id: int | None
+    to_kind: str
+    to_team_id: int | None
+    to_rep_id: int | None
+    reason: str
+    note: str
+    rule: str
+    by_user_id: int | None
+
+
+class InquiryOut(Schema):
+    id: int
+    received_at: datetime
+    source_slug: str
+    submission_id: int | None
+    message: str
+    product_interest: str
+    campaign: str
+    utm_source: str
+    utm_medium: str
+    utm_campaign: str
+    contact: dict[str, Any]
+    fields: dict[str, Any]
+
+
+class LeadOut(Schema):
+    id: int
+    stage: str
+    score: int
+    score_reasons: list[str]
+    definition_version: int | None
+    owner: OwnerOut
+    email: str
+    phone: str
+    first_name: str
+    last_name: str
+    title: str
+    company: str
+    company_domain: str
+    free_mail: bool
+    company_size: int | None
+    country: str
+    region: str
+    city: str
+    product_interest: str
+    campaign: str
+    source_slug: str
+    fields: dict[str, Any]
+    received_at: datetime
+    last_inquiry_at: datetime
+    inquiry_count: int
+    inquiries: list[InquiryOut]
+    handoffs: list[HandoffOut]
+
+
+class TokenIn(Schema):
+    name: str
+
+
+class TokenIssued(Schema):
+    id: int
+    name: str
+    token: str

@@ -1,0 +1,92 @@
+"""Staff endpoints: the submission log, leads, personal tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, JsonResponse
+from django.shortcuts import get_object_or_404
+from ninja import Router
+
+from leadbaton.accounts.models import ApiToken, Role, User
+from leadbaton.accounts.services import token_issue, token_revoke
+from leadbaton.api.auth import STAFF_AUTH, require_role
+from leadbaton.api.schemas import ErrorsOut, LeadOut, SubmissionDetail, SubmissionOut, TokenIn, TokenIssued
+from leadbaton.core import clock
+from leadbaton.intake.models import Submission
+from leadbaton.intake.queries import submissions_list
+from leadbaton.leads.models import Lead
+from leadbaton.leads.queries import owner_summary
+from leadbaton.pipeline.intake import submission_replay
+
+router = Router(tags=["staff"], auth=STAFF_AUTH)
+OFFICE = (Role.ADMIN, Role.MARKETING, Role.MANAGER)
+STATUSES = [choice for choice, _ in Submission.Status.choices]
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.auth  # type: ignore[attr-defined]
+    return user if isinstance(user, User) else request.user  # type: ignore[return-value]
+
+
+def _submission(row: Submission, *, detail: bool = False) -> dict[str, Any]:
+    out = {
+        "id": row.pk, "source": row.source.slug, "received_at": row.received_at, "status": row.status,
+        "http_status": row.http_status, "idempotency_key": row.idempotency_key, "lead_id": row.lead_id,
+        "merged": row.merged, "errors": row.errors, "warnings": row.warnings, "attempts": row.attempts,
+        "next_attempt_at": row.next_attempt_at, "replay_of_id": row.replay_of_id, "body_size": row.body_size,
+        "body_truncated": row.body_truncated,
+    }
+    if detail:
+        out.update(headers=row.headers, body=row.body_text, last_error=row.last_error)
+    return out
+
+
+@router.get("/submissions", response={200: list[SubmissionOut], 403: ErrorsOut, 422: ErrorsOut}, summary="List submissions")
+def submissions_get(request: HttpRequest, status: str | None = None, source: str | None = None, limit: int = 50) -> Any:
+    """The newest submissions first, optionally of one status (received, processed, rejected, failed) or source."""
+    require_role(_user(request), *OFFICE)
+    if status is not None and status not in STATUSES:
+        return 422, {"errors": [{"field": "status", "message": f"{status!r} is not a status; use one of {', '.join(STATUSES)}"}]}
+    if not 1 <= limit <= 500:
+        return 422, {"errors": [{"field": "limit", "message": f"{limit} is out of range; use 1 to 500"}]}
+    return [_submission(row) for row in submissions_list(status=status, source_slug=source, limit=limit)]
+
+
+@router.get("/submissions/{submission_id}", response={200: SubmissionDetail, 403: ErrorsOut}, summary="Read a submission")
+def submission_get(request: HttpRequest, submission_id: int) -> Any:
+    require_role(_user(request), *OFFICE)
+    return _submission(get_object_or_404(Submission.objects.select_related("source"), pk=submission_id), detail=True)
+
+
+@router.post("/submissions/{submission_id}/replay", summary="Process a submission again")
+def submission_replay_post(request: HttpRequest, submission_id: int) -> JsonResponse:
+    """A failed submission is processed in place; any other is copied to a new submission and processed."""
+    require_role(_user(request), Role.ADMIN, Role.MARKETING)
+    get_object_or_404(Submission, pk=submission_id)
+    answer = submission_replay(submission_id=submission_id)
+    return JsonResponse(answer.body, status=answer.status, headers=answer.headers)
+
+
+@router.get("/leads/{lead_id}", response={200: LeadOut, 403: ErrorsOut}, summary="Read a lead")
+def lead_get(request: HttpRequest, lead_id: int) -> Any:
+    """The lead with every inquiry and every handoff."""
+    require_role(_user(request), *OFFICE)
+    lead = get_object_or_404(Lead.objects.select_related("owner_team", "owner_rep"), pk=lead_id)
+    out = {name: getattr(lead, name) for name in LeadOut.model_fields if hasattr(lead, name) and name not in ("owner", "inquiries", "handoffs")}
+    out.update(owner=owner_summary(lead), inquiries=list(lead.inquiries.all()), handoffs=list(lead.handoffs.all()))
+    return out
+
+
+@router.post("/tokens", response={201: TokenIssued}, summary="Create a personal API token")
+def token_post(request: HttpRequest, payload: TokenIn) -> Any:
+    """The token is shown once, in this answer; only its digest is stored."""
+    issued = token_issue(user=_user(request), name=payload.name, now=clock.now())
+    return 201, {"id": issued.token.pk, "name": issued.token.name, "token": issued.plaintext}
+
+
+@router.delete("/tokens/{token_id}", response={204: None}, summary="Revoke a personal API token")
+def token_delete(request: HttpRequest, token_id: int) -> Any:
+    token = get_object_or_404(ApiToken, pk=token_id, user=_user(request))
+    token_revoke(token=token, now=clock.now())
+    return 204, None

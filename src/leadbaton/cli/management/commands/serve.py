@@ -1,0 +1,80 @@
+"""leadbaton serve: the production web server (gunicorn) with a worker beside it."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+
+from leadbaton.core.env import env_bool, env_int
+
+
+def _is_sqlite() -> bool:
+    return "sqlite" in str(settings.DATABASES["default"]["ENGINE"])
+
+
+class Command(BaseCommand):
+    help = "Apply migrations, then serve LeadBaton with gunicorn and run a worker beside it."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default=os.environ.get("LEADBATON_HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=env_int("LEADBATON_PORT", 8000, minimum=1, maximum=65535))
+        parser.add_argument("--no-worker", action="store_true", help="Do not run a worker beside the web server")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        from gunicorn.app.base import BaseApplication
+
+        from leadbaton.wsgi import application
+        from leadbaton.worker.loop import Worker
+
+        call_command("migrate", interactive=False, verbosity=0)
+        # SQLite: one process whose threads queue for the write lock (see core/sqlite/base.py).
+        # PostgreSQL: several processes; each may run a worker, their claims never collide.
+        processes = 1 if _is_sqlite() else env_int("LEADBATON_WEB_PROCESSES", (os.cpu_count() or 1) + 1, minimum=1)
+        threads = env_int("LEADBATON_WEB_THREADS", 8, minimum=1, maximum=256)
+        run_worker = not options["no_worker"] and env_bool("LEADBATON_SERVE_WORKER", True)
+        workers: list[Worker] = []
+
+        def post_worker_init(process: Any) -> None:
+            if run_worker:
+                worker = Worker()
+                workers.append(worker)
+                worker.start_thread()
+
+        def worker_exit(server: Any, process: Any) -> None:
+            for worker in workers:
+                worker.stop()
+
+        config = {
+            "bind": f"{options['host']}:{options['port']}",
+            "workers": processes,
+            "worker_class": "gthread",
+            "threads": threads,
+            "keepalive": 5,
+            "timeout": 60,
+            "graceful_timeout": 20,
+            "accesslog": os.environ.get("LEADBATON_ACCESS_LOG") or None,
+            "errorlog": "-",
+            "loglevel": "info",
+            "post_worker_init": post_worker_init,
+            "worker_exit": worker_exit,
+        }
+
+        class Server(BaseApplication):  # type: ignore[misc]
+            def load_config(self) -> None:
+                for key, value in config.items():
+                    if value is not None:
+                        self.cfg.set(key, value)
+
+            def load(self) -> Any:
+                return application
+
+        self.stdout.write(
+            f"LeadBaton on http://{options['host']}:{options['port']}/ "
+            f"({processes} process{'es' if processes > 1 else ''} x {threads} threads"
+            f"{', with a worker' if run_worker else ''})"
+        )
+        Server().run()

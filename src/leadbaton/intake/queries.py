@@ -1,0 +1,50 @@
+"""Reads of the intake capability."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import QuerySet
+
+from leadbaton.core.tokens import secret_matches, secret_prefix
+from leadbaton.intake.models import IdempotencyKey, SourceKey, Submission
+
+
+def source_key_find(authorization: str | None) -> SourceKey | None:
+    """The live key named by an `Authorization: Bearer …` header, or None. One indexed query."""
+    if not authorization or not authorization.startswith("Bearer "):
+        return None
+    plaintext = authorization.removeprefix("Bearer ").strip()
+    prefix = secret_prefix(plaintext, "src")
+    if prefix is None:
+        return None
+    key = (
+        SourceKey.objects.select_related("source")
+        .filter(prefix=prefix, revoked_at__isnull=True, source__active=True)
+        .first()
+    )
+    if key is None or not secret_matches(plaintext, key.digest):
+        return None
+    return key
+
+
+def submissions_list(*, status: str | None = None, source_slug: str | None = None, limit: int = 50) -> QuerySet[Submission]:
+    rows = Submission.objects.select_related("source").order_by("-received_at", "-id")
+    if status:
+        rows = rows.filter(status=status)
+    if source_slug:
+        rows = rows.filter(source__slug=source_slug)
+    return rows[:limit]
+
+
+def submissions_due(*, now: datetime, limit: int = 20) -> list[int]:
+    """Ids of failed submissions whose next try is due (the partial index serves this)."""
+    return list(
+        Submission.objects.filter(status=Submission.Status.FAILED, next_attempt_at__lte=now)
+        .order_by("next_attempt_at")
+        .values_list("id", flat=True)[:limit]
+    )
+
+
+def idempotency_find(*, source_id: int, key: str) -> IdempotencyKey | None:
+    return IdempotencyKey.objects.select_related("submission").filter(source_id=source_id, key=key).first()

@@ -1,0 +1,178 @@
+"""Writes of the intake capability: sources and keys, the submission log, rate windows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import connection
+
+from leadbaton.core.tokens import secret_new
+from leadbaton.intake.models import Source, SourceKey, Submission
+
+
+class SourceError(ValueError):
+    """A source operation that cannot be done as asked."""
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    source: Source
+    key: SourceKey
+    plaintext: str
+
+
+def source_create(*, slug: str, name: str, kind: str = Source.Kind.API, default_region: str = "", now: datetime) -> IssuedKey:
+    """Create a source and its first API key. The key's plaintext exists only in the return value."""
+    if Source.objects.filter(slug=slug).exists():
+        raise SourceError(f"a source with slug {slug!r} exists already; choose another slug or revoke and re-key it")
+    source = Source.objects.create(slug=slug, name=name, kind=kind, default_region=default_region, created_at=now)
+    return source_key_issue(source=source, now=now)
+
+
+def source_key_issue(*, source: Source, now: datetime) -> IssuedKey:
+    secret = secret_new("src")
+    key = SourceKey.objects.create(source=source, prefix=secret.prefix, digest=secret.digest, created_at=now)
+    return IssuedKey(source=source, key=key, plaintext=secret.plaintext)
+
+
+def source_keys_revoke(*, source: Source, now: datetime) -> int:
+    """Revoke every live key of a source; requests with them answer 401 from now on."""
+    return SourceKey.objects.filter(source=source, revoked_at__isnull=True).update(revoked_at=now)
+
+
+def rate_window_hit(*, key_id: int, now: datetime) -> tuple[int, int]:
+    """Count one request for the key in the current minute; return (count so far, seconds until the window ends).
+
+    One statement, atomic on both databases, so every web process shares the count.
+    """
+    minute = int(now.timestamp()) // 60
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO intake_ratewindow (key_id, minute, count) VALUES (%s, %s, 1) "
+            "ON CONFLICT (key_id, minute) DO UPDATE SET count = intake_ratewindow.count + 1 "
+            "RETURNING count",
+            [key_id, minute],
+        )
+        (count,) = cursor.fetchone()
+    return int(count), 60 - int(now.timestamp()) % 60
+
+
+def rate_windows_prune(*, now: datetime) -> int:
+    from leadbaton.intake.models import RateWindow
+
+    deleted, _ = RateWindow.objects.filter(minute__lt=int(now.timestamp()) // 60 - 60).delete()
+    return deleted
+
+
+def submission_store(
+    *,
+    key: SourceKey,
+    received_at: datetime,
+    headers: dict[str, str],
+    body: bytes,
+    body_size: int,
+    body_truncated: bool,
+    idempotency_key: str,
+    remote_addr: str,
+    rejection: tuple[int, list[dict[str, str]]] | None = None,
+) -> Submission:
+    """Store one request as it came. With `rejection` (status, errors) it is stored already rejected."""
+    status, http_status, errors = Submission.Status.RECEIVED, None, []
+    if rejection is not None:
+        status, (http_status, errors) = Submission.Status.REJECTED, rejection
+    return Submission.objects.create(
+        source_id=key.source_id,
+        key=key,
+        received_at=received_at,
+        remote_addr=remote_addr[:64],
+        headers=headers,
+        body=body,
+        body_size=body_size,
+        body_truncated=body_truncated,
+        idempotency_key=idempotency_key,
+        status=status,
+        http_status=http_status,
+        errors=errors,
+        processed_at=received_at if rejection is not None else None,
+    )
+
+
+def submission_finish(
+    *,
+    submission: Submission,
+    status: str,
+    http_status: int,
+    now: datetime,
+    lead_id: int | None = None,
+    merged: bool = False,
+    errors: list[dict[str, str]] | None = None,
+    warnings: list[dict[str, str]] | None = None,
+    replay_of_id: int | None = None,
+) -> None:
+    submission.status = status
+    submission.http_status = http_status
+    submission.lead_id = lead_id
+    submission.merged = merged
+    submission.errors = errors or []
+    submission.warnings = warnings or []
+    submission.processed_at = now
+    submission.next_attempt_at = None
+    submission.claimed_until = None
+    if replay_of_id is not None:
+        submission.replay_of_id = replay_of_id
+    submission.save(
+        update_fields=[
+            "status", "http_status", "lead", "merged", "errors", "warnings", "processed_at",
+            "next_attempt_at", "claimed_until", "replay_of",
+        ]
+    )
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential backoff: 10 s, 20 s, 40 s, … capped at one hour."""
+    return timedelta(seconds=min(10 * 2 ** max(attempts - 1, 0), 3600))
+
+
+def submission_fail(*, submission_id: int, error: str, now: datetime, max_attempts: int) -> Submission:
+    """Record an unexpected failure. The worker retries it with backoff until max_attempts, then it stays as a dead letter."""
+    submission = Submission.objects.get(pk=submission_id)
+    submission.status = Submission.Status.FAILED
+    submission.http_status = 202
+    submission.last_error = error[-4000:]
+    submission.claimed_until = None
+    submission.attempts = max(submission.attempts, 1)  # the first try happened in the request itself
+    submission.next_attempt_at = now + retry_delay(submission.attempts) if submission.attempts < max_attempts else None
+    submission.save(update_fields=["status", "http_status", "last_error", "claimed_until", "next_attempt_at", "attempts"])
+    return submission
+
+
+def submission_claim(*, submission_id: int, now: datetime, lease: timedelta) -> bool:
+    """Claim a due failed submission for one worker. True if this caller won the claim.
+
+    A conditional UPDATE: of several workers racing for the same row, exactly
+    one changes it. A claim whose worker died expires after `lease`.
+    """
+    from django.db.models import F, Q
+
+    changed = (
+        Submission.objects.filter(
+            Q(claimed_until__isnull=True) | Q(claimed_until__lt=now),
+            pk=submission_id,
+            status=Submission.Status.FAILED,
+            next_attempt_at__lte=now,
+        ).update(claimed_until=now + lease, attempts=F("attempts") + 1)
+    )
+    return changed == 1
+
+
+def submission_headers(meta: dict[str, Any]) -> dict[str, str]:
+    """The request headers worth keeping with a submission (never the key itself)."""
+    kept = ("CONTENT_TYPE", "CONTENT_LENGTH", "HTTP_USER_AGENT", "HTTP_IDEMPOTENCY_KEY", "HTTP_X_FORWARDED_FOR", "HTTP_REFERER", "HTTP_ORIGIN")
+    headers = {}
+    for name in kept:
+        if meta.get(name):
+            pretty = name.removeprefix("HTTP_").replace("_", "-").title()
+            headers[pretty] = str(meta[name])[:500]
+    return headers

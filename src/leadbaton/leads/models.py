@@ -1,0 +1,210 @@
+"""The lead, its inquiries, and the handoff ledger.
+
+A lead is one person's open conversation with us. Each inquiry they send is
+kept on it; each change of owner is a Handoff row written in the same
+transaction as the change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import models
+
+
+class Stage(models.TextChoices):
+    NURTURE = "nurture", "Nurture"
+    QUEUED = "queued", "Queued"
+    ASSIGNED = "assigned", "Assigned"
+    IN_PROGRESS = "in_progress", "In progress"
+    PURCHASED = "purchased", "Purchased"
+    NOT_INTERESTED = "not_interested", "Not interested"
+    REJECTED = "rejected", "Rejected"
+
+
+OPEN_STAGES = (Stage.NURTURE, Stage.QUEUED, Stage.ASSIGNED, Stage.IN_PROGRESS)
+
+
+class OwnerKind(models.TextChoices):
+    MARKETING = "marketing", "Marketing queue"
+    TEAM = "team", "Team queue"
+    REP = "rep", "Rep"
+
+
+@dataclass(frozen=True)
+class Owner:
+    """Who answers for a lead: the marketing queue, a team queue, or one rep."""
+
+    kind: str
+    team_id: int | None = None
+    rep_id: int | None = None
+
+    @classmethod
+    def marketing(cls) -> Owner:
+        return cls(OwnerKind.MARKETING)
+
+    @classmethod
+    def team(cls, team_id: int) -> Owner:
+        return cls(OwnerKind.TEAM, team_id=team_id)
+
+    @classmethod
+    def rep(cls, rep_id: int, team_id: int | None) -> Owner:
+        return cls(OwnerKind.REP, team_id=team_id, rep_id=rep_id)
+
+
+def _owner_constraint(prefix: str, *, nullable: bool) -> models.Q:
+    kind, team, rep = f"{prefix}kind", f"{prefix}team__isnull", f"{prefix}rep__isnull"
+    valid = (
+        models.Q(**{kind: OwnerKind.MARKETING, team: True, rep: True})
+        | models.Q(**{kind: OwnerKind.TEAM, team: False, rep: True})
+        | models.Q(**{kind: OwnerKind.REP, rep: False})
+    )
+    if nullable:
+        valid |= models.Q(**{kind: "", team: True, rep: True})
+    return valid
+
+
+class Lead(models.Model):
+    # The person, normalised. email_key is the lower-cased address used to recognise them.
+    email = models.CharField(max_length=254, blank=True)
+    email_key = models.CharField(max_length=254, blank=True)
+    phone = models.CharField(max_length=20, blank=True, help_text="E.164")
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    title = models.CharField(max_length=200, blank=True)
+    company = models.CharField(max_length=200, blank=True)
+    company_domain = models.CharField(max_length=253, blank=True)
+    free_mail = models.BooleanField(default=False)
+    company_size = models.PositiveIntegerField(null=True, blank=True)
+    country = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2")
+    region = models.CharField(max_length=100, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    consent_marketing = models.BooleanField(null=True)
+    # What they asked, from the latest inquiry; every inquiry is kept in Inquiry.
+    product_interest = models.CharField(max_length=200, blank=True)
+    campaign = models.CharField(max_length=200, blank=True)
+    source_slug = models.SlugField(max_length=60)
+    fields = models.JSONField(default=dict, blank=True)
+
+    stage = models.CharField(max_length=20, choices=Stage.choices)
+    score = models.IntegerField(default=0)
+    score_reasons = models.JSONField(default=list, blank=True)
+    definition_version = models.PositiveIntegerField(null=True, blank=True)
+
+    owner_kind = models.CharField(max_length=10, choices=OwnerKind.choices)
+    owner_team = models.ForeignKey(
+        "accounts.Team", null=True, blank=True, on_delete=models.PROTECT, related_name="queued_leads"
+    )
+    owner_rep = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="owned_leads"
+    )
+
+    received_at = models.DateTimeField(help_text="When the first inquiry arrived")
+    last_inquiry_at = models.DateTimeField()
+    inquiry_count = models.PositiveIntegerField(default=1)
+    owned_at = models.DateTimeField(null=True, blank=True, help_text="When a rep first owned it")
+    first_touch_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            # One person, one open lead: the database decides when two arrive at once.
+            models.UniqueConstraint(
+                fields=["email_key"],
+                condition=models.Q(stage__in=OPEN_STAGES) & ~models.Q(email_key=""),
+                name="one_open_lead_per_email",
+            ),
+            models.UniqueConstraint(
+                fields=["phone"],
+                condition=models.Q(stage__in=OPEN_STAGES) & ~models.Q(phone=""),
+                name="one_open_lead_per_phone",
+            ),
+            models.CheckConstraint(condition=~models.Q(email_key="", phone=""), name="lead_is_reachable"),
+            models.CheckConstraint(condition=_owner_constraint("owner_", nullable=False), name="lead_has_one_owner"),
+        ]
+        indexes = [
+            models.Index(fields=["email_key"], name="lead_email_key"),
+            models.Index(fields=["phone"], name="lead_phone"),
+            models.Index(fields=["owner_kind", "stage"], name="lead_owner_kind_stage"),
+            models.Index(fields=["owner_rep", "stage"], name="lead_owner_rep_stage"),
+            models.Index(fields=["owner_team", "stage"], name="lead_owner_team_stage"),
+            models.Index(fields=["company_domain"], name="lead_company_domain"),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email or self.phone
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(part for part in (self.first_name, self.last_name) if part)
+
+    @property
+    def is_open(self) -> bool:
+        return self.stage in OPEN_STAGES
+
+    @property
+    def owner(self) -> Owner:
+        return Owner(self.owner_kind, self.owner_team_id, self.owner_rep_id)
+
+
+class Inquiry(models.Model):
+    """One time the person raised their hand: what they asked, where from, in their words."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="inquiries")
+    received_at = models.DateTimeField()
+    source_slug = models.SlugField(max_length=60)
+    # The submission this inquiry came from (intake's raw, verbatim record).
+    submission_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    message = models.TextField(blank=True)
+    product_interest = models.CharField(max_length=200, blank=True)
+    campaign = models.CharField(max_length=200, blank=True)
+    utm_source = models.CharField(max_length=200, blank=True)
+    utm_medium = models.CharField(max_length=200, blank=True)
+    utm_campaign = models.CharField(max_length=200, blank=True)
+    # The person's details as given in this inquiry, normalised, and any custom fields.
+    contact = models.JSONField(default=dict, blank=True)
+    fields = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["received_at", "id"]
+
+
+class Handoff(models.Model):
+    """One change of owner. The ledger every report reconciles against."""
+
+    class Reason(models.TextChoices):
+        CREATED = "created", "New lead"
+        QUALIFIED = "qualified", "Became sales-ready"
+        ROUTED = "routed", "Routed"
+        REASSIGNED = "reassigned", "Reassigned"
+        RETURNED = "returned", "Returned to queue"
+        REJECTED = "rejected", "Rejected by sales"
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="handoffs")
+    at = models.DateTimeField()
+    from_kind = models.CharField(max_length=10, choices=OwnerKind.choices, blank=True)
+    from_team = models.ForeignKey(
+        "accounts.Team", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    from_rep = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    to_kind = models.CharField(max_length=10, choices=OwnerKind.choices)
+    to_team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    to_rep = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    note = models.CharField(max_length=500, blank=True, help_text="Why, in words: the rule, the score, the person's reason")
+    rule = models.CharField(max_length=200, blank=True, help_text="The rule or definition that decided, if any")
+    by_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=_owner_constraint("from_", nullable=True), name="handoff_from_owner"),
+            models.CheckConstraint(condition=_owner_constraint("to_", nullable=False), name="handoff_to_owner"),
+        ]

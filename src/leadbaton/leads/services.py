@@ -1,0 +1,144 @@
+"""Writes that keep a lead's ownership and its ledger in step."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from leadbaton.leads.models import Handoff, Inquiry, Lead, Owner, OwnerKind
+
+
+def handoff_record(
+    *,
+    lead: Lead,
+    to: Owner,
+    at: datetime,
+    reason: str,
+    note: str = "",
+    rule: str = "",
+    by_user_id: int | None = None,
+    previous: Owner | None = None,
+) -> Handoff:
+    """Record one change of owner. Call inside the transaction that changes the owner."""
+    return Handoff.objects.create(
+        lead=lead,
+        at=at,
+        from_kind=previous.kind if previous else "",
+        from_team_id=previous.team_id if previous else None,
+        from_rep_id=previous.rep_id if previous else None,
+        to_kind=to.kind,
+        to_team_id=to.team_id,
+        to_rep_id=to.rep_id,
+        reason=reason,
+        note=note[:500],
+        rule=rule[:200],
+        by_user_id=by_user_id,
+    )
+
+
+def lead_set_owner(
+    *,
+    lead: Lead,
+    to: Owner,
+    at: datetime,
+    reason: str,
+    note: str = "",
+    rule: str = "",
+    by_user_id: int | None = None,
+) -> Handoff | None:
+    """Give a saved lead a new owner and record the handoff; nothing happens if the owner is unchanged.
+
+    Call inside a transaction with the lead's row locked (select_for_update).
+    """
+    previous = lead.owner
+    if previous == to:
+        return None
+    lead.owner_kind, lead.owner_team_id, lead.owner_rep_id = to.kind, to.team_id, to.rep_id
+    if to.kind == OwnerKind.REP and lead.owned_at is None:
+        lead.owned_at = at
+    lead.updated_at = at
+    lead.save(update_fields=["owner_kind", "owner_team", "owner_rep", "owned_at", "updated_at"])
+    return handoff_record(
+        lead=lead, to=to, at=at, reason=reason, note=note, rule=rule, by_user_id=by_user_id, previous=previous
+    )
+
+
+# The person's fields a lead keeps; an inquiry that brings a new non-empty value updates them.
+PERSON_FIELDS = (
+    "first_name", "last_name", "title", "company", "company_domain", "free_mail", "company_size",
+    "country", "region", "city", "consent_marketing", "product_interest", "campaign",
+)
+
+
+def lead_create(
+    *,
+    values: dict[str, Any],
+    stage: str,
+    owner: Owner,
+    score: int,
+    score_reasons: list[str],
+    definition_version: int | None,
+    source_slug: str,
+    now: datetime,
+) -> Lead:
+    """Insert a new lead. Raises IntegrityError when the person already has an open lead (see Lead.Meta)."""
+    return Lead.objects.create(
+        **values,
+        source_slug=source_slug,
+        stage=stage,
+        owner_kind=owner.kind,
+        owner_team_id=owner.team_id,
+        owner_rep_id=owner.rep_id,
+        owned_at=now if owner.kind == OwnerKind.REP else None,
+        score=score,
+        score_reasons=score_reasons,
+        definition_version=definition_version,
+        received_at=now,
+        last_inquiry_at=now,
+        updated_at=now,
+    )
+
+
+def lead_absorb(*, lead: Lead, values: dict[str, Any], contact_free: dict[str, bool], now: datetime) -> list[str]:
+    """Merge a new inquiry's person details into an open lead (held locked by the caller).
+
+    Descriptive fields take the newest non-empty value; email and phone are
+    only filled in when the lead lacks them and no other open lead holds them
+    (`contact_free`). Custom fields are merged key by key. Nothing is lost:
+    the inquiry row keeps exactly what was sent. Returns the names changed.
+    """
+    changed = []
+    for name in PERSON_FIELDS:
+        new = values.get(name)
+        if new not in (None, "") and getattr(lead, name) != new:
+            setattr(lead, name, new)
+            changed.append(name)
+    for name, key in (("email", "email_key"), ("phone", "phone")):
+        if values.get(name) and not getattr(lead, name) and contact_free.get(name):
+            setattr(lead, name, values[name])
+            if key != name:
+                setattr(lead, key, values[key])
+            changed.append(name)
+    custom = values.get("fields") or {}
+    if custom:
+        lead.fields = {**lead.fields, **custom}
+        changed.append("fields")
+    lead.inquiry_count += 1
+    lead.last_inquiry_at = now
+    lead.updated_at = now
+    lead.save()
+    return changed
+
+
+def lead_rescore(*, lead: Lead, score: int, reasons: list[str], definition_version: int | None) -> None:
+    lead.score, lead.score_reasons, lead.definition_version = score, reasons, definition_version
+    lead.save(update_fields=["score", "score_reasons", "definition_version"])
+
+
+def lead_set_stage(*, lead: Lead, stage: str, now: datetime) -> None:
+    lead.stage, lead.updated_at = stage, now
+    lead.save(update_fields=["stage", "updated_at"])
+
+
+def inquiry_record(*, lead: Lead, values: dict[str, Any], now: datetime) -> Inquiry:
+    return Inquiry.objects.create(lead=lead, received_at=now, **values)

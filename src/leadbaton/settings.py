@@ -1,0 +1,183 @@
+"""LeadBaton's one settings module. Every value comes from the environment.
+
+See docs/configuration.md for each variable. Defaults run on a laptop: data
+under ./var, SQLite, the console email backend.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+
+from leadbaton.core.env import SettingError, env_bool, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent
+DATA_DIR = Path(env_str("LEADBATON_DATA_DIR", "var")).resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _secret_key() -> str:
+    """LEADBATON_SECRET_KEY, else a key generated on first start and kept in the data directory."""
+    from_env = os.environ.get("LEADBATON_SECRET_KEY", "").strip()
+    if from_env:
+        if len(from_env) < 32:
+            raise SettingError("LEADBATON_SECRET_KEY must be at least 32 characters long")
+        return from_env
+    path = DATA_DIR / "secret_key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(50))
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+DEBUG = env_bool("LEADBATON_DEBUG", False)
+ALLOWED_HOSTS = env_list("LEADBATON_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("LEADBATON_CSRF_TRUSTED_ORIGINS", [])
+BASE_URL = env_str("LEADBATON_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "ninja",
+    "leadbaton.core",
+    "leadbaton.accounts",
+    "leadbaton.leads",
+    "leadbaton.intake",
+    "leadbaton.qualification",
+    "leadbaton.routing",
+    "leadbaton.sla",
+    "leadbaton.web",
+    "leadbaton.cli",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "leadbaton.urls"
+WSGI_APPLICATION = "leadbaton.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+def _database() -> dict[str, object]:
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if not url:
+        return {
+            "ENGINE": "leadbaton.core.sqlite",
+            "NAME": DATA_DIR / "leadbaton.sqlite3",
+            "OPTIONS": {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON",
+            },
+        }
+    try:
+        config: dict[str, object] = dict(dj_database_url.parse(url, conn_max_age=600, conn_health_checks=True))
+    except ValueError as error:
+        raise SettingError(f"DATABASE_URL is not a database URL LeadBaton understands: {error}") from None
+    engine = str(config["ENGINE"])
+    if engine == "django.db.backends.sqlite3":
+        config["ENGINE"] = "leadbaton.core.sqlite"
+        config["CONN_MAX_AGE"] = 0
+        config["OPTIONS"] = {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON",
+        }
+    elif engine != "django.db.backends.postgresql":
+        raise SettingError("DATABASE_URL must be a sqlite:// or postgres:// URL")
+    return config
+
+
+DATABASES = {"default": _database()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en"
+TIME_ZONE = env_str("LEADBATON_TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+
+LOGIN_URL = "/admin/login/"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = env_bool("LEADBATON_SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if os.environ.get("LEADBATON_EMAIL_HOST")
+    else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_HOST = env_str("LEADBATON_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("LEADBATON_EMAIL_PORT", 25, minimum=1, maximum=65535)
+EMAIL_HOST_USER = env_str("LEADBATON_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = env_str("LEADBATON_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("LEADBATON_EMAIL_TLS", False)
+DEFAULT_FROM_EMAIL = env_str("LEADBATON_EMAIL_FROM", "LeadBaton <leadbaton@localhost>")
+
+# Intake
+INTAKE_MAX_BODY_BYTES = 64 * 1024
+INTAKE_RATE_LIMIT_PER_MINUTE = env_int("LEADBATON_INTAKE_RATE_LIMIT", 600, minimum=1)
+# Failed submissions: how often the worker retries, and how long a claim lasts.
+WORKER_MAX_ATTEMPTS = env_int("LEADBATON_WORKER_MAX_ATTEMPTS", 8, minimum=1)
+WORKER_LEASE_SECONDS = env_int("LEADBATON_WORKER_LEASE_SECONDS", 60, minimum=5)
+WORKER_POLL_SECONDS = env_int("LEADBATON_WORKER_POLL_MS", 500, minimum=10) / 1000
+# Bench-only endpoints (the framework and ORM floors); never on in production.
+BENCH_ENDPOINTS = env_bool("LEADBATON_BENCH_ENDPOINTS", False)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LEADBATON_LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

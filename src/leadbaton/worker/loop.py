@@ -1,0 +1,59 @@
+"""The worker: one loop that claims due rows and hands each to a use case.
+
+Runs as a thread beside the web server (`leadbaton serve`) or on its own
+(`leadbaton worker`). Every claim is a conditional UPDATE with a lease, so any
+number of workers can run against PostgreSQL without doing anything twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import close_old_connections
+
+from leadbaton.core import clock
+from leadbaton.intake.services import rate_windows_prune
+from leadbaton.pipeline.intake import failed_submissions_retry
+
+log = logging.getLogger(__name__)
+
+
+class Worker:
+    def __init__(self, *, poll_seconds: float | None = None) -> None:
+        self.poll_seconds = settings.WORKER_POLL_SECONDS if poll_seconds is None else poll_seconds
+        self.stopping = threading.Event()
+        self._last_prune = clock.now() - timedelta(hours=1)
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    def run_forever(self) -> None:
+        log.info("worker started (polling every %.2f s)", self.poll_seconds)
+        while not self.stopping.is_set():
+            try:
+                busy = self.tick()
+            except Exception:
+                log.exception("worker tick failed; trying again shortly")
+                busy = 0
+            finally:
+                close_old_connections()
+            if not busy:
+                self.stopping.wait(self.poll_seconds)
+        log.info("worker stopped")
+
+    def tick(self) -> int:
+        """Do what is due now. Returns how many things were done."""
+        now = clock.now()
+        done = failed_submissions_retry(now=now, lease=timedelta(seconds=settings.WORKER_LEASE_SECONDS))
+        if now - self._last_prune > timedelta(minutes=10):
+            rate_windows_prune(now=now)
+            self._last_prune = now
+        return done
+
+    def start_thread(self) -> threading.Thread:
+        thread = threading.Thread(target=self.run_forever, name="leadbaton-worker", daemon=True)
+        thread.start()
+        return thread
