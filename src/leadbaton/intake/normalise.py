@@ -221,7 +221,7 @@ def company_size_parse(raw: int | str) -> int | None:
     """Employees from 250, "250", "1,000", "51-200" (lower bound) or "5000+"."""
     if isinstance(raw, int):
         return raw if raw >= 0 else None
-    match = re.fullmatch(r"\s*(\d[\d,. ]*)\s*(?:[-–]\s*\d[\d,. ]*|\+)?\s*", raw)
+    match = re.fullmatch(r"\s*(\d[\d,. ]*)\s*(?:[-\u2013]\s*\d[\d,. ]*|\+)?\s*", raw)
     if not match:
         return None
     digits = re.sub(r"[,. ]", "", match.group(1))

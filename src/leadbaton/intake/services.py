@@ -79,7 +79,8 @@ def submission_store(
     rejection: tuple[int, list[dict[str, str]]] | None = None,
 ) -> Submission:
     """Store one request as it came. With `rejection` (status, errors) it is stored already rejected."""
-    status, http_status, errors = Submission.Status.RECEIVED, None, []
+    errors: list[dict[str, str]] = []
+    status, http_status = Submission.Status.RECEIVED, None
     if rejection is not None:
         status, (http_status, errors) = Submission.Status.REJECTED, rejection
     return Submission.objects.create(

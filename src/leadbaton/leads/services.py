@@ -100,7 +100,9 @@ def lead_create(
 
 
 def lead_absorb(*, lead: Lead, values: dict[str, Any], contact_free: dict[str, bool], now: datetime) -> list[str]:
-    """Merge a new inquiry's person details into an open lead (held locked by the caller).
+    """Merge a new inquiry's person details into an open lead (held locked by the caller), without saving.
+
+    The caller judges the merged lead and saves it once with lead_rescore.
 
     Descriptive fields take the newest non-empty value; email and phone are
     only filled in when the lead lacks them and no other open lead holds them
@@ -126,13 +128,13 @@ def lead_absorb(*, lead: Lead, values: dict[str, Any], contact_free: dict[str, b
     lead.inquiry_count += 1
     lead.last_inquiry_at = now
     lead.updated_at = now
-    lead.save()
     return changed
 
 
 def lead_rescore(*, lead: Lead, score: int, reasons: list[str], definition_version: int | None) -> None:
+    """Record a new judgement and save the lead (with any changes lead_absorb made)."""
     lead.score, lead.score_reasons, lead.definition_version = score, reasons, definition_version
-    lead.save(update_fields=["score", "score_reasons", "definition_version"])
+    lead.save()
 
 
 def lead_set_stage(*, lead: Lead, stage: str, now: datetime) -> None:

@@ -202,7 +202,7 @@ def _replay(submission: Submission, earlier: IdempotencyKey, payload: Any, warni
         )
         return _reject(submission, 409, [problem], now)
     original = earlier.submission
-    lead = Lead.objects.select_related("owner_team", "owner_rep").get(pk=original.lead_id)
+    lead = Lead.objects.select_related("owner_team", "owner_rep").get(pk=earlier.submission.lead_id or 0)
     intake.submission_finish(
         submission=submission,
         status=Submission.Status.PROCESSED,

@@ -26,7 +26,7 @@ def definition_publish(
     Call inside a transaction.
     """
     active = LeadDefinition.objects.select_for_update().filter(active=True).first()
-    content = dict(name=name, description=description, required=required, fit_rules=fit_rules, threshold=threshold, signed_off_by=signed_off_by)
+    content = {"name": name, "description": description, "required": required, "fit_rules": fit_rules, "threshold": threshold, "signed_off_by": signed_off_by}
     if active is not None and all(getattr(active, key) == value for key, value in content.items()):
         return active, False
     if active is not None:

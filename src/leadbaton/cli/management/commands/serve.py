@@ -27,8 +27,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         from gunicorn.app.base import BaseApplication
 
-        from leadbaton.wsgi import application
         from leadbaton.worker.loop import Worker
+        from leadbaton.wsgi import application
 
         call_command("migrate", interactive=False, verbosity=0)
         # SQLite: one process whose threads queue for the write lock (see core/sqlite/base.py).
@@ -63,7 +63,7 @@ class Command(BaseCommand):
             "worker_exit": worker_exit,
         }
 
-        class Server(BaseApplication):  # type: ignore[misc]
+        class Server(BaseApplication):
             def load_config(self) -> None:
                 for key, value in config.items():
                     if value is not None:

@@ -6,9 +6,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
-from rich.console import Console
 from rich.table import Table
 
+from leadbaton.cli.tables import table_text
 from leadbaton.core import clock
 from leadbaton.intake.models import Source
 from leadbaton.intake.services import SourceError, source_create, source_key_issue, source_keys_revoke
@@ -38,7 +38,7 @@ class Command(BaseCommand):
             for source in Source.objects.order_by("slug"):
                 live = source.keys.filter(revoked_at__isnull=True).count()
                 table.add_row(source.slug, source.kind, source.name, "yes" if source.active else "no", str(live))
-            Console(file=self.stdout).print(table)
+            self.stdout.write(table_text(table))
             return
         if action == "add":
             region = options["default_region"].upper()
@@ -51,10 +51,11 @@ class Command(BaseCommand):
                 raise CommandError(str(error)) from None
             self._print_key(issued.source.slug, issued.plaintext)
             return
-        source = Source.objects.filter(slug=options["slug"]).first()
-        if source is None:
+        found = Source.objects.filter(slug=options["slug"]).first()
+        if found is None:
             known = ", ".join(Source.objects.order_by("slug").values_list("slug", flat=True)) or "none yet"
             raise CommandError(f"no source {options['slug']!r}; sources: {known}")
+        source = found
         if action == "revoke":
             with transaction.atomic():
                 revoked = source_keys_revoke(source=source, now=now)

@@ -6,9 +6,9 @@ import json
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from rich.console import Console
 from rich.table import Table
 
+from leadbaton.cli.tables import table_text
 from leadbaton.intake.models import Submission
 from leadbaton.intake.queries import submissions_list
 from leadbaton.pipeline.intake import submission_replay
@@ -39,11 +39,12 @@ class Command(BaseCommand):
                 errors = "; ".join(f"{e['field']}: {e['message']}" for e in row.errors)[:80]
                 lead = f"{row.lead_id}{' (merged)' if row.merged else ''}" if row.lead_id else ""
                 table.add_row(str(row.pk), row.received_at.strftime("%Y-%m-%d %H:%M:%S"), row.source.slug, row.status, str(row.http_status or ""), lead, errors)
-            Console(file=self.stdout, width=160).print(table)
+            self.stdout.write(table_text(table))
         elif action == "show":
-            row = Submission.objects.select_related("source").filter(pk=options["id"]).first()
-            if row is None:
+            shown = Submission.objects.select_related("source").filter(pk=options["id"]).first()
+            if shown is None:
                 raise CommandError(f"no submission {options['id']}")
+            row = shown
             self.stdout.write(json.dumps({
                 "id": row.pk, "source": row.source.slug, "received_at": row.received_at.isoformat(), "status": row.status,
                 "http_status": row.http_status, "lead_id": row.lead_id, "errors": row.errors, "warnings": row.warnings,

@@ -1,0 +1,65 @@
+#!/usr/bin/env python3
+"""Set up and run every check LeadBaton has: `python3 test.py`.
+
+1. Creates .venv and installs the pinned dependencies (again only when they change).
+2. Lints (ruff), type-checks (mypy) and checks the import layers (import-linter).
+3. Runs the test suite on SQLite, then again on PostgreSQL in a fresh database.
+
+PostgreSQL comes from DATABASE_URL_FOR_TESTS (default postgres://postgres@127.0.0.1:5432);
+each run uses a database name of its own and drops only what it created.
+Extra arguments go to pytest, e.g. `python3 test.py -k intake`.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from bootstrap import ensure_environment, venv_bin
+
+ROOT = Path(__file__).resolve().parent
+POSTGRES = os.environ.get("DATABASE_URL_FOR_TESTS", "postgres://postgres@127.0.0.1:5432").rstrip("/")
+
+
+def step(title: str, command: list[str], env: dict[str, str] | None = None) -> None:
+    print(f"\n== {title}", flush=True)
+    started = time.monotonic()
+    result = subprocess.run(command, cwd=ROOT, env=env)
+    if result.returncode != 0:
+        print(f"\n== FAILED: {title} (exit {result.returncode})", flush=True)
+        sys.exit(result.returncode)
+    print(f"== ok: {title} ({time.monotonic() - started:.0f} s)", flush=True)
+
+
+def postgres_ready() -> bool:
+    probe = [str(venv_bin("python")), "-c", f"import psycopg; psycopg.connect({POSTGRES + '/postgres'!r}, connect_timeout=3).close()"]
+    return subprocess.run(probe, capture_output=True).returncode == 0
+
+
+def main() -> None:
+    ensure_environment(dev=True)
+    pytest_args = sys.argv[1:]
+    step("ruff", [str(venv_bin("ruff")), "check", "src", "tests", "bench", "run.py", "test.py", "bootstrap.py"])
+    step("mypy", [str(venv_bin("mypy"))])
+    step("import layers", [str(venv_bin("lint-imports"))])
+    with tempfile.TemporaryDirectory(prefix="leadbaton-test-") as data_dir:
+        env = {**os.environ, "LEADBATON_DATA_DIR": data_dir, "PYTHONDONTWRITEBYTECODE": "1"}
+        env.pop("DATABASE_URL", None)
+        step("tests on SQLite", [str(venv_bin("pytest")), *pytest_args], env)
+        if not postgres_ready():
+            print(f"\n== FAILED: PostgreSQL is not answering at {POSTGRES}. Start it (see docs/operations.md) and run again.")
+            sys.exit(1)
+        name = f"leadbaton_{time.strftime('%Y%m%d%H%M%S')}_{uuid.uuid4().hex[:6]}"
+        # pytest-django creates test_<name> and drops it when the run ends.
+        env = {**env, "DATABASE_URL": f"{POSTGRES}/{name}", "DATABASE_URL_FOR_TESTS": POSTGRES}
+        step("tests on PostgreSQL", [str(venv_bin("pytest")), "--create-db", *pytest_args], env)
+    print("\nAll checks passed.")
+
+
+if __name__ == "__main__":
+    main()
