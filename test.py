@@ -44,7 +44,7 @@ def postgres_ready() -> bool:
 def main() -> None:
     ensure_environment(dev=True)
     pytest_args = sys.argv[1:]
-    step("ruff", [str(venv_bin("ruff")), "check", "src", "tests", "bench", "run.py", "test.py", "bootstrap.py"])
+    step("ruff", [str(venv_bin("ruff")), "check", "."])
     step("mypy", [str(venv_bin("mypy"))])
     step("import layers", [str(venv_bin("lint-imports"))])
     with tempfile.TemporaryDirectory(prefix="leadbaton-test-") as data_dir:

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
-from ninja import Router
+from ninja import Router, Status
 
 from leadbaton.accounts.models import ApiToken, Role, User
 from leadbaton.accounts.services import token_issue, token_revoke
@@ -47,9 +47,9 @@ def submissions_get(request: HttpRequest, status: str | None = None, source: str
     """The newest submissions first, optionally of one status (received, processed, rejected, failed) or source."""
     require_role(_user(request), *OFFICE)
     if status is not None and status not in STATUSES:
-        return 422, {"errors": [{"field": "status", "message": f"{status!r} is not a status; use one of {', '.join(STATUSES)}"}]}
+        return Status(422, {"errors": [{"field": "status", "message": f"{status!r} is not a status; use one of {', '.join(STATUSES)}"}]})
     if not 1 <= limit <= 500:
-        return 422, {"errors": [{"field": "limit", "message": f"{limit} is out of range; use 1 to 500"}]}
+        return Status(422, {"errors": [{"field": "limit", "message": f"{limit} is out of range; use 1 to 500"}]})
     return [_submission(row) for row in submissions_list(status=status, source_slug=source, limit=limit)]
 
 
@@ -82,11 +82,11 @@ def lead_get(request: HttpRequest, lead_id: int) -> Any:
 def token_post(request: HttpRequest, payload: TokenIn) -> Any:
     """The token is shown once, in this answer; only its digest is stored."""
     issued = token_issue(user=_user(request), name=payload.name, now=clock.now())
-    return 201, {"id": issued.token.pk, "name": issued.token.name, "token": issued.plaintext}
+    return Status(201, {"id": issued.token.pk, "name": issued.token.name, "token": issued.plaintext})
 
 
 @router.delete("/tokens/{token_id}", response={204: None}, summary="Revoke a personal API token")
 def token_delete(request: HttpRequest, token_id: int) -> Any:
     token = get_object_or_404(ApiToken, pk=token_id, user=_user(request))
     token_revoke(token=token, now=clock.now())
-    return 204, None
+    return Status(204, None)

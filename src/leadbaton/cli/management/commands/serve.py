@@ -61,6 +61,8 @@ class Command(BaseCommand):
             "loglevel": "info",
             "post_worker_init": post_worker_init,
             "worker_exit": worker_exit,
+            # One control socket per user would be shared by every LeadBaton on the machine.
+            "control_socket_disable": True,
         }
 
         class Server(BaseApplication):

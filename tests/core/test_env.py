@@ -1,0 +1,71 @@
+"""Settings from the environment fail loudly on a bad value."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from leadbaton.core.env import SettingError, env_bool, env_choice, env_int, env_list
+
+
+def test_it_reads_booleans_in_the_usual_spellings():
+    assert env_bool("X", False, {"X": "yes"}) is True
+    assert env_bool("X", True, {"X": "0"}) is False
+    assert env_bool("X", True, {}) is True
+
+
+def test_it_refuses_a_boolean_it_cannot_read():
+    with pytest.raises(SettingError, match=r"X='maybe' is not a boolean; use one of true, false"):
+        env_bool("X", False, {"X": "maybe"})
+
+
+def test_it_refuses_numbers_that_are_not_numbers_or_out_of_range():
+    with pytest.raises(SettingError, match="X='ten' is not a whole number"):
+        env_int("X", 1, environ={"X": "ten"})
+    with pytest.raises(SettingError, match="X=0 is below the minimum of 1"):
+        env_int("X", 1, minimum=1, environ={"X": "0"})
+    assert env_int("X", 7, environ={}) == 7
+
+
+def test_it_refuses_a_choice_outside_the_list():
+    with pytest.raises(SettingError, match="X='pg' is not one of: sqlite, postgres"):
+        env_choice("X", "sqlite", ("sqlite", "postgres"), {"X": "pg"})
+
+
+def test_it_splits_lists_on_commas():
+    assert env_list("X", [], {"X": "a.example, b.example,"}) == ["a.example", "b.example"]
+
+
+def run_settings(tmp_path, **env: str) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    environ.update(LEADBATON_DATA_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="leadbaton.settings", **env)
+    code = "import django; django.setup(); from django.conf import settings; print(settings.DATABASES['default']['ENGINE'])"
+    return subprocess.run([sys.executable, "-c", code], env=environ, capture_output=True, text=True)
+
+
+def test_it_refuses_to_start_with_a_bad_setting(tmp_path):
+    result = run_settings(tmp_path, LEADBATON_EMAIL_PORT="smtp")
+    assert result.returncode != 0
+    assert "LEADBATON_EMAIL_PORT='smtp' is not a whole number" in result.stderr
+
+
+def test_it_refuses_a_database_url_it_does_not_support(tmp_path):
+    result = run_settings(tmp_path, DATABASE_URL="mysql://root@localhost/leads")
+    assert result.returncode != 0
+    assert "DATABASE_URL must be a sqlite:// or postgres:// URL" in result.stderr
+
+
+def test_it_generates_a_secret_key_once_and_keeps_it(tmp_path):
+    assert run_settings(tmp_path).returncode == 0
+    key = (tmp_path / "secret_key").read_text()
+    assert len(key) >= 50
+    assert oct((tmp_path / "secret_key").stat().st_mode)[-3:] == "600"
+    assert run_settings(tmp_path).returncode == 0
+    assert (tmp_path / "secret_key").read_text() == key
+
+
+def test_it_uses_sqlite_with_the_queueing_backend_by_default(tmp_path):
+    assert run_settings(tmp_path).stdout.strip() == "leadbaton.core.sqlite"
