@@ -283,6 +283,7 @@ def test_it_refuses_an_idempotency_key_over_255_characters(intake):
     assert answer.status_code == 422
     assert answer.json()["errors"][0]["field"] == "Idempotency-Key"
     assert only_submission().status == "rejected"
+    assert only_submission().headers["Idempotency-Key"] == "k" * 256
 
 
 # A failure we did not foresee: kept, answered 202, retried.

@@ -175,5 +175,5 @@ def submission_headers(meta: dict[str, Any]) -> dict[str, str]:
     for name in kept:
         if meta.get(name):
             pretty = name.removeprefix("HTTP_").replace("_", "-").title()
-            headers[pretty] = str(meta[name])[:500]
+            headers[pretty] = str(meta[name])[:2000]
     return headers

@@ -84,7 +84,8 @@ def lead_receive(*, key: SourceKey, request: IncomingRequest) -> Answer:
             body=request.body,
             body_size=request.body_size,
             body_truncated=request.body_truncated,
-            idempotency_key=request.idempotency_key,
+            # An over-long key is refused; it is still kept verbatim in the stored headers.
+            idempotency_key=request.idempotency_key if len(request.idempotency_key) <= 255 else "",
             remote_addr=request.remote_addr,
             rejection=rejection,
         )

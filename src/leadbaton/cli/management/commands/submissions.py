@@ -48,9 +48,11 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps({
                 "id": row.pk, "source": row.source.slug, "received_at": row.received_at.isoformat(), "status": row.status,
                 "http_status": row.http_status, "lead_id": row.lead_id, "errors": row.errors, "warnings": row.warnings,
-                "attempts": row.attempts, "last_error": row.last_error.splitlines()[-1:] , "headers": row.headers,
-                "body": row.body_text,
+                "attempts": row.attempts, "last_error": row.last_error.splitlines()[-1:], "headers": row.headers,
+                "body_size": row.body_size, "body_truncated": row.body_truncated,
             }, indent=2))
+            self.stdout.write("body, as received:")
+            self.stdout.write(row.body_text)
         else:
             ids = list(options["ids"])
             if options["failed"]:
