@@ -48,7 +48,8 @@ def main() -> None:
     step("mypy", [str(venv_bin("mypy"))])
     step("import layers", [str(venv_bin("lint-imports"))])
     with tempfile.TemporaryDirectory(prefix="leadbaton-test-") as data_dir:
-        env = {**os.environ, "LEADBATON_DATA_DIR": data_dir, "PYTHONDONTWRITEBYTECODE": "1"}
+        # The tests set what they need; a developer's .env must not leak into them.
+        env = {**os.environ, "LEADBATON_DATA_DIR": data_dir, "LEADBATON_ENV_FILE": os.devnull, "PYTHONDONTWRITEBYTECODE": "1"}
         env.pop("DATABASE_URL", None)
         step("tests on SQLite", [str(venv_bin("pytest")), *pytest_args], env)
         if not postgres_ready():

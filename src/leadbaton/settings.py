@@ -11,8 +11,12 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from dotenv import load_dotenv
 
 from leadbaton.core.env import SettingError, env_bool, env_int, env_list, env_str
+
+# A .env file (see .env.example) fills in what the real environment does not set.
+load_dotenv(os.environ.get("LEADBATON_ENV_FILE", ".env"), override=False)
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(env_str("LEADBATON_DATA_DIR", "var")).resolve()

@@ -39,11 +39,11 @@ def test_it_splits_lists_on_commas():
     assert env_list("X", [], {"X": "a.example, b.example,"}) == ["a.example", "b.example"]
 
 
-def run_settings(tmp_path, **env: str) -> subprocess.CompletedProcess[str]:
-    environ = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+def run_settings(tmp_path, show: str = "DATABASES['default']['ENGINE']", **env: str) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "LEADBATON_ENV_FILE")}
     environ.update(LEADBATON_DATA_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="leadbaton.settings", **env)
-    code = "import django; django.setup(); from django.conf import settings; print(settings.DATABASES['default']['ENGINE'])"
-    return subprocess.run([sys.executable, "-c", code], env=environ, capture_output=True, text=True)
+    code = f"import django; django.setup(); from django.conf import settings; print(settings.{show})"
+    return subprocess.run([sys.executable, "-c", code], env=environ, capture_output=True, text=True, cwd=tmp_path)
 
 
 def test_it_refuses_to_start_with_a_bad_setting(tmp_path):
@@ -69,3 +69,10 @@ def test_it_generates_a_secret_key_once_and_keeps_it(tmp_path):
 
 def test_it_uses_sqlite_with_the_queueing_backend_by_default(tmp_path):
     assert run_settings(tmp_path).stdout.strip() == "leadbaton.core.sqlite"
+
+
+def test_it_reads_a_dot_env_file_without_overriding_the_real_environment(tmp_path):
+    (tmp_path / ".env").write_text("LEADBATON_EMAIL_PORT=2525\nLEADBATON_EMAIL_FROM=Leads <leads@northwind.example>  # comment\n")
+    assert run_settings(tmp_path, "EMAIL_PORT").stdout.strip() == "2525"
+    assert run_settings(tmp_path, "DEFAULT_FROM_EMAIL").stdout.strip() == "Leads <leads@northwind.example>"
+    assert run_settings(tmp_path, "EMAIL_PORT", LEADBATON_EMAIL_PORT="587").stdout.strip() == "587"
