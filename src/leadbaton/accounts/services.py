@@ -1,11 +1,15 @@
-"""Writes of the accounts capability: personal API tokens, users."""
+"""Writes of the accounts capability: personal API tokens, users, teams, rep profiles."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
-from leadbaton.accounts.models import ApiToken, Role, User
+from django.contrib.auth.hashers import make_password
+
+from leadbaton.accounts.models import ApiToken, RepProfile, Role, Team, TimeOff, User
+from leadbaton.core.rows import fields_update
 from leadbaton.core.tokens import secret_new
 
 
@@ -30,3 +34,105 @@ def token_revoke(*, token: ApiToken, now: datetime) -> None:
 
 def admin_create(*, email: str, password: str, name: str = "") -> User:
     return User.objects.create_superuser(email, password, name=name, role=Role.ADMIN)
+
+
+# Organisation as code: the writes `leadbaton config apply` makes. Each returns
+# (row, created, changed field names) and writes nothing when nothing differs.
+
+
+def user_configure(*, email: str, name: str, role: str) -> tuple[User, bool, list[str]]:
+    """Create or update a user the organisation file describes; they become managed and active.
+
+    A new user has an unusable password: they sign in once an admin sets one.
+    Role admin makes a superuser (as `createadmin` does); any other role does not.
+    """
+    admin = role == Role.ADMIN
+    values = {"name": name, "role": role, "is_active": True, "managed": True, "is_staff": admin, "is_superuser": admin}
+    user = User.objects.filter(email__iexact=email).first()
+    if user is None:
+        return User.objects.create_user(email, None, **values), True, []
+    return user, False, fields_update(user, values)
+
+
+def users_deactivate(*, roles: list[str], keep_emails: set[str]) -> list[User]:
+    """Deactivate the managed users with these roles whose email is not kept. Never deletes: their leads stay theirs."""
+    gone = [
+        user
+        for user in User.objects.filter(managed=True, is_active=True, role__in=roles).order_by("email")
+        if user.email.lower() not in keep_emails
+    ]
+    User.objects.filter(pk__in=[user.pk for user in gone]).update(is_active=False)
+    return gone
+
+
+def users_password_set(*, users: list[User], password: str) -> None:
+    """Give these users one password, hashed once (hashing is slow on purpose)."""
+    User.objects.filter(pk__in=[user.pk for user in users]).update(password=make_password(password))
+
+
+def team_configure(
+    *, slug: str, name: str, time_zone: str, manager: User | None, is_default: bool
+) -> tuple[Team, bool, list[str]]:
+    """Create or update a team; it becomes managed and active. Clear any other default first (see team_default_clear)."""
+    values: dict[str, Any] = {
+        "name": name, "time_zone": time_zone, "manager_id": manager.pk if manager else None,
+        "is_default": is_default, "active": True, "managed": True,
+    }
+    team = Team.objects.filter(slug=slug).first()
+    if team is None:
+        return Team.objects.create(slug=slug, **values), True, []
+    return team, False, fields_update(team, values)
+
+
+def team_default_clear(*, keep_slug: str) -> list[Team]:
+    """Make no team but `keep_slug` the default, so that team can become it (one default team at most)."""
+    cleared = list(Team.objects.filter(is_default=True).exclude(slug=keep_slug))
+    Team.objects.filter(pk__in=[team.pk for team in cleared]).update(is_default=False)
+    return cleared
+
+
+def teams_deactivate(*, keep_slugs: set[str]) -> list[Team]:
+    """Deactivate the managed teams not kept. Their queued leads stay where they are."""
+    gone = list(Team.objects.filter(managed=True, active=True).exclude(slug__in=keep_slugs).order_by("slug"))
+    Team.objects.filter(pk__in=[team.pk for team in gone]).update(active=False, is_default=False)
+    return gone
+
+
+def rep_configure(
+    *,
+    user: User,
+    team: Team,
+    time_zone: str,
+    country: str,
+    hours: dict[str, list[list[str]]],
+    routing_weight: int,
+    daily_cap: int | None,
+    open_ceiling: int | None,
+    paused: bool | None,
+) -> tuple[RepProfile, bool, list[str]]:
+    """Create or update a rep's profile. `paused=None` keeps whatever pause the rep set in the app."""
+    values: dict[str, Any] = {
+        "team_id": team.pk, "time_zone": time_zone, "country": country, "hours": hours,
+        "routing_weight": routing_weight, "daily_cap": daily_cap, "open_ceiling": open_ceiling,
+    }
+    rep = RepProfile.objects.filter(user=user).first()
+    if rep is None:
+        return RepProfile.objects.create(user=user, paused=bool(paused), **values), True, []
+    if paused is not None:
+        values["paused"] = paused
+        if not paused:
+            values["pause_reason"] = ""
+    return rep, False, fields_update(rep, values)
+
+
+def rep_time_off_replace(*, rep: RepProfile, periods: list[tuple[date, date, str]]) -> bool:
+    """Make the rep's time off exactly these (first day, last day, reason) periods. True if anything changed."""
+    current = list(rep.time_off.order_by("starts_on", "ends_on", "reason").values_list("starts_on", "ends_on", "reason"))
+    wanted = sorted(periods)
+    if current == wanted:
+        return False
+    rep.time_off.all().delete()
+    TimeOff.objects.bulk_create(
+        [TimeOff(rep=rep, starts_on=starts_on, ends_on=ends_on, reason=reason) for starts_on, ends_on, reason in wanted]
+    )
+    return True

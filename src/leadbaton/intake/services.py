@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db import connection
 
+from leadbaton.core.rows import fields_update
 from leadbaton.core.tokens import secret_new
 from leadbaton.intake.models import Source, SourceKey, Submission
 
@@ -177,3 +178,27 @@ def submission_headers(meta: dict[str, Any]) -> dict[str, str]:
             pretty = name.removeprefix("HTTP_").replace("_", "-").title()
             headers[pretty] = str(meta[name])[:2000]
     return headers
+
+
+def source_configure(
+    *, slug: str, kind: str, name: str, default_region: str, rate_limit_per_minute: int | None, now: datetime
+) -> tuple[Source, bool, list[str]]:
+    """Create or update a source the organisation file describes; it becomes managed and active.
+
+    Returns (source, created, changed field names). A new source has no key yet: issue one with source_key_issue.
+    """
+    values = {
+        "kind": kind, "name": name, "default_region": default_region,
+        "rate_limit_per_minute": rate_limit_per_minute, "active": True, "managed": True,
+    }
+    source = Source.objects.filter(slug=slug).first()
+    if source is None:
+        return Source.objects.create(slug=slug, created_at=now, **values), True, []
+    return source, False, fields_update(source, values)
+
+
+def sources_deactivate(*, keep_slugs: set[str]) -> list[Source]:
+    """Deactivate the managed sources not kept: their keys answer 401 from now on, their submissions stay."""
+    gone = list(Source.objects.filter(managed=True, active=True).exclude(slug__in=keep_slugs).order_by("slug"))
+    Source.objects.filter(pk__in=[source.pk for source in gone]).update(active=False)
+    return gone
