@@ -13,6 +13,7 @@ Extra arguments go to pytest, e.g. `python3 test.py -k intake`.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -41,6 +42,20 @@ def postgres_ready() -> bool:
     return subprocess.run(probe, capture_output=True).returncode == 0
 
 
+def postgres_start() -> bool:
+    """Start the machine's PostgreSQL cluster (Debian's pg_ctlcluster), when there is one to start."""
+    versions = sorted(Path("/etc/postgresql").glob("*")) if Path("/etc/postgresql").is_dir() else []
+    if not versions or not shutil.which("pg_ctlcluster"):
+        return False
+    print(f"\n== PostgreSQL is not answering; starting cluster {versions[-1].name}/main", flush=True)
+    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", versions[-1].name, "main", "start"], check=False)
+    for _ in range(30):
+        if postgres_ready():
+            return True
+        time.sleep(1)
+    return False
+
+
 def main() -> None:
     ensure_environment(dev=True)
     pytest_args = sys.argv[1:]
@@ -52,7 +67,7 @@ def main() -> None:
         env = {**os.environ, "LEADBATON_DATA_DIR": data_dir, "LEADBATON_ENV_FILE": os.devnull, "PYTHONDONTWRITEBYTECODE": "1"}
         env.pop("DATABASE_URL", None)
         step("tests on SQLite", [str(venv_bin("pytest")), *pytest_args], env)
-        if not postgres_ready():
+        if not postgres_ready() and not postgres_start():
             print(f"\n== FAILED: PostgreSQL is not answering at {POSTGRES}. Start it (see docs/operations.md) and run again.")
             sys.exit(1)
         name = f"leadbaton_{time.strftime('%Y%m%d%H%M%S')}_{uuid.uuid4().hex[:6]}"

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
+import subprocess
+import sys
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -10,6 +15,7 @@ from django.test import Client
 
 from leadbaton.accounts.models import User
 from leadbaton.intake.models import Source, SourceKey, Submission
+from leadbaton.leads.models import Lead
 from tests.conftest import IntakeClient
 
 
@@ -25,8 +31,12 @@ def test_sources_add_prints_a_working_key_once(db):
     assert "shown once" in output
     source = Source.objects.get(slug="webinar")
     assert (source.kind, source.default_region) == ("form", "GB")
-    assert key not in str(list(SourceKey.objects.values_list("digest", "prefix")))  # only a digest is stored
-    assert IntakeClient(key).post({"phone": "020 7946 0958"}).json()["stage"] in ("nurture", "queued")
+    stored = SourceKey.objects.get(source=source)
+    assert stored.digest == hashlib.sha256(key.encode()).hexdigest()  # a digest, never the key itself
+    assert key.startswith(f"lb_src_{stored.prefix}_")
+    answer = IntakeClient(key).post({"phone": "020 7946 0958"})  # read with the source's default region
+    assert answer.status_code == 201
+    assert Lead.objects.get(pk=answer.json()["id"]).phone == "+442079460958"
 
 
 def test_sources_add_refuses_a_slug_that_exists(db):
@@ -106,3 +116,25 @@ def test_createadmin_checks_the_password(db, monkeypatch):
 
 def test_worker_once_does_what_is_due(db):
     assert run("worker", "--once").strip() == "done: 0"
+
+
+LEADBATON = str(Path(sys.executable).with_name("leadbaton"))
+COMMANDS = ["serve", "worker", "demo", "config", "createadmin", "sources", "submissions", "tokens"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_explains_itself_with_help(command, tmp_path):
+    result = subprocess.run([LEADBATON, command, "--help"], capture_output=True, text=True,
+                            env={**os.environ, "LEADBATON_DATA_DIR": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    assert "usage: leadbaton" in result.stdout
+    assert len(result.stdout.splitlines()) > 5
+
+
+def test_a_command_run_away_from_leadbatons_data_says_where_it_looked(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    result = subprocess.run([LEADBATON, "sources", "list"], capture_output=True, text=True,
+                            env={**env, "LEADBATON_DATA_DIR": str(tmp_path / "elsewhere")})
+    assert result.returncode == 1
+    assert "is not set up" in result.stderr
+    assert f"LEADBATON_DATA_DIR is {tmp_path / 'elsewhere'}" in result.stderr

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 
@@ -18,12 +21,19 @@ def sqlite_only():
         pytest.skip("the write lock is SQLite's")
 
 
-def test_the_database_runs_in_wal_mode_with_immediate_transactions(sqlite_only, db):
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA journal_mode")
-        mode = cursor.fetchone()[0]
-    assert mode in ("wal", "memory")  # the test database lives in memory; files use WAL
-    assert connection.transaction_mode == "IMMEDIATE"
+def test_the_database_file_runs_in_wal_mode_with_immediate_transactions_and_a_busy_timeout(tmp_path):
+    """The settings a deployment gets, read in a process of its own against a real database file."""
+    code = (
+        "import django; django.setup(); from django.db import connection; c = connection.cursor();"
+        "c.execute('PRAGMA journal_mode'); mode = c.fetchone()[0];"
+        "c.execute('PRAGMA synchronous'); sync = c.fetchone()[0];"
+        "c.execute('PRAGMA busy_timeout'); busy = c.fetchone()[0];"
+        "print(mode, sync, busy, connection.transaction_mode)"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(LEADBATON_DATA_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="leadbaton.settings")
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert result.stdout.split() == ["wal", "1", "20000", "IMMEDIATE"], result.stderr
 
 
 def test_a_write_transaction_holds_the_process_lock_until_it_commits(sqlite_only, transactional_db):

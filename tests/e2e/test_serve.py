@@ -152,3 +152,19 @@ def test_it_stops_gracefully_on_sigterm_and_keeps_its_leads_across_a_restart(dep
     assert again.status == 200, again.body
     assert again.json()["merged"] is True
     assert again.json()["id"] == created.json()["id"]
+
+
+def test_it_reads_a_chunked_body_without_content_length(server: Server) -> None:
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    try:
+        parts = [b'{"email": "chunked@northwind.', b'example", "first_name": "Kai"}']
+        headers = {"Authorization": f"Bearer {server.key}", "Content-Type": "application/json", "Transfer-Encoding": "chunked"}
+        connection.request("POST", "/api/v1/leads", body=iter(parts), headers=headers, encode_chunked=True)
+        response = connection.getresponse()
+        answer = json.loads(response.read())
+    finally:
+        connection.close()
+    assert response.status == 201, answer
+    assert answer["merged"] is False

@@ -64,8 +64,7 @@ def lead_post(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"errors": [{"field": "Authorization", "message": reason}]}, status=401,
                             headers={"WWW-Authenticate": 'Bearer realm="leadbaton"'})
     limit = settings.INTAKE_MAX_BODY_BYTES
-    declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    body = request.read(limit + 1)
+    declared, body = _body_read(request, limit)
     answer = lead_receive(
         key=key,
         request=IncomingRequest(
@@ -78,3 +77,18 @@ def lead_post(request: HttpRequest) -> JsonResponse:
         ),
     )
     return JsonResponse(answer.body, status=answer.status, headers=answer.headers)
+
+
+def _body_read(request: HttpRequest, limit: int) -> tuple[int, bytes]:
+    """(declared size, at most limit + 1 bytes of the body), never reading more than that.
+
+    A chunked body has no Content-Length; Django then reads nothing, so it is
+    read from the server's input stream, which the server ends at the last chunk.
+    """
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared or not request.META.get("wsgi.input_terminated"):
+        return declared, request.read(limit + 1)
+    return 0, request.META["wsgi.input"].read(limit + 1)

@@ -83,8 +83,8 @@ class Submission(models.Model):
             models.Index(fields=["status", "received_at"], name="submission_status_time"),
             models.Index(
                 fields=["next_attempt_at"],
-                condition=models.Q(status="failed", next_attempt_at__isnull=False),
-                name="submission_retry_due",
+                condition=models.Q(status__in=["received", "failed"], next_attempt_at__isnull=False),
+                name="submission_unfinished_due",
             ),
         ]
 

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from leadbaton.intake.freemail import FREE_MAIL_DOMAINS
 
+MAX_COMPANY_SIZE = 10_000_000
 TEXT_FIELDS = (
     "first_name", "last_name", "company", "title", "region", "city", "message", "product_interest",
     "campaign", "utm_source", "utm_medium", "utm_campaign",
@@ -124,7 +125,7 @@ def person_from_payload(payload: Any, *, default_region: str = "") -> Person:
         kind = type(payload).__name__.replace("dict", "object").replace("list", "array").replace("str", "string")
         raise Unreachable([Problem("body", f"must be a JSON object with the lead's fields, not a JSON {kind}")])
     warnings: list[Problem] = []
-    data = _validated(payload, warnings)
+    data = _validated(_storable(payload, warnings), warnings)
     person = Person(warnings=warnings)
     for name in TEXT_FIELDS:
         value = getattr(data, name) or ""
@@ -141,7 +142,10 @@ def person_from_payload(payload: Any, *, default_region: str = "") -> Person:
             warnings.append(Problem("country", f"{data.country!r} is not a country we know; use an ISO code such as US or DE, or the English name"))
     if data.company_size is not None:
         person.company_size = company_size_parse(data.company_size)
-        if person.company_size is None:
+        if person.company_size is not None and person.company_size > MAX_COMPANY_SIZE:
+            person.company_size = None
+            warnings.append(Problem("company_size", f"{data.company_size!r} is more employees than any company has; use a number up to {MAX_COMPANY_SIZE:,}"))
+        elif person.company_size is None:
             warnings.append(Problem("company_size", f"{data.company_size!r} is not a number of employees; use a number such as 250 or a range such as 51-200"))
 
     errors: list[Problem] = []
@@ -161,12 +165,51 @@ def person_from_payload(payload: Any, *, default_region: str = "") -> Person:
             errors.append(Problem("phone", f"{data.phone!r} is not a valid phone number{hint}; write it with its country code, such as +44 20 7946 0958"))
 
     if not person.email and not person.phone:
-        if not data.email and not data.phone:
+        errors += [problem for problem in warnings if problem.field in ("email", "phone")]
+        if not errors:
             errors.append(Problem("email", "a lead needs a way to reach the person: send a valid email or phone"))
         raise Unreachable(errors)
     for problem in errors:  # the other contact works, so these are only warnings
         warnings.append(Problem(problem.field, f"{problem.message}; the lead was kept with its other contact"))
     return person
+
+
+def _storable(payload: dict[str, Any], warnings: list[Problem]) -> dict[str, Any]:
+    """Leave out values no database can store as text: NUL characters and unpaired surrogates.
+
+    JSON allows them (as \\u0000 and \\ud800); PostgreSQL refuses them. A top-level
+    field or a custom field holding one is left out with a warning; it stays in the
+    stored submission.
+    """
+    kept: dict[str, Any] = {}
+    for name, value in payload.items():
+        if name == "fields" and isinstance(value, dict):
+            custom = {key: item for key, item in value.items() if _text_ok(key) and _text_ok(item)}
+            for key in sorted(value.keys() - custom.keys()):
+                warnings.append(Problem(f"fields.{_printable(key)}", f"{_UNSTORABLE}; the value was not used (kept in the submission)"))
+            kept[name] = custom
+        elif _text_ok(name) and _text_ok(value):
+            kept[name] = value
+        else:
+            warnings.append(Problem(_printable(name), f"{_UNSTORABLE}; the value was not used (kept in the submission)"))
+    return kept
+
+
+_UNSTORABLE = "contains a character that cannot be stored (NUL or an unpaired surrogate)"
+
+
+def _printable(name: str) -> str:
+    return (name if _text_ok(name) else repr(name)[1:-1])[:120]
+
+
+def _text_ok(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" not in value and not any("\ud800" <= char <= "\udfff" for char in value)
+    if isinstance(value, dict):
+        return all(_text_ok(key) and _text_ok(item) for key, item in value.items())
+    if isinstance(value, list):
+        return all(_text_ok(item) for item in value)
+    return True
 
 
 def _validated(payload: dict[str, Any], warnings: list[Problem]) -> LeadIn:

@@ -38,12 +38,16 @@ def submissions_list(*, status: str | None = None, source_slug: str | None = Non
 
 
 def submissions_due(*, now: datetime, limit: int = 20) -> list[int]:
-    """Ids of failed submissions whose next try is due (the partial index serves this)."""
+    """Ids of unfinished submissions whose next try is due (the partial index serves this)."""
     return list(
-        Submission.objects.filter(status=Submission.Status.FAILED, next_attempt_at__lte=now)
+        Submission.objects.filter(next_attempt_at__lte=now, status__in=(Submission.Status.RECEIVED, Submission.Status.FAILED))
         .order_by("next_attempt_at")
         .values_list("id", flat=True)[:limit]
     )
+
+
+def submission_status(submission_id: int) -> str:
+    return str(Submission.objects.filter(pk=submission_id).values_list("status", flat=True).get())
 
 
 def idempotency_find(*, source_id: int, key: str) -> IdempotencyKey | None:

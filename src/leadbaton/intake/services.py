@@ -6,11 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 
 from leadbaton.core.rows import fields_update
 from leadbaton.core.tokens import secret_new
-from leadbaton.intake.models import Source, SourceKey, Submission
+from leadbaton.intake.models import IdempotencyKey, Source, SourceKey, Submission
+
+# Submissions the worker may still have to process: failed ones, and ones a crash left received.
+UNFINISHED = (Submission.Status.RECEIVED, Submission.Status.FAILED)
 
 
 class SourceError(ValueError):
@@ -78,8 +81,14 @@ def submission_store(
     idempotency_key: str,
     remote_addr: str,
     rejection: tuple[int, list[dict[str, str]]] | None = None,
+    retry_after: timedelta = timedelta(seconds=60),
 ) -> Submission:
-    """Store one request as it came. With `rejection` (status, errors) it is stored already rejected."""
+    """Store one request as it came. With `rejection` (status, errors) it is stored already rejected.
+
+    A submission to be processed is due for the worker after `retry_after`: if
+    the process handling it dies, the worker picks it up; if it finishes, the
+    due time is cleared.
+    """
     errors: list[dict[str, str]] = []
     status, http_status = Submission.Status.RECEIVED, None
     if rejection is not None:
@@ -98,6 +107,7 @@ def submission_store(
         http_status=http_status,
         errors=errors,
         processed_at=received_at if rejection is not None else None,
+        next_attempt_at=None if rejection is not None else received_at + retry_after,
     )
 
 
@@ -150,6 +160,31 @@ def submission_fail(*, submission_id: int, error: str, now: datetime, max_attemp
     return submission
 
 
+def idempotency_claim(*, submission: Submission, body_digest: str, now: datetime) -> IdempotencyKey | None:
+    """Claim the submission's Idempotency-Key; return the earlier claim if another submission holds it.
+
+    A key whose submission was rejected was not used up: this submission takes
+    it over. Concurrent claims of one key wait on its unique index.
+    """
+    try:
+        with transaction.atomic():
+            IdempotencyKey.objects.create(
+                source_id=submission.source_id, key=submission.idempotency_key, body_digest=body_digest,
+                submission=submission, created_at=now,
+            )
+        return None
+    except IntegrityError:
+        earlier = (
+            IdempotencyKey.objects.select_for_update(of=("self",)).select_related("submission")
+            .get(source_id=submission.source_id, key=submission.idempotency_key)
+        )
+    if earlier.submission.status == Submission.Status.REJECTED:
+        earlier.submission, earlier.body_digest, earlier.created_at = submission, body_digest, now
+        earlier.save(update_fields=["submission", "body_digest", "created_at"])
+        return None
+    return earlier
+
+
 def submission_claim(*, submission_id: int, now: datetime, lease: timedelta) -> bool:
     """Claim a due failed submission for one worker. True if this caller won the claim.
 
@@ -162,7 +197,7 @@ def submission_claim(*, submission_id: int, now: datetime, lease: timedelta) -> 
         Submission.objects.filter(
             Q(claimed_until__isnull=True) | Q(claimed_until__lt=now),
             pk=submission_id,
-            status=Submission.Status.FAILED,
+            status__in=UNFINISHED,
             next_attempt_at__lte=now,
         ).update(claimed_until=now + lease, attempts=F("attempts") + 1)
     )

@@ -148,6 +148,21 @@ class Lead(models.Model):
         return Owner(self.owner_kind, self.owner_team_id, self.owner_rep_id)
 
 
+class LeadIdentity(models.Model):
+    """An email or phone a lead's person has used. Recognising someone checks all of them, not only the latest."""
+
+    class Kind(models.TextChoices):
+        EMAIL = "email", "Email"
+        PHONE = "phone", "Phone"
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="identities")
+    kind = models.CharField(max_length=5, choices=Kind.choices)
+    value = models.CharField(max_length=254, help_text="Lower-cased email or E.164 phone")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "value", "lead"], name="one_identity_per_lead")]
+
+
 class Inquiry(models.Model):
     """One time the person raised their hand: what they asked, where from, in their words."""
 

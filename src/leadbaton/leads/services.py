@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from leadbaton.leads.models import Handoff, Inquiry, Lead, Owner, OwnerKind
+from leadbaton.leads.models import Handoff, Inquiry, Lead, LeadIdentity, Owner, OwnerKind
 
 
 def handoff_record(
@@ -65,9 +65,11 @@ def lead_set_owner(
 
 # The person's fields a lead keeps; an inquiry that brings a new non-empty value updates them.
 PERSON_FIELDS = (
-    "first_name", "last_name", "title", "company", "company_domain", "free_mail", "company_size",
+    "first_name", "last_name", "title", "company", "company_size",
     "country", "region", "city", "consent_marketing", "product_interest", "campaign",
 )
+# Facts about the email address; they change only with the lead's email.
+EMAIL_FIELDS = ("email", "email_key", "company_domain", "free_mail")
 
 
 def lead_create(
@@ -115,12 +117,13 @@ def lead_absorb(*, lead: Lead, values: dict[str, Any], contact_free: dict[str, b
         if new not in (None, "") and getattr(lead, name) != new:
             setattr(lead, name, new)
             changed.append(name)
-    for name, key in (("email", "email_key"), ("phone", "phone")):
-        if values.get(name) and not getattr(lead, name) and contact_free.get(name):
+    if values.get("email") and not lead.email and contact_free.get("email"):
+        for name in EMAIL_FIELDS:
             setattr(lead, name, values[name])
-            if key != name:
-                setattr(lead, key, values[key])
-            changed.append(name)
+        changed.append("email")
+    if values.get("phone") and not lead.phone and contact_free.get("phone"):
+        lead.phone = values["phone"]
+        changed.append("phone")
     custom = values.get("fields") or {}
     if custom:
         lead.fields = {**lead.fields, **custom}
@@ -140,6 +143,16 @@ def lead_rescore(*, lead: Lead, score: int, reasons: list[str], definition_versi
 def lead_set_stage(*, lead: Lead, stage: str, now: datetime) -> None:
     lead.stage, lead.updated_at = stage, now
     lead.save(update_fields=["stage", "updated_at"])
+
+
+def identities_record(*, lead: Lead, email_key: str, phone: str) -> None:
+    """Remember that the lead's person used this email and phone; known ones are skipped. One statement."""
+    rows = [
+        LeadIdentity(lead=lead, kind=kind, value=value)
+        for kind, value in ((LeadIdentity.Kind.EMAIL, email_key), (LeadIdentity.Kind.PHONE, phone))
+        if value
+    ]
+    LeadIdentity.objects.bulk_create(rows, ignore_conflicts=True)
 
 
 def inquiry_record(*, lead: Lead, values: dict[str, Any], now: datetime) -> Inquiry:

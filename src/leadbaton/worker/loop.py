@@ -16,7 +16,7 @@ from django.db import close_old_connections
 
 from leadbaton.core import clock
 from leadbaton.intake.services import rate_windows_prune
-from leadbaton.pipeline.intake import failed_submissions_retry
+from leadbaton.pipeline.intake import unfinished_submissions_retry
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ class Worker:
     def tick(self) -> int:
         """Do what is due now. Returns how many things were done."""
         now = clock.now()
-        done = failed_submissions_retry(now=now, lease=timedelta(seconds=settings.WORKER_LEASE_SECONDS))
+        done = unfinished_submissions_retry(now=now, lease=timedelta(seconds=settings.WORKER_LEASE_SECONDS))
         if now - self._last_prune > timedelta(minutes=10):
             rate_windows_prune(now=now)
             self._last_prune = now
