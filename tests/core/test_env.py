@@ -76,3 +76,9 @@ def test_it_reads_a_dot_env_file_without_overriding_the_real_environment(tmp_pat
     assert run_settings(tmp_path, "EMAIL_PORT").stdout.strip() == "2525"
     assert run_settings(tmp_path, "DEFAULT_FROM_EMAIL").stdout.strip() == "Leads <leads@northwind.example>"
     assert run_settings(tmp_path, "EMAIL_PORT", LEADBATON_EMAIL_PORT="587").stdout.strip() == "587"
+
+
+def test_the_migrations_are_in_step_with_the_models(db):
+    from django.core.management import call_command
+
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)  # exits non-zero when a migration is missing
