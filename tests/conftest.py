@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test import Client
 
@@ -28,6 +31,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+# Every test starts at the same moment, so routing (which depends on working hours) is repeatable:
+# a Wednesday evening in Berlin (21:00, after hours) and afternoon in New York (15:00).
+WEDNESDAY_EVENING_IN_BERLIN = datetime(2026, 11, 25, 20, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _fixed_start() -> Iterator[None]:
+    with time_machine.travel(WEDNESDAY_EVENING_IN_BERLIN, tick=True):
+        yield
 
 
 @dataclass

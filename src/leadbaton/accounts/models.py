@@ -89,6 +89,11 @@ class RepProfile(models.Model):
     open_ceiling = models.PositiveIntegerField(null=True, blank=True, help_text="Open in-progress leads; empty = none")
     paused = models.BooleanField(default=False)
     pause_reason = models.CharField(max_length=200, blank=True)
+    # Routing's memory, updated under the team's routing lock (see routing.services).
+    last_assigned_at = models.DateTimeField(null=True, blank=True)
+    assigned_on = models.DateField(null=True, blank=True, help_text="The rep's local date of assigned_count")
+    assigned_count = models.PositiveIntegerField(default=0, help_text="New leads on assigned_on")
+    rotation_credit = models.IntegerField(default=0, help_text="Smooth weighted round robin: credit carried between leads")
 
     def __str__(self) -> str:
         return f"{self.user} ({self.team.slug})"

@@ -5,12 +5,13 @@ Called inside the transaction that processes a submission.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from leadbaton.accounts.models import Team
+from leadbaton.accounts.models import Team, User
 from leadbaton.intake.normalise import Person, Problem
 from leadbaton.leads import queries as lead_queries
 from leadbaton.leads import services as leads
@@ -18,8 +19,24 @@ from leadbaton.leads.models import Handoff, Lead, Owner, Stage
 from leadbaton.qualification.queries import definition_active
 from leadbaton.qualification.scoring import Verdict, lead_judge
 from leadbaton.routing.queries import team_choose
+from leadbaton.routing.services import rep_choose
 
-Placement = tuple[str, Owner, str, str, str, "Team | None"]
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a judged lead goes: its stage, its owner, and the handoff that records why."""
+
+    stage: str
+    owner: Owner
+    reason: str
+    note: str
+    rule: str
+    team: Team | None = None
+    rep: User | None = None
+
+    def load_owner(self, lead: Lead) -> None:
+        """Give the lead its owner's rows, already loaded by routing: answering needs their names."""
+        lead.owner_team, lead.owner_rep = self.team, self.rep
 
 
 def lead_for_person(*, person: Person, source_slug: str, now: datetime, warnings: list[dict[str, str]]) -> tuple[Lead, bool]:
@@ -48,19 +65,19 @@ def lead_for_person(*, person: Person, source_slug: str, now: datetime, warnings
 def _lead_create(person: Person, source_slug: str, now: datetime, warnings: list[dict[str, str]]) -> Lead:
     facts = person.facts(source_slug)
     verdict = lead_judge(facts, definition_active())
-    stage, owner, reason, note, rule, team = _placement(verdict, facts, warnings)
+    placed = _placement(verdict, facts, warnings, now)
     lead = leads.lead_create(
         values=_lead_values(person),
-        stage=stage,
-        owner=owner,
+        stage=placed.stage,
+        owner=placed.owner,
         score=verdict.score,
         score_reasons=verdict.reasons,
         definition_version=verdict.version,
         source_slug=source_slug,
         now=now,
     )
-    lead.owner_team = team  # already loaded by routing; saves a query when answering
-    leads.handoff_record(lead=lead, to=owner, at=now, reason=reason, note=note, rule=rule)
+    placed.load_owner(lead)
+    leads.handoff_record(lead=lead, to=placed.owner, at=now, reason=placed.reason, note=placed.note, rule=placed.rule)
     return lead
 
 
@@ -74,28 +91,35 @@ def _lead_merge(lead: Lead, person: Person, source_slug: str, now: datetime, war
     verdict = lead_judge(facts, definition_active())
     leads.lead_rescore(lead=lead, score=verdict.score, reasons=verdict.reasons, definition_version=verdict.version)
     if lead.stage == Stage.NURTURE and verdict.sales_ready:
-        stage, owner, _, note, rule, team = _placement(verdict, facts, warnings)
-        if stage != Stage.NURTURE:
-            leads.lead_set_stage(lead=lead, stage=stage, now=now)
-            leads.lead_set_owner(lead=lead, to=owner, at=now, reason=Handoff.Reason.QUALIFIED, note=note, rule=rule)
-            lead.owner_team = team
+        placed = _placement(verdict, facts, warnings, now)
+        if placed.stage != Stage.NURTURE:
+            leads.lead_set_stage(lead=lead, stage=placed.stage, now=now)
+            leads.lead_set_owner(lead=lead, to=placed.owner, at=now, reason=Handoff.Reason.QUALIFIED, note=placed.note, rule=placed.rule)
+            placed.load_owner(lead)
 
 
-def _placement(verdict: Verdict, facts: dict[str, Any], warnings: list[dict[str, str]]) -> Placement:
-    """(stage, owner, handoff reason, note, rule, team) for a judged lead."""
+def _placement(verdict: Verdict, facts: dict[str, Any], warnings: list[dict[str, str]], now: datetime) -> Placement:
+    """Where a judged lead goes: nurture (marketing), a rep of the chosen team, or that team's queue."""
     definition = f"lead definition v{verdict.version}" if verdict.version else "no lead definition"
     if not verdict.sales_ready:
         because = f" ({'; '.join(verdict.reasons)})" if verdict.reasons else ""
         note = f"score {verdict.score} is below the sales-ready threshold{because}"
-        return Stage.NURTURE, Owner.marketing(), Handoff.Reason.CREATED, note, definition, None
+        return Placement(Stage.NURTURE, Owner.marketing(), Handoff.Reason.CREATED, note, definition)
     choice = team_choose(facts)
     if choice is None:
         warnings.append(
             Problem("owner", "the lead is sales-ready but no sales team is configured; it waits in the marketing queue").as_dict()
         )
-        return Stage.NURTURE, Owner.marketing(), Handoff.Reason.CREATED, "sales-ready, but no team to hand it to", definition, None
-    note = f"sales-ready with score {verdict.score}; queued for {choice.team.name} by {choice.rule}"
-    return Stage.QUEUED, Owner.team(choice.team.pk), Handoff.Reason.ROUTED, note, f"{definition}; {choice.rule}", choice.team
+        return Placement(Stage.NURTURE, Owner.marketing(), Handoff.Reason.CREATED, "sales-ready, but no team to hand it to", definition)
+    rule = f"{definition}; {choice.rule}"
+    domain = "" if facts.get("free_mail") else str(facts.get("company_domain") or "")
+    routed = rep_choose(team_id=choice.team.pk, strategy=choice.strategy, company_domain=domain, now=now)
+    if routed.rep is None:
+        note = f"sales-ready with score {verdict.score}; waits in the {choice.team.name} queue: nobody can take it now ({routed.nobody_because()})"
+        return Placement(Stage.QUEUED, Owner.team(choice.team.pk), Handoff.Reason.ROUTED, note[:500], rule, team=choice.team)
+    note = f"sales-ready with score {verdict.score}; assigned to {routed.rep.display_name} of {choice.team.name} by {routed.how}"
+    owner = Owner.rep(routed.rep.pk, choice.team.pk)
+    return Placement(Stage.ASSIGNED, owner, Handoff.Reason.ROUTED, note, f"{rule}; {routed.how}", team=choice.team, rep=routed.rep)
 
 
 def _lead_values(person: Person) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 
@@ -10,6 +11,14 @@ class Strategy(models.TextChoices):
     WEIGHTED = "weighted", "Weighted"
     LEAST_LOADED = "least_loaded", "Least loaded"
     ACCOUNT_OWNER = "account_owner", "Account owner first"
+
+
+class RoutingState(models.Model):
+    """A team's rotation, remembered across restarts. Its row is the lock that serialises routing within a team."""
+
+    team = models.OneToOneField("accounts.Team", on_delete=models.CASCADE, primary_key=True, related_name="routing_state")
+    last_rep = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    updated_at = models.DateTimeField(null=True, blank=True)
 
 
 class RoutingRule(models.Model):
