@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "leadbaton.qualification",
     "leadbaton.routing",
     "leadbaton.sla",
+    "leadbaton.notify",
     "leadbaton.web",
     "leadbaton.cli",
 ]

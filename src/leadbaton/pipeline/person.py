@@ -16,6 +16,7 @@ from leadbaton.intake.normalise import Person, Problem
 from leadbaton.leads import queries as lead_queries
 from leadbaton.leads import services as leads
 from leadbaton.leads.models import Handoff, Lead, Owner, Stage
+from leadbaton.notify.models import Event
 from leadbaton.qualification.queries import definition_active
 from leadbaton.qualification.scoring import Verdict, lead_judge
 from leadbaton.routing.queries import team_choose
@@ -34,13 +35,19 @@ class Placement:
     team: Team | None = None
     rep: User | None = None
 
+    def events(self) -> list[str]:
+        """What the placement means to subscribers: an assignment or a wait in a queue."""
+        if self.stage == Stage.ASSIGNED:
+            return [Event.LEAD_ASSIGNED]
+        return [Event.LEAD_QUEUED] if self.stage == Stage.QUEUED else []
+
     def load_owner(self, lead: Lead) -> None:
         """Give the lead its owner's rows, already loaded by routing: answering needs their names."""
         lead.owner_team, lead.owner_rep = self.team, self.rep
 
 
-def lead_for_person(*, person: Person, source_slug: str, now: datetime, warnings: list[dict[str, str]]) -> tuple[Lead, bool]:
-    """The person's open lead with this inquiry merged in, or a new lead: (lead, merged).
+def lead_for_person(*, person: Person, source_slug: str, now: datetime, warnings: list[dict[str, str]]) -> tuple[Lead, bool, list[str]]:
+    """The person's open lead with this inquiry merged in, or a new lead: (lead, merged, events that happened).
 
     A unique index on open leads' email and phone decides when the same person
     arrives twice at once: the loser's insert fails and it merges into the winner's lead.
@@ -49,20 +56,20 @@ def lead_for_person(*, person: Person, source_slug: str, now: datetime, warnings
     if existing is None:
         try:
             with transaction.atomic():
-                lead = _lead_create(person, source_slug, now, warnings)
+                lead, events = _lead_create(person, source_slug, now, warnings)
         except IntegrityError:
             existing = lead_queries.lead_open_for(email_key=person.email_key, phone=person.phone, lock=True)
             if existing is None:
                 raise
         else:
             leads.identities_record(lead=lead, email_key=person.email_key, phone=person.phone)
-            return lead, False
-    _lead_merge(existing, person, source_slug, now, warnings)
+            return lead, False, events
+    events = _lead_merge(existing, person, source_slug, now, warnings)
     leads.identities_record(lead=existing, email_key=person.email_key, phone=person.phone)
-    return existing, True
+    return existing, True, events
 
 
-def _lead_create(person: Person, source_slug: str, now: datetime, warnings: list[dict[str, str]]) -> Lead:
+def _lead_create(person: Person, source_slug: str, now: datetime, warnings: list[dict[str, str]]) -> tuple[Lead, list[str]]:
     facts = person.facts(source_slug)
     verdict = lead_judge(facts, definition_active())
     placed = _placement(verdict, facts, warnings, now)
@@ -78,10 +85,10 @@ def _lead_create(person: Person, source_slug: str, now: datetime, warnings: list
     )
     placed.load_owner(lead)
     leads.handoff_record(lead=lead, to=placed.owner, at=now, reason=placed.reason, note=placed.note, rule=placed.rule)
-    return lead
+    return lead, [Event.LEAD_CREATED, *placed.events()]
 
 
-def _lead_merge(lead: Lead, person: Person, source_slug: str, now: datetime, warnings: list[dict[str, str]]) -> None:
+def _lead_merge(lead: Lead, person: Person, source_slug: str, now: datetime, warnings: list[dict[str, str]]) -> list[str]:
     contact_free: dict[str, bool] = {}
     if (person.email and not lead.email) or (person.phone and not lead.phone):
         contact_free = lead_queries.contact_held_elsewhere(lead_id=lead.pk, email_key=person.email_key, phone=person.phone)
@@ -96,6 +103,8 @@ def _lead_merge(lead: Lead, person: Person, source_slug: str, now: datetime, war
             leads.lead_set_stage(lead=lead, stage=placed.stage, now=now)
             leads.lead_set_owner(lead=lead, to=placed.owner, at=now, reason=Handoff.Reason.QUALIFIED, note=placed.note, rule=placed.rule)
             placed.load_owner(lead)
+            return [Event.LEAD_MERGED, *placed.events()]
+    return [Event.LEAD_MERGED]
 
 
 def _placement(verdict: Verdict, facts: dict[str, Any], warnings: list[dict[str, str]], now: datetime) -> Placement:

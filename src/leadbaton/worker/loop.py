@@ -15,7 +15,9 @@ from django.conf import settings
 from django.db import close_old_connections
 
 from leadbaton.core import clock
+from leadbaton.core.wakeup import wait_for_work, work_queued
 from leadbaton.intake.services import rate_windows_prune
+from leadbaton.notify.services import outbox_claim, outbox_deliver
 from leadbaton.pipeline.intake import unfinished_submissions_retry
 
 log = logging.getLogger(__name__)
@@ -29,6 +31,7 @@ class Worker:
 
     def stop(self) -> None:
         self.stopping.set()
+        work_queued()  # wake the loop if it is waiting
 
     def run_forever(self) -> None:
         log.info("worker started (polling every %.2f s)", self.poll_seconds)
@@ -40,14 +43,19 @@ class Worker:
                 busy = 0
             finally:
                 close_old_connections()
-            if not busy:
-                self.stopping.wait(self.poll_seconds)
+            if not busy and not self.stopping.is_set():
+                wait_for_work(self.poll_seconds)
         log.info("worker stopped")
 
     def tick(self) -> int:
         """Do what is due now. Returns how many things were done."""
         now = clock.now()
-        done = unfinished_submissions_retry(now=now, lease=timedelta(seconds=settings.WORKER_LEASE_SECONDS))
+        lease = timedelta(seconds=settings.WORKER_LEASE_SECONDS)
+        done = 0
+        for message_id in outbox_claim(now=now, lease=lease):
+            outbox_deliver(message_id=message_id, now=clock.now())
+            done += 1
+        done += unfinished_submissions_retry(now=now, lease=lease)
         if now - self._last_prune > timedelta(minutes=10):
             rate_windows_prune(now=now)
             self._last_prune = now

@@ -1,0 +1,91 @@
+"""The context card: everything a rep needs to call a lead without research first."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+
+from leadbaton.leads.models import Inquiry, Lead
+
+
+def card_for(lead: Lead, *, latest: Inquiry | None = None) -> dict[str, Any]:
+    """Who, what they asked, where from, when, what came before, the company, and the link.
+
+    Built when the notification is written and kept with it, so every channel
+    shows the lead as it was at that moment. Two queries: the last inquiries
+    and, through them, how many there were.
+    """
+    inquiries = list(lead.inquiries.order_by("-received_at", "-id")[:4])
+    latest = latest or (inquiries[0] if inquiries else None)
+    earlier = [inquiry for inquiry in inquiries if latest is None or inquiry.pk != latest.pk][:3]
+    domain = lead.company_domain
+    return {
+        "lead_id": lead.pk,
+        "name": lead.full_name or lead.email or lead.phone,
+        "title": lead.title,
+        "company": lead.company or company_from_domain(domain),
+        "company_guessed": not lead.company and bool(domain),
+        "company_domain": domain,
+        "email": lead.email,
+        "phone": lead.phone,
+        "country": lead.country,
+        "city": lead.city,
+        "company_size": lead.company_size,
+        "score": lead.score,
+        "stage": lead.stage,
+        "message": latest.message if latest else "",
+        "product_interest": (latest.product_interest if latest else "") or lead.product_interest,
+        "source": latest.source_slug if latest else lead.source_slug,
+        "campaign": (latest.campaign if latest else "") or lead.campaign,
+        "utm": {
+            "source": latest.utm_source if latest else "",
+            "medium": latest.utm_medium if latest else "",
+            "campaign": latest.utm_campaign if latest else "",
+        },
+        "received_at": (latest.received_at if latest else lead.received_at).isoformat(),
+        "inquiry_count": lead.inquiry_count,
+        "prior_inquiries": [
+            {"received_at": inquiry.received_at.isoformat(), "source": inquiry.source_slug, "message": inquiry.message[:300]}
+            for inquiry in earlier
+        ],
+        "link": lead_link(lead.pk),
+    }
+
+
+def lead_link(lead_id: int) -> str:
+    return f"{settings.BASE_URL}/admin/leads/lead/{lead_id}/change/"
+
+
+SECOND_LEVEL = {"co", "com", "org", "net", "ac", "gov", "edu"}
+
+
+def company_from_domain(domain: str) -> str:
+    """A readable company name from a work email's domain: northwind-traders.co.uk → Northwind Traders."""
+    if not domain:
+        return ""
+    labels = domain.split(".")
+    # The name is the label before the public suffix: one label (.com) or two (.co.uk, .com.au).
+    two_part_suffix = len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in SECOND_LEVEL
+    name = labels[-3] if two_part_suffix else labels[max(len(labels) - 2, 0)]
+    return " ".join(part.capitalize() for part in name.replace("_", "-").split("-") if part)
+
+
+def card_text(card: dict[str, Any]) -> str:
+    """The card as plain text: the email body, and the chat message's details."""
+    lines = [f"{card['name']}" + (f", {card['title']}" if card["title"] else "") + (f" at {card['company']}" if card["company"] else "")]
+    contact = " / ".join(part for part in (card["phone"], card["email"]) if part)
+    lines.append(f"Contact: {contact}")
+    if card["message"]:
+        lines.append(f"Asked: {card['message']}")
+    if card["product_interest"]:
+        lines.append(f"Interested in: {card['product_interest']}")
+    origin = ", ".join(part for part in (card["source"], card["campaign"], *[v for v in card["utm"].values() if v]) if part)
+    lines.append(f"From: {origin}")
+    lines.append(f"Score: {card['score']}   Inquiries: {card['inquiry_count']}")
+    for prior in card["prior_inquiries"]:
+        lines.append(f"Earlier ({prior['received_at'][:16].replace('T', ' ')} via {prior['source']}): {prior['message']}")
+    if card["company_guessed"]:
+        lines.append(f"Company guessed from the email domain {card['company_domain']}")
+    lines.append(card["link"])
+    return "\n".join(lines)

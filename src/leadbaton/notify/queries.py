@@ -1,0 +1,33 @@
+"""Reads of the notify capability."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from leadbaton.notify.models import ChatTarget, Notification, OutboxMessage, WebhookSubscription
+
+
+def subscriptions_for(events: list[str]) -> list[tuple[str, WebhookSubscription]]:
+    """(event, subscription) for every active subscription to each event. One query; event lists are short."""
+    active = list(WebhookSubscription.objects.filter(active=True))
+    return [(event, subscription) for event in events for subscription in active if event in subscription.events]
+
+
+def chat_targets_for(*, team_id: int | None, rep_id: int | None) -> list[ChatTarget]:
+    match = Q(pk__in=[])
+    if team_id:
+        match |= Q(team_id=team_id)
+    if rep_id:
+        match |= Q(rep_id=rep_id)
+    return list(ChatTarget.objects.filter(match, active=True))
+
+
+def notifications_of(user_id: int, *, unread_only: bool = False, limit: int = 50) -> QuerySet[Notification]:
+    rows = Notification.objects.filter(user_id=user_id)
+    if unread_only:
+        rows = rows.filter(read_at__isnull=True)
+    return rows[:limit]
+
+
+def deliveries_of(subscription_id: int, *, limit: int = 50) -> QuerySet[OutboxMessage]:
+    return OutboxMessage.objects.filter(subscription_id=subscription_id).order_by("-created_at", "-id")[:limit]

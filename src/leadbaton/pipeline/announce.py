@@ -1,0 +1,57 @@
+"""Telling everyone who should know about a lead, in the transaction that changed it.
+
+Each change writes its in-app notifications and its outbox messages (email,
+chat, webhooks) together with the change; the worker delivers them after the
+commit, woken at once when it runs in this process.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+
+from leadbaton.core.wakeup import work_queued
+from leadbaton.leads.models import Inquiry, Lead, OwnerKind
+from leadbaton.notify import queries as notify_queries
+from leadbaton.notify import services as notify
+from leadbaton.notify.card import card_for
+from leadbaton.notify.models import Event, OutboxMessage
+
+HEADLINES: dict[str, str] = {
+    Event.LEAD_ASSIGNED: "New lead for you: {name}",
+    Event.LEAD_REASSIGNED: "Lead handed to you: {name}",
+    Event.LEAD_MERGED: "Your lead came back: {name}",
+}
+
+
+def lead_announce(*, lead: Lead, events: list[str], now: datetime, latest: Inquiry | None = None) -> None:
+    """Write what `events` mean for the lead's owner and for webhook subscribers. Call inside the change's transaction.
+
+    The owner hears of an assignment or a reassignment, and of their lead coming
+    back (a merged inquiry); subscribers get every event they subscribed to.
+    """
+    subscriptions = notify_queries.subscriptions_for(events)
+    personal = [event for event in events if event in HEADLINES]
+    rep = lead.owner_rep if lead.owner_kind == OwnerKind.REP else None
+    if not subscriptions and not (personal and rep):
+        return
+    card = card_for(lead, latest=latest)
+    messages: list[OutboxMessage] = []
+    for event, subscription in subscriptions:
+        data = {"lead": card, "owner": {"kind": lead.owner_kind, "team_id": lead.owner_team_id, "rep_id": lead.owner_rep_id}}
+        messages.append(notify.outbox_message(channel=OutboxMessage.Channel.WEBHOOK, event=event, payload=data,
+                                              now=now, lead_id=lead.pk, subscription=subscription))
+    if rep is not None and personal:
+        event = personal[-1]
+        headline = HEADLINES[event].format(name=card["name"])
+        payload = {"headline": headline, "subject": f"{headline} ({card['company'] or card['email'] or card['phone']})", "card": card}
+        notify.notification_create(user_id=rep.pk, lead_id=lead.pk, event=event, title=headline, card=card, now=now)
+        if rep.email:
+            messages.append(notify.outbox_message(channel=OutboxMessage.Channel.EMAIL, event=event, payload=payload,
+                                                  now=now, lead_id=lead.pk, recipient=rep.email))
+        for target in notify_queries.chat_targets_for(team_id=lead.owner_team_id, rep_id=rep.pk):
+            messages.append(notify.outbox_message(channel=OutboxMessage.Channel.CHAT, event=event, payload=payload,
+                                                  now=now, lead_id=lead.pk, chat_target=target))
+    notify.outbox_write_all(messages)
+    transaction.on_commit(work_queued)
