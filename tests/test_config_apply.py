@@ -189,7 +189,7 @@ def test_it_updates_a_reps_hours(db: None) -> None:
     assert report.lines() == ["updated      rep alice@northwind.example: hours", "0 created, 1 updated, 0 deactivated, 9 unchanged"]
 
 
-def test_it_deactivates_a_rep_removed_from_the_file_and_keeps_their_leads(db: None) -> None:
+def test_it_deactivates_a_rep_removed_from_the_file_and_returns_their_leads_to_the_team_queue(db: None) -> None:
     org = small_org()
     apply(org)
     bob = User.objects.get(email="bob@northwind.example")
@@ -206,7 +206,7 @@ def test_it_deactivates_a_rep_removed_from_the_file_and_keeps_their_leads(db: No
     lead.refresh_from_db()
     assert not bob.is_active
     assert RepProfile.objects.filter(user=bob).exists()
-    assert (lead.owner_rep_id, lead.stage) == (bob.pk, Stage.ASSIGNED)
+    assert (lead.owner_kind, lead.owner_team_id, lead.owner_rep_id, lead.stage) == ("team", bob.rep.team_id, None, Stage.QUEUED)
     assert "deactivated  rep bob@northwind.example" in report.lines()
 
     org["reps"].append({"email": "bob@northwind.example", "name": "Bob Rep", "team": "amer", "hours": "mon-fri 09:00-17:00"})

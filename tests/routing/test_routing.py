@@ -171,3 +171,19 @@ def test_the_ceiling_counts_open_leads_in_progress(intake, emea, morning):
     closed = Lead.objects.filter(stage="assigned").first()
     Lead.objects.filter(pk=closed.pk).update(stage="not_interested")
     assert intake.post({"email": "later@buyer.example"}).json()["stage"] == "assigned"
+
+
+def test_rules_can_route_on_the_score_the_lead_was_just_given(intake, emea, morning):
+    from leadbaton.core import clock
+    from leadbaton.qualification.services import definition_publish
+
+    definition_publish(name="d", description="", required=[], threshold=10, signed_off_by=[], now=clock.now(),
+                       fit_rules=[{"field": "title", "contains": "director", "points": 50}])
+    vip = Team.objects.create(slug="vip", name="VIP desk", time_zone="Europe/Berlin")
+    RoutingRule.objects.create(position=0, name="hot", conditions=[{"field": "score", "at_least": 40}], team=vip)
+    rep(emea, "Lena")
+    rep(vip, "Vera")
+    hot = intake.post({"email": "dana@northwind.example", "title": "Director"}).json()
+    warm = intake.post({"email": "lee@northwind.example", "title": "Analyst", "product_interest": "x"}).json()
+    assert (hot["owner"]["name"], hot["score"]) == ("Vera", 50)
+    assert warm["stage"] == "nurture"

@@ -9,6 +9,7 @@ from ninja.errors import AuthenticationError, ValidationError
 
 from leadbaton.api.auth import Forbidden
 from leadbaton.api.intake import router as intake_router
+from leadbaton.api.ownership import router as ownership_router
 from leadbaton.api.staff import router as staff_router
 
 api = NinjaAPI(
@@ -21,6 +22,10 @@ api = NinjaAPI(
 )
 api.add_router("", intake_router)
 api.add_router("", staff_router)
+api.add_router("", ownership_router)
+api.add_router("", "leadbaton.api.webhooks.router")
+api.add_router("", "leadbaton.api.routing.router")
+api.add_router("", "leadbaton.api.rep.router")
 
 if settings.BENCH_ENDPOINTS:
     from leadbaton.api.bench import router as bench_router

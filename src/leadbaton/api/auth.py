@@ -39,3 +39,12 @@ def require_role(user: User, *roles: str) -> None:
         return
     allowed = ", ".join(Role(role).label.lower() for role in roles)
     raise Forbidden(f"your role ({Role(user.role).label.lower()}) cannot do this; it needs: {allowed}")
+
+
+def caller(request: HttpRequest) -> User:
+    """The signed-in staff member: from the personal token, else the session (the router's auth ensured one)."""
+    token_user = getattr(request, "auth", None)
+    if isinstance(token_user, User):
+        return token_user
+    assert isinstance(request.user, User)
+    return request.user

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from decimal import Decimal
+from typing import Annotated, Any, Literal
 
-from ninja import Schema
+from ninja import Field, Schema
 
 
 class Problem(Schema):
@@ -132,3 +133,108 @@ class TokenIssued(Schema):
     id: int
     name: str
     token: str
+
+
+# The rep's side: their leads, touches, outcomes and notifications (api/rep.py).
+
+
+class PersonOut(Schema):
+    id: int
+    name: str
+
+
+class ActivityOut(Schema):
+    id: int
+    at: datetime
+    kind: str
+    result: str
+    note: str
+    detail: dict[str, Any]
+    by: PersonOut
+
+
+class SpeedToLead(Schema):
+    """Speed to lead (S4), in seconds from the first inquiry; null until it happens."""
+
+    seconds_to_owner: float | None
+    seconds_to_first_touch: float | None
+
+
+class Outcome(Schema):
+    blocker: str
+    next_step: str
+    next_step_at: datetime | None
+    value: Decimal | None
+    currency: str
+    lost_reason: str
+    closed_at: datetime | None
+
+
+class LeadSummaryOut(SpeedToLead, Outcome):
+    """A lead as a list shows it: who, where it stands, how urgent."""
+
+    id: int
+    stage: str
+    untouched: bool
+    overdue: bool
+    score: int
+    name: str
+    company: str
+    email: str
+    phone: str
+    product_interest: str
+    owner: OwnerOut
+    received_at: datetime
+    owned_at: datetime | None
+    first_touch_at: datetime | None
+    touch_count: int
+    last_progress_at: datetime | None
+
+
+class LeadDetailOut(LeadOut, SpeedToLead, Outcome):
+    untouched: bool
+    owned_at: datetime | None
+    first_touch_at: datetime | None
+    touch_count: int
+    last_progress_at: datetime | None
+    activities: list[ActivityOut]
+
+
+class ActivityIn(Schema):
+    kind: str
+    result: str = ""
+    note: str = ""
+
+
+class ActivityLogged(Schema):
+    activity: ActivityOut
+    lead: LeadSummaryOut
+
+
+class OutcomeIn(Schema):
+    outcome: str
+    blocker: str = ""
+    next_step: str = ""
+    # Read by the handler, so a bad value gets an error that shows the accepted form.
+    next_step_at: Annotated[str | None, Field(json_schema_extra={"format": "date-time"})] = None
+    value: Decimal | None = None
+    currency: str = ""
+    reason: str = ""
+
+
+class NotificationOut(Schema):
+    id: int
+    event: str
+    title: str
+    lead_id: int | None
+    card: dict[str, Any]
+    created_at: datetime
+    read_at: datetime | None
+
+
+class NotificationsReadIn(Schema):
+    ids: list[int] | None = None
+
+
+class NotificationsMarked(Schema):
+    marked: int

@@ -11,12 +11,13 @@ from ninja import Router, Status
 from leadbaton.accounts.models import ApiToken, Role, User
 from leadbaton.accounts.services import token_issue, token_revoke
 from leadbaton.api.auth import STAFF_AUTH, require_role
-from leadbaton.api.schemas import ErrorsOut, LeadOut, SubmissionDetail, SubmissionOut, TokenIn, TokenIssued
+from leadbaton.api.rep import activity_out
+from leadbaton.api.schemas import ErrorsOut, LeadDetailOut, SubmissionDetail, SubmissionOut, TokenIn, TokenIssued
 from leadbaton.core import clock
 from leadbaton.intake.models import Submission
 from leadbaton.intake.queries import submissions_list
-from leadbaton.leads.models import Lead
-from leadbaton.leads.queries import owner_summary
+from leadbaton.leads.queries import activities_of, owner_summary
+from leadbaton.pipeline.followup import Refused, lead_readable
 from leadbaton.pipeline.intake import submission_replay
 
 router = Router(tags=["staff"], auth=STAFF_AUTH)
@@ -68,13 +69,17 @@ def submission_replay_post(request: HttpRequest, submission_id: int) -> JsonResp
     return JsonResponse(answer.body, status=answer.status, headers=answer.headers)
 
 
-@router.get("/leads/{lead_id}", response={200: LeadOut, 403: ErrorsOut}, summary="Read a lead")
+@router.get("/leads/{lead_id}", response={200: LeadDetailOut, 403: ErrorsOut, 404: ErrorsOut}, summary="Read a lead")
 def lead_get(request: HttpRequest, lead_id: int) -> Any:
-    """The lead with every inquiry and every handoff."""
-    require_role(_user(request), *OFFICE)
-    lead = get_object_or_404(Lead.objects.select_related("owner_team", "owner_rep"), pk=lead_id)
-    out = {name: getattr(lead, name) for name in LeadOut.model_fields if hasattr(lead, name) and name not in ("owner", "inquiries", "handoffs")}
-    out.update(owner=owner_summary(lead), inquiries=list(lead.inquiries.all()), handoffs=list(lead.handoffs.all()))
+    """The lead with every inquiry, handoff and activity, its outcome and speed to lead; for whoever may see it (leads.access)."""
+    try:
+        lead = lead_readable(lead_id=lead_id, by=_user(request))
+    except Refused as refused:
+        return Status(refused.status, {"errors": refused.errors})
+    lists = ("owner", "inquiries", "handoffs", "activities")
+    out = {name: getattr(lead, name) for name in LeadDetailOut.model_fields if hasattr(lead, name) and name not in lists}
+    out.update(owner=owner_summary(lead), inquiries=list(lead.inquiries.all()), handoffs=list(lead.handoffs.all()),
+               activities=[activity_out(activity) for activity in activities_of(lead.pk)])
     return out
 
 

@@ -6,7 +6,7 @@ import os
 import sys
 
 # Commands that work on an existing database; they stop with advice when there is none.
-NEEDS_DATABASE = {"sources", "submissions", "tokens", "createadmin", "worker", "config"}
+NEEDS_DATABASE = {"sources", "submissions", "tokens", "createadmin", "worker", "config", "leads", "webhooks", "routing"}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,13 +1,14 @@
-"""The lead, its inquiries, and the handoff ledger.
+"""The lead, its inquiries, the handoff ledger, and its activities.
 
 A lead is one person's open conversation with us. Each inquiry they send is
-kept on it; each change of owner is a Handoff row written in the same
-transaction as the change.
+kept on it; each change of owner is a Handoff row, and each touch, note or
+outcome an Activity row, written in the same transaction as the change.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.db import models
@@ -24,6 +25,20 @@ class Stage(models.TextChoices):
 
 
 OPEN_STAGES = (Stage.NURTURE, Stage.QUEUED, Stage.ASSIGNED, Stage.IN_PROGRESS)
+CLOSED_STAGES = (Stage.PURCHASED, Stage.NOT_INTERESTED, Stage.REJECTED)
+
+
+class Blocker(models.TextChoices):
+    """What holds an in-progress customer back."""
+
+    BUDGET = "budget", "Budget"
+    TIMING = "timing", "Timing"
+    AUTHORITY = "authority", "Authority"
+    NEED = "need", "Need"
+    COMPETITOR = "competitor", "Competitor"
+    WAITING_ON_US = "waiting_on_us", "Waiting on us"
+    NOT_REACHED_YET = "not_reached_yet", "Not reached yet"
+    OTHER = "other", "Other"
 
 
 class OwnerKind(models.TextChoices):
@@ -105,6 +120,16 @@ class Lead(models.Model):
     inquiry_count = models.PositiveIntegerField(default=1)
     owned_at = models.DateTimeField(null=True, blank=True, help_text="When a rep first owned it")
     first_touch_at = models.DateTimeField(null=True, blank=True)
+    touch_count = models.PositiveIntegerField(default=0, help_text="Touches logged (calls, emails, SMS, meetings; not notes)")
+    last_progress_at = models.DateTimeField(null=True, blank=True, help_text="The latest touch or outcome")
+    # The outcome, as the owner last recorded it (every recording is also an Activity row).
+    blocker = models.CharField(max_length=20, choices=Blocker.choices, blank=True)
+    next_step = models.CharField(max_length=500, blank=True)
+    next_step_at = models.DateTimeField(null=True, blank=True)
+    value = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True, help_text="ISO 4217")
+    lost_reason = models.CharField(max_length=500, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField()
 
     class Meta:
@@ -122,6 +147,7 @@ class Lead(models.Model):
             ),
             models.CheckConstraint(condition=~models.Q(email_key="", phone=""), name="lead_is_reachable"),
             models.CheckConstraint(condition=_owner_constraint("owner_", nullable=False), name="lead_has_one_owner"),
+            models.CheckConstraint(condition=models.Q(value__isnull=True) | models.Q(value__gt=0), name="lead_value_positive"),
         ]
         indexes = [
             models.Index(fields=["email_key"], name="lead_email_key"),
@@ -146,6 +172,29 @@ class Lead(models.Model):
     @property
     def owner(self) -> Owner:
         return Owner(self.owner_kind, self.owner_team_id, self.owner_rep_id)
+
+    @property
+    def untouched(self) -> bool:
+        """Assigned to a rep who has not touched it yet: the most urgent kind of lead."""
+        return self.stage == Stage.ASSIGNED
+
+    # Speed to lead (S4), in seconds since the first inquiry arrived; None until it happens.
+    @property
+    def seconds_to_owner(self) -> float | None:
+        return _seconds_between(self.received_at, self.owned_at)
+
+    @property
+    def seconds_to_first_touch(self) -> float | None:
+        return _seconds_between(self.received_at, self.first_touch_at)
+
+    def next_step_overdue(self, now: datetime) -> bool:
+        return self.stage == Stage.IN_PROGRESS and self.next_step_at is not None and self.next_step_at <= now
+
+
+def _seconds_between(start: datetime | None, end: datetime | None) -> float | None:
+    if start is None or end is None:
+        return None
+    return (end - start).total_seconds()
 
 
 class LeadIdentity(models.Model):
@@ -223,3 +272,45 @@ class Handoff(models.Model):
             models.CheckConstraint(condition=_owner_constraint("from_", nullable=True), name="handoff_from_owner"),
             models.CheckConstraint(condition=_owner_constraint("to_", nullable=False), name="handoff_to_owner"),
         ]
+
+
+class Activity(models.Model):
+    """Something done on a lead, by whom and when: a touch, a note, or a recorded outcome.
+
+    Touches (call, email, SMS, meeting) count as attempts; a note does not.
+    Outcome rows are written by the outcome use case, never posted as activities.
+    """
+
+    class Kind(models.TextChoices):
+        CALL = "call", "Call"
+        EMAIL = "email", "Email"
+        SMS = "sms", "SMS"
+        MEETING = "meeting", "Meeting"
+        NOTE = "note", "Note"
+        OUTCOME = "outcome", "Outcome"
+
+    class Result(models.TextChoices):
+        CONNECTED = "connected", "Connected"
+        NO_ANSWER = "no_answer", "No answer"
+        VOICEMAIL = "voicemail", "Voicemail"
+        BOUNCED = "bounced", "Bounced"
+        OTHER = "other", "Other"
+
+    TOUCHES = (Kind.CALL, Kind.EMAIL, Kind.SMS, Kind.MEETING)
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="activities")
+    by_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    result = models.CharField(max_length=10, choices=Result.choices, blank=True)
+    note = models.TextField(blank=True)
+    # For an outcome: what was recorded (outcome, blocker, next step, value, currency, reason).
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["lead", "at"], name="activity_lead_time")]
+
+    @property
+    def is_touch(self) -> bool:
+        return self.kind in self.TOUCHES

@@ -31,3 +31,20 @@ def notifications_of(user_id: int, *, unread_only: bool = False, limit: int = 50
 
 def deliveries_of(subscription_id: int, *, limit: int = 50) -> QuerySet[OutboxMessage]:
     return OutboxMessage.objects.filter(subscription_id=subscription_id).order_by("-created_at", "-id")[:limit]
+
+
+def subscriptions_list() -> list[WebhookSubscription]:
+    return list(WebhookSubscription.objects.order_by("id"))
+
+
+def delivery_log(subscription_id: int, *, limit: int = 50) -> list[OutboxMessage]:
+    """The subscription's messages, newest first, each with its delivery attempts (oldest first). Two queries."""
+    return list(deliveries_of(subscription_id, limit=limit).prefetch_related("delivery_attempts"))
+
+
+def webhook_message_find(message_id: str, *, subscription_id: int | None = None) -> OutboxMessage | None:
+    """A webhook message by its webhook-id (msg_…), optionally only if it belongs to this subscription."""
+    rows = OutboxMessage.objects.filter(message_id=message_id, channel=OutboxMessage.Channel.WEBHOOK)
+    if subscription_id is not None:
+        rows = rows.filter(subscription_id=subscription_id)
+    return rows.select_related("subscription").first()

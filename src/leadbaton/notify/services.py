@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import logging
 import secrets
 import uuid
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
+import apprise
 from django.db import connection, transaction
 from django.db.models import F, Q
 
+from leadbaton.core.rows import fields_update
+from leadbaton.core.wakeup import work_queued
 from leadbaton.notify.channels import DeliveryFailed, chat_send, email_send, webhook_send
-from leadbaton.notify.models import ChatTarget, DeliveryAttempt, Notification, OutboxMessage, WebhookSubscription
+from leadbaton.notify.models import ChatTarget, DeliveryAttempt, Event, Notification, OutboxMessage, WebhookSubscription
 
 log = logging.getLogger(__name__)
 
@@ -142,3 +148,137 @@ def outbox_redeliver(*, message: OutboxMessage, now: datetime) -> OutboxMessage:
     message.attempts = min(message.attempts, MAX_ATTEMPTS - 1)
     message.save(update_fields=["status", "due_at", "claimed_until", "attempts"])
     return message
+
+
+# Webhook subscriptions as staff manage them (API and CLI): checked here, so both say the same thing.
+
+SUBSCRIPTION_EXAMPLE_URL = "https://crm.example.com/hooks/leadbaton"
+
+
+class SubscriptionInvalid(ValueError):
+    """What is wrong with a subscription's values: (field, message) pairs, each saying what would be accepted."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        super().__init__("; ".join(f"{field}: {message}" for field, message in problems))
+        self.problems = problems
+
+
+def subscription_problems(*, url: str | None = None, events: list[str] | None = None, description: str | None = None) -> list[tuple[str, str]]:
+    """Every problem with the values given (None: not given, not checked)."""
+    problems: list[tuple[str, str]] = []
+    if url is not None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in url):
+            problems.append(("url", f"{url[:100]!r} is not an http:// or https:// URL; use one such as {SUBSCRIPTION_EXAMPLE_URL}"))
+        elif len(url) > 500:
+            problems.append(("url", f"is {len(url)} characters long; at most 500 fit"))
+    if events is not None:
+        accepted = ", ".join(Event.values)
+        if not events:
+            problems.append(("events", f"is empty; name at least one of {accepted}"))
+        for index, event in enumerate(events):
+            if event not in Event.values:
+                problems.append((f"events[{index}]", f"{event!r} is not an event; use one of {accepted}"))
+    if description is not None and len(description) > 200:
+        problems.append(("description", f"is {len(description)} characters long; at most 200 fit"))
+    return problems
+
+
+def subscription_add(*, url: str, events: list[str], description: str, now: datetime) -> WebhookSubscription:
+    """A checked new subscription (raises SubscriptionInvalid). Its secret is in the returned row: show it once."""
+    url, description = url.strip(), description.strip()
+    problems = subscription_problems(url=url, events=events, description=description)
+    if problems:
+        raise SubscriptionInvalid(problems)
+    return subscription_create(url=url, events=list(dict.fromkeys(events)), description=description, now=now)
+
+
+def subscription_update(
+    *, subscription: WebhookSubscription, url: str | None = None, events: list[str] | None = None,
+    description: str | None = None, active: bool | None = None,
+) -> list[str]:
+    """Change what is given (None: keep); raises SubscriptionInvalid. Returns the fields written.
+
+    Messages already queued keep going to the subscription: a new URL or secret applies to their next try.
+    """
+    url = url.strip() if url is not None else None
+    description = description.strip() if description is not None else None
+    problems = subscription_problems(url=url, events=events, description=description)
+    if problems:
+        raise SubscriptionInvalid(problems)
+    values: dict[str, Any] = {"url": url, "events": list(dict.fromkeys(events)) if events is not None else None,
+                              "description": description, "active": active}
+    return fields_update(subscription, {name: value for name, value in values.items() if value is not None})
+
+
+def webhook_redeliver(*, message: OutboxMessage, now: datetime) -> OutboxMessage:
+    """Staff asked to send a webhook message again (same webhook-id, so receivers can tell a repeat); wakes the worker."""
+    if message.status == OutboxMessage.Status.PENDING and message.claimed_until is not None and message.claimed_until > now:
+        raise DeliveryInFlight(f"{message.message_id} is being delivered right now; look at its log again in a minute")
+    outbox_redeliver(message=message, now=now)
+    transaction.on_commit(work_queued)
+    return message
+
+
+class DeliveryInFlight(Exception):
+    """A worker holds the message at this moment; sending it again now could deliver it twice."""
+
+
+# Chat targets from the organisation file: one row per apprise URL of a team or a rep.
+
+
+def chat_url_understood(url: str) -> bool:
+    """Whether apprise knows this notification URL's service and can read it."""
+    with _apprise_quiet():
+        return bool(apprise.Apprise().add(url))
+
+
+@contextlib.contextmanager
+def _apprise_quiet() -> Iterator[None]:
+    """Apprise logs a URL it cannot read in full, token and all: keep it out of the logs while checking."""
+    logger = logging.getLogger("apprise")
+    disabled, logger.disabled = logger.disabled, True
+    try:
+        yield
+    finally:
+        logger.disabled = disabled
+
+
+def chat_url_shown(url: str) -> str:
+    """The URL as it may be printed: scheme and host only, with apprise masking a host that is a token.
+
+    Apprise URLs carry tokens (a Telegram bot token is the host; a Slack webhook's
+    tokens are the path), so the full URL never appears in output or logs.
+    """
+    if chat_url_understood(url):
+        with _apprise_quiet():
+            plugin = apprise.Apprise.instantiate(url)
+        if plugin is not None:
+            url = plugin.url(privacy=True)
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    if host and "." not in host and len(host) > 8 and "..." not in host:
+        host = f"{host[0]}...{host[-1]}"
+    return f"{parts.scheme}://{host}" if parts.scheme else "(not a URL)"
+
+
+def chat_target_configure(*, team_id: int | None, rep_id: int | None, url: str) -> tuple[ChatTarget, bool, list[str]]:
+    """Create or reactivate the chat target with this URL for a team or a rep. (target, created, changed fields)."""
+    target = ChatTarget.objects.filter(_chat_owner(team_id, rep_id), url=url).order_by("id").first()
+    if target is None:
+        label = chat_url_shown(url)[:100]
+        return ChatTarget.objects.create(team_id=team_id, rep_id=rep_id, url=url, label=label, active=True), True, []
+    return target, False, fields_update(target, {"active": True})
+
+
+def chat_targets_deactivate(*, team_id: int | None, rep_id: int | None, keep_urls: set[str]) -> list[ChatTarget]:
+    """Switch off the team's or rep's active chat targets whose URL is not kept. Never deletes: the delivery log stays."""
+    gone = [target for target in ChatTarget.objects.filter(_chat_owner(team_id, rep_id), active=True).order_by("id")
+            if target.url not in keep_urls]
+    ChatTarget.objects.filter(pk__in=[target.pk for target in gone]).update(active=False)
+    return gone
+
+
+def _chat_owner(team_id: int | None, rep_id: int | None) -> Q:
+    """A team's targets or a rep's (a target belongs to exactly one of them)."""
+    return Q(team_id=team_id, rep__isnull=True) if team_id is not None else Q(rep_id=rep_id, team__isnull=True)

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from django.db import transaction
 
+from leadbaton.accounts.models import Team
 from leadbaton.core.wakeup import work_queued
 from leadbaton.leads.models import Inquiry, Lead, OwnerKind
 from leadbaton.notify import queries as notify_queries
@@ -23,6 +24,29 @@ HEADLINES: dict[str, str] = {
     Event.LEAD_REASSIGNED: "Lead handed to you: {name}",
     Event.LEAD_MERGED: "Your lead came back: {name}",
 }
+
+
+def queue_announce(*, lead: Lead, team: Team, why: str, now: datetime) -> None:
+    """Tell the team's manager (in the app, by email, on the team's chat) that leads wait in the queue.
+
+    Called for the lead that starts a burst; the leads that follow it in the
+    same burst add nothing, so a trade show floods no inbox.
+    """
+    card = card_for(lead)
+    headline = f"Leads are waiting in the {team.name} queue"
+    payload = {"headline": headline, "subject": f"{headline}: nobody can take them now", "card": card, "why": why}
+    messages = []
+    manager = team.manager
+    if manager is not None and manager.is_active:
+        notify.notification_create(user_id=manager.pk, lead_id=lead.pk, event=Event.LEAD_QUEUED, title=headline, card=card, now=now)
+        if manager.email:
+            messages.append(notify.outbox_message(channel=OutboxMessage.Channel.EMAIL, event=Event.LEAD_QUEUED, payload=payload,
+                                                  now=now, lead_id=lead.pk, recipient=manager.email))
+    for target in notify_queries.chat_targets_for(team_id=team.pk, rep_id=None):
+        messages.append(notify.outbox_message(channel=OutboxMessage.Channel.CHAT, event=Event.LEAD_QUEUED, payload=payload,
+                                              now=now, lead_id=lead.pk, chat_target=target))
+    notify.outbox_write_all(messages)
+    transaction.on_commit(work_queued)
 
 
 def lead_announce(*, lead: Lead, events: list[str], now: datetime, latest: Inquiry | None = None) -> None:

@@ -34,7 +34,7 @@ from leadbaton.intake.normalise import Problem, Unreachable, person_from_payload
 from leadbaton.leads import queries as lead_queries
 from leadbaton.leads import services as leads
 from leadbaton.leads.models import Lead
-from leadbaton.pipeline.announce import lead_announce
+from leadbaton.pipeline.announce import lead_announce, queue_announce
 from leadbaton.pipeline.person import inquiry_values, lead_for_person
 
 log = logging.getLogger(__name__)
@@ -190,9 +190,13 @@ def _process(submission_id: int, payload: Any) -> Answer:
         if claim is not None and claim.submission_id != submission.pk:
             return _replay(submission, claim.submission, warnings, now)
 
-    lead, merged, events = lead_for_person(person=person, source_slug=source.slug, now=now, warnings=warnings)
+    result = lead_for_person(person=person, source_slug=source.slug, now=now, warnings=warnings)
+    lead, merged = result.lead, result.merged
     inquiry = leads.inquiry_record(lead=lead, values=inquiry_values(person, source.slug, submission.pk), now=now)
-    lead_announce(lead=lead, events=events, now=now, latest=inquiry)
+    lead_announce(lead=lead, events=result.events, now=now, latest=inquiry)
+    if result.queue_alert is not None:
+        team, why = result.queue_alert
+        queue_announce(lead=lead, team=team, why=why, now=now)
     intake.submission_finish(
         submission=submission,
         status=Submission.Status.PROCESSED,

@@ -27,7 +27,9 @@ from leadbaton.accounts.models import Role, Team, User
 from leadbaton.intake import services as intake
 from leadbaton.intake.models import Source
 from leadbaton.intake.queries import source_key_find
+from leadbaton.notify import services as notify
 from leadbaton.pipeline.orgfile import STAFF_ROLES, DefinitionSpec, Organisation, SlaSpec, SourceSpec
+from leadbaton.pipeline.ownership import rep_leads_return
 from leadbaton.qualification.queries import definition_active
 from leadbaton.qualification.services import definition_publish
 from leadbaton.routing import services as routing
@@ -35,7 +37,7 @@ from leadbaton.sla import services as sla
 
 CREATED, UPDATED, DEACTIVATED, UNCHANGED = "created", "updated", "deactivated", "unchanged"
 # The report lists changes in the order of the file's sections.
-KINDS = ("source", "team", "user", "rep", "routing rule", "SLA policy", "lead definition")
+KINDS = ("source", "team", "user", "rep", "chat target", "routing rule", "SLA policy", "lead definition")
 # Model fields as the file calls them, for the report. None: part of another change (admin rights follow the role).
 _FILE_NAMES: dict[str, str | None] = {
     "is_active": "active", "is_default": "default", "manager_id": "manager", "team_id": "team",
@@ -131,6 +133,8 @@ def _apply(organisation: Organisation, now: datetime, *, issue_keys: bool) -> Ap
     roles = [*(STAFF_ROLES if organisation.users is not None else ()), *((Role.REP,) if organisation.reps is not None else ())]
     for user in accounts.users_deactivate(roles=roles, keep_emails=set(people)):
         tally.add("rep" if user.role == Role.REP else "user", user.email, action=DEACTIVATED)
+        # Nothing stays with someone who has left: their open leads go back to their team's queue.
+        rep_leads_return(rep=user, why=f"{user.display_name} was removed from the organisation file", now=now)
     if organisation.teams is not None:
         for team in accounts.teams_deactivate(keep_slugs=set(teams)):
             tally.add("team", team.slug, action=DEACTIVATED)
@@ -181,6 +185,8 @@ def _teams_apply(organisation: Organisation, people: dict[str, User], tally: _Ta
         )
         teams[spec.slug] = team
         tally.add("team", spec.slug, created=created, fields=changed)
+        if spec.chat is not None:
+            _chat_apply(spec.chat, team_id=team.pk, rep_id=None, owner=f"team {spec.slug}", tally=tally)
     return teams
 
 
@@ -202,6 +208,17 @@ def _reps_apply(organisation: Organisation, people: dict[str, User], teams: dict
             if accounts.rep_time_off_replace(rep=profile, periods=periods) and not created:
                 changed = [*changed, "time_off"]
         tally.add("rep", rep_spec.email, created=created, fields=changed)
+        if rep_spec.chat is not None:
+            _chat_apply(rep_spec.chat, team_id=None, rep_id=profile.user_id, owner=rep_spec.email, tally=tally)
+
+
+def _chat_apply(urls: tuple[str, ...], *, team_id: int | None, rep_id: int | None, owner: str, tally: _Tally) -> None:
+    """The team's or rep's chat targets become exactly these URLs; the report shows each by scheme and host only (URLs hold tokens)."""
+    for url in urls:
+        target, created, changed = notify.chat_target_configure(team_id=team_id, rep_id=rep_id, url=url)
+        tally.add("chat target", f"#{target.pk} {target.label} of {owner}", created=created, fields=changed)
+    for target in notify.chat_targets_deactivate(team_id=team_id, rep_id=rep_id, keep_urls=set(urls)):
+        tally.add("chat target", f"#{target.pk} {target.label} of {owner}", action=DEACTIVATED)
 
 
 def _sources_apply(specs: tuple[SourceSpec, ...], now: datetime, tally: _Tally, *, issue_keys: bool) -> list[NewKey]:

@@ -18,6 +18,7 @@ import yaml
 from leadbaton.accounts.models import Role
 from leadbaton.core.conditions import LEAD_FIELDS, OPERATORS, ConditionError, condition_as_dict, condition_parse
 from leadbaton.intake.models import Source
+from leadbaton.notify.services import chat_url_shown, chat_url_understood
 from leadbaton.pipeline.orgfile_values import (
     Entry,
     country_read,
@@ -35,9 +36,9 @@ from leadbaton.routing.models import Strategy
 STAFF_ROLES = (Role.ADMIN.value, Role.MARKETING.value, Role.MANAGER.value)
 TOP_KEYS = ("organisation", "sources", "teams", "users", "reps", "routing", "sla", "lead_definition")
 SOURCE_KEYS = ("slug", "kind", "name", "default_region", "rate_limit_per_minute")
-TEAM_KEYS = ("slug", "name", "time_zone", "manager", "default")
+TEAM_KEYS = ("slug", "name", "time_zone", "manager", "default", "chat")
 USER_KEYS = ("email", "name", "role")
-REP_KEYS = ("email", "name", "team", "time_zone", "country", "hours", "weight", "daily_cap", "max_open", "paused", "time_off")
+REP_KEYS = ("email", "name", "team", "time_zone", "country", "hours", "weight", "daily_cap", "max_open", "paused", "time_off", "chat")
 TIME_OFF_KEYS = ("from", "to", "reason")
 RULE_KEYS = ("name", "when", "team", "strategy")
 SLA_KEYS = (
@@ -64,6 +65,7 @@ class TeamSpec:
     time_zone: str
     manager: str  # an email of a user or rep in the same file, or ""
     default: bool
+    chat: tuple[str, ...] | None = None  # apprise URLs; None: the file does not say, keep the team's chat targets
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,7 @@ class RepSpec:
     max_open: int | None
     paused: bool | None  # None: the file does not say; keep what was set in the app
     time_off: tuple[TimeOffSpec, ...] | None  # None: likewise
+    chat: tuple[str, ...] | None = None  # apprise URLs; None: likewise
 
 
 @dataclass(frozen=True)
@@ -217,6 +220,7 @@ def _team(entry: Entry) -> TeamSpec:
         time_zone=time_zone_read(entry, "time_zone", required=True),
         manager=email_read(entry, "manager", manager) if manager else "",
         default=bool(entry.flag("default", default=False)),
+        chat=_chat(entry),
     )
 
 
@@ -246,7 +250,29 @@ def _rep(entry: Entry) -> RepSpec:
         max_open=entry.whole("max_open", hint="open leads at most, 1 or more (leave it out for no ceiling)", minimum=1),
         paused=entry.flag("paused", default=None),
         time_off=time_off,
+        chat=_chat(entry),
     )
+
+
+def _chat(entry: Entry) -> tuple[str, ...] | None:
+    """A team's or rep's apprise notification URLs. A URL may hold a token, so a message shows only its scheme and host."""
+    items = entry.items("chat")
+    if items is None:
+        return None
+    urls: dict[str, str] = {}
+    for path, value in items:
+        if not isinstance(value, str) or not value.strip():
+            entry.errors.append(f"{path}: {show(value)} is not an apprise notification URL such as slack://…, mmost://… or tgram://…")
+        elif not chat_url_understood(value.strip()):
+            entry.errors.append(
+                f'{path}: "{chat_url_shown(value.strip())}" is not an apprise URL apprise understands; '
+                "see https://github.com/caronc/apprise/wiki for the URL of each service"
+            )
+        elif value.strip() in urls:
+            entry.errors.append(f"{path}: is the same URL as {urls[value.strip()]}; list each once")
+        else:
+            urls[value.strip()] = path
+    return tuple(urls)
 
 
 def _time_off(entry: Entry) -> TimeOffSpec:

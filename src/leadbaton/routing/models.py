@@ -19,6 +19,8 @@ class RoutingState(models.Model):
     team = models.OneToOneField("accounts.Team", on_delete=models.CASCADE, primary_key=True, related_name="routing_state")
     last_rep = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     updated_at = models.DateTimeField(null=True, blank=True)
+    queue_alerted_at = models.DateTimeField(null=True, blank=True, help_text="When the manager was last told leads are waiting")
+    handed_out_at = models.DateTimeField(null=True, blank=True, help_text="When the worker last handed out queued leads")
 
 
 class RoutingRule(models.Model):

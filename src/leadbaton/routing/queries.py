@@ -12,7 +12,8 @@ from django.db.models import Count, Q
 from leadbaton.accounts.models import RepProfile, Team
 from leadbaton.core.calendar import TimeOff, WorkingTime
 from leadbaton.core.conditions import LEAD_FIELDS, condition_parse
-from leadbaton.leads.models import Lead, OwnerKind, Stage
+from leadbaton.leads.models import Handoff, Lead, OwnerKind, Stage
+from leadbaton.leads.queries import handoffs_of, lead_facts
 from leadbaton.routing.availability import Candidate, Eligibility, eligibility
 from leadbaton.routing.models import RoutingRule, Strategy
 
@@ -95,3 +96,54 @@ def account_owner_find(company_domain: str) -> int | None:
         .values_list("owner_rep_id", flat=True)
         .first()
     )
+
+
+def teams_with_queue() -> list[int]:
+    """Ids of active teams with leads waiting in their queue."""
+    return list(
+        Lead.objects.filter(stage=Stage.QUEUED, owner_kind=OwnerKind.TEAM, owner_team__active=True)
+        .values_list("owner_team_id", flat=True)
+        .distinct()
+        .order_by("owner_team_id")
+    )
+
+
+def team_strategy(team_id: int) -> str:
+    """How a team hands out its queue: the strategy of the first active rule that sends leads to it, else round robin."""
+    strategy = RoutingRule.objects.filter(team_id=team_id, active=True).order_by("position", "id").values_list("strategy", flat=True).first()
+    return strategy or Strategy.ROUND_ROBIN
+
+
+@dataclass(frozen=True)
+class RoutingExplanation:
+    """Why a lead is where it is: where routing would send it at `at`, each rep's availability, and its handoffs."""
+
+    lead: Lead
+    at: datetime
+    choice: TeamChoice | None
+    reps: list[Eligibility]
+    handoffs: list[Handoff]
+
+    def note(self) -> str:
+        """What a reader should know before the details ('' when nothing)."""
+        if self.choice is None:
+            return "no routing rule matches and there is no active default team: a sales-ready lead would wait in the marketing queue"
+        if self.lead.stage == Stage.NURTURE:
+            return "the lead is in nurture (not sales-ready): routing applies once it becomes sales-ready; this is where it would go"
+        if not self.reps:
+            return f"{self.choice.team.name} has no reps: a lead waits in its queue"
+        if not any(check.eligible for check in self.reps):
+            return f"nobody in {self.choice.team.name} can take a lead now: a new lead would wait in its queue"
+        return ""
+
+
+def routing_explain(lead: Lead, now: datetime) -> RoutingExplanation:
+    """Routing re-run for the lead's facts as they are now, without changing anything. Reads only; a constant number of queries."""
+    choice = team_choose(lead_facts(lead))
+    reps = team_eligibility(choice.team.pk, now) if choice is not None else []
+    return RoutingExplanation(lead=lead, at=now, choice=choice, reps=reps, handoffs=handoffs_of(lead.pk))
+
+
+def rules_active() -> list[RoutingRule]:
+    """The active rules in the order they are tried, with their teams."""
+    return list(RoutingRule.objects.filter(active=True).select_related("team").order_by("position", "id"))

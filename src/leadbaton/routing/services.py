@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.db import transaction
+from django.db.models import Q
+
 from leadbaton.accounts.models import RepProfile, Team, User
+from leadbaton.core.conditions import LEAD_FIELDS, ConditionError, condition_as_dict, condition_parse
 from leadbaton.core.rows import fields_update
 from leadbaton.routing.availability import Eligibility, eligibility
 from leadbaton.routing.models import RoutingRule, RoutingState, Strategy
@@ -104,3 +108,102 @@ def _remember(state: RoutingState, profiles: dict[int, RepProfile], pick: Pick, 
             profiles[rep_id].rotation_credit = credit
             changed.append(profiles[rep_id])
     RepProfile.objects.bulk_update(changed, ["rotation_credit"])  # one statement
+
+
+def queue_alert_claim(*, team_id: int, now: datetime, quiet: timedelta) -> bool:
+    """True when this queued lead starts a burst and the manager should hear of it; False while the burst goes on.
+
+    A burst ends when the queue empties (queue_alert_reset) or after `quiet`
+    without an alert. A conditional UPDATE: of leads queued at once, one wins.
+    """
+    due = Q(queue_alerted_at__isnull=True) | Q(queue_alerted_at__lt=now - quiet)
+    return RoutingState.objects.filter(due, team_id=team_id).update(queue_alerted_at=now) == 1
+
+
+def queue_alert_reset(*, team_id: int) -> None:
+    """The queue is empty: the next lead to wait starts a new burst."""
+    RoutingState.objects.filter(team_id=team_id, queue_alerted_at__isnull=False).update(queue_alerted_at=None)
+
+
+# The rules as staff edit them through the API: the whole ordered list at once.
+
+
+class RulesInvalid(ValueError):
+    """What is wrong with a list of rules: (path, message) pairs such as ("rules[2].when[0].in", "must be a non-empty list")."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        super().__init__("; ".join(f"{path}: {message}" for path, message in problems))
+        self.problems = problems
+
+
+def rules_replace(*, rules: list[dict[str, Any]]) -> list[RoutingRule]:
+    """Make the active routing rules exactly `rules` ({name, when, team (slug), strategy}), in this order. One transaction.
+
+    Raises RulesInvalid listing every problem, each with its path; then nothing is written.
+    A rule is found by its name: a rule of that name that exists (even switched off) is updated
+    and switched on; every active rule not listed is switched off, never deleted. Rules written
+    here are not managed by the organisation file (managed=False): `config apply` leaves them
+    alone, but still writes the rules the file names.
+    """
+    with transaction.atomic():
+        teams = {team.slug: team for team in Team.objects.filter(active=True).order_by("slug")}
+        checked = _rules_check(rules, teams)
+        # Locking every rule serialises two replacements made at the same moment (PostgreSQL; SQLite's write lock already does).
+        existing = {rule.name: rule for rule in RoutingRule.objects.select_for_update()}
+        kept = []
+        for position, (name, conditions, team, strategy) in enumerate(checked):
+            values: dict[str, Any] = {
+                "position": position, "conditions": conditions, "team_id": team.pk, "strategy": strategy,
+                "active": True, "managed": False,
+            }
+            rule = existing.get(name)
+            if rule is None:
+                rule = RoutingRule.objects.create(name=name, **values)
+            else:
+                fields_update(rule, values)
+            rule.team = team
+            kept.append(rule)
+        RoutingRule.objects.filter(active=True).exclude(pk__in=[rule.pk for rule in kept]).update(active=False)
+    return kept
+
+
+def _rules_check(rules: list[dict[str, Any]], teams: dict[str, Team]) -> list[tuple[str, list[dict[str, Any]], Team, str]]:
+    """(name, conditions as stored, team, strategy) for each rule; RulesInvalid with every problem if any."""
+    problems: list[tuple[str, str]] = []
+    checked = []
+    first: dict[str, int] = {}
+    known_teams = ", ".join(teams) or "none is active"
+    for index, raw in enumerate(rules):
+        path = f"rules[{index}]"
+        name = str(raw.get("name") or "").strip()
+        if not name:
+            problems.append((f"{path}.name", "is required: a name that says what the rule is for, such as Enterprise accounts"))
+        elif len(name) > 200:
+            problems.append((f"{path}.name", f"is {len(name)} characters long; at most 200 fit"))
+        elif name in first:
+            problems.append((f"{path}.name", f"{name!r} is already used by rules[{first[name]}]; each name must be unique"))
+        first.setdefault(name, index)
+        slug = str(raw.get("team") or "")
+        team = teams.get(slug)
+        if team is None:
+            problems.append((f"{path}.team", f"{slug!r} is not an active team; use the slug of one of: {known_teams}"))
+        strategy = raw.get("strategy") or Strategy.ROUND_ROBIN.value
+        if strategy not in Strategy.values:
+            problems.append((f"{path}.strategy", f"{strategy!r} is not one of {', '.join(Strategy.values)}"))
+        conditions = []
+        when = raw.get("when") or []
+        if not isinstance(when, list):
+            problems.append((f"{path}.when", f"must be a list of conditions, not {when!r}"))
+            when = []
+        for position, condition in enumerate(when):
+            try:
+                parsed = condition_parse(condition, path=f"{path}.when[{position}]", known_fields=LEAD_FIELDS)
+            except ConditionError as error:
+                problems.append((error.path, error.message))
+                continue
+            conditions.append(condition_as_dict(parsed))
+        if team is not None:
+            checked.append((name, conditions, team, str(strategy)))
+    if problems:
+        raise RulesInvalid(problems)
+    return checked

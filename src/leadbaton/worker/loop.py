@@ -19,8 +19,11 @@ from leadbaton.core.wakeup import wait_for_work, work_queued
 from leadbaton.intake.services import rate_windows_prune
 from leadbaton.notify.services import outbox_claim, outbox_deliver
 from leadbaton.pipeline.intake import unfinished_submissions_retry
+from leadbaton.pipeline.queue import queues_hand_out
 
 log = logging.getLogger(__name__)
+
+HAND_OUT_EVERY = timedelta(seconds=5)
 
 
 class Worker:
@@ -28,6 +31,7 @@ class Worker:
         self.poll_seconds = settings.WORKER_POLL_SECONDS if poll_seconds is None else poll_seconds
         self.stopping = threading.Event()
         self._last_prune = clock.now() - timedelta(hours=1)
+        self._last_hand_out = clock.now() - HAND_OUT_EVERY
 
     def stop(self) -> None:
         self.stopping.set()
@@ -56,6 +60,10 @@ class Worker:
             outbox_deliver(message_id=message_id, now=clock.now())
             done += 1
         done += unfinished_submissions_retry(now=now, lease=lease)
+        if now - self._last_hand_out >= HAND_OUT_EVERY:
+            # Reps become available as time passes (hours start, caps reset), so queues are offered again regularly.
+            done += queues_hand_out(now=now)
+            self._last_hand_out = now
         if now - self._last_prune > timedelta(minutes=10):
             rate_windows_prune(now=now)
             self._last_prune = now

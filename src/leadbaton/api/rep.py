@@ -1,0 +1,159 @@
+"""The rep's side: my leads by urgency, my team's queue, my notifications; touches and outcomes on a lead."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Router, Status
+
+from leadbaton.accounts.models import Role, User
+from leadbaton.api.auth import STAFF_AUTH
+from leadbaton.api.schemas import (
+    ActivityIn,
+    ActivityLogged,
+    ActivityOut,
+    ErrorsOut,
+    LeadSummaryOut,
+    NotificationOut,
+    NotificationsMarked,
+    NotificationsReadIn,
+    OutcomeIn,
+)
+from leadbaton.core import clock
+from leadbaton.leads.models import Activity, Lead, Stage
+from leadbaton.leads.queries import activities_of, leads_of_rep, leads_queued, owner_summary
+from leadbaton.notify.queries import notifications_of
+from leadbaton.notify.services import notifications_mark_read
+from leadbaton.pipeline.followup import EXAMPLE_TIME, Refused, activity_log, lead_readable, outcome_record, viewer_of
+
+router = Router(tags=["rep"], auth=STAFF_AUTH)
+STAGES = [choice.value for choice in Stage]
+REFUSALS: dict[int | frozenset[int], Any] = {frozenset({403, 404, 409, 422}): ErrorsOut}
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.auth  # type: ignore[attr-defined]
+    return user if isinstance(user, User) else request.user  # type: ignore[return-value]
+
+
+def _refusal(refused: Refused) -> Status:
+    return Status(refused.status, {"errors": refused.errors})
+
+
+def _invalid(field: str, message: str) -> Status:
+    return Status(422, {"errors": [{"field": field, "message": message}]})
+
+
+def _limit_problem(limit: int) -> Status | None:
+    return None if 1 <= limit <= 200 else _invalid("limit", f"{limit} is out of range; use 1 to 200")
+
+
+def lead_summary(lead: Lead) -> dict[str, Any]:
+    """A lead as lists show it. Needs the owner team and rep loaded."""
+    now = clock.now()
+    return {
+        "id": lead.pk, "stage": lead.stage, "untouched": lead.untouched, "overdue": lead.next_step_overdue(now),
+        "score": lead.score, "name": str(lead), "company": lead.company, "email": lead.email, "phone": lead.phone,
+        "product_interest": lead.product_interest, "owner": owner_summary(lead), "received_at": lead.received_at,
+        "owned_at": lead.owned_at, "first_touch_at": lead.first_touch_at, "touch_count": lead.touch_count,
+        "last_progress_at": lead.last_progress_at, "seconds_to_owner": lead.seconds_to_owner,
+        "seconds_to_first_touch": lead.seconds_to_first_touch, "blocker": lead.blocker, "next_step": lead.next_step,
+        "next_step_at": lead.next_step_at, "value": lead.value, "currency": lead.currency,
+        "lost_reason": lead.lost_reason, "closed_at": lead.closed_at,
+    }
+
+
+def activity_out(activity: Activity) -> dict[str, Any]:
+    """An activity with who did it. Needs by_user loaded (or set)."""
+    by = activity.by_user
+    return {
+        "id": activity.pk, "at": activity.at, "kind": activity.kind, "result": activity.result, "note": activity.note,
+        "detail": activity.detail, "by": {"id": by.pk, "name": by.display_name},
+    }
+
+
+@router.get("/me/leads", response={200: list[LeadSummaryOut], 422: ErrorsOut}, summary="My leads, most urgent first")
+def my_leads_get(request: HttpRequest, stage: str | None = None, limit: int = 50) -> Any:
+    """The leads you own: untouched first (longest waiting first), then in progress with the next step
+    overdue, without a next step, and due later. `stage` picks one stage; closed stages come newest first."""
+    if stage is not None and stage not in STAGES:
+        return _invalid("stage", f"{stage!r} is not a stage; use one of {', '.join(STAGES)}")
+    if problem := _limit_problem(limit):
+        return problem
+    rows = leads_of_rep(_user(request).pk, now=clock.now(), stages=(stage,) if stage else None, limit=limit)
+    return [lead_summary(lead) for lead in rows]
+
+
+@router.get("/me/queue", response={200: list[LeadSummaryOut], 422: ErrorsOut}, summary="My team's queue")
+def my_queue_get(request: HttpRequest, limit: int = 50) -> Any:
+    """Leads waiting in your team's queue (a manager: the teams you manage; admin and marketing: every team),
+    highest score first, then longest waiting."""
+    if problem := _limit_problem(limit):
+        return problem
+    user = _user(request)
+    viewer = viewer_of(user)
+    if user.is_superuser or user.role in (Role.ADMIN, Role.MARKETING):
+        team_ids = None
+    else:
+        team_ids = sorted(viewer.managed_team_ids | ({viewer.own_team_id} if viewer.own_team_id else set()))
+    return [lead_summary(lead) for lead in leads_queued(team_ids, limit=limit)]
+
+
+@router.get("/me/notifications", response={200: list[NotificationOut], 422: ErrorsOut}, summary="My notifications")
+def my_notifications_get(request: HttpRequest, unread: bool = False, limit: int = 50) -> Any:
+    """Newest first; `unread=true` leaves out the ones already read."""
+    if problem := _limit_problem(limit):
+        return problem
+    return list(notifications_of(_user(request).pk, unread_only=unread, limit=limit))
+
+
+@router.post("/me/notifications/read", response={200: NotificationsMarked}, summary="Mark my notifications read")
+def my_notifications_read_post(request: HttpRequest, payload: NotificationsReadIn | None = None) -> Any:
+    """Marks the notifications with these `ids` read, or all of yours without `ids`. Says how many changed."""
+    ids = payload.ids if payload is not None else None
+    return {"marked": notifications_mark_read(user_id=_user(request).pk, ids=ids, now=clock.now())}
+
+
+@router.get("/leads/{lead_id}/activities", response={200: list[ActivityOut], 403: ErrorsOut, 404: ErrorsOut},
+            summary="A lead's touches, notes and outcomes")
+def activities_get(request: HttpRequest, lead_id: int) -> Any:
+    """Oldest first, each with who did it."""
+    try:
+        lead_readable(lead_id=lead_id, by=_user(request))
+    except Refused as refused:
+        return _refusal(refused)
+    return [activity_out(activity) for activity in activities_of(lead_id)]
+
+
+@router.post("/leads/{lead_id}/activities", response={201: ActivityLogged, **REFUSALS}, summary="Log a touch or a note")
+def activity_post(request: HttpRequest, lead_id: int, payload: ActivityIn) -> Any:
+    """A call, email, sms or meeting (with its result) or a note. The first touch sets first_touch_at and
+    moves an untouched lead to in_progress."""
+    try:
+        logged = activity_log(lead_id=lead_id, by=_user(request), kind=payload.kind, result=payload.result,
+                              note=payload.note, now=clock.now())
+    except Refused as refused:
+        return _refusal(refused)
+    return Status(201, {"activity": activity_out(logged.activity), "lead": lead_summary(logged.lead)})
+
+
+@router.post("/leads/{lead_id}/outcome", response={200: LeadSummaryOut, **REFUSALS}, summary="Record an outcome")
+def outcome_post(request: HttpRequest, lead_id: int, payload: OutcomeIn) -> Any:
+    """in_progress (blocker, next_step, next_step_at), purchased (value, currency) or not_interested (reason)."""
+    next_step_at = None
+    if payload.next_step_at:
+        try:
+            next_step_at = datetime.fromisoformat(payload.next_step_at.strip())
+        except ValueError:
+            return _invalid("next_step_at", f"{payload.next_step_at!r} is not a date and time; use ISO 8601, e.g. {EXAMPLE_TIME}")
+    try:
+        logged = outcome_record(
+            lead_id=lead_id, by=_user(request), outcome=payload.outcome, blocker=payload.blocker,
+            next_step=payload.next_step, next_step_at=next_step_at, value=payload.value,
+            currency=payload.currency, reason=payload.reason, now=clock.now(),
+        )
+    except Refused as refused:
+        return _refusal(refused)
+    return lead_summary(logged.lead)

@@ -1,0 +1,149 @@
+"""Routing through the API: the ordered rules (read and replace) and why a lead is where it is."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Router, Schema, Status
+
+from leadbaton.accounts.models import Role, User
+from leadbaton.api.auth import STAFF_AUTH, Forbidden, require_role
+from leadbaton.api.schemas import ErrorsOut, OwnerOut
+from leadbaton.core import clock
+from leadbaton.leads.models import Lead
+from leadbaton.leads.queries import handoff_sides, owner_summary
+from leadbaton.routing.models import RoutingRule, Strategy
+from leadbaton.routing.queries import routing_explain, rules_active
+from leadbaton.routing.services import RulesInvalid, rules_replace
+
+router = Router(tags=["routing"], auth=STAFF_AUTH)
+EXPLAINERS = (Role.ADMIN, Role.MANAGER, Role.MARKETING)
+
+
+class RuleIn(Schema):
+    name: str
+    when: list[Any] = []
+    team: str
+    strategy: str = Strategy.ROUND_ROBIN.value
+
+
+class RulesIn(Schema):
+    rules: list[RuleIn]
+
+
+class RuleOut(Schema):
+    name: str
+    when: list[dict[str, Any]]
+    team: str
+    strategy: str
+    position: int
+    managed: bool
+
+
+class RulesOut(Schema):
+    rules: list[RuleOut]
+
+
+class TeamOut(Schema):
+    id: int
+    slug: str
+    name: str
+
+
+class RepCheckOut(Schema):
+    rep_id: int
+    name: str
+    eligible: bool
+    reasons: list[str]
+
+
+class HandoffStepOut(Schema):
+    at: datetime
+    from_owner: OwnerOut | None
+    to_owner: OwnerOut
+    reason: str
+    note: str
+    rule: str
+    by: str | None
+
+
+class ExplainOut(Schema):
+    lead_id: int
+    stage: str
+    at: datetime
+    owner: OwnerOut
+    team: TeamOut | None
+    decided_by: str
+    strategy: str | None
+    note: str
+    reps: list[RepCheckOut]
+    handoffs: list[HandoffStepOut]
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.auth  # type: ignore[attr-defined]
+    return user if isinstance(user, User) else request.user  # type: ignore[return-value]
+
+
+def _rules(rules: list[RoutingRule]) -> dict[str, Any]:
+    return {
+        "rules": [
+            {"name": rule.name, "when": rule.conditions, "team": rule.team.slug, "strategy": rule.strategy,
+             "position": rule.position, "managed": rule.managed}
+            for rule in rules
+        ]
+    }
+
+
+@router.get("/routing/rules", response={200: RulesOut, 403: ErrorsOut}, summary="The routing rules, in the order they are tried")
+def rules_get(request: HttpRequest) -> Any:
+    """The active rules; the first whose conditions all match a sales-ready lead decides its team. `managed`: written by the organisation file."""
+    require_role(_user(request), Role.ADMIN, Role.MANAGER)
+    return _rules(rules_active())
+
+
+@router.put("/routing/rules", response={200: RulesOut, 403: ErrorsOut, 409: ErrorsOut, 422: ErrorsOut}, summary="Replace the routing rules")
+def rules_put(request: HttpRequest, payload: RulesIn) -> Any:
+    """The whole ordered list at once, in one transaction: active rules not listed are switched off.
+
+    Errors name their path (`rules[2].when[0].in`); with any error nothing changes.
+    """
+    require_role(_user(request), Role.ADMIN, Role.MANAGER)
+    try:
+        rules_replace(rules=[rule.model_dump() for rule in payload.rules])
+    except RulesInvalid as error:
+        return Status(422, {"errors": [{"field": path, "message": message} for path, message in error.problems]})
+    except IntegrityError:  # another replacement created a rule of the same name at the same moment
+        return Status(409, {"errors": [{"field": "rules", "message": "the rules were changed at the same moment; read them again and retry"}]})
+    return _rules(rules_active())
+
+
+@router.get("/leads/{lead_id}/routing", response={200: ExplainOut, 403: ErrorsOut}, summary="Why a lead is where it is")
+def lead_routing_get(request: HttpRequest, lead_id: int) -> Any:
+    """Where routing would send the lead now, each rep of that team with every reason they could not take it, and the handoffs so far."""
+    user = _user(request)
+    lead = get_object_or_404(Lead.objects.select_related("owner_team", "owner_rep"), pk=lead_id)
+    if user.role == Role.REP and not user.is_superuser:
+        if lead.owner_rep_id != user.pk:
+            raise Forbidden("a sales rep can explain only the leads they own, and this lead is not yours")
+    else:
+        require_role(user, *EXPLAINERS)
+    explained = routing_explain(lead, clock.now())
+    choice = explained.choice
+    handoffs = []
+    for handoff in explained.handoffs:
+        from_owner, to_owner = handoff_sides(handoff)
+        handoffs.append({
+            "at": handoff.at, "from_owner": from_owner, "to_owner": to_owner, "reason": handoff.reason, "note": handoff.note,
+            "rule": handoff.rule, "by": handoff.by_user.display_name if handoff.by_user else None,
+        })
+    return {
+        "lead_id": lead.pk, "stage": lead.stage, "at": explained.at, "owner": owner_summary(lead),
+        "team": {"id": choice.team.pk, "slug": choice.team.slug, "name": choice.team.name} if choice else None,
+        "decided_by": choice.rule if choice else "", "strategy": choice.strategy if choice else None,
+        "note": explained.note(), "reps": [check.as_dict() for check in explained.reps], "handoffs": handoffs,
+    }

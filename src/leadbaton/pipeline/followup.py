@@ -1,0 +1,289 @@
+"""Following a lead up: logging touches and notes, recording outcomes.
+
+Each write is one transaction with the lead's row locked (FOR UPDATE on
+PostgreSQL; SQLite's IMMEDIATE transaction holds the database), and writes
+its Activity row together with the change, so the timeline and the lead
+always agree (F4).
+
+The order of refusals: a lead that does not exist (404), a caller who may not
+work it (403), a lead that cannot take the change in its stage (409), then the
+fields themselves (422, every problem at once).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import pycountry
+from django.db import transaction
+
+from leadbaton.accounts.models import RepProfile, Team, User
+from leadbaton.leads import queries as lead_queries
+from leadbaton.leads.access import ADMIN, Viewer, lead_access
+from leadbaton.leads.models import CLOSED_STAGES, Activity, Blocker, Lead, Stage
+
+OUTCOMES = (Stage.IN_PROGRESS, Stage.PURCHASED, Stage.NOT_INTERESTED)
+# Kinds a person logs; outcome rows are written by outcome_record only.
+LOGGABLE_KINDS = (Activity.Kind.CALL, Activity.Kind.EMAIL, Activity.Kind.SMS, Activity.Kind.MEETING, Activity.Kind.NOTE)
+NOTE_MAX, TEXT_MAX = 5000, 500
+VALUE_LIMIT = Decimal("10000000000")  # Lead.value holds 12 digits, 2 of them after the point
+EXAMPLE_TIME = "2026-11-27T10:00:00+01:00"
+
+
+class Refused(Exception):
+    """The request cannot be carried out; `status` is the HTTP status that says so, `errors` the field-level reasons."""
+
+    def __init__(self, status: int, errors: list[dict[str, str]]) -> None:
+        super().__init__("; ".join(f"{error['field']}: {error['message']}" for error in errors))
+        self.status, self.errors = status, errors
+
+    @classmethod
+    def one(cls, status: int, field: str, message: str) -> Refused:
+        return cls(status, [{"field": field, "message": message}])
+
+
+def viewer_of(user: User) -> Viewer:
+    """The caller as lead access sees them: their role, the team they sell for, the teams they manage. Two small queries."""
+    role = ADMIN if user.is_superuser else user.role
+    own_team_id = RepProfile.objects.filter(user_id=user.pk).values_list("team_id", flat=True).first()
+    managed = frozenset(Team.objects.filter(manager_id=user.pk).values_list("pk", flat=True))
+    return Viewer(user_id=user.pk, role=role, own_team_id=own_team_id, managed_team_ids=managed)
+
+
+def lead_readable(*, lead_id: int, by: User) -> Lead:
+    """The lead, with its owner loaded, if `by` may read it; else Refused (404 or 403)."""
+    lead = lead_queries.lead_with_owner(lead_id)
+    if lead is None:
+        raise _missing(lead_id)
+    access = lead_access(viewer_of(by), lead)
+    if not access.read:
+        raise Refused.one(403, access.field, access.reason)
+    return lead
+
+
+@dataclass(frozen=True)
+class Logged:
+    activity: Activity
+    lead: Lead
+
+
+def activity_log(*, lead_id: int, by: User, kind: str, result: str, note: str, now: datetime) -> Logged:
+    """Log a touch (call, email, SMS, meeting) or a note on a lead `by` may work. One transaction.
+
+    A touch counts as an attempt and as progress; the first one sets
+    first_touch_at and moves an untouched (assigned) lead to in_progress.
+    A note is kept on the timeline but is not a touch.
+    """
+    kind, result, note = kind.strip().lower(), result.strip().lower(), note.strip()
+    with transaction.atomic():
+        lead = _lead_to_work(lead_id, by)
+        problems = _activity_problems(kind, result, note)
+        if problems:
+            raise Refused(422, problems)
+        activity = Activity.objects.create(lead=lead, by_user=by, at=now, kind=kind, result=result, note=note)
+        changed = ["updated_at"]
+        if activity.is_touch:
+            lead.touch_count += 1
+            lead.last_progress_at = now
+            changed += ["touch_count", "last_progress_at"]
+            if lead.first_touch_at is None:
+                lead.first_touch_at = now
+                changed.append("first_touch_at")
+            if lead.stage == Stage.ASSIGNED:
+                lead.stage = Stage.IN_PROGRESS
+                changed.append("stage")
+        lead.updated_at = now
+        lead.save(update_fields=changed)
+    return Logged(activity, lead)
+
+
+def outcome_record(
+    *,
+    lead_id: int,
+    by: User,
+    outcome: str,
+    now: datetime,
+    blocker: str = "",
+    next_step: str = "",
+    next_step_at: datetime | None = None,
+    value: Decimal | None = None,
+    currency: str = "",
+    reason: str = "",
+) -> Logged:
+    """Record where a lead stands (F2), on a lead `by` may work. One transaction.
+
+    - in_progress needs a blocker and a next step with a due time in the future;
+      the lead must have had its first touch;
+    - purchased needs a value over 0 and an ISO 4217 currency; it closes the lead;
+    - not_interested needs a reason; it closes the lead.
+    The recording is also an `outcome` activity, so the timeline shows who decided what, when.
+    """
+    given: dict[str, Any] = {
+        "outcome": outcome.strip().lower(),
+        "blocker": blocker.strip().lower(),
+        "next_step": next_step.strip(),
+        "next_step_at": next_step_at,
+        "value": value,
+        "currency": currency.strip().upper(),
+        "reason": reason.strip(),
+    }
+    with transaction.atomic():
+        lead = _lead_to_work(lead_id, by)
+        if given["outcome"] == Stage.IN_PROGRESS and lead.stage == Stage.ASSIGNED:
+            raise Refused.one(409, "stage", "this lead is untouched (assigned, no touch yet); log the first touch "
+                                            f"(POST /api/v1/leads/{lead.pk}/activities) before recording it in progress")
+        problems = _outcome_problems(given, now)
+        if problems:
+            raise Refused(422, problems)
+        _outcome_apply(lead, given, now)
+        detail = {name: _json(given[name]) for name in _fields_of(given["outcome"])}
+        activity = Activity.objects.create(lead=lead, by_user=by, at=now, kind=Activity.Kind.OUTCOME,
+                                           note=_outcome_summary(given), detail={"outcome": given["outcome"], **detail})
+    return Logged(activity, lead)
+
+
+def _lead_to_work(lead_id: int, by: User) -> Lead:
+    """The lead, locked, if it exists, `by` may work it, and its stage takes touches and outcomes. Call inside a transaction."""
+    lead = lead_queries.lead_with_owner(lead_id, lock=True)
+    if lead is None:
+        raise _missing(lead_id)
+    access = lead_access(viewer_of(by), lead)
+    if not access.work:
+        raise Refused.one(403, access.field, access.reason)
+    stage_name = lead.get_stage_display().lower()
+    if lead.stage in CLOSED_STAGES:
+        closed = f" (closed {lead.closed_at:%Y-%m-%d %H:%M} UTC)" if lead.closed_at else ""
+        raise Refused.one(409, "stage", f"this lead is {stage_name}{closed}; a closed lead takes no new touches or outcomes")
+    if lead.stage not in (Stage.ASSIGNED, Stage.IN_PROGRESS):
+        raise Refused.one(409, "stage", f"this lead is {stage_name}, not yet with a rep; touches and outcomes "
+                                        "are logged once a rep owns it")
+    return lead
+
+
+def _missing(lead_id: int) -> Refused:
+    return Refused.one(404, "lead_id", f"there is no lead {lead_id}")
+
+
+def _choices(values: tuple[str, ...] | list[str]) -> str:
+    return ", ".join(values)
+
+
+def _activity_problems(kind: str, result: str, note: str) -> list[dict[str, str]]:
+    problems = []
+    results = [choice.value for choice in Activity.Result]
+    if kind not in LOGGABLE_KINDS:
+        problems.append({"field": "kind", "message": f"{kind!r} is not a kind of activity; use one of {_choices(LOGGABLE_KINDS)}"})
+    elif kind == Activity.Kind.NOTE:
+        if result:
+            problems.append({"field": "result", "message": "a note has no result; leave it out, or log the touch it belongs to"})
+        if not note:
+            problems.append({"field": "note", "message": "is required for a note: write what you want the team to know"})
+    elif not result:
+        problems.append({"field": "result", "message": f"is required for a {kind}; use one of {_choices(results)}"})
+    if result and kind != Activity.Kind.NOTE and result not in results:
+        problems.append({"field": "result", "message": f"{result!r} is not a result; use one of {_choices(results)}"})
+    if len(note) > NOTE_MAX:
+        problems.append({"field": "note", "message": f"is {len(note)} characters; at most {NOTE_MAX}"})
+    return problems
+
+
+OUTCOME_FIELDS: dict[str, tuple[str, ...]] = {
+    Stage.IN_PROGRESS: ("blocker", "next_step", "next_step_at"),
+    Stage.PURCHASED: ("value", "currency"),
+    Stage.NOT_INTERESTED: ("reason",),
+}
+
+
+def _fields_of(outcome: str) -> tuple[str, ...]:
+    """The fields an outcome takes."""
+    return OUTCOME_FIELDS.get(outcome, ())
+
+
+def _outcome_problems(given: dict[str, Any], now: datetime) -> list[dict[str, str]]:
+    outcome = given["outcome"]
+    if outcome not in OUTCOMES:
+        return [{"field": "outcome", "message": f"{outcome!r} is not an outcome; use one of {_choices(OUTCOMES)}"}]
+    problems: list[dict[str, str]] = []
+
+    def problem(field: str, message: str) -> None:
+        problems.append({"field": field, "message": message})
+
+    for name in ("blocker", "next_step", "next_step_at", "value", "currency", "reason"):
+        if name not in _fields_of(outcome) and given[name] not in (None, ""):
+            owner = next(other for other in OUTCOMES if name in _fields_of(other))
+            problem(name, f"applies only to {owner}; leave it out for {outcome}")
+    blockers = [choice.value for choice in Blocker]
+    if outcome == Stage.IN_PROGRESS:
+        blocker, next_step, due = given["blocker"], given["next_step"], given["next_step_at"]
+        if not blocker:
+            problem("blocker", f"is required for in_progress: what holds the customer back; use one of {_choices(blockers)}")
+        elif blocker not in blockers:
+            problem("blocker", f"{blocker!r} is not a blocker; use one of {_choices(blockers)}")
+        if not next_step:
+            problem("next_step", "is required for in_progress: say what happens next, e.g. 'send the proposal'")
+        elif len(next_step) > TEXT_MAX:
+            problem("next_step", f"is {len(next_step)} characters; at most {TEXT_MAX}")
+        if due is None:
+            problem("next_step_at", f"is required for in_progress: when the next step is due, e.g. {EXAMPLE_TIME}")
+        elif due.tzinfo is None or due.utcoffset() is None:
+            problem("next_step_at", f"has no time zone; add one, e.g. {EXAMPLE_TIME}")
+        elif due <= now:
+            problem("next_step_at", f"must be in the future (it is {now:%Y-%m-%d %H:%M} UTC now)")
+    elif outcome == Stage.PURCHASED:
+        value, currency = given["value"], given["currency"]
+        if value is None:
+            problem("value", "is required for purchased: what the deal is worth, e.g. 12500.00")
+        elif not value.is_finite():
+            problem("value", "must be a number, e.g. 12500.00")
+        elif value <= 0:
+            problem("value", "must be more than 0")
+        elif value >= VALUE_LIMIT:
+            problem("value", f"must be less than {VALUE_LIMIT}")
+        elif value != value.quantize(Decimal("0.01")):
+            problem("value", "has more than 2 decimal places; give it to the cent at most")
+        if not currency:
+            problem("currency", "is required for purchased: an ISO 4217 code such as EUR")
+        elif len(currency) != 3 or pycountry.currencies.get(alpha_3=currency) is None:
+            problem("currency", f"{given['currency']!r} is not an ISO 4217 code such as EUR")
+    elif not given["reason"]:
+        problem("reason", "is required for not_interested: say why, e.g. 'chose a competitor'")
+    elif len(given["reason"]) > TEXT_MAX:
+        problem("reason", f"is {len(given['reason'])} characters; at most {TEXT_MAX}")
+    return problems
+
+
+def _outcome_apply(lead: Lead, given: dict[str, Any], now: datetime) -> None:
+    """Set the lead's outcome fields and save them. A closed lead keeps no blocker or next step: nothing is pending."""
+    outcome = given["outcome"]
+    lead.stage = outcome
+    lead.blocker = given["blocker"] if outcome == Stage.IN_PROGRESS else ""
+    lead.next_step = given["next_step"] if outcome == Stage.IN_PROGRESS else ""
+    lead.next_step_at = given["next_step_at"] if outcome == Stage.IN_PROGRESS else None
+    lead.value = given["value"] if outcome == Stage.PURCHASED else None
+    lead.currency = given["currency"] if outcome == Stage.PURCHASED else ""
+    lead.lost_reason = given["reason"] if outcome == Stage.NOT_INTERESTED else ""
+    lead.closed_at = now if outcome in CLOSED_STAGES else None
+    lead.last_progress_at = lead.updated_at = now
+    lead.save(update_fields=["stage", "blocker", "next_step", "next_step_at", "value", "currency", "lost_reason",
+                             "closed_at", "last_progress_at", "updated_at"])
+
+
+def _outcome_summary(given: dict[str, Any]) -> str:
+    outcome = given["outcome"]
+    if outcome == Stage.IN_PROGRESS:
+        due = given["next_step_at"]
+        return f"In progress; blocker: {Blocker(given['blocker']).label.lower()}; next: {given['next_step']} (due {due.isoformat()})"
+    if outcome == Stage.PURCHASED:
+        return f"Purchased: {given['value']} {given['currency']}"
+    return f"Not interested: {given['reason']}"
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value

@@ -1,0 +1,166 @@
+"""Routing through the API: the ordered rules replaced at once, and why a lead is where it is."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+import yaml
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from leadbaton.accounts.models import RepProfile, Role, User
+from leadbaton.accounts.services import token_issue
+from leadbaton.core import clock
+from leadbaton.leads import services as leads
+from leadbaton.leads.models import Lead, Owner, Stage
+from leadbaton.pipeline.organisation import organisation_apply
+from leadbaton.pipeline.orgfile import orgfile_parse
+from leadbaton.routing.models import RoutingRule
+
+ALL_DAY = {day: [["00:00", "24:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}
+
+
+def staff_client(user) -> Client:
+    token = token_issue(user=user, name="tests", now=clock.now()).plaintext
+    return Client(headers={"Authorization": f"Bearer {token}"})
+
+
+def put_rules(client: Client, rules: list[dict]) -> object:
+    return client.put("/api/v1/routing/rules", {"rules": rules}, content_type="application/json")
+
+
+def rep(team, name: str, **profile) -> User:
+    user = User.objects.create_user(f"{name.lower()}@example.com", "pw", name=name, role=Role.REP)
+    RepProfile.objects.create(user=user, team=team, time_zone=profile.pop("time_zone", "Europe/Berlin"), hours=profile.pop("hours", ALL_DAY), **profile)
+    return user
+
+
+def test_put_replaces_the_rules_in_order_and_the_next_lead_follows_them(org, intake):
+    RoutingRule.objects.create(position=0, name="Everything to EMEA", conditions=[], team=org.emea)
+    manager = staff_client(org.manager)
+
+    answer = put_rules(manager, [
+        {"name": "North America", "when": [{"field": "country", "in": ["US", "CA"]}], "team": "amer", "strategy": "weighted"},
+        {"name": "Everyone else", "team": "emea"},
+    ])
+
+    assert answer.status_code == 200, answer.json()
+    assert answer.json()["rules"] == [
+        {"name": "North America", "when": [{"field": "country", "in": ["US", "CA"]}], "team": "amer", "strategy": "weighted",
+         "position": 0, "managed": False},
+        {"name": "Everyone else", "when": [], "team": "emea", "strategy": "round_robin", "position": 1, "managed": False},
+    ]
+    assert manager.get("/api/v1/routing/rules").json() == answer.json()
+    assert not RoutingRule.objects.get(name="Everything to EMEA").active  # switched off, not deleted
+    lead = intake.post({"email": "raj@contoso.example", "country": "United States"}).json()
+    assert lead["owner"] == {"kind": "rep", "id": org.bob.pk, "name": "Bob Rep"}  # 15:00 in New York: Bob is at work
+
+
+def test_put_names_the_path_of_every_problem_and_changes_nothing(org):
+    RoutingRule.objects.create(position=0, name="Everything to EMEA", conditions=[], team=org.emea)
+
+    answer = put_rules(staff_client(org.admin), [
+        {"name": "Partners", "team": "apac"},
+        {"name": "Nordics", "when": [{"field": "country", "in": []}], "team": "emea"},
+        {"name": "Partners", "team": "emea", "strategy": "fastest"},
+        {"name": "Big", "when": [{"field": "headcount", "at_least": 500}], "team": "amer"},
+    ])
+
+    assert answer.status_code == 422
+    assert answer.json()["errors"] == [
+        {"field": "rules[0].team", "message": "'apac' is not an active team; use the slug of one of: amer, emea"},
+        {"field": "rules[1].when[0].in", "message": "must be a non-empty list, not []"},
+        {"field": "rules[2].name", "message": "'Partners' is already used by rules[0]; each name must be unique"},
+        {"field": "rules[2].strategy", "message": "'fastest' is not one of round_robin, weighted, least_loaded, account_owner"},
+        {"field": "rules[3].when[0].field", "message": answer.json()["errors"][4]["message"]},
+    ]
+    assert answer.json()["errors"][4]["message"].startswith("'headcount' is not a lead field; use one of campaign, city,")
+    assert list(RoutingRule.objects.values_list("name", "active")) == [("Everything to EMEA", True)]
+
+
+def test_rules_written_through_the_api_are_left_alone_by_the_organisation_file(org):
+    file = yaml.safe_dump({"routing": [{"name": "Americas", "when": [{"field": "country", "in": ["US"]}], "team": "amer"},
+                                       {"name": "Rest", "team": "emea"}],
+                           "teams": [{"slug": "emea", "name": "EMEA", "time_zone": "Europe/Berlin", "default": True},
+                                     {"slug": "amer", "name": "Americas", "time_zone": "America/New_York"}]})
+    organisation_apply(organisation=orgfile_parse(file), now=clock.now())
+    put_rules(staff_client(org.admin), [{"name": "Partners", "when": [{"field": "source", "equals": "partner-portal"}], "team": "amer"},
+                                        {"name": "Rest", "team": "emea"}])
+    assert not RoutingRule.objects.get(name="Americas").active
+
+    report = organisation_apply(organisation=orgfile_parse(file), now=clock.now())
+
+    rules = {rule.name: (rule.active, rule.managed) for rule in RoutingRule.objects.all()}
+    assert rules == {"Americas": (True, True), "Rest": (True, True), "Partners": (True, False)}
+    assert report.count("deactivated") == 0
+
+
+@pytest.mark.parametrize(("who", "method"), [("alice", "get"), ("marketer", "get"), ("alice", "put")])
+def test_only_admins_and_managers_see_and_change_the_rules(org, who, method):
+    client = staff_client(getattr(org, who))
+    answer = client.get("/api/v1/routing/rules") if method == "get" else put_rules(client, [{"name": "All", "team": "emea"}])
+    assert answer.status_code == 403
+    assert answer.json()["errors"][0]["message"].endswith("it needs: admin, sales manager")
+
+
+def test_explain_shows_why_each_rep_could_or_could_not_take_the_lead(org, intake):
+    # 21:00 in Berlin: Alice's day ended. Three more EMEA reps, each held back by something else, and one who can.
+    rep(org.emea, "Jonas", paused=True, pause_reason="training")
+    rep(org.emea, "Sofia", daily_cap=1, assigned_on=date(2026, 11, 25), assigned_count=1)
+    rep(org.emea, "Liam", time_zone="Asia/Tokyo")  # 05:00 on Thursday in Tokyo, and he works round the clock
+    lead = intake.post({"email": "dana@northwind.example", "country": "DE"}).json()
+
+    answer = staff_client(org.manager).get(f"/api/v1/leads/{lead['id']}/routing")
+
+    assert answer.status_code == 200, answer.json()
+    body = answer.json()
+    assert (body["lead_id"], body["owner"]) == (lead["id"], lead["owner"])
+    assert (body["team"]["slug"], body["decided_by"], body["strategy"]) == ("emea", "default team", "round_robin")
+    reasons = {check["name"]: (check["eligible"], check["reasons"]) for check in body["reps"]}
+    assert reasons == {
+        "Alice Rep": (False, ["outside working hours (wed 09:00-17:00, Europe/Berlin; it is 21:00 there)"]),
+        "Jonas": (False, ["paused (training)"]),
+        "Sofia": (False, ["daily cap reached (1 of 1 new leads today)"]),
+        "Liam": (True, []),
+    }
+    [handoff] = body["handoffs"]
+    assert (handoff["from_owner"], handoff["reason"]) == (None, "routed")
+    assert handoff["to_owner"] == lead["owner"]
+    assert handoff["note"]
+    assert handoff["rule"]
+
+
+def test_explain_follows_the_rules_and_reads_a_constant_number_of_queries(org, intake):
+    put_rules(staff_client(org.admin), [{"name": "Germany", "when": [{"field": "country", "equals": "DE"}], "team": "amer"}])
+    lead = intake.post({"email": "dana@northwind.example", "country": "DE"}).json()
+    manager = staff_client(org.manager)
+
+    with CaptureQueriesContext(connection) as one_rep:
+        body = manager.get(f"/api/v1/leads/{lead['id']}/routing").json()
+    for name in ("Ann", "Ben", "Cem"):
+        rep(org.amer, name)
+    with CaptureQueriesContext(connection) as four_reps:
+        manager.get(f"/api/v1/leads/{lead['id']}/routing")
+
+    assert (body["team"]["slug"], body["decided_by"]) == ("amer", "routing rule 'Germany'")
+    assert len(four_reps) == len(one_rep)
+
+
+def test_a_rep_may_explain_only_the_leads_they_own(org):
+    lead = leads.lead_create(
+        values={"email": "kim@contoso.example", "email_key": "kim@contoso.example"}, stage=Stage.ASSIGNED,
+        owner=Owner.rep(org.alice.pk, org.emea.pk), score=60, score_reasons=[], definition_version=None, source_slug="website",
+        now=clock.now(),
+    )
+    leads.handoff_record(lead=lead, to=lead.owner, at=clock.now(), reason="routed", note="by test", rule="")
+
+    mine = staff_client(org.alice).get(f"/api/v1/leads/{lead.pk}/routing")
+    theirs = staff_client(org.bob).get(f"/api/v1/leads/{lead.pk}/routing")
+
+    assert mine.status_code == 200
+    assert mine.json()["handoffs"][0]["to_owner"] == {"kind": "rep", "id": org.alice.pk, "name": "Alice Rep"}
+    assert theirs.status_code == 403
+    assert theirs.json()["errors"] == [{"field": "role", "message": "a sales rep can explain only the leads they own, and this lead is not yours"}]
+    assert Lead.objects.count() == 1

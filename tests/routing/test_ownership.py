@@ -1,0 +1,126 @@
+"""One accountable owner: managers reassign by hand, and leads never stay with someone who left."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from io import StringIO
+
+import pytest
+import time_machine
+from django.core.management import CommandError, call_command
+from django.test import Client
+
+from leadbaton.accounts.models import RepProfile, Role, Team, User
+from leadbaton.accounts.services import token_issue
+from leadbaton.core import clock
+from leadbaton.leads.models import Handoff, Lead
+from leadbaton.notify.models import Notification
+
+MORNING = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+HOURS = {day: [["08:00", "18:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}
+
+
+def person(email: str, name: str, role: str) -> User:
+    return User.objects.create_user(email, "pw", name=name, role=role)
+
+
+def rep(team: Team, name: str) -> User:
+    user = person(f"{name.lower()}@lumen.example", name, Role.REP)
+    RepProfile.objects.create(user=user, team=team, time_zone="Europe/Berlin", hours=HOURS)
+    return user
+
+
+@pytest.fixture
+def world(db):
+    claudia = person("claudia@lumen.example", "Claudia", Role.MANAGER)
+    marcus = person("marcus@lumen.example", "Marcus", Role.MANAGER)
+    emea = Team.objects.create(slug="emea", name="EMEA", time_zone="Europe/Berlin", manager=claudia, is_default=True)
+    amer = Team.objects.create(slug="amer", name="Americas", time_zone="America/New_York", manager=marcus)
+    return {"claudia": claudia, "marcus": marcus, "emea": emea, "amer": amer,
+            "lena": rep(emea, "Lena"), "jonas": rep(emea, "Jonas"), "jordan": rep(amer, "Jordan")}
+
+
+@pytest.fixture
+def morning():
+    with time_machine.travel(MORNING, tick=False):
+        yield
+
+
+def as_user(user: User) -> Client:
+    return Client(headers={"Authorization": f"Bearer {token_issue(user=user, name='t', now=clock.now()).plaintext}"})
+
+
+def reassign(user: User, lead_id: int, **body):
+    return as_user(user).post(f"/api/v1/leads/{lead_id}/reassign", body, content_type="application/json")
+
+
+def test_a_manager_reassigns_a_lead_with_a_reason_and_the_ledger_says_so(intake, world, morning):
+    lead = intake.post({"email": "dana@northwind.example"}).json()
+    assert lead["owner"]["name"] == "Lena"
+    answer = reassign(world["claudia"], lead["id"], to_rep=world["jonas"].pk, reason="Jonas speaks German")
+    assert answer.status_code == 200
+    assert answer.json()["owner"] == {"kind": "rep", "id": world["jonas"].pk, "name": "Jonas"}
+    handoff = Handoff.objects.filter(lead_id=lead["id"]).order_by("id").last()
+    assert (handoff.from_rep_id, handoff.to_rep_id, handoff.reason, handoff.note, handoff.by_user_id) == (
+        world["lena"].pk, world["jonas"].pk, "reassigned", "Jonas speaks German", world["claudia"].pk)
+    assert Notification.objects.get(user=world["jonas"]).title == "Lead handed to you: dana@northwind.example"
+
+
+def test_a_manager_returns_a_lead_to_the_queue(intake, world, morning):
+    lead = intake.post({"email": "dana@northwind.example"}).json()
+    answer = reassign(world["claudia"], lead["id"], to_team="emea", reason="Lena is off sick")
+    assert answer.json()["stage"] == "queued"
+    assert Handoff.objects.filter(lead_id=lead["id"]).order_by("id").last().reason == "returned"
+
+
+@pytest.mark.parametrize(
+    ("who", "body", "status", "field", "message"),
+    [
+        ("marcus", {"to_rep": "jonas", "reason": "mine now"}, 403, "to", "you do not manage this lead"),
+        ("lena", {"to_rep": "jonas", "reason": "too busy"}, 403, "role", "only managers and admins change who owns a lead"),
+        ("claudia", {"to_rep": "jonas", "reason": " "}, 422, "reason", "is required"),
+        ("claudia", {"to_rep": "jordan", "reason": "US customer"}, 403, "to", "you do not manage Jordan's team"),
+        ("claudia", {"to_team": "apac", "reason": "x"}, 422, "to_team", "'apac' is not a team; teams: amer, emea"),
+        ("claudia", {"reason": "x"}, 422, "to", "name either a rep"),
+    ],
+)
+def test_it_refuses_a_reassignment_with_the_reason(intake, world, morning, who, body, status, field, message):
+    lead = intake.post({"email": "dana@northwind.example"}).json()
+    if "to_rep" in body:
+        body = {**body, "to_rep": world[body["to_rep"]].pk}
+    answer = reassign(world[who], lead["id"], **body)
+    assert answer.status_code == status
+    assert answer.json()["errors"][0]["field"] == field
+    assert message in answer.json()["errors"][0]["message"]
+    assert Lead.objects.get(pk=lead["id"]).owner_rep_id == world["lena"].pk
+
+
+def test_the_cli_reassigns_too(intake, world, morning):
+    lead = intake.post({"email": "dana@northwind.example"}).json()
+    out = StringIO()
+    call_command("leads", "reassign", str(lead["id"]), "--to", "jonas@lumen.example", "--reason", "coverage",
+                 "--by", "claudia@lumen.example", stdout=out)
+    assert out.getvalue().strip() == f"lead {lead['id']} is now assigned, owned by Jonas"
+    with pytest.raises(CommandError, match="you do not manage"):
+        call_command("leads", "reassign", str(lead["id"]), "--to-queue", "emea", "--reason", "x", "--by", "marcus@lumen.example")
+
+
+def test_a_rep_removed_from_the_organisation_file_leaves_no_lead_behind(intake, world, morning, tmp_path):
+    org = tmp_path / "org.yaml"
+    org.write_text(
+        "teams:\n  - {slug: emea, name: EMEA, time_zone: Europe/Berlin, default: true}\n"
+        "reps:\n  - {email: lena@lumen.example, name: Lena, team: emea, hours: 'mon-fri 08:00-18:00'}\n"
+        "  - {email: jonas@lumen.example, name: Jonas, team: emea, hours: 'mon-fri 08:00-18:00'}\n"
+    )
+    call_command("config", "apply", str(org), stdout=StringIO())
+    leads = [intake.post({"email": f"p{n}@buyer.example"}).json() for n in range(4)]
+    lena_leads = [lead["id"] for lead in leads if lead["owner"]["id"] == world["lena"].pk]
+    assert len(lena_leads) == 2
+    org.write_text(org.read_text().replace("  - {email: lena@lumen.example, name: Lena, team: emea, hours: 'mon-fri 08:00-18:00'}\n", ""))
+    call_command("config", "apply", str(org), stdout=StringIO())
+    for lead in Lead.objects.filter(pk__in=lena_leads):
+        assert (lead.stage, lead.owner_kind, lead.owner_team_id) == ("queued", "team", world["emea"].pk)
+        last = Handoff.objects.filter(lead=lead).order_by("id").last()
+        assert (last.reason, last.from_rep_id) == ("returned", world["lena"].pk)
+        assert "removed from the organisation file" in last.note
+    assert User.objects.get(pk=world["lena"].pk).is_active is False
