@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import socket
 import threading
+import time
 from dataclasses import dataclass, field
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -64,6 +65,7 @@ class HttpReceiver:
     """Answers POSTs with `fail_first` 503s, then 200s, and records every request."""
 
     fail_first: int = 0
+    delay: float = 0.0  # seconds each answer takes, like a slow receiver
     requests: list[Received] = field(default_factory=list)
     port: int = field(default_factory=free_port)
 
@@ -78,6 +80,7 @@ class HttpReceiver:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 receiver.requests.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+                time.sleep(receiver.delay)
                 failing = len(receiver.requests) <= receiver.fail_first
                 self.send_response(503 if failing else 200)
                 self.send_header("Content-Length", "0")
