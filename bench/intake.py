@@ -45,6 +45,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import yaml
+from aiosmtpd.controller import Controller
 from rich.console import Console
 from rich.table import Table
 
@@ -305,9 +307,10 @@ SQL_SUBMISSION = (
 SQL_LEAD = (
     "INSERT INTO leads_lead (email, email_key, phone, first_name, last_name, title, company, company_domain, free_mail, "
     "company_size, country, region, city, consent_marketing, product_interest, campaign, source_slug, fields, stage, score, "
-    "score_reasons, definition_version, owner_kind, received_at, last_inquiry_at, inquiry_count, updated_at) "
+    "score_reasons, definition_version, owner_kind, received_at, last_inquiry_at, inquiry_count, updated_at, "
+    "touch_count, blocker, next_step, currency, lost_reason) "
     "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, '', %s, %s, %s, %s, %s, %s, 'nurture', %s, %s, 1, 'marketing', "
-    "%s, %s, 1, %s) RETURNING id"
+    "%s, %s, 1, %s, 0, '', '', '', '') RETURNING id"
 )
 SQL_INQUIRY = (
     "INSERT INTO leads_inquiry (lead_id, received_at, source_slug, submission_id, message, product_interest, campaign, "
@@ -419,6 +422,18 @@ def revision(env: dict[str, str]) -> str:
     commit = git("rev-parse", "--short", "HEAD") or "unknown commit"
     changed = git("status", "--porcelain", "--untracked-files=no", "--", "src")
     return commit + (" +changes" if changed else "")
+
+
+def always_open(org_file: Path, data_dir: Path) -> Path:
+    """A copy of the organisation file whose reps work around the clock, with no caps, pauses or time off."""
+    org = yaml.safe_load(org_file.read_text())
+    for rep in org.get("reps") or []:
+        rep["hours"] = "mon-sun 00:00-24:00"
+        for limit in ("daily_cap", "max_open", "paused", "time_off"):
+            rep.pop(limit, None)
+    copy = data_dir / f"{org_file.stem}-always-open.yaml"
+    copy.write_text(yaml.safe_dump(org, sort_keys=False))
+    return copy
 
 
 def free_port() -> int:
@@ -600,7 +615,66 @@ class Figures:
         return text + (f" [{min(values):,.{digits}f}-{max(values):,.{digits}f}]" if len(values) > 1 else "")
 
 
-def measure(args: argparse.Namespace, server: Server, key: str, storage: Storage, prefix: str, meter: CpuMeter) -> Figures:
+class MailRecorder:
+    """An SMTP server's handler (aiosmtpd) that notes when each lead's email was accepted."""
+
+    def __init__(self) -> None:
+        self.accepted: dict[int, float] = {}
+        self.count = 0
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        at = time.monotonic()
+        match = re.search(rb"^X-LeadBaton-Lead: (\d+)", envelope.content, re.MULTILINE)
+        with self.lock:
+            self.count += 1
+            if match:
+                self.accepted.setdefault(int(match.group(1)), at)
+        return "250 OK"
+
+
+def notify_latencies(port: int, bodies: Sequence[bytes], headers: dict[str, str], concurrency: int, mail: MailRecorder) -> list[float]:
+    """Post new leads; for each one a rep owns, the time from its 201 to its email being accepted (ms)."""
+    answered: dict[int, float] = {}
+    lock = threading.Lock()
+    queue = list(enumerate(bodies))
+
+    def client() -> None:
+        connection = http.client.HTTPConnection(HOST, port, timeout=30)
+        while True:
+            with lock:
+                if not queue:
+                    break
+                _, body = queue.pop()
+            connection.request("POST", "/api/v1/leads", body=body, headers=headers)
+            response = connection.getresponse()
+            answer = json.loads(response.read())
+            done = time.monotonic()
+            if response.status == 201 and answer["owner"]["kind"] == "rep":
+                with lock:
+                    answered[answer["id"]] = done
+        connection.close()
+
+    threads = [threading.Thread(target=client) for _ in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and any(lead not in mail.accepted for lead in answered):
+        time.sleep(0.05)
+    missing = [lead for lead in answered if lead not in mail.accepted]
+    if missing:
+        raise BenchError(f"{len(missing)} of {len(answered)} emails did not arrive within 30 s (leads {missing[:5]} …)")
+    return sorted((mail.accepted[lead] - at) * 1000 for lead, at in answered.items())
+
+
+def quantile(values: Sequence[float], share: float) -> float:
+    return values[min(len(values) - 1, max(0, math.ceil(share * len(values)) - 1))]
+
+
+def measure(args: argparse.Namespace, server: Server, key: str, storage: Storage, prefix: str, meter: CpuMeter,
+            mail: MailRecorder) -> Figures:
     leads = Leads(seed=args.seed)
     figures = Figures()
     auth = {"Content-Type": "application/json", "Authorization": f"Bearer {key}"}
@@ -668,6 +742,13 @@ def measure(args: argparse.Namespace, server: Server, key: str, storage: Storage
         figures.add("intake_c8_p99", run.quantile(0.99))
         figures.statuses.update(run.statuses)
         figures.placements.update(run.placements())
+
+        for concurrency in (1, 8):
+            meter.wait_quiet(args.quiet_wait)
+            latencies = notify_latencies(port, encoded(leads.batch(args.notify_leads)), auth, concurrency, mail)
+            figures.add(f"notify_c{concurrency}_p50", quantile(latencies, 0.5))
+            figures.add(f"notify_c{concurrency}_p99", quantile(latencies, 0.99))
+            figures.add(f"notify_c{concurrency}_count", len(latencies))
 
         meter.wait_quiet(args.quiet_wait)
         run = storage.run(prefix, leads.batch(floors))
@@ -740,6 +821,13 @@ def report(args: argparse.Namespace, figures: Figures, memory: tuple[int, int, i
     placed = ", ".join(f"{count:,} {name}" for name, count in figures.placements.most_common())
     row("intake placements (stage/owner)", placed or "?")
     table.add_section()
+    for concurrency in (1, 8):
+        name = f"notify_c{concurrency}"
+        sent = int(f[f"{name}_count"])
+        row(f"201 → rep's email accepted by SMTP, p50, c={concurrency} ({sent} emails)", ms(f"{name}_p50"))
+        row(f"201 → rep's email accepted by SMTP, p99, c={concurrency}", ms(f"{name}_p99"), target="≤ 2,000 ms",
+            ok=f[f"{name}_p99"] <= 2000)
+    table.add_section()
     row("server CPU per request, c=8: no-op", f"{f['noop_c8_server_cpu']:.2f} ms")
     row("server CPU per request, c=8: ORM floor", f"{f['orm_c8_server_cpu']:.2f} ms")
     row("server CPU per request, c=8: intake", f"{f['intake_c8_server_cpu']:.2f} ms", f"{f['orm_c8_server_cpu']:.2f} ms ORM",
@@ -771,6 +859,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432", help="server for --db postgres")
     parser.add_argument("--org", type=Path, default=ORG_FILE, help="organisation file to apply (default examples/org.yaml)")
     parser.add_argument("--no-org", action="store_true", help="apply no organisation file")
+    parser.add_argument("--office-hours", dest="always_open", action="store_false",
+                        help="keep the file's working hours (by default every rep works around the clock, so every "
+                             "sales-ready lead is routed to a rep and emailed: the expensive path)")
+    parser.add_argument("--notify-leads", type=int, default=300, help="leads per 201-to-email phase (default 300)")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--quiet-wait", type=float, default=60, metavar="SECONDS",
                         help="before each phase, wait up to this long for other processes to leave the CPUs idle (default 60)")
@@ -795,6 +887,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     created: list[str] = []
     server: Server | None = None
+    smtp: Controller | None = None
     storage: Storage | None = None
     admin: Any = None
     try:
@@ -808,6 +901,9 @@ def main(argv: list[str] | None = None) -> int:
         leadbaton(env, "migrate", "--verbosity", "0")
         org_file = args.org.resolve()
         org = str(org_file.relative_to(ROOT)) if org_file.is_relative_to(ROOT) else str(org_file)
+        if args.always_open and org_file.exists() and not args.no_org:
+            org_file = always_open(org_file, data_dir)
+            org += " with every rep available around the clock"
         if args.no_org:
             org = "none (--no-org)"
         elif org_file.exists():
@@ -829,6 +925,12 @@ def main(argv: list[str] | None = None) -> int:
             created.append(floor)
             storage = Storage("postgres", f"{args.postgres}/{floor}")
 
+        # Every rep's email goes to a real SMTP server in this process, which notes when each arrived.
+        mail = MailRecorder()
+        smtp = Controller(mail, hostname=HOST, port=free_port())
+        smtp.start()
+        env.update(LEADBATON_EMAIL_HOST=HOST, LEADBATON_EMAIL_PORT=str(smtp.port))
+
         port = free_port()
         log = data_dir / "server.log"
         with log.open("wb") as output:
@@ -841,7 +943,7 @@ def main(argv: list[str] | None = None) -> int:
         console.print(f"server: {server.banner()} (pid {process.pid})")
 
         meter = CpuMeter(process.pid, created)
-        figures = measure(args, server, key, storage, prefix, meter)
+        figures = measure(args, server, key, storage, prefix, meter, mail)
         memory = server.memory()
         code = revision(env)
         met = report(args, figures, memory, server.banner(), org, code)
@@ -862,6 +964,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if server is not None:
             server.stop()
+        if smtp is not None:
+            smtp.stop()
         if storage is not None:
             storage.close()
         if admin is not None:

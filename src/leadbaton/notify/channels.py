@@ -41,7 +41,11 @@ def email_send(message: OutboxMessage) -> Delivered:
         body=render_to_string("notify/lead_email.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[message.recipient],
-        headers={"Message-ID": f"<{message.message_id}@leadbaton>", "X-LeadBaton-Event": message.event},
+        headers={
+            "Message-ID": f"<{message.message_id}@leadbaton>",
+            "X-LeadBaton-Event": message.event,
+            "X-LeadBaton-Lead": str(message.lead_id or ""),
+        },
     )
     mail.attach_alternative(render_to_string("notify/lead_email.html", context), "text/html")
     try:
