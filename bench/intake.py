@@ -669,6 +669,18 @@ def notify_latencies(port: int, bodies: Sequence[bytes], headers: dict[str, str]
     return sorted((mail.accepted[lead] - at) * 1000 for lead, at in answered.items())
 
 
+def drained(server: Server, mail: MailRecorder, timeout: float = 600) -> None:
+    """Wait until the server's worker has sent the emails the earlier phases queued (SMTP goes quiet)."""
+    deadline, last, quiet_since = time.monotonic() + timeout, -1, time.monotonic()
+    while time.monotonic() < deadline:
+        if mail.count != last:
+            last, quiet_since = mail.count, time.monotonic()
+        elif time.monotonic() - quiet_since > 2:
+            return
+        time.sleep(0.2)
+    raise BenchError(f"the worker was still sending emails after {timeout:.0f} s:\n{server.tail()}")
+
+
 def quantile(values: Sequence[float], share: float) -> float:
     return values[min(len(values) - 1, max(0, math.ceil(share * len(values)) - 1))]
 
@@ -687,6 +699,7 @@ def measure(args: argparse.Namespace, server: Server, key: str, storage: Storage
         A phase during which other processes took more than 10% of the CPUs is measured again (twice at most).
         """
         for attempt in range(3):
+            drained(server, mail)  # the emails of the phase before are sent: they would slow this one down
             meter.wait_quiet(args.quiet_wait)
             bodies = make()
             before = meter.sample()
@@ -743,9 +756,12 @@ def measure(args: argparse.Namespace, server: Server, key: str, storage: Storage
         figures.statuses.update(run.statuses)
         figures.placements.update(run.placements())
 
-        for concurrency in (1, 8):
+        for concurrency in (1, 8) if args.notify_leads else ():
+            drained(server, mail)
             meter.wait_quiet(args.quiet_wait)
             latencies = notify_latencies(port, encoded(leads.batch(args.notify_leads)), auth, concurrency, mail)
+            if not latencies:
+                raise BenchError("no lead was assigned to a rep, so no email to time: apply an organisation with reps (or --notify-leads 0)")
             figures.add(f"notify_c{concurrency}_p50", quantile(latencies, 0.5))
             figures.add(f"notify_c{concurrency}_p99", quantile(latencies, 0.99))
             figures.add(f"notify_c{concurrency}_count", len(latencies))
@@ -821,7 +837,7 @@ def report(args: argparse.Namespace, figures: Figures, memory: tuple[int, int, i
     placed = ", ".join(f"{count:,} {name}" for name, count in figures.placements.most_common())
     row("intake placements (stage/owner)", placed or "?")
     table.add_section()
-    for concurrency in (1, 8):
+    for concurrency in (1, 8) if args.notify_leads else ():
         name = f"notify_c{concurrency}"
         sent = int(f[f"{name}_count"])
         row(f"201 → rep's email accepted by SMTP, p50, c={concurrency} ({sent} emails)", ms(f"{name}_p50"))
@@ -871,6 +887,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="keep the temporary data directory (with server.log) and, on PostgreSQL, the databases")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
+    # Stopped by SIGTERM or SIGHUP (timeout, a closed terminal): clean up as after Ctrl-C.
+    for stop in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(stop, lambda number, frame: sys.exit(128 + number))
     if args.leads < 200 or args.floor_requests < 200:
         parser.error("--leads and --floor-requests must be at least 200")
 
@@ -934,9 +953,11 @@ def main(argv: list[str] | None = None) -> int:
         port = free_port()
         log = data_dir / "server.log"
         with log.open("wb") as output:
+            # The server gets SIGTERM if this process dies, even by SIGKILL: no orphaned server (PR_SET_PDEATHSIG, Linux).
+            launcher = "import ctypes, os, signal, sys; ctypes.CDLL(None).prctl(1, signal.SIGTERM); os.execv(sys.argv[1], sys.argv[1:])"
             process = subprocess.Popen(
-                [str(LEADBATON), "serve", "--port", str(port)], cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
-                start_new_session=True,
+                [sys.executable, "-c", launcher, str(LEADBATON), "serve", "--port", str(port)],
+                cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
             )
         server = Server(process, port, log)
         server.wait_healthy()

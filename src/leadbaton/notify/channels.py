@@ -32,7 +32,8 @@ class Delivered:
     status_code: int | None = None
 
 
-def email_send(message: OutboxMessage) -> Delivered:
+def email_send(message: OutboxMessage, *, connection: Any = None) -> Delivered:
+    """Send one email; with `connection`, over that open SMTP connection (a batch shares one)."""
     payload = message.payload
     card = payload["card"]
     context = {"card": card, "headline": payload["headline"], "text": card_text(card)}
@@ -41,6 +42,7 @@ def email_send(message: OutboxMessage) -> Delivered:
         body=render_to_string("notify/lead_email.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[message.recipient],
+        connection=connection,
         headers={
             "Message-ID": f"<{message.message_id}@leadbaton>",
             "X-LeadBaton-Event": message.event,

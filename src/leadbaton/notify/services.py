@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import apprise
+from django.core.mail import get_connection
 from django.db import connection, transaction
 from django.db.models import F, Q
 
@@ -104,19 +105,58 @@ def outbox_claim(*, now: datetime, lease: timedelta, limit: int = 20) -> list[in
 
 
 def outbox_deliver(*, message_id: int, now: datetime) -> bool:
-    """Send one claimed message and record the try. True when it got through.
+    """Send one claimed message and record the try. True when it got through."""
+    return outbox_deliver_batch(message_ids=[message_id], now=now) == 1
 
-    Idempotent per message: a message already sent is not sent again. Sending
-    happens outside any transaction; only the bookkeeping is written after.
+
+def outbox_deliver_batch(*, message_ids: list[int], now: datetime) -> int:
+    """Send claimed messages and record every try in one transaction. Returns how many got through.
+
+    Idempotent per message: one already sent is not sent again. Sending happens
+    outside any transaction, emails of the batch over one SMTP connection; only
+    the bookkeeping is written after.
     """
-    message = OutboxMessage.objects.select_related("subscription", "chat_target").get(pk=message_id)
-    if message.status != OutboxMessage.Status.PENDING:
-        return message.status == OutboxMessage.Status.SENT
+    messages = list(OutboxMessage.objects.select_related("subscription", "chat_target").filter(pk__in=message_ids).order_by("id"))
+    pending = [message for message in messages if message.status == OutboxMessage.Status.PENDING]
+    attempts = []
+    with _smtp_connection(any(message.channel == OutboxMessage.Channel.EMAIL for message in pending)) as smtp:
+        for message in pending:
+            attempts.append(_attempt(message, now, smtp))
+    with transaction.atomic():
+        DeliveryAttempt.objects.bulk_create(attempts)
+        for message, attempt in zip(pending, attempts, strict=True):
+            if attempt.ok:
+                message.status, message.sent_at, message.last_error = OutboxMessage.Status.SENT, now, ""
+            elif message.attempts >= MAX_ATTEMPTS:
+                message.status, message.last_error = OutboxMessage.Status.DEAD, attempt.error
+            else:
+                message.due_at, message.last_error = now + RETRY_DELAYS[message.attempts - 1], attempt.error
+            message.claimed_until = None
+        OutboxMessage.objects.bulk_update(pending, ["status", "sent_at", "last_error", "due_at", "claimed_until"])
+    return sum(attempt.ok for attempt in attempts)
+
+
+@contextlib.contextmanager
+def _smtp_connection(needed: bool) -> Iterator[Any]:
+    """One SMTP connection for a batch's emails (None when the batch has none); closed at the end."""
+    if not needed:
+        yield None
+        return
+    connection = get_connection()
+    try:
+        yield connection
+    finally:
+        with contextlib.suppress(Exception):
+            connection.close()
+
+
+def _attempt(message: OutboxMessage, now: datetime, smtp: Any) -> DeliveryAttempt:
+    """Try one message on its channel; the try as a row to record (not saved)."""
     started = datetime.now(now.tzinfo)
     status_code, error = None, ""
     try:
         if message.channel == OutboxMessage.Channel.EMAIL:
-            status_code = email_send(message).status_code
+            status_code = email_send(message, connection=smtp).status_code
         elif message.channel == OutboxMessage.Channel.WEBHOOK and message.subscription is not None:
             status_code = webhook_send(message, message.subscription, now).status_code
         elif message.channel == OutboxMessage.Channel.CHAT and message.chat_target is not None:
@@ -129,17 +169,7 @@ def outbox_deliver(*, message_id: int, now: datetime) -> bool:
         log.exception("delivering outbox message %s failed", message.pk)
         error = f"{type(failure).__name__}: {failure}"
     elapsed = int((datetime.now(now.tzinfo) - started).total_seconds() * 1000)
-    with transaction.atomic():
-        DeliveryAttempt.objects.create(message=message, at=now, ok=not error, status_code=status_code, error=error[:2000], duration_ms=elapsed)
-        if not error:
-            message.status, message.sent_at, message.last_error = OutboxMessage.Status.SENT, now, ""
-        elif message.attempts >= MAX_ATTEMPTS:
-            message.status, message.last_error = OutboxMessage.Status.DEAD, error
-        else:
-            message.due_at, message.last_error = now + RETRY_DELAYS[message.attempts - 1], error
-        message.claimed_until = None
-        message.save(update_fields=["status", "sent_at", "last_error", "due_at", "claimed_until"])
-    return not error
+    return DeliveryAttempt(message=message, at=now, ok=not error, status_code=status_code, error=error[:2000], duration_ms=elapsed)
 
 
 def outbox_redeliver(*, message: OutboxMessage, now: datetime) -> OutboxMessage:

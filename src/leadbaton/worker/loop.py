@@ -17,7 +17,7 @@ from django.db import close_old_connections
 from leadbaton.core import clock
 from leadbaton.core.wakeup import wait_for_work, work_queued
 from leadbaton.intake.services import rate_windows_prune
-from leadbaton.notify.services import outbox_claim, outbox_deliver
+from leadbaton.notify.services import outbox_claim, outbox_deliver_batch
 from leadbaton.pipeline.intake import unfinished_submissions_retry
 from leadbaton.pipeline.queue import queues_hand_out
 
@@ -56,9 +56,10 @@ class Worker:
         now = clock.now()
         lease = timedelta(seconds=settings.WORKER_LEASE_SECONDS)
         done = 0
-        for message_id in outbox_claim(now=now, lease=lease):
-            outbox_deliver(message_id=message_id, now=clock.now())
-            done += 1
+        claimed = outbox_claim(now=now, lease=lease)
+        if claimed:
+            outbox_deliver_batch(message_ids=claimed, now=clock.now())
+            done += len(claimed)
         done += unfinished_submissions_retry(now=now, lease=lease)
         if now - self._last_hand_out >= HAND_OUT_EVERY:
             # Reps become available as time passes (hours start, caps reset), so queues are offered again regularly.
