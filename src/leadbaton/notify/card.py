@@ -13,10 +13,11 @@ def card_for(lead: Lead, *, latest: Inquiry | None = None) -> dict[str, Any]:
     """Who, what they asked, where from, when, what came before, the company, and the link.
 
     Built when the notification is written and kept with it, so every channel
-    shows the lead as it was at that moment. Two queries: the last inquiries
-    and, through them, how many there were.
+    shows the lead as it was at that moment. One query for the earlier
+    inquiries, none for a lead's first inquiry.
     """
-    inquiries = list(lead.inquiries.order_by("-received_at", "-id")[:4])
+    first_and_only = latest is not None and lead.inquiry_count <= 1
+    inquiries = [latest] if first_and_only and latest else list(lead.inquiries.order_by("-received_at", "-id")[:4])
     latest = latest or (inquiries[0] if inquiries else None)
     earlier = [inquiry for inquiry in inquiries if latest is None or inquiry.pk != latest.pk][:3]
     domain = lead.company_domain

@@ -111,7 +111,7 @@ def lead_receive(*, key: SourceKey, request: IncomingRequest) -> Answer:
     submission.source = key.source
     if earlier is not None:
         _wait_until_finished(earlier.submission_id)
-    return submission_process(submission=submission, payload=payload)
+    return submission_process(submission=submission, payload=payload, fresh=True)
 
 
 def body_decode(body: bytes) -> tuple[Any, Problem | None]:
@@ -151,11 +151,15 @@ def _wait_until_finished(submission_id: int) -> None:
         time.sleep(0.02)
 
 
-def submission_process(*, submission: Submission, payload: Any = None) -> Answer:
-    """Turn a stored submission into a lead. Idempotent: a finished submission answers as it did."""
+def submission_process(*, submission: Submission, payload: Any = None, fresh: bool = False) -> Answer:
+    """Turn a stored submission into a lead. Idempotent: a finished submission answers as it did.
+
+    `fresh`: the caller stored it a moment ago and no one else can have it yet
+    (the worker only takes it after a lease), so it need not be read again.
+    """
     try:
         with transaction.atomic():
-            return _process(submission.pk, payload)
+            return _process(submission if fresh else None, submission.pk, payload)
     except Exception:
         log.exception("submission %s failed; it is kept and will be retried", submission.pk)
         with transaction.atomic():
@@ -168,10 +172,10 @@ def submission_process(*, submission: Submission, payload: Any = None) -> Answer
         return _pending_answer(failed, "Processing failed unexpectedly; the submission is kept and will be retried automatically.")
 
 
-def _process(submission_id: int, payload: Any) -> Answer:
+def _process(fresh: Submission | None, submission_id: int, payload: Any) -> Answer:
     now = clock.now()
-    # Locked, and read again: the worker and a staff replay may reach the same submission.
-    submission = Submission.objects.select_for_update(of=("self",)).select_related("source").get(pk=submission_id)
+    # Unless just stored, locked and read again: the worker and a staff replay may reach the same submission.
+    submission = fresh or Submission.objects.select_for_update(of=("self",)).select_related("source").get(pk=submission_id)
     if submission.status in (Submission.Status.PROCESSED, Submission.Status.REJECTED):
         return answer_for(submission)
     source = submission.source
