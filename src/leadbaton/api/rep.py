@@ -8,8 +8,8 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Status
 
-from leadbaton.accounts.models import Role, User
-from leadbaton.api.auth import STAFF_AUTH
+from leadbaton.accounts.models import Role
+from leadbaton.api.auth import STAFF_AUTH, caller
 from leadbaton.api.schemas import (
     ActivityIn,
     ActivityLogged,
@@ -31,11 +31,6 @@ from leadbaton.pipeline.followup import EXAMPLE_TIME, Refused, activity_log, lea
 router = Router(tags=["rep"], auth=STAFF_AUTH)
 STAGES = [choice.value for choice in Stage]
 REFUSALS: dict[int | frozenset[int], Any] = {frozenset({403, 404, 409, 422}): ErrorsOut}
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.auth  # type: ignore[attr-defined]
-    return user if isinstance(user, User) else request.user  # type: ignore[return-value]
 
 
 def _refusal(refused: Refused) -> Status:
@@ -82,7 +77,7 @@ def my_leads_get(request: HttpRequest, stage: str | None = None, limit: int = 50
         return _invalid("stage", f"{stage!r} is not a stage; use one of {', '.join(STAGES)}")
     if problem := _limit_problem(limit):
         return problem
-    rows = leads_of_rep(_user(request).pk, now=clock.now(), stages=(stage,) if stage else None, limit=limit)
+    rows = leads_of_rep(caller(request).pk, now=clock.now(), stages=(stage,) if stage else None, limit=limit)
     return [lead_summary(lead) for lead in rows]
 
 
@@ -92,7 +87,7 @@ def my_queue_get(request: HttpRequest, limit: int = 50) -> Any:
     highest score first, then longest waiting."""
     if problem := _limit_problem(limit):
         return problem
-    user = _user(request)
+    user = caller(request)
     viewer = viewer_of(user)
     if user.is_superuser or user.role in (Role.ADMIN, Role.MARKETING):
         team_ids = None
@@ -106,14 +101,14 @@ def my_notifications_get(request: HttpRequest, unread: bool = False, limit: int 
     """Newest first; `unread=true` leaves out the ones already read."""
     if problem := _limit_problem(limit):
         return problem
-    return list(notifications_of(_user(request).pk, unread_only=unread, limit=limit))
+    return list(notifications_of(caller(request).pk, unread_only=unread, limit=limit))
 
 
 @router.post("/me/notifications/read", response={200: NotificationsMarked}, summary="Mark my notifications read")
 def my_notifications_read_post(request: HttpRequest, payload: NotificationsReadIn | None = None) -> Any:
     """Marks the notifications with these `ids` read, or all of yours without `ids`. Says how many changed."""
     ids = payload.ids if payload is not None else None
-    return {"marked": notifications_mark_read(user_id=_user(request).pk, ids=ids, now=clock.now())}
+    return {"marked": notifications_mark_read(user_id=caller(request).pk, ids=ids, now=clock.now())}
 
 
 @router.get("/leads/{lead_id}/activities", response={200: list[ActivityOut], 403: ErrorsOut, 404: ErrorsOut},
@@ -121,7 +116,7 @@ def my_notifications_read_post(request: HttpRequest, payload: NotificationsReadI
 def activities_get(request: HttpRequest, lead_id: int) -> Any:
     """Oldest first, each with who did it."""
     try:
-        lead_readable(lead_id=lead_id, by=_user(request))
+        lead_readable(lead_id=lead_id, by=caller(request))
     except Refused as refused:
         return _refusal(refused)
     return [activity_out(activity) for activity in activities_of(lead_id)]
@@ -132,7 +127,7 @@ def activity_post(request: HttpRequest, lead_id: int, payload: ActivityIn) -> An
     """A call, email, sms or meeting (with its result) or a note. The first touch sets first_touch_at and
     moves an untouched lead to in_progress."""
     try:
-        logged = activity_log(lead_id=lead_id, by=_user(request), kind=payload.kind, result=payload.result,
+        logged = activity_log(lead_id=lead_id, by=caller(request), kind=payload.kind, result=payload.result,
                               note=payload.note, now=clock.now())
     except Refused as refused:
         return _refusal(refused)
@@ -150,7 +145,7 @@ def outcome_post(request: HttpRequest, lead_id: int, payload: OutcomeIn) -> Any:
             return _invalid("next_step_at", f"{payload.next_step_at!r} is not a date and time; use ISO 8601, e.g. {EXAMPLE_TIME}")
     try:
         logged = outcome_record(
-            lead_id=lead_id, by=_user(request), outcome=payload.outcome, blocker=payload.blocker,
+            lead_id=lead_id, by=caller(request), outcome=payload.outcome, blocker=payload.blocker,
             next_step=payload.next_step, next_step_at=next_step_at, value=payload.value,
             currency=payload.currency, reason=payload.reason, now=clock.now(),
         )

@@ -10,8 +10,8 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 
-from leadbaton.accounts.models import Role, User
-from leadbaton.api.auth import STAFF_AUTH, Forbidden, require_role
+from leadbaton.accounts.models import Role
+from leadbaton.api.auth import STAFF_AUTH, Forbidden, caller, require_role
 from leadbaton.api.schemas import ErrorsOut, OwnerOut
 from leadbaton.core import clock
 from leadbaton.leads.models import Lead
@@ -84,11 +84,6 @@ class ExplainOut(Schema):
     handoffs: list[HandoffStepOut]
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.auth  # type: ignore[attr-defined]
-    return user if isinstance(user, User) else request.user  # type: ignore[return-value]
-
-
 def _rules(rules: list[RoutingRule]) -> dict[str, Any]:
     return {
         "rules": [
@@ -102,7 +97,7 @@ def _rules(rules: list[RoutingRule]) -> dict[str, Any]:
 @router.get("/routing/rules", response={200: RulesOut, 403: ErrorsOut}, summary="The routing rules, in the order they are tried")
 def rules_get(request: HttpRequest) -> Any:
     """The active rules; the first whose conditions all match a sales-ready lead decides its team. `managed`: written by the organisation file."""
-    require_role(_user(request), Role.ADMIN, Role.MANAGER)
+    require_role(caller(request), Role.ADMIN, Role.MANAGER)
     return _rules(rules_active())
 
 
@@ -112,7 +107,7 @@ def rules_put(request: HttpRequest, payload: RulesIn) -> Any:
 
     Errors name their path (`rules[2].when[0].in`); with any error nothing changes.
     """
-    require_role(_user(request), Role.ADMIN, Role.MANAGER)
+    require_role(caller(request), Role.ADMIN, Role.MANAGER)
     try:
         rules_replace(rules=[rule.model_dump() for rule in payload.rules])
     except RulesInvalid as error:
@@ -125,7 +120,7 @@ def rules_put(request: HttpRequest, payload: RulesIn) -> Any:
 @router.get("/leads/{lead_id}/routing", response={200: ExplainOut, 403: ErrorsOut}, summary="Why a lead is where it is")
 def lead_routing_get(request: HttpRequest, lead_id: int) -> Any:
     """Where routing would send the lead now, each rep of that team with every reason they could not take it, and the handoffs so far."""
-    user = _user(request)
+    user = caller(request)
     lead = get_object_or_404(Lead.objects.select_related("owner_team", "owner_rep"), pk=lead_id)
     if user.role == Role.REP and not user.is_superuser:
         if lead.owner_rep_id != user.pk:

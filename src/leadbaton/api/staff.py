@@ -8,9 +8,9 @@ from django.http import HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
 from ninja import Router, Status
 
-from leadbaton.accounts.models import ApiToken, Role, User
+from leadbaton.accounts.models import ApiToken, Role
 from leadbaton.accounts.services import token_issue, token_revoke
-from leadbaton.api.auth import STAFF_AUTH, require_role
+from leadbaton.api.auth import STAFF_AUTH, caller, require_role
 from leadbaton.api.rep import activity_out
 from leadbaton.api.schemas import ErrorsOut, LeadDetailOut, SubmissionDetail, SubmissionOut, TokenIn, TokenIssued
 from leadbaton.core import clock
@@ -23,11 +23,6 @@ from leadbaton.pipeline.intake import submission_replay
 router = Router(tags=["staff"], auth=STAFF_AUTH)
 OFFICE = (Role.ADMIN, Role.MARKETING, Role.MANAGER)
 STATUSES = [choice for choice, _ in Submission.Status.choices]
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.auth  # type: ignore[attr-defined]
-    return user if isinstance(user, User) else request.user  # type: ignore[return-value]
 
 
 def _submission(row: Submission, *, detail: bool = False) -> dict[str, Any]:
@@ -46,7 +41,7 @@ def _submission(row: Submission, *, detail: bool = False) -> dict[str, Any]:
 @router.get("/submissions", response={200: list[SubmissionOut], 403: ErrorsOut, 422: ErrorsOut}, summary="List submissions")
 def submissions_get(request: HttpRequest, status: str | None = None, source: str | None = None, limit: int = 50) -> Any:
     """The newest submissions first, optionally of one status (received, processed, rejected, failed) or source."""
-    require_role(_user(request), *OFFICE)
+    require_role(caller(request), *OFFICE)
     if status is not None and status not in STATUSES:
         return Status(422, {"errors": [{"field": "status", "message": f"{status!r} is not a status; use one of {', '.join(STATUSES)}"}]})
     if not 1 <= limit <= 500:
@@ -56,14 +51,14 @@ def submissions_get(request: HttpRequest, status: str | None = None, source: str
 
 @router.get("/submissions/{submission_id}", response={200: SubmissionDetail, 403: ErrorsOut}, summary="Read a submission")
 def submission_get(request: HttpRequest, submission_id: int) -> Any:
-    require_role(_user(request), *OFFICE)
+    require_role(caller(request), *OFFICE)
     return _submission(get_object_or_404(Submission.objects.select_related("source"), pk=submission_id), detail=True)
 
 
 @router.post("/submissions/{submission_id}/replay", summary="Process a submission again")
 def submission_replay_post(request: HttpRequest, submission_id: int) -> JsonResponse:
     """A failed submission is processed in place; any other is copied to a new submission and processed."""
-    require_role(_user(request), Role.ADMIN, Role.MARKETING)
+    require_role(caller(request), Role.ADMIN, Role.MARKETING)
     get_object_or_404(Submission, pk=submission_id)
     answer = submission_replay(submission_id=submission_id)
     return JsonResponse(answer.body, status=answer.status, headers=answer.headers)
@@ -73,7 +68,7 @@ def submission_replay_post(request: HttpRequest, submission_id: int) -> JsonResp
 def lead_get(request: HttpRequest, lead_id: int) -> Any:
     """The lead with every inquiry, handoff and activity, its outcome and speed to lead; for whoever may see it (leads.access)."""
     try:
-        lead = lead_readable(lead_id=lead_id, by=_user(request))
+        lead = lead_readable(lead_id=lead_id, by=caller(request))
     except Refused as refused:
         return Status(refused.status, {"errors": refused.errors})
     lists = ("owner", "inquiries", "handoffs", "activities")
@@ -86,12 +81,12 @@ def lead_get(request: HttpRequest, lead_id: int) -> Any:
 @router.post("/tokens", response={201: TokenIssued}, summary="Create a personal API token")
 def token_post(request: HttpRequest, payload: TokenIn) -> Any:
     """The token is shown once, in this answer; only its digest is stored."""
-    issued = token_issue(user=_user(request), name=payload.name, now=clock.now())
+    issued = token_issue(user=caller(request), name=payload.name, now=clock.now())
     return Status(201, {"id": issued.token.pk, "name": issued.token.name, "token": issued.plaintext})
 
 
 @router.delete("/tokens/{token_id}", response={204: None}, summary="Revoke a personal API token")
 def token_delete(request: HttpRequest, token_id: int) -> Any:
-    token = get_object_or_404(ApiToken, pk=token_id, user=_user(request))
+    token = get_object_or_404(ApiToken, pk=token_id, user=caller(request))
     token_revoke(token=token, now=clock.now())
     return Status(204, None)

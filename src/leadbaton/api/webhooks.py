@@ -10,8 +10,8 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 
-from leadbaton.accounts.models import Role, User
-from leadbaton.api.auth import STAFF_AUTH, require_role
+from leadbaton.accounts.models import Role
+from leadbaton.api.auth import STAFF_AUTH, caller, require_role
 from leadbaton.api.schemas import ErrorsOut
 from leadbaton.core import clock
 from leadbaton.notify import queries as notify_queries
@@ -71,13 +71,8 @@ class DeliveryOut(Schema):
     history: list[AttemptOut]
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.auth  # type: ignore[attr-defined]
-    return user if isinstance(user, User) else request.user  # type: ignore[return-value]
-
-
 def _admin(request: HttpRequest) -> None:
-    require_role(_user(request), Role.ADMIN)
+    require_role(caller(request), Role.ADMIN)
 
 
 def _out(subscription: WebhookSubscription, *, secret: bool = False) -> dict[str, Any]:
