@@ -109,6 +109,8 @@ def _database() -> dict[str, object]:
         return {
             "ENGINE": "leadbaton.core.sqlite",
             "NAME": DATA_DIR / "leadbaton.sqlite3",
+            # One connection per thread for its life: opening one costs about 0.7 ms per request.
+            "CONN_MAX_AGE": None,
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
@@ -122,7 +124,7 @@ def _database() -> dict[str, object]:
     engine = str(config["ENGINE"])
     if engine == "django.db.backends.sqlite3":
         config["ENGINE"] = "leadbaton.core.sqlite"
-        config["CONN_MAX_AGE"] = 0
+        config["CONN_MAX_AGE"] = None
         config["OPTIONS"] = {
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,

@@ -22,11 +22,9 @@ def lead_open_for(*, email_key: str, phone: str, lock: bool = False) -> Lead | N
     if phone:
         match |= Q(kind=LeadIdentity.Kind.PHONE, value=phone)
     known = LeadIdentity.objects.filter(match).values("lead_id")
-    rows = (
-        Lead.objects.filter(pk__in=known, stage__in=OPEN_STAGES)
-        .select_related("owner_team", "owner_rep")
-        .order_by("id")
-    )
+    # No join: PostgreSQL re-checks only the locked row after waiting on a concurrent change, so
+    # joined owner rows could come back empty. The owner is read after the lock, when answering.
+    rows = Lead.objects.filter(pk__in=known, stage__in=OPEN_STAGES).order_by("id")
     if lock:
         rows = rows.select_for_update(of=("self",))
     found = list(rows[:5])
