@@ -111,6 +111,22 @@ def submission_store(
     )
 
 
+def submission_copy(*, original: Submission, now: datetime) -> Submission:
+    """A new submission with the original's request, to process again (a staff replay); the original stays as it was."""
+    return Submission.objects.create(
+        source=original.source,
+        key=original.key,
+        received_at=now,
+        remote_addr=original.remote_addr,
+        headers=original.headers,
+        body=original.body,
+        body_size=original.body_size,
+        body_truncated=original.body_truncated,
+        idempotency_key=original.idempotency_key,
+        replay_of=original,
+    )
+
+
 def submission_finish(
     *,
     submission: Submission,

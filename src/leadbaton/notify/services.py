@@ -104,11 +104,6 @@ def outbox_claim(*, now: datetime, lease: timedelta, limit: int = 20) -> list[in
     return won
 
 
-def outbox_deliver(*, message_id: int, now: datetime) -> bool:
-    """Send one claimed message and record the try. True when it got through."""
-    return outbox_deliver_batch(message_ids=[message_id], now=now) == 1
-
-
 def outbox_deliver_batch(*, message_ids: list[int], now: datetime) -> int:
     """Send claimed messages and record every try in one transaction. Returns how many got through.
 

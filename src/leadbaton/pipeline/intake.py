@@ -304,18 +304,7 @@ def submission_replay(*, submission_id: int) -> Answer:
         return submission_process(submission=original)
     now = clock.now()
     with transaction.atomic():
-        copy = Submission.objects.create(
-            source=original.source,
-            key=original.key,
-            received_at=now,
-            remote_addr=original.remote_addr,
-            headers=original.headers,
-            body=original.body,
-            body_size=original.body_size,
-            body_truncated=original.body_truncated,
-            idempotency_key=original.idempotency_key,
-            replay_of=original,
-        )
+        copy = intake.submission_copy(original=original, now=now)
         if copy.idempotency_key:  # a copy of a request that held a key is a retry of it, unless that one was refused
             payload, _ = body_decode(bytes(copy.body))
             intake.idempotency_claim(submission=copy, body_digest=body_digest(payload), now=now)
