@@ -189,6 +189,19 @@ def test_it_updates_a_reps_hours(db: None) -> None:
     assert report.lines() == ["updated      rep alice@northwind.example: hours", "0 created, 1 updated, 0 deactivated, 9 unchanged"]
 
 
+def test_it_sets_and_clears_a_teams_overflow_to_nurture(db: None) -> None:
+    org = small_org()
+    org["teams"][0]["overflow_nurture_below"] = 60
+    apply(org)
+    assert Team.objects.get(slug="emea").overflow_nurture_below == 60
+
+    del org["teams"][0]["overflow_nurture_below"]
+    report = apply(org)
+
+    assert Team.objects.get(slug="emea").overflow_nurture_below is None
+    assert report.lines()[0] == "updated      team emea: overflow_nurture_below"
+
+
 def test_it_deactivates_a_rep_removed_from_the_file_and_returns_their_leads_to_the_team_queue(db: None) -> None:
     org = small_org()
     apply(org)
@@ -350,6 +363,9 @@ def _edit(path: str, value: Any) -> dict[str, Any]:
         ("sources.0.kind", "webform", 'sources[0].kind: "webform" is not one of api, form, ad, event, phone, csv, manual'),
         ("users.0.role", "rep", 'users[0].role: "rep" is not one of admin, marketing, manager'),
         ("lead_definition.required", ["mobile"], 'lead_definition.required[0]: "mobile" cannot be required'),
+        ("teams.0.overflow_nurture_below", "low", 'teams[0].overflow_nurture_below: "low" is not a whole number; write a score such as 60'),
+        ("teams.0.overflow_nurture_below", 0, "teams[0].overflow_nurture_below: 0 is less than 1; write a score such as 60"),
+        ("teams.0.overflow_nurture_below", 40000, "teams[0].overflow_nurture_below: 40000 is more than 32767"),
     ],
 )
 def test_it_names_the_path_of_each_error_and_applies_nothing(db: None, path: str, value: Any, message: str) -> None:

@@ -84,3 +84,49 @@ def test_a_new_burst_alerts_the_manager_again_once_the_queue_emptied(intake, eme
     with time_machine.travel(EVENING + timedelta(days=1), tick=False):
         intake.post({"email": "two@fair.example"})
     assert Notification.objects.filter(user=emea.manager).count() == 2
+
+
+@pytest.fixture
+def definition(db):
+    from leadbaton.core import clock
+    from leadbaton.qualification.services import definition_publish
+
+    return definition_publish(name="d", description="", required=[], threshold=10, signed_off_by=[], now=clock.now(),
+                              fit_rules=[{"field": "title", "contains": "director", "points": 50},
+                                         {"field": "title", "contains": "analyst", "points": 20}])
+
+
+def test_a_full_team_sends_low_priority_leads_to_nurture_and_queues_the_rest(intake, emea, definition):
+    Team.objects.filter(pk=emea.pk).update(overflow_nurture_below=40)
+    rep(emea, "Lena")
+    with time_machine.travel(EVENING, tick=False):
+        low = intake.post({"email": "analyst@fair.example", "title": "Analyst"}).json()
+        high = intake.post({"email": "director@fair.example", "title": "Director"}).json()
+    assert (low["stage"], low["owner"]["kind"], low["score"]) == ("nurture", "marketing", 20)
+    assert (high["stage"], high["owner"]["kind"]) == ("queued", "team")
+    handoff = Handoff.objects.get(lead_id=low["id"])
+    assert (handoff.to_kind, handoff.reason) == ("marketing", "created")
+    assert handoff.note.startswith("sales-ready with score 20, below 40: EMEA sends such leads to nurture")
+    assert "Lena: outside working hours" in handoff.note
+    assert handoff.rule.endswith("overflow to nurture")
+    # Only the queued lead is the manager's concern.
+    assert Notification.objects.filter(user=emea.manager).count() == 1
+    with time_machine.travel(NEXT_MORNING, tick=False):
+        Worker(poll_seconds=0).tick()
+    assert Lead.objects.get(pk=high["id"]).stage == "assigned"
+    assert Lead.objects.get(pk=low["id"]).stage == "nurture"  # the queue hands out only what waits in it
+
+
+def test_overflow_applies_only_when_nobody_can_take_the_lead(intake, emea, definition):
+    Team.objects.filter(pk=emea.pk).update(overflow_nurture_below=40)
+    lena = rep(emea, "Lena")
+    with time_machine.travel(datetime(2026, 11, 25, 10, 0, tzinfo=UTC), tick=False):
+        answer = intake.post({"email": "analyst@buyer.example", "title": "Analyst"}).json()
+    assert (answer["stage"], answer["owner"]["id"]) == ("assigned", lena.pk)
+
+
+def test_without_an_overflow_score_every_sales_ready_lead_waits(intake, emea, definition):
+    rep(emea, "Lena")
+    with time_machine.travel(EVENING, tick=False):
+        answer = intake.post({"email": "analyst@fair.example", "title": "Analyst"}).json()
+    assert answer["stage"] == "queued"

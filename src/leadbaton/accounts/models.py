@@ -63,6 +63,9 @@ class Team(models.Model):
     time_zone = models.CharField(max_length=64, default="UTC")
     manager = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="managed_teams")
     is_default = models.BooleanField(default=False)
+    # When nobody in the team can take a lead, one scoring below this goes to nurture instead of
+    # waiting in the queue (H4). None: every sales-ready lead waits.
+    overflow_nurture_below = models.PositiveSmallIntegerField(null=True, blank=True)
     active = models.BooleanField(default=True)
     managed = models.BooleanField(default=False)
 

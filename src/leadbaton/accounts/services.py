@@ -71,12 +71,12 @@ def users_password_set(*, users: list[User], password: str) -> None:
 
 
 def team_configure(
-    *, slug: str, name: str, time_zone: str, manager: User | None, is_default: bool
+    *, slug: str, name: str, time_zone: str, manager: User | None, is_default: bool, overflow_nurture_below: int | None = None
 ) -> tuple[Team, bool, list[str]]:
     """Create or update a team; it becomes managed and active. Clear any other default first (see team_default_clear)."""
     values: dict[str, Any] = {
         "name": name, "time_zone": time_zone, "manager_id": manager.pk if manager else None,
-        "is_default": is_default, "active": True, "managed": True,
+        "is_default": is_default, "overflow_nurture_below": overflow_nurture_below, "active": True, "managed": True,
     }
     team = Team.objects.filter(slug=slug).first()
     if team is None:

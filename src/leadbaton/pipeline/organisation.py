@@ -181,7 +181,8 @@ def _teams_apply(organisation: Organisation, people: dict[str, User], tally: _Ta
             tally.add("team", team.slug, fields=["is_default"])
     for spec in organisation.teams:
         team, created, changed = accounts.team_configure(
-            slug=spec.slug, name=spec.name, time_zone=spec.time_zone, manager=people.get(spec.manager), is_default=spec.default
+            slug=spec.slug, name=spec.name, time_zone=spec.time_zone, manager=people.get(spec.manager), is_default=spec.default,
+            overflow_nurture_below=spec.overflow_nurture_below,
         )
         teams[spec.slug] = team
         tally.add("team", spec.slug, created=created, fields=changed)

@@ -36,7 +36,7 @@ from leadbaton.routing.models import Strategy
 STAFF_ROLES = (Role.ADMIN.value, Role.MARKETING.value, Role.MANAGER.value)
 TOP_KEYS = ("organisation", "sources", "teams", "users", "reps", "routing", "sla", "lead_definition")
 SOURCE_KEYS = ("slug", "kind", "name", "default_region", "rate_limit_per_minute")
-TEAM_KEYS = ("slug", "name", "time_zone", "manager", "default", "chat")
+TEAM_KEYS = ("slug", "name", "time_zone", "manager", "default", "overflow_nurture_below", "chat")
 USER_KEYS = ("email", "name", "role")
 REP_KEYS = ("email", "name", "team", "time_zone", "country", "hours", "weight", "daily_cap", "max_open", "paused", "time_off", "chat")
 TIME_OFF_KEYS = ("from", "to", "reason")
@@ -65,6 +65,7 @@ class TeamSpec:
     time_zone: str
     manager: str  # an email of a user or rep in the same file, or ""
     default: bool
+    overflow_nurture_below: int | None = None  # when the team is full, leads scoring below this go to nurture
     chat: tuple[str, ...] | None = None  # apprise URLs; None: the file does not say, keep the team's chat targets
 
 
@@ -220,6 +221,10 @@ def _team(entry: Entry) -> TeamSpec:
         time_zone=time_zone_read(entry, "time_zone", required=True),
         manager=email_read(entry, "manager", manager) if manager else "",
         default=bool(entry.flag("default", default=False)),
+        overflow_nurture_below=entry.whole(
+            "overflow_nurture_below", hint="a score such as 60: when nobody can take a lead, one scoring below it goes to nurture",
+            minimum=1, maximum=32767,
+        ),
         chat=_chat(entry),
     )
 

@@ -80,7 +80,10 @@ class Entry:
             return default
         return value.strip()
 
-    def whole(self, key: str, *, hint: str, minimum: int | None = None, default: int | None = None, required: bool = False) -> int | None:
+    def whole(
+        self, key: str, *, hint: str, minimum: int | None = None, maximum: int | None = None, default: int | None = None,
+        required: bool = False,
+    ) -> int | None:
         value = self.raw.get(key)
         if value is None:
             if required:
@@ -91,6 +94,9 @@ class Entry:
             return default
         if minimum is not None and value < minimum:
             self.fail(key, f"{value} is less than {minimum}; write {hint}")
+            return default
+        if maximum is not None and value > maximum:
+            self.fail(key, f"{value} is more than {maximum}; write {hint}")
             return default
         return value
 

@@ -146,6 +146,13 @@ def _placement(verdict: Verdict, facts: dict[str, Any], warnings: list[dict[str,
     routed = rep_choose(team_id=choice.team.pk, strategy=choice.strategy, company_domain=domain, now=now)
     if routed.rep is None:
         why = routed.nobody_because()
+        below = choice.team.overflow_nurture_below
+        if below is not None and verdict.score < below:
+            note = (
+                f"sales-ready with score {verdict.score}, below {below}: {choice.team.name} sends such leads to nurture "
+                f"instead of its queue when nobody can take them ({why})"
+            )
+            return Placement(Stage.NURTURE, Owner.marketing(), Handoff.Reason.CREATED, note[:500], f"{rule}; overflow to nurture")
         note = f"sales-ready with score {verdict.score}; waits in the {choice.team.name} queue: nobody can take it now ({why})"
         alert = queue_alert_claim(team_id=choice.team.pk, now=now, quiet=QUEUE_ALERT_QUIET)
         return Placement(Stage.QUEUED, Owner.team(choice.team.pk), Handoff.Reason.ROUTED, note[:500], rule, team=choice.team,

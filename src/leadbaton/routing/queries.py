@@ -133,7 +133,9 @@ class RoutingExplanation:
         if not self.reps:
             return f"{self.choice.team.name} has no reps: a lead waits in its queue"
         if not any(check.eligible for check in self.reps):
-            return f"nobody in {self.choice.team.name} can take a lead now: a new lead would wait in its queue"
+            team = self.choice.team
+            overflow = "" if team.overflow_nurture_below is None else f" (one scoring below {team.overflow_nurture_below} would go to nurture)"
+            return f"nobody in {team.name} can take a lead now: a new lead would wait in its queue{overflow}"
         return ""
 
 
