@@ -15,6 +15,7 @@ from django.test import Client
 
 from leadbaton.accounts.models import RepProfile, Role, Team, User
 from leadbaton.core import clock
+from leadbaton.core.cache import cache_clear
 from leadbaton.intake.services import IssuedKey, source_create
 
 
@@ -36,6 +37,12 @@ def _fast_passwords(settings: Any) -> None:
 # Every test starts at the same moment, so routing (which depends on working hours) is repeatable:
 # a Wednesday evening in Berlin (21:00, after hours) and afternoon in New York (15:00).
 WEDNESDAY_EVENING_IN_BERLIN = datetime(2026, 11, 25, 20, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_process_cache() -> None:
+    """Each test starts as a new process would: nothing of another test's configuration in memory."""
+    cache_clear()
 
 
 @pytest.fixture(autouse=True)

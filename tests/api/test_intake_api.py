@@ -313,5 +313,5 @@ def test_it_keeps_the_number_of_queries_per_intake_small_and_constant(intake, or
         assert intake.post({**DANA, "message": "again"}).status_code == 200
     # Savepoints are the test's own transaction wrapping; in production they are BEGIN and COMMIT.
     statements = [[q["sql"][:60] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]] for queries in (new_lead, merged)]
-    assert len(statements[0]) <= 19, statements[0]
-    assert len(statements[1]) <= 11, statements[1]
+    assert len(statements[0]) <= 12, statements[0]
+    assert len(statements[1]) <= 9, statements[1]

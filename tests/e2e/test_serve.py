@@ -94,6 +94,29 @@ def test_it_replays_a_repeated_idempotency_key_and_refuses_it_with_another_body(
     assert field_names(other_body.json()) == ["Idempotency-Key"]
 
 
+def test_a_change_made_by_another_process_applies_to_the_next_request(server: Server, deployment: Deployment) -> None:
+    """The server keeps sources, teams and rules in memory; a change made elsewhere must still count at once."""
+    assert server.post_lead(DANA).json()["stage"] == "nurture"  # no team yet: loaded and kept in memory
+
+    deployment.leadbaton("sources", "revoke", "e2e")
+    refused = server.post_lead({**DANA, "email": "lee@northwind.example"})
+    fresh_key = deployment.leadbaton("sources", "key", "e2e").strip().splitlines()[-1].strip()
+    accepted = server.post_lead({**DANA, "email": "lee@northwind.example"}, key=fresh_key)
+
+    assert refused.status == 401, refused.body
+    assert accepted.status == 201, accepted.body
+
+    org = deployment.data_dir / "org.yaml"
+    org.write_text(
+        "teams: [{slug: emea, name: EMEA, time_zone: Europe/Berlin, default: true}]\n"
+        "reps: [{email: lena@northwind.example, name: Lena, team: emea, hours: 'mon-sun 00:00-24:00'}]\n"
+    )
+    deployment.leadbaton("config", "apply", str(org))
+    routed = server.post_lead({**DANA, "email": "kim@northwind.example"}, key=fresh_key)
+
+    assert (routed.json()["stage"], routed.json()["owner"]["name"]) == ("assigned", "Lena"), routed.body
+
+
 def test_it_serves_the_openapi_document_with_the_leads_path(server: Server) -> None:
     reply = server.get("/api/v1/openapi.json")
 

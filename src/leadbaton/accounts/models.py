@@ -7,6 +7,8 @@ from typing import Any, ClassVar
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 
+from leadbaton.core.models import ConfigModel
+
 
 class Role(models.TextChoices):
     ADMIN = "admin", "Admin"
@@ -55,7 +57,7 @@ class User(AbstractUser):
         return self.name or self.email
 
 
-class Team(models.Model):
+class Team(ConfigModel):
     """A group of reps with a manager and a queue; leads nobody can take wait here."""
 
     slug = models.SlugField(max_length=60, unique=True)
@@ -102,7 +104,7 @@ class RepProfile(models.Model):
         return f"{self.user} ({self.team.slug})"
 
 
-class TimeOff(models.Model):
+class TimeOff(ConfigModel):
     rep = models.ForeignKey(RepProfile, on_delete=models.CASCADE, related_name="time_off")
     starts_on = models.DateField()
     ends_on = models.DateField(help_text="Inclusive")

@@ -10,6 +10,7 @@ from ninja import Router
 
 from leadbaton.api.auth import SourceKeyScheme
 from leadbaton.api.schemas import ErrorsOut, LeadAccepted, SubmissionFailed
+from leadbaton.core.cache import config_scope
 from leadbaton.intake.normalise import LeadIn
 from leadbaton.intake.queries import source_key_find
 from leadbaton.intake.services import submission_headers
@@ -52,6 +53,11 @@ def lead_post(request: HttpRequest) -> JsonResponse:
     earlier request with the same Idempotency-Key; `202` stored but processing
     failed (it is retried automatically).
     """
+    with config_scope():  # one read of the configuration generation for the whole request
+        return _lead_receive(request)
+
+
+def _lead_receive(request: HttpRequest) -> JsonResponse:
     authorization = request.headers.get("Authorization")
     key = source_key_find(authorization)
     if key is None:

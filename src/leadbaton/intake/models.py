@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from django.db import models
 
+from leadbaton.core.models import ConfigModel
 
-class Source(models.Model):
+
+class Source(ConfigModel):
     class Kind(models.TextChoices):
         API = "api", "API"
         FORM = "form", "Web form"
@@ -32,7 +34,7 @@ class Source(models.Model):
         return self.slug
 
 
-class SourceKey(models.Model):
+class SourceKey(ConfigModel):
     """An API key of a source. Stored as a digest; the key itself is shown once."""
 
     source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="keys")

@@ -6,26 +6,32 @@ from datetime import datetime
 
 from django.db.models import QuerySet
 
+from leadbaton.core.cache import cached
 from leadbaton.core.tokens import secret_matches, secret_prefix
 from leadbaton.intake.models import IdempotencyKey, SourceKey, Submission
 
 
 def source_key_find(authorization: str | None) -> SourceKey | None:
-    """The live key named by an `Authorization: Bearer …` header, or None. One indexed query."""
+    """The live key named by an `Authorization: Bearer …` header, or None.
+
+    The live keys of active sources are kept in memory until the configuration
+    changes (revoking a key or switching a source off changes it).
+    """
     if not authorization or not authorization.startswith("Bearer "):
         return None
     plaintext = authorization.removeprefix("Bearer ").strip()
     prefix = secret_prefix(plaintext, "src")
     if prefix is None:
         return None
-    key = (
-        SourceKey.objects.select_related("source")
-        .filter(prefix=prefix, revoked_at__isnull=True, source__active=True)
-        .first()
-    )
+    key = cached("live source keys", _live_keys).get(prefix)
     if key is None or not secret_matches(plaintext, key.digest):
         return None
     return key
+
+
+def _live_keys() -> dict[str, SourceKey]:
+    live = SourceKey.objects.select_related("source").filter(revoked_at__isnull=True, source__active=True)
+    return {key.prefix: key for key in live}
 
 
 def submissions_list(*, status: str | None = None, source_slug: str | None = None, limit: int = 50) -> QuerySet[Submission]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from leadbaton.core.models import ConfigModel
+
 
 class Event(models.TextChoices):
     LEAD_CREATED = "lead.created", "Lead created"
@@ -35,7 +37,7 @@ class Notification(models.Model):
         indexes = [models.Index(fields=["user", "-created_at"], name="notification_user_time")]
 
 
-class WebhookSubscription(models.Model):
+class WebhookSubscription(ConfigModel):
     """A receiver of signed JSON events (Standard Webhooks). The secret signs; it is shown once."""
 
     url = models.URLField(max_length=500)
@@ -49,7 +51,7 @@ class WebhookSubscription(models.Model):
         return self.url
 
 
-class ChatTarget(models.Model):
+class ChatTarget(ConfigModel):
     """An apprise notification URL (Slack, Teams, Mattermost, Telegram, SMS, …) for a team or a rep."""
 
     team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="chat_targets")

@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
+from leadbaton.core.cache import cached
 from leadbaton.notify.models import ChatTarget, Notification, OutboxMessage, WebhookSubscription
 
 
 def subscriptions_for(events: list[str]) -> list[tuple[str, WebhookSubscription]]:
-    """(event, subscription) for every active subscription to each event. One query; event lists are short."""
-    active = list(WebhookSubscription.objects.filter(active=True))
+    """(event, subscription) for every active subscription to each event. Kept in memory until the configuration changes."""
+    active = cached("webhook subscriptions", lambda: list(WebhookSubscription.objects.filter(active=True).order_by("id")))
     return [(event, subscription) for event in events for subscription in active if event in subscription.events]
 
 
 def chat_targets_for(*, team_id: int | None, rep_id: int | None) -> list[ChatTarget]:
-    match = Q(pk__in=[])
-    if team_id:
-        match |= Q(team_id=team_id)
-    if rep_id:
-        match |= Q(rep_id=rep_id)
-    return list(ChatTarget.objects.filter(match, active=True))
+    """The active chat targets of the team and of the rep. Kept in memory until the configuration changes."""
+    active = cached("chat targets", lambda: list(ChatTarget.objects.filter(active=True).order_by("id")))
+    return [target for target in active if (team_id and target.team_id == team_id) or (rep_id and target.rep_id == rep_id)]
 
 
 def notifications_of(user_id: int, *, unread_only: bool = False, limit: int = 50) -> QuerySet[Notification]:

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from django.db import transaction
 
-from leadbaton.accounts.models import Team
+from leadbaton.accounts.models import Team, User
 from leadbaton.core.wakeup import work_queued
 from leadbaton.leads.models import Inquiry, Lead, OwnerKind
 from leadbaton.notify import queries as notify_queries
@@ -36,7 +36,8 @@ def queue_announce(*, lead: Lead, team: Team, why: str, now: datetime) -> None:
     headline = f"Leads are waiting in the {team.name} queue"
     payload = {"headline": headline, "subject": f"{headline}: nobody can take them now", "card": card, "why": why}
     messages = []
-    manager = team.manager
+    # Read now: the team may come from the in-memory configuration, and the manager may have changed since.
+    manager = User.objects.filter(pk=team.manager_id).first() if team.manager_id else None
     if manager is not None and manager.is_active:
         notify.notification_create(user_id=manager.pk, lead_id=lead.pk, event=Event.LEAD_QUEUED, title=headline, card=card, now=now)
         if manager.email:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from django.db import models
 
+from leadbaton.core.models import ConfigModel
 
-class LeadDefinition(models.Model):
+
+class LeadDefinition(ConfigModel):
     """One version of the definition. Exactly one is active; leads record the version that judged them."""
 
     version = models.PositiveIntegerField(unique=True)

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from leadbaton.core.cache import cached
 from leadbaton.qualification.models import LeadDefinition
 from leadbaton.qualification.scoring import DefinitionView
 
 
 def definition_active() -> DefinitionView | None:
+    """The lead definition in force (kept in memory until the configuration changes)."""
+    return cached("lead definition", _definition_load)
+
+
+def _definition_load() -> DefinitionView | None:
     row = LeadDefinition.objects.filter(active=True).first()
     if row is None:
         return None

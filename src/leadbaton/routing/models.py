@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from leadbaton.core.models import ConfigModel
+
 
 class Strategy(models.TextChoices):
     ROUND_ROBIN = "round_robin", "Round robin"
@@ -23,7 +25,7 @@ class RoutingState(models.Model):
     handed_out_at = models.DateTimeField(null=True, blank=True, help_text="When the worker last handed out queued leads")
 
 
-class RoutingRule(models.Model):
+class RoutingRule(ConfigModel):
     """Ordered; the first rule whose conditions all match a lead wins. A rule without conditions matches all."""
 
     position = models.PositiveIntegerField()

@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count
 
 from leadbaton.accounts.models import RepProfile, Team
+from leadbaton.accounts.models import TimeOff as TimeOffRow
+from leadbaton.core.cache import cached
 from leadbaton.core.calendar import TimeOff, WorkingTime
-from leadbaton.core.conditions import LEAD_FIELDS, condition_parse
+from leadbaton.core.conditions import LEAD_FIELDS, Condition, condition_parse
 from leadbaton.leads.models import Handoff, Lead, OwnerKind, Stage
 from leadbaton.leads.queries import handoffs_of, lead_facts
 from leadbaton.routing.availability import Candidate, Eligibility, eligibility
@@ -25,44 +27,75 @@ class TeamChoice:
     strategy: str
 
 
+@dataclass(frozen=True)
+class _Routes:
+    """The active rules, parsed, in the order they are tried, and the default team."""
+
+    rules: list[tuple[list[Condition], TeamChoice]]
+    default: TeamChoice | None
+
+
 def team_choose(facts: Mapping[str, Any]) -> TeamChoice | None:
     """The team whose queue a sales-ready lead joins: the first active rule that matches, else the default team.
 
-    One query for the rules (with their teams) and, only when none matches, one for the default team.
+    The rules and the default team are kept in memory until the configuration changes.
     """
-    for rule in RoutingRule.objects.filter(active=True, team__active=True).select_related("team"):
+    routes = cached("routes", _routes_load)
+    for conditions, choice in routes.rules:
+        if all(condition.matches(facts) for condition in conditions):
+            return choice
+    return routes.default
+
+
+def _routes_load() -> _Routes:
+    rules = []
+    for rule in RoutingRule.objects.filter(active=True, team__active=True).select_related("team").order_by("position", "id"):
         conditions = [
             condition_parse(raw, path=f"routing[{rule.name}].when[{index}]", known_fields=LEAD_FIELDS)
             for index, raw in enumerate(rule.conditions)
         ]
-        if all(condition.matches(facts) for condition in conditions):
-            return TeamChoice(team=rule.team, rule=f"routing rule {rule.name!r}", strategy=rule.strategy)
+        rules.append((conditions, TeamChoice(team=rule.team, rule=f"routing rule {rule.name!r}", strategy=rule.strategy)))
     team = Team.objects.filter(is_default=True, active=True).first()
-    if team is None:
-        return None
-    return TeamChoice(team=team, rule="default team", strategy=Strategy.ROUND_ROBIN)
+    default = None if team is None else TeamChoice(team=team, rule="default team", strategy=Strategy.ROUND_ROBIN)
+    return _Routes(rules, default)
 
 
-def team_candidates(team_id: int, now: datetime) -> list[tuple[Candidate, RepProfile]]:
-    """Every rep of the team as routing sees them at `now`. Two queries (reps with their open load; time off)."""
-    open_stages = [Stage.ASSIGNED, Stage.IN_PROGRESS]
-    profiles = (
-        RepProfile.objects.filter(team_id=team_id)
-        .select_related("user")
-        .prefetch_related("time_off")
-        .annotate(open_in_progress=Count("user__owned_leads", filter=Q(user__owned_leads__stage__in=open_stages)))
-        .order_by("user_id")
+def team_candidates(team_id: int, now: datetime, *, load: bool = False) -> list[tuple[Candidate, RepProfile]]:
+    """Every rep of the team as routing sees them at `now`. One query for the reps.
+
+    Each rep's open leads are counted (a second query) only when it matters: with
+    `load` (least loaded routing) or when a rep of the team has a ceiling.
+    Time off is kept in memory until the configuration changes.
+    """
+    profiles = list(RepProfile.objects.filter(team_id=team_id).select_related("user").order_by("user_id"))
+    counts: dict[int, int] = {}
+    if load or any(profile.open_ceiling is not None for profile in profiles):
+        counts = open_leads_count([profile.user_id for profile in profiles])
+    time_off = cached("time off", _time_off_load)
+    return [(candidate_from(profile, now, open_leads=counts.get(profile.user_id, 0), time_off=time_off.get(profile.pk, ())), profile)
+            for profile in profiles]
+
+
+def _time_off_load() -> dict[int, tuple[TimeOff, ...]]:
+    periods: dict[int, list[TimeOff]] = {}
+    for off in TimeOffRow.objects.order_by("rep_id", "starts_on", "id"):
+        periods.setdefault(off.rep_id, []).append(TimeOff(off.starts_on, off.ends_on, off.reason))
+    return {rep_id: tuple(rows) for rep_id, rows in periods.items()}
+
+
+def open_leads_count(rep_ids: list[int]) -> dict[int, int]:
+    """How many open leads (assigned or in progress) each rep owns. One query over the owner index."""
+    rows = (
+        Lead.objects.filter(owner_rep_id__in=rep_ids, stage__in=[Stage.ASSIGNED, Stage.IN_PROGRESS])
+        .values("owner_rep_id")
+        .annotate(n=Count("id"))
+        .values_list("owner_rep_id", "n")
     )
-    return [(candidate_from(profile, now), profile) for profile in profiles]
+    return dict(rows)
 
 
-def candidate_from(profile: RepProfile, now: datetime) -> Candidate:
-    working_time = WorkingTime(
-        time_zone=profile.time_zone,
-        hours=profile.hours,
-        country=profile.country,
-        time_off=tuple(TimeOff(off.starts_on, off.ends_on, off.reason) for off in profile.time_off.all()),
-    )
+def candidate_from(profile: RepProfile, now: datetime, *, open_leads: int, time_off: tuple[TimeOff, ...]) -> Candidate:
+    working_time = WorkingTime(time_zone=profile.time_zone, hours=profile.hours, country=profile.country, time_off=time_off)
     today = now.astimezone(working_time.zone()).date()
     return Candidate(
         rep_id=profile.user_id,
@@ -74,7 +107,7 @@ def candidate_from(profile: RepProfile, now: datetime) -> Candidate:
         daily_cap=profile.daily_cap,
         assigned_today=profile.assigned_count if profile.assigned_on == today else 0,
         open_ceiling=profile.open_ceiling,
-        open_in_progress=getattr(profile, "open_in_progress", 0),
+        open_in_progress=open_leads,
         weight=max(profile.routing_weight, 1),
         last_assigned_at=profile.last_assigned_at,
         rotation_credit=profile.rotation_credit,

@@ -66,7 +66,7 @@ def rep_choose(*, team_id: int, strategy: str, company_domain: str, now: datetim
     two leads never go to the same rep by accident of timing.
     """
     state, _ = RoutingState.objects.select_for_update().get_or_create(team_id=team_id)
-    candidates = team_candidates(team_id, now)
+    candidates = team_candidates(team_id, now, load=strategy == Strategy.LEAST_LOADED)
     checks = [eligibility(candidate, now) for candidate, _ in candidates]
     available = [candidate for (candidate, _), check in zip(candidates, checks, strict=True) if check.eligible]
     profiles = {candidate.rep_id: profile for candidate, profile in candidates}
