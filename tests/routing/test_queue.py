@@ -130,3 +130,12 @@ def test_without_an_overflow_score_every_sales_ready_lead_waits(intake, emea, de
     with time_machine.travel(EVENING, tick=False):
         answer = intake.post({"email": "analyst@fair.example", "title": "Analyst"}).json()
     assert answer["stage"] == "queued"
+
+
+def test_a_burst_that_goes_quiet_for_half_an_hour_alerts_again(intake, emea):
+    rep(emea, "Lena")
+    for minutes, email in ((0, "one"), (10, "two"), (29, "three"), (60, "four"), (75, "five")):
+        with time_machine.travel(EVENING + timedelta(minutes=minutes), tick=False):
+            assert intake.post({"email": f"{email}@fair.example"}).json()["stage"] == "queued"
+    alerts = Notification.objects.filter(user=emea.manager).order_by("id")
+    assert [alert.lead.email for alert in alerts] == ["one@fair.example", "four@fair.example"]

@@ -99,6 +99,9 @@ class RepProfile(models.Model):
     assigned_on = models.DateField(null=True, blank=True, help_text="The rep's local date of assigned_count")
     assigned_count = models.PositiveIntegerField(default=0, help_text="New leads on assigned_on")
     rotation_credit = models.IntegerField(default=0, help_text="Smooth weighted round robin: credit carried between leads")
+    # Rises by one with every lead the team routes to this rep: the rep with the highest turn got the last one,
+    # and round robin goes on after them (timestamps can tie; turns cannot).
+    rotation_turn = models.PositiveBigIntegerField(default=0)
 
     def __str__(self) -> str:
         return f"{self.user} ({self.team.slug})"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.db import connection
 from django.db.models import Case, DateTimeField, F, IntegerField, Q, Value, When
 
 from leadbaton.leads.access import OWNER_RELATED
@@ -14,24 +15,27 @@ from leadbaton.leads.models import CLOSED_STAGES, OPEN_STAGES, Activity, Handoff
 def lead_open_for(*, email_key: str, phone: str, lock: bool = False) -> Lead | None:
     """The person's open lead: one that has used this email or phone, preferring the lead whose own email it is. One query.
 
-    With `lock`, the row is held FOR UPDATE (PostgreSQL) until the transaction ends.
+    With `lock`, the row is held FOR UPDATE (PostgreSQL) until the transaction ends. The query is
+    written out: every lead runs it, and building it through the ORM cost more than running it.
     """
-    match = Q(pk__in=[])
-    if email_key:
-        match |= Q(kind=LeadIdentity.Kind.EMAIL, value=email_key)
-    if phone:
-        match |= Q(kind=LeadIdentity.Kind.PHONE, value=phone)
-    known = LeadIdentity.objects.filter(match).values("lead_id")
+    if not email_key and not phone:
+        return None
+    sql = _OPEN_FOR_SQL + (" FOR UPDATE" if lock and connection.features.has_select_for_update else "")
+    params = [LeadIdentity.Kind.EMAIL, email_key or None, LeadIdentity.Kind.PHONE, phone or None, *OPEN_STAGES]
     # No join: PostgreSQL re-checks only the locked row after waiting on a concurrent change, so
     # joined owner rows could come back empty. The owner is read after the lock, when answering.
-    rows = Lead.objects.filter(pk__in=known, stage__in=OPEN_STAGES).order_by("id")
-    if lock:
-        rows = rows.select_for_update(of=("self",))
-    found = list(rows[:5])
+    found = list(Lead.objects.raw(sql, params))
     # The lead whose own email this is, else whose own phone, else the oldest that has used either.
     own_email = next((lead for lead in found if email_key and lead.email_key == email_key), None)
     own_phone = next((lead for lead in found if phone and lead.phone == phone), None)
     return own_email or own_phone or (found[0] if found else None)
+
+
+_OPEN_FOR_SQL = (
+    f"SELECT * FROM {Lead._meta.db_table} WHERE id IN ("
+    f"SELECT lead_id FROM {LeadIdentity._meta.db_table} WHERE (kind = %s AND value = %s) OR (kind = %s AND value = %s))"
+    f" AND stage IN ({', '.join(['%s'] * len(OPEN_STAGES))}) ORDER BY id LIMIT 5"
+)
 
 
 def contact_held_elsewhere(*, lead_id: int, email_key: str, phone: str) -> dict[str, bool]:

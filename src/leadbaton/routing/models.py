@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 
 from leadbaton.core.models import ConfigModel
@@ -16,11 +15,12 @@ class Strategy(models.TextChoices):
 
 
 class RoutingState(models.Model):
-    """A team's rotation, remembered across restarts. Its row is the lock that serialises routing within a team."""
+    """A team's routing row: on PostgreSQL the lock that serialises routing within a team, and the queue's bookkeeping.
+
+    The rotation itself is remembered on the reps' profiles (last_assigned_at, rotation_credit).
+    """
 
     team = models.OneToOneField("accounts.Team", on_delete=models.CASCADE, primary_key=True, related_name="routing_state")
-    last_rep = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    updated_at = models.DateTimeField(null=True, blank=True)
     queue_alerted_at = models.DateTimeField(null=True, blank=True, help_text="When the manager was last told leads are waiting")
     handed_out_at = models.DateTimeField(null=True, blank=True, help_text="When the worker last handed out queued leads")
 

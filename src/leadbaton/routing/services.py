@@ -7,13 +7,12 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db import transaction
-from django.db.models import Q
+from django.db import connection, transaction
 
 from leadbaton.accounts.models import RepProfile, Team, User
 from leadbaton.core.conditions import LEAD_FIELDS, ConditionError, condition_as_dict, condition_parse
 from leadbaton.core.rows import fields_update
-from leadbaton.routing.availability import Eligibility, eligibility
+from leadbaton.routing.availability import Candidate, Eligibility, eligibility
 from leadbaton.routing.models import RoutingRule, RoutingState, Strategy
 from leadbaton.routing.queries import account_owner_find, team_candidates
 from leadbaton.routing.strategies import Pick, least_loaded, round_robin, weighted
@@ -61,11 +60,12 @@ def rep_choose(*, team_id: int, strategy: str, company_domain: str, now: datetim
     """Pick an available rep of the team for a new lead and remember it. Call inside the intake transaction.
 
     The team's RoutingState row is locked first (FOR UPDATE on PostgreSQL; on
-    SQLite the write transaction holds the database), so leads arriving at the
-    same instant are routed one after the other and see each other's counts:
-    two leads never go to the same rep by accident of timing.
+    SQLite the write transaction already holds the database), so leads arriving
+    at the same instant are routed one after the other and see each other's
+    counts: two leads never go to the same rep by accident of timing.
     """
-    state, _ = RoutingState.objects.select_for_update().get_or_create(team_id=team_id)
+    if connection.features.has_select_for_update:
+        RoutingState.objects.select_for_update().get_or_create(team_id=team_id)
     candidates = team_candidates(team_id, now, load=strategy == Strategy.LEAST_LOADED)
     checks = [eligibility(candidate, now) for candidate, _ in candidates]
     available = [candidate for (candidate, _), check in zip(candidates, checks, strict=True) if check.eligible]
@@ -83,25 +83,30 @@ def rep_choose(*, team_id: int, strategy: str, company_domain: str, now: datetim
         elif strategy == Strategy.LEAST_LOADED:
             pick = least_loaded(available)
         else:
-            pick = round_robin(available, state.last_rep_id)
+            pick = round_robin(available, _last_assigned(candidates))
             if strategy == Strategy.ACCOUNT_OWNER:
                 pick = Pick(pick.rep_id, {}, "account owner not available; round robin")
     if pick is None:
         return Routed(rep=None, how="", eligibility=checks)
 
-    _remember(state, profiles, pick, now)
+    _remember(profiles, pick, now)
     return Routed(rep=profiles[pick.rep_id].user, how=pick.how, eligibility=checks)
 
 
-def _remember(state: RoutingState, profiles: dict[int, RepProfile], pick: Pick, now: datetime) -> None:
-    """Write what the next routing must know: the rotation, the rep's daily count, weighted credits."""
-    state.last_rep_id, state.updated_at = pick.rep_id, now
-    state.save(update_fields=["last_rep", "updated_at"])
+def _last_assigned(candidates: list[tuple[Candidate, RepProfile]]) -> int | None:
+    """The rep of the team who got a lead last (the highest turn): the rotation goes on after them."""
+    turn, rep_id = max(((profile.rotation_turn, profile.user_id) for _, profile in candidates), default=(0, None))
+    return rep_id if turn else None
+
+
+def _remember(profiles: dict[int, RepProfile], pick: Pick, now: datetime) -> None:
+    """Write what the next routing must know: the rotation's turn, the rep's daily count, weighted credits. One row unless weighted."""
     chosen = profiles[pick.rep_id]
     today = now.astimezone(ZoneInfo(chosen.time_zone)).date()
     chosen.assigned_count = chosen.assigned_count + 1 if chosen.assigned_on == today else 1
     chosen.assigned_on, chosen.last_assigned_at = today, now
-    chosen.save(update_fields=["assigned_count", "assigned_on", "last_assigned_at"])
+    chosen.rotation_turn = max(profile.rotation_turn for profile in profiles.values()) + 1
+    chosen.save(update_fields=["assigned_count", "assigned_on", "last_assigned_at", "rotation_turn"])
     changed = []
     for rep_id, credit in pick.credits.items():
         if profiles[rep_id].rotation_credit != credit:
@@ -116,8 +121,16 @@ def queue_alert_claim(*, team_id: int, now: datetime, quiet: timedelta) -> bool:
     A burst ends when the queue empties (queue_alert_reset) or after `quiet`
     without an alert. A conditional UPDATE: of leads queued at once, one wins.
     """
-    due = Q(queue_alerted_at__isnull=True) | Q(queue_alerted_at__lt=now - quiet)
-    return RoutingState.objects.filter(due, team_id=team_id).update(queue_alerted_at=now) == 1
+    # One statement on both databases: the team's first wait creates its row (on SQLite routing creates none).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO routing_routingstate (team_id, queue_alerted_at) VALUES (%s, %s) "
+            "ON CONFLICT (team_id) DO UPDATE SET queue_alerted_at = excluded.queue_alerted_at "
+            "WHERE routing_routingstate.queue_alerted_at IS NULL OR routing_routingstate.queue_alerted_at < %s "
+            "RETURNING team_id",
+            [team_id, *(connection.ops.adapt_datetimefield_value(moment) for moment in (now, now - quiet))],
+        )
+        return cursor.fetchone() is not None
 
 
 def queue_alert_reset(*, team_id: int) -> None:
