@@ -119,7 +119,7 @@ def queue_alert_claim(*, team_id: int, now: datetime, quiet: timedelta) -> bool:
     """True when this queued lead starts a burst and the manager should hear of it; False while the burst goes on.
 
     A burst ends when the queue empties (queue_alert_reset) or after `quiet`
-    without an alert. A conditional UPDATE: of leads queued at once, one wins.
+    without an alert. A conditional upsert of the team's row: of leads queued at once, one wins.
     """
     # One statement on both databases: the team's first wait creates its row (on SQLite routing creates none).
     with connection.cursor() as cursor:
