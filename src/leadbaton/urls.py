@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from leadbaton.api import api
@@ -7,6 +8,9 @@ from leadbaton.web import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.health, name="health"),
+    path("login/", auth_views.LoginView.as_view(template_name="web/login.html", redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("leads/<int:lead_id>/", views.lead_page, name="lead"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
 ]

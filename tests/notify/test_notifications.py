@@ -61,7 +61,7 @@ def test_the_rep_gets_an_email_with_the_context_card(intake, lena, smtp, morning
     html = message.get_payload()[1].get_payload(decode=True).decode()
     for expected in ("Director of Operations", "+49301234567", "Can we see a demo this week?", "Forecasting",
                      "Hannover fair", "linkedin", "Company guessed from the email domain northwind-traders.example",
-                     f"/leads/lead/{lead['id']}/"):
+                     f"/leads/{lead['id']}/"):
         assert expected in text
     assert 'href="tel:+49301234567"' in html
     assert OutboxMessage.objects.get().status == "sent"
@@ -153,7 +153,7 @@ def test_chat_goes_through_apprise_and_a_failing_target_blocks_nothing(intake, l
     chat = json.loads(request.body)
     assert chat["title"] == "New lead for you: Dana Whitfield"
     assert "Dana Whitfield at Northwind Traders: Can we see a demo this week?" in chat["message"]
-    assert f"/leads/lead/{lead['id']}/" in chat["message"]
+    assert f"/leads/{lead['id']}/" in chat["message"]
     assert len(smtp.inbox.wait_for(1)) == 1  # email went out although one chat target is down
     broken = OutboxMessage.objects.get(chat_target__label="broken")
     assert (broken.status, broken.attempts) == ("pending", 1)

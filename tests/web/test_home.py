@@ -11,7 +11,7 @@ def test_it_tells_a_visitor_what_leadbaton_is_and_where_to_sign_in(db):
     page = Client().get("/")
     assert page.status_code == 200
     assert b"No lead left behind" in page.content
-    assert b"/admin/login/" in page.content
+    assert b"/login/" in page.content
 
 
 def test_it_shows_staff_leads_by_stage_and_the_latest_submissions(intake, org):

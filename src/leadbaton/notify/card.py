@@ -55,7 +55,8 @@ def card_for(lead: Lead, *, latest: Inquiry | None = None) -> dict[str, Any]:
 
 
 def lead_link(lead_id: int) -> str:
-    return f"{settings.BASE_URL}/admin/leads/lead/{lead_id}/change/"
+    """The lead's page (web.views.lead_page): whoever may read the lead signs in and sees all of it."""
+    return f"{settings.BASE_URL}/leads/{lead_id}/"
 
 
 SECOND_LEVEL = {"co", "com", "org", "net", "ac", "gov", "edu"}

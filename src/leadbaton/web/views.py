@@ -1,12 +1,20 @@
 from __future__ import annotations
 
+from typing import Any, cast
+
+from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
+from leadbaton.accounts.models import User
 from leadbaton.intake.queries import submissions_list
 from leadbaton.leads.models import Stage
-from leadbaton.leads.queries import stage_counts
+from leadbaton.leads.queries import activities_of, handoff_sides, handoffs_of, owner_summary, stage_counts
+from leadbaton.notify.card import company_from_domain
+from leadbaton.pipeline.followup import Refused, lead_readable
+
+REFUSED_TITLES = {403: "You cannot open this lead", 404: "No such lead"}
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -25,3 +33,24 @@ def health(request: HttpRequest) -> JsonResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+@login_required
+def lead_page(request: HttpRequest, lead_id: int) -> HttpResponse:
+    """Everything about one lead for whoever may read it (leads.access): the link every notification carries."""
+    try:
+        lead = lead_readable(lead_id=lead_id, by=cast(User, request.user))
+    except Refused as refused:
+        refusal = {"title": REFUSED_TITLES.get(refused.status, "Refused"), "errors": refused.errors}
+        return render(request, "web/refused.html", refusal, status=refused.status)
+    context: dict[str, Any] = {
+        "lead": lead,
+        "name": lead.full_name or lead.email or lead.phone or f"Lead {lead.pk}",
+        "company": lead.company or company_from_domain(lead.company_domain),
+        "company_guessed": not lead.company and bool(lead.company_domain),
+        "owner": owner_summary(lead),
+        "inquiries": list(lead.inquiries.order_by("-received_at", "-id")),
+        "activities": activities_of(lead.pk),
+        "handoffs": [(handoff, *handoff_sides(handoff)) for handoff in handoffs_of(lead.pk)],
+    }
+    return render(request, "web/lead.html", context)
