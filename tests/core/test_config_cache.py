@@ -5,10 +5,13 @@ from __future__ import annotations
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from leadbaton.accounts.models import Team
+from leadbaton.accounts.models import Role, Team, User
 from leadbaton.core.cache import cached, config_scope, generation
 from leadbaton.core.models import config_changed
+from leadbaton.notify.models import ChatTarget
+from leadbaton.notify.queries import chat_targets_for
 from leadbaton.routing.queries import team_choose
+from leadbaton.routing.services import rules_replace
 
 
 def test_saving_deleting_and_bulk_writing_configuration_each_start_a_new_generation(db):
@@ -58,3 +61,35 @@ def test_a_scope_reads_the_generation_once_for_all_its_cached_reads(db):
         for _ in range(5):
             team_choose({})
     assert [query["sql"] for query in queries.captured_queries] == ["SELECT token FROM core_generation WHERE id = 1"]
+
+
+def _statements(queries) -> list[str]:
+    return [query["sql"] for query in queries.captured_queries if "SAVEPOINT" not in query["sql"]]
+
+
+def test_every_configuration_write_takes_the_generation_row_first(db, on_postgres):
+    """One lock order for every configuration writer, so two of them at once queue instead of deadlocking."""
+    team = Team.objects.create(slug="emea", name="EMEA", time_zone="Europe/Berlin")
+    with CaptureQueriesContext(connection) as saved:
+        team.name = "Europe"
+        team.save()
+    with CaptureQueriesContext(connection) as updated:
+        Team.objects.filter(pk=team.pk).update(name="EMEA")
+    with CaptureQueriesContext(connection) as replaced:
+        rules_replace(rules=[{"name": "All", "team": "emea"}])
+    assert "core_generation" in _statements(saved)[0]
+    assert _statements(saved)[0].startswith("UPDATE")
+    if on_postgres:  # SQLite's write transaction already holds the whole database
+        for queries in (updated, replaced):
+            assert _statements(queries)[0].startswith('SELECT "core_generation"."id"'), _statements(queries)[0]
+            assert _statements(queries)[0].endswith("FOR UPDATE")
+
+
+def test_a_delete_cascading_from_another_row_starts_a_new_generation(db):
+    rep = User.objects.create_user("lena@lumen.example", "pw", name="Lena", role=Role.REP)
+    ChatTarget.objects.create(rep=rep, url="json://localhost/hook")
+    assert len(chat_targets_for(team_id=None, rep_id=rep.pk)) == 1  # in memory now
+    before = generation()
+    rep.delete()  # users are not configuration, but their chat targets go with them
+    assert generation() != before
+    assert chat_targets_for(team_id=None, rep_id=rep.pk) == []

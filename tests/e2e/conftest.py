@@ -8,6 +8,7 @@ None of this touches pytest-django's test database; these tests never ask for `d
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import sqlite3
@@ -83,7 +84,7 @@ class Server:
             if self.process.poll() is not None:
                 pytest.fail(f"`leadbaton serve` exited with {self.process.returncode} before /healthz answered\n{self.output()}")
             try:
-                if http_request(self.url, "GET", "/healthz", timeout=2).status == 200:
+                if http_request(self.url, "GET", "/healthz", timeout=2).status == 200 and self._all_booted():
                     return
             except OSError:
                 pass
@@ -91,6 +92,19 @@ class Server:
                 self.stop()
                 pytest.fail(f"`leadbaton serve` did not answer GET /healthz with 200 within {timeout:.0f} s\n{self.output()}")
             time.sleep(0.1)
+
+    def _all_booted(self) -> bool:
+        """Every gunicorn worker process is up. A SIGTERM that reaches a worker between its fork and the
+        installation of its own signal handlers is lost (gunicorn then kills it after its graceful
+        timeout), so a test that stops the server must not do so while workers are still booting."""
+        text = self.output()
+        banner = re.search(r"\((\d+) process", text)
+        if banner is None:
+            return False
+        expected = int(banner.group(1))
+        if ", with a worker)" in text:
+            return text.count("worker started") >= expected  # logged after the process's signal handlers are set
+        return text.count("Booting worker with pid") >= expected
 
     def stop(self, timeout: float = STOP_TIMEOUT) -> int | None:
         """SIGTERM, then wait up to `timeout`. The exit code, or None if it had to be killed."""

@@ -187,3 +187,43 @@ def test_rules_can_route_on_the_score_the_lead_was_just_given(intake, emea, morn
     warm = intake.post({"email": "lee@northwind.example", "title": "Analyst", "product_interest": "x"}).json()
     assert (hot["owner"]["name"], hot["score"]) == ("Vera", 50)
     assert warm["stage"] == "nurture"
+
+
+def test_a_rule_that_can_no_longer_be_read_fails_only_the_leads_that_reach_it(intake, emea, morning):
+    vip = Team.objects.create(slug="vip", name="VIP desk", time_zone="Europe/Berlin")
+    RoutingRule.objects.create(position=0, name="Germany", conditions=[{"field": "country", "equals": "DE"}], team=vip)
+    RoutingRule.objects.create(position=1, name="Broken", conditions=[{"field": "no_such_field", "equals": "x"}], team=emea)
+    rep(vip, "Vera")
+    rep(emea, "Lena")
+    german = intake.post({"email": "dana@northwind.example", "country": "DE"})
+    other = intake.post({"email": "lee@southwind.example", "country": "FR"})
+    assert (german.status_code, german.json()["owner"]["name"]) == (201, "Vera")
+    assert (other.status_code, other.json()["status"]) == (202, "failed")  # kept, retried once the rule is fixed
+
+
+def test_the_admin_refuses_a_rule_whose_conditions_cannot_be_read(emea):
+    from leadbaton.routing.admin import RoutingRuleForm
+
+    data = {"position": 0, "name": "Broken", "team": emea.pk, "strategy": "round_robin", "active": True,
+            "conditions": '[{"field": "contry", "equals": "DE"}]'}
+    form = RoutingRuleForm(data=data)
+    assert not form.is_valid()
+    assert "conditions[0].field" in form.errors["conditions"][0]
+    assert RoutingRuleForm(data={**data, "conditions": '[{"field": "country", "equals": "DE"}]'}).is_valid()
+
+
+def test_a_rep_who_moves_team_starts_at_the_back_of_the_new_rotation(intake, emea, morning):
+    from leadbaton.accounts.services import rep_configure
+
+    lena, jonas = rep(emea, "Lena"), rep(emea, "Jonas")
+    amer = Team.objects.create(slug="amer", name="Americas", time_zone="America/New_York")
+    mike = rep(amer, "Mike")
+    RepProfile.objects.filter(user=mike).update(rotation_turn=99, rotation_credit=3)  # he got many leads in Americas
+    assert owners(send(intake, 1)) == ["Lena"]
+    profile = RepProfile.objects.get(user=mike)
+    rep_configure(user=mike, team=emea, time_zone="Europe/Berlin", country="", hours=OFFICE_HOURS, routing_weight=1,
+                  daily_cap=None, open_ceiling=None, paused=None)
+    profile.refresh_from_db()
+    assert (profile.rotation_turn, profile.rotation_credit) == (0, 0)
+    assert owners(send(intake, 3)) == ["Jonas", "Mike", "Lena"]
+    assert {lena.pk, jonas.pk} < set(Lead.objects.values_list("owner_rep_id", flat=True))

@@ -27,6 +27,7 @@ class TimeOffInline(admin.TabularInline):
 class RepProfileAdmin(admin.ModelAdmin):
     list_display = ["user", "team", "time_zone", "routing_weight", "daily_cap", "open_ceiling", "paused"]
     list_filter = ["team", "paused"]
+    readonly_fields = ["last_assigned_at", "assigned_on", "assigned_count", "rotation_turn", "rotation_credit"]
     inlines = [TimeOffInline]
 
 

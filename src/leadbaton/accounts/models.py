@@ -94,17 +94,35 @@ class RepProfile(models.Model):
     open_ceiling = models.PositiveIntegerField(null=True, blank=True, help_text="Open in-progress leads; empty = none")
     paused = models.BooleanField(default=False)
     pause_reason = models.CharField(max_length=200, blank=True)
-    # Routing's memory, updated under the team's routing lock (see routing.services).
-    last_assigned_at = models.DateTimeField(null=True, blank=True)
-    assigned_on = models.DateField(null=True, blank=True, help_text="The rep's local date of assigned_count")
-    assigned_count = models.PositiveIntegerField(default=0, help_text="New leads on assigned_on")
-    rotation_credit = models.IntegerField(default=0, help_text="Smooth weighted round robin: credit carried between leads")
+    # Routing's memory, written by routing alone under the team's routing lock (see routing.services); not
+    # editable, so a form opened before a lead was routed cannot write an older count back.
+    last_assigned_at = models.DateTimeField(null=True, blank=True, editable=False)
+    assigned_on = models.DateField(null=True, blank=True, editable=False, help_text="The rep's local date of assigned_count")
+    assigned_count = models.PositiveIntegerField(default=0, editable=False, help_text="New leads on assigned_on")
+    rotation_credit = models.IntegerField(default=0, editable=False, help_text="Smooth weighted round robin: credit carried between leads")
     # Rises by one with every lead the team routes to this rep: the rep with the highest turn got the last one,
     # and round robin goes on after them (timestamps can tie; turns cannot).
-    rotation_turn = models.PositiveBigIntegerField(default=0)
+    rotation_turn = models.PositiveBigIntegerField(default=0, db_default=0, editable=False)
 
     def __str__(self) -> str:
         return f"{self.user} ({self.team.slug})"
+
+    _loaded_team_id: int | None = None  # the team the row had when it was read
+
+    @classmethod
+    def from_db(cls, db: str | None, field_names: Any, values: Any, **kwargs: Any) -> RepProfile:
+        profile = super().from_db(db, field_names, values, **kwargs)
+        profile._loaded_team_id = profile.__dict__.get("team_id")
+        return profile
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """A rep who moves to another team starts at the back of its rotation (their turn and credit were the old team's)."""
+        if self._loaded_team_id is not None and self._loaded_team_id != self.team_id:
+            self.rotation_turn, self.rotation_credit = 0, 0
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "rotation_turn", "rotation_credit"}
+        super().save(*args, **kwargs)
+        self._loaded_team_id = self.team_id
 
 
 class TimeOff(ConfigModel):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.db import models
+from django.db import connection, models, router, transaction
 
 GENERATION_ID = 1
 
@@ -33,36 +33,51 @@ def config_changed() -> None:
         Generation.objects.create(pk=GENERATION_ID, token=token)
 
 
+def config_lock() -> None:
+    """Take the generation row before any configuration row (PostgreSQL; SQLite's write transaction holds all).
+
+    Every transaction that writes configuration takes its locks in this order,
+    so two of them (`config apply` and an API edit, say) queue instead of
+    deadlocking. Call inside a transaction.
+    """
+    if connection.features.has_select_for_update:
+        list(Generation.objects.select_for_update().filter(pk=GENERATION_ID).values_list("pk", flat=True))
+
+
 class ConfigQuerySet(models.QuerySet[Any]):
-    """Bulk writes of configuration start a new generation too, when they write a row."""
+    """Bulk writes of configuration take the generation row first and start a new generation when they write a row.
+
+    (bulk_update goes through update; deletes start one through the post_delete signal, see core.apps.)
+    """
 
     def update(self, **kwargs: Any) -> int:
-        changed = super().update(**kwargs)
-        if changed:
-            config_changed()
+        with transaction.atomic(using=self.db):
+            config_lock()
+            changed = super().update(**kwargs)
+            if changed:
+                config_changed()
         return changed
 
     def delete(self) -> tuple[int, dict[str, int]]:
-        deleted = super().delete()
-        if deleted[0]:
-            config_changed()
-        return deleted
+        with transaction.atomic(using=self.db):
+            config_lock()
+            return super().delete()
 
     def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list[Any]:
-        created = super().bulk_create(objs, *args, **kwargs)
-        if created:
+        objs = list(objs)
+        if not objs:
+            return []
+        with transaction.atomic(using=self.db):
             config_changed()
-        return created
-
-    def bulk_update(self, objs: Any, fields: Any, batch_size: int | None = None) -> int:
-        changed = super().bulk_update(objs, fields, batch_size=batch_size)
-        if changed:
-            config_changed()
-        return changed
+            return super().bulk_create(objs, *args, **kwargs)
 
 
 class ConfigModel(models.Model):
-    """A model that processes cache: saving or deleting a row starts a new configuration generation."""
+    """A model that processes keep in memory: every write starts a new configuration generation.
+
+    A save starts it before writing the row, in the same transaction (the generation row is always
+    locked first); a delete, including one cascading from another row, through post_delete.
+    """
 
     objects = ConfigQuerySet.as_manager()
 
@@ -70,10 +85,11 @@ class ConfigModel(models.Model):
         abstract = True
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        super().save(*args, **kwargs)
-        config_changed()
+        with transaction.atomic(using=kwargs.get("using") or router.db_for_write(type(self), instance=self)):
+            config_changed()
+            super().save(*args, **kwargs)
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        deleted = super().delete(*args, **kwargs)
-        config_changed()
-        return deleted
+        with transaction.atomic(using=kwargs.get("using") or router.db_for_write(type(self), instance=self)):
+            config_lock()
+            return super().delete(*args, **kwargs)

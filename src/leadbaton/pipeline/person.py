@@ -5,6 +5,7 @@ Called inside the transaction that processes a submission.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -51,7 +52,8 @@ class Placement:
 
     def load_owner(self, lead: Lead) -> None:
         """Give the lead its owner's rows, already loaded by routing: answering needs their names."""
-        lead.owner_team, lead.owner_rep = self.team, self.rep
+        # A copy: the team may come from the process's in-memory configuration, which threads share.
+        lead.owner_team, lead.owner_rep = copy.copy(self.team), self.rep
 
 
 @dataclass(frozen=True)

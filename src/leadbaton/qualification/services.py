@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db.models import Max
 
+from leadbaton.core.models import config_lock
 from leadbaton.qualification.models import LeadDefinition
 
 
@@ -25,6 +26,7 @@ def definition_publish(
     Returns (definition, created). Leads keep the version that judged them.
     Call inside a transaction.
     """
+    config_lock()  # before the definition: every configuration writer locks in the same order
     active = LeadDefinition.objects.select_for_update().filter(active=True).first()
     content = {"name": name, "description": description, "required": required, "fit_rules": fit_rules, "threshold": threshold, "signed_off_by": signed_off_by}
     if active is not None and all(getattr(active, key) == value for key, value in content.items()):

@@ -17,7 +17,7 @@ class Strategy(models.TextChoices):
 class RoutingState(models.Model):
     """A team's routing row: on PostgreSQL the lock that serialises routing within a team, and the queue's bookkeeping.
 
-    The rotation itself is remembered on the reps' profiles (last_assigned_at, rotation_credit).
+    The rotation itself is remembered on the reps' profiles (rotation_turn, rotation_credit, the daily counts).
     """
 
     team = models.OneToOneField("accounts.Team", on_delete=models.CASCADE, primary_key=True, related_name="routing_state")

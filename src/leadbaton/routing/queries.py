@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,11 +14,13 @@ from leadbaton.accounts.models import RepProfile, Team, User
 from leadbaton.accounts.models import TimeOff as TimeOffRow
 from leadbaton.core.cache import cached
 from leadbaton.core.calendar import TimeOff, WorkingTime
-from leadbaton.core.conditions import LEAD_FIELDS, Condition, condition_parse
+from leadbaton.core.conditions import LEAD_FIELDS, Condition, ConditionError, condition_parse
 from leadbaton.leads.models import Handoff, Lead, OwnerKind, Stage
 from leadbaton.leads.queries import handoffs_of, lead_facts
 from leadbaton.routing.availability import Candidate, Eligibility, eligibility
 from leadbaton.routing.models import RoutingRule, Strategy
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -31,7 +34,9 @@ class TeamChoice:
 class _Routes:
     """The active rules, parsed, in the order they are tried, and the default team."""
 
-    rules: list[tuple[list[Condition], TeamChoice]]
+    # A rule whose stored conditions no longer parse keeps its error: leads that reach it fail (and are
+    # retried), leads that an earlier rule takes are routed as usual.
+    rules: list[tuple[list[Condition] | ConditionError, TeamChoice]]
     default: TeamChoice | None
 
 
@@ -42,6 +47,8 @@ def team_choose(facts: Mapping[str, Any]) -> TeamChoice | None:
     """
     routes = cached("routes", _routes_load)
     for conditions, choice in routes.rules:
+        if isinstance(conditions, ConditionError):
+            raise conditions
         if all(condition.matches(facts) for condition in conditions):
             return choice
     return routes.default
@@ -50,11 +57,16 @@ def team_choose(facts: Mapping[str, Any]) -> TeamChoice | None:
 def _routes_load() -> _Routes:
     rules = []
     for rule in RoutingRule.objects.filter(active=True, team__active=True).select_related("team").order_by("position", "id"):
-        conditions = [
-            condition_parse(raw, path=f"routing[{rule.name}].when[{index}]", known_fields=LEAD_FIELDS)
-            for index, raw in enumerate(rule.conditions)
-        ]
-        rules.append((conditions, TeamChoice(team=rule.team, rule=f"routing rule {rule.name!r}", strategy=rule.strategy)))
+        choice = TeamChoice(team=rule.team, rule=f"routing rule {rule.name!r}", strategy=rule.strategy)
+        try:
+            conditions: list[Condition] | ConditionError = [
+                condition_parse(raw, path=f"routing[{rule.name}].when[{index}]", known_fields=LEAD_FIELDS)
+                for index, raw in enumerate(rule.conditions)
+            ]
+        except ConditionError as error:
+            log.error("routing rule %r cannot be used: %s; leads that reach it wait until it is fixed", rule.name, error)
+            conditions = error
+        rules.append((conditions, choice))
     team = Team.objects.filter(is_default=True, active=True).first()
     default = None if team is None else TeamChoice(team=team, rule="default team", strategy=Strategy.ROUND_ROBIN)
     return _Routes(rules, default)
@@ -77,7 +89,7 @@ def team_candidates(team_id: int, now: datetime, *, load: bool = False) -> list[
 
 
 # In the model's field order, as Model.from_db expects them.
-_USER_COLUMNS = tuple(field.attname for field in User._meta.concrete_fields if field.attname in ("email", "name", "is_active"))
+_USER_COLUMNS = tuple(str(field.column) for field in User._meta.concrete_fields if field.attname in ("email", "name", "is_active"))
 _TEAM_PROFILES_SQL = (
     f"SELECT p.*, {', '.join(f'u.{column} AS user_{column}' for column in _USER_COLUMNS)}"
     f" FROM {RepProfile._meta.db_table} p JOIN {User._meta.db_table} u ON u.id = p.user_id WHERE p.team_id = %s ORDER BY p.user_id"

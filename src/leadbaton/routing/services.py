@@ -11,6 +11,7 @@ from django.db import connection, transaction
 
 from leadbaton.accounts.models import RepProfile, Team, User
 from leadbaton.core.conditions import LEAD_FIELDS, ConditionError, condition_as_dict, condition_parse
+from leadbaton.core.models import config_lock
 from leadbaton.core.rows import fields_update
 from leadbaton.routing.availability import Candidate, Eligibility, eligibility
 from leadbaton.routing.models import RoutingRule, RoutingState, Strategy
@@ -159,6 +160,7 @@ def rules_replace(*, rules: list[dict[str, Any]]) -> list[RoutingRule]:
     alone, but still writes the rules the file names.
     """
     with transaction.atomic():
+        config_lock()  # before the rules: every configuration writer locks in the same order
         teams = {team.slug: team for team in Team.objects.filter(active=True).order_by("slug")}
         checked = _rules_check(rules, teams)
         # Locking every rule serialises two replacements made at the same moment (PostgreSQL; SQLite's write lock already does).
