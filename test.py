@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Set up and run every check LeadBaton has: `python3 test.py`.
 
-1. Creates .venv and installs the pinned dependencies (again only when they change).
+1. Creates .venv and installs the pinned dependencies (again only when they change), and Debian's
+   Chromium for the browser tests when it is missing.
 2. Lints (ruff), type-checks (mypy) and checks the import layers (import-linter).
 3. Runs the test suite on SQLite, then again on PostgreSQL in a fresh database.
 
@@ -56,8 +57,24 @@ def postgres_start() -> bool:
     return False
 
 
+def chromium_ensure() -> None:
+    """The browser tests drive Debian's Chromium (Playwright's own browser download is not used)."""
+    if shutil.which("chromium"):
+        return
+    apt = shutil.which("apt-get")
+    if apt is None or os.geteuid() != 0:
+        print("\n== FAILED: the browser tests need Chromium; install it (Debian: apt-get install -y chromium) and run again.")
+        sys.exit(1)
+    print("\n== Installing Chromium for the browser tests (apt-get install -y chromium)", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    if subprocess.run([apt, "install", "-y", "-q", "chromium"], env=env, check=False).returncode != 0:
+        subprocess.run([apt, "update", "-q"], env=env, check=False)
+        subprocess.run([apt, "install", "-y", "-q", "chromium"], env=env, check=True)
+
+
 def main() -> None:
     ensure_environment(dev=True)
+    chromium_ensure()
     pytest_args = sys.argv[1:]
     step("ruff", [str(venv_bin("ruff")), "check", "."])
     step("mypy", [str(venv_bin("mypy"))])
