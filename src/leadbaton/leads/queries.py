@@ -9,7 +9,7 @@ from django.db import connection
 from django.db.models import Case, DateTimeField, F, IntegerField, Q, Value, When
 
 from leadbaton.leads.access import OWNER_RELATED
-from leadbaton.leads.models import CLOSED_STAGES, OPEN_STAGES, Activity, Handoff, Lead, LeadIdentity, OwnerKind, Stage
+from leadbaton.leads.models import CLOSED_STAGES, OPEN_STAGES, Activity, Handoff, Inquiry, Lead, LeadIdentity, OwnerKind, Stage
 
 
 def lead_open_for(*, email_key: str, phone: str, lock: bool = False) -> Lead | None:
@@ -182,6 +182,11 @@ def leads_queued(team_ids: list[int] | None, *, limit: int = 50) -> list[Lead]:
     if team_ids is not None:
         rows = rows.filter(owner_team_id__in=team_ids)
     return list(rows.order_by("-score", "received_at", "id")[:limit])
+
+
+def inquiries_of(lead_id: int) -> list[Inquiry]:
+    """Everything the lead's person asked, newest first. One query."""
+    return list(Inquiry.objects.filter(lead_id=lead_id).order_by("-received_at", "-id"))
 
 
 def activities_of(lead_id: int) -> list[Activity]:

@@ -20,14 +20,14 @@ def card_for(lead: Lead, *, latest: Inquiry | None = None) -> dict[str, Any]:
     inquiries = [latest] if first_and_only and latest else list(lead.inquiries.order_by("-received_at", "-id")[:4])
     latest = latest or (inquiries[0] if inquiries else None)
     earlier = [inquiry for inquiry in inquiries if latest is None or inquiry.pk != latest.pk][:3]
-    domain = lead.company_domain
+    company, guessed = company_of(lead)
     return {
         "lead_id": lead.pk,
-        "name": lead.full_name or lead.email or lead.phone,
+        "name": str(lead),
         "title": lead.title,
-        "company": lead.company or company_from_domain(domain),
-        "company_guessed": not lead.company and bool(domain),
-        "company_domain": domain,
+        "company": company,
+        "company_guessed": guessed,
+        "company_domain": lead.company_domain,
         "email": lead.email,
         "phone": lead.phone,
         "country": lead.country,
@@ -52,6 +52,13 @@ def card_for(lead: Lead, *, latest: Inquiry | None = None) -> dict[str, Any]:
         ],
         "link": lead_link(lead.pk),
     }
+
+
+def company_of(lead: Lead) -> tuple[str, bool]:
+    """The company to show for a lead, and whether it was guessed from the domain of a work email."""
+    if lead.company:
+        return lead.company, False
+    return company_from_domain(lead.company_domain), bool(lead.company_domain)
 
 
 def lead_link(lead_id: int) -> str:

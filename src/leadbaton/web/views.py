@@ -10,8 +10,8 @@ from django.shortcuts import render
 from leadbaton.accounts.models import User
 from leadbaton.intake.queries import submissions_list
 from leadbaton.leads.models import Stage
-from leadbaton.leads.queries import activities_of, handoff_sides, handoffs_of, owner_summary, stage_counts
-from leadbaton.notify.card import company_from_domain
+from leadbaton.leads.queries import activities_of, handoff_sides, handoffs_of, inquiries_of, owner_summary, stage_counts
+from leadbaton.notify.card import company_of
 from leadbaton.pipeline.followup import Refused, lead_readable
 
 REFUSED_TITLES = {403: "You cannot open this lead", 404: "No such lead"}
@@ -43,13 +43,14 @@ def lead_page(request: HttpRequest, lead_id: int) -> HttpResponse:
     except Refused as refused:
         refusal = {"title": REFUSED_TITLES.get(refused.status, "Refused"), "errors": refused.errors}
         return render(request, "web/refused.html", refusal, status=refused.status)
+    company, company_guessed = company_of(lead)
     context: dict[str, Any] = {
         "lead": lead,
-        "name": lead.full_name or lead.email or lead.phone or f"Lead {lead.pk}",
-        "company": lead.company or company_from_domain(lead.company_domain),
-        "company_guessed": not lead.company and bool(lead.company_domain),
+        "name": str(lead) or f"Lead {lead.pk}",
+        "company": company,
+        "company_guessed": company_guessed,
         "owner": owner_summary(lead),
-        "inquiries": list(lead.inquiries.order_by("-received_at", "-id")),
+        "inquiries": inquiries_of(lead.pk),
         "activities": activities_of(lead.pk),
         "handoffs": [(handoff, *handoff_sides(handoff)) for handoff in handoffs_of(lead.pk)],
     }
