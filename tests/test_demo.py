@@ -24,7 +24,7 @@ def demo(*args: str) -> str:
 
 
 def keys_in(text: str) -> dict[str, str]:
-    return dict(re.findall(r"^  ([a-z0-9-]+) +(lb_src_\S+)$", text, re.MULTILINE))
+    return dict(re.findall(r"^  ([a-z0-9-]+) +(lb_src_\S+)", text, re.MULTILINE))
 
 
 @pytest.fixture
@@ -49,6 +49,26 @@ def test_it_loads_the_example_and_writes_the_logins_for_its_owner_only(db: None,
     keys = keys_in(text)
     assert set(keys) == {"website", "trade-show-badges", "partner-portal"}
     assert all(source_key_find(f"Bearer {key}").source.slug == slug for slug, key in keys.items())
+
+
+def test_it_prints_each_key_once_and_names_the_one_the_readme_uses(db: None, data_dir: Path) -> None:
+    output = demo()
+
+    keys = keys_in(output)
+    assert list(keys) == ["website", "trade-show-badges", "partner-portal"]  # the file's order
+    for key in keys.values():
+        assert output.count(key) == 1
+    website_line = next(line for line in output.splitlines() if keys["website"] in line)
+    assert "README.md" in website_line
+    assert sum("README.md" in line for line in output.splitlines() if "lb_src_" in line) == 1
+
+
+def test_it_prints_each_key_once_when_it_only_shows_demo_txt(db: None, data_dir: Path) -> None:
+    keys = keys_in(demo())
+
+    output = demo("--if-empty")
+
+    assert all(output.count(key) == 1 for key in keys.values())
 
 
 def test_it_runs_twice_and_keeps_the_keys_it_printed(db: None, data_dir: Path) -> None:

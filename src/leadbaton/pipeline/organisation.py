@@ -320,7 +320,8 @@ def demo_load(*, organisation: Organisation, now: datetime, known_keys: dict[str
         for role in dict.fromkeys(role for _, _, role in people):
             accounts.users_password_set(users=[users[email] for email, _, r in people if r == role], password=demo_password(role))
     logins = [DemoLogin(email, name, role, demo_password(role)) for email, name, role in people]
-    return DemoSetup(report=report, logins=logins, keys=dict(sorted(keys.items())))
+    ordered = {spec.slug: keys[spec.slug] for spec in organisation.sources or ()}  # the file's order
+    return DemoSetup(report=report, logins=logins, keys=ordered)
 
 
 def organisation_is_empty() -> bool:

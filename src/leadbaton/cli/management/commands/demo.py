@@ -13,12 +13,12 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 import leadbaton
-from leadbaton.cli.management.commands.config import organisation_read, report_print
+from leadbaton.cli.management.commands.config import organisation_read
 from leadbaton.core import clock
 from leadbaton.pipeline.organisation import DemoSetup, demo_load, organisation_is_empty
 
-# A key line of demo.txt: two spaces, the source slug, spaces, the key.
-_KEY_LINE = re.compile(r"^  (?P<slug>[a-z0-9][a-z0-9_-]*) +(?P<key>lb_src_\S+)$", re.MULTILINE)
+# A key line of demo.txt: two spaces, the source slug, spaces, the key (then, on one line, a remark).
+_KEY_LINE = re.compile(r"^  (?P<slug>[a-z0-9][a-z0-9_-]*) +(?P<key>lb_src_\S+)(?: .*)?$", re.MULTILINE)
 
 
 def example_path() -> Path:
@@ -54,10 +54,14 @@ class Command(BaseCommand):
         # Saved before anything is printed: the keys' plaintext exists nowhere else.
         text = demo_text(setup, organisation.name or "the example organisation")
         private_write(demo_txt, text)
-        self.stdout.write(f"Loaded {path}:")
-        report_print(setup.report, self.stdout)
-        self.stdout.write(f"\nWrote {demo_txt} (readable only by you):\n")
+        # Each key is printed once, in demo.txt's text: `config apply`'s own list of new keys would repeat them.
+        self.stdout.write(f"Loaded {path}: {setup.report.summary()}.")
+        self.stdout.write(f"Wrote {demo_txt} (readable only by you):\n")
         self.stdout.write(text)
+
+
+# The first source of the file (`website` in examples/org.yaml) is the one README.md's examples use.
+_README_KEY = "  (the key README.md's examples use)"
 
 
 def demo_text(setup: DemoSetup, name: str) -> str:
@@ -69,18 +73,14 @@ def demo_text(setup: DemoSetup, name: str) -> str:
         "Sign in (email, password, role):",
         *(f"  {login.email:<{width}}  {login.password:<20} {login.role}" for login in setup.logins),
         "",
-        "Source API keys (send leads with the header Authorization: Bearer KEY):",
-        *(f"  {slug:<{width}}  {key}" for slug, key in setup.keys.items()),
+        "Source API keys, one per source (send leads with the header Authorization: Bearer KEY):",
+        *(f"  {slug:<{width}}  {key}{_README_KEY if index == 0 else ''}" for index, (slug, key) in enumerate(setup.keys.items())),
         "",
     ]
     if setup.keys:
-        slug, key = next(iter(setup.keys.items()))
         lines += [
-            f"Try it, with `leadbaton serve` running (this uses the {slug} key):",
-            "  curl http://127.0.0.1:8000/api/v1/leads -H 'Content-Type: application/json' \\",
-            f"    -H 'Authorization: Bearer {key}' \\",
-            '    -d \'{"email": "dana@northwind.example", "title": "Director of Operations", '
-            '"company_size": 200, "country": "DE", "product_interest": "Dashboards"}\'',
+            f"Try it, with `leadbaton serve` running: set LEADBATON_SOURCE_KEY to the {next(iter(setup.keys))} key",
+            'and send the lead README.md shows under "Send a lead".',
             "",
         ]
     return "\n".join(lines)
