@@ -19,13 +19,18 @@ from bootstrap import ROOT, ensure_environment, venv_bin
 
 def main() -> None:
     ensure_environment(dev=False)
+    start(sys.argv[1:])
+
+
+def start(serve_arguments: list[str]) -> None:
+    """Migrate, load the demo when the database is empty (it prints the logins and keys), then become the server."""
     leadbaton = str(venv_bin("leadbaton"))
     env = {**os.environ}
     env.setdefault("LEADBATON_DATA_DIR", str(ROOT / "var"))
     subprocess.run([leadbaton, "migrate", "--verbosity", "0"], check=True, cwd=ROOT, env=env)
     subprocess.run([leadbaton, "demo", "--if-empty"], check=True, cwd=ROOT, env=env)
     os.chdir(ROOT)
-    os.execve(leadbaton, [leadbaton, "serve", *sys.argv[1:]], env)
+    os.execve(leadbaton, [leadbaton, "serve", *serve_arguments], env)
 
 
 if __name__ == "__main__":
