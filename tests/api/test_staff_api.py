@@ -39,7 +39,7 @@ def test_it_lists_submissions_newest_first_for_marketing(intake, org):
 def test_it_filters_submissions_by_status(intake, org):
     intake.post({"email": "dana@northwind.example"})
     intake.post({"first_name": "nobody"})
-    answer = staff_client(org.manager).get("/api/v1/submissions?status=rejected")
+    answer = staff_client(org.marketer).get("/api/v1/submissions?status=rejected")
     assert [row["status"] for row in answer.json()] == ["rejected"]
 
 
