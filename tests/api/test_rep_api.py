@@ -439,7 +439,7 @@ def leads_around(intake, sales, morning) -> dict[str, int]:
 
 
 OK = "ok"
-NOT_YOURS = "this lead is owned by Jonas Berg of EMEA; reps can only work their own leads and see their team's queue"
+UNSEEN = (404, "lead_id", "there is no lead with this id that you can see")  # the same answer as for an id no lead has
 IN_QUEUE = "this lead waits in the EMEA queue; reps can only work their own leads (a manager can assign it)"
 
 
@@ -447,17 +447,14 @@ IN_QUEUE = "this lead waits in the EMEA queue; reps can only work their own lead
     ("who", "lead", "read", "work"),
     [
         ("lena", "lena's", OK, OK),
-        ("lena", "jonas's", (403, "owner", NOT_YOURS), (403, "owner", NOT_YOURS)),
+        ("lena", "jonas's", UNSEEN, UNSEEN),
         ("lena", "queued", OK, (403, "owner", IN_QUEUE)),
-        ("jordan", "queued", (403, "owner", "this lead waits in the EMEA queue; reps can only work their own leads and see their team's queue"),
-         (403, "owner", "this lead waits in the EMEA queue; reps can only work their own leads and see their team's queue")),
+        ("jordan", "queued", UNSEEN, UNSEEN),
         ("maria", "jonas's", OK, OK),
-        ("maria", "jordan's", (403, "owner", "this lead is owned by Jordan Rep of Americas; managers can only see the leads of teams they manage"),
-         (403, "owner", "this lead is owned by Jordan Rep of Americas; managers can only see the leads of teams they manage")),
+        ("maria", "jordan's", UNSEEN, UNSEEN),
         ("maria", "queued", OK, (409, "stage", "this lead is queued, not yet with a rep; touches and outcomes are logged once a rep owns it")),
         ("frank", "jordan's", OK, OK),
-        ("frank", "jonas's", (403, "owner", "this lead is owned by Jonas Berg of EMEA; managers can only see the leads of teams they manage"),
-         (403, "owner", "this lead is owned by Jonas Berg of EMEA; managers can only see the leads of teams they manage")),
+        ("frank", "jonas's", UNSEEN, UNSEEN),
         ("mark", "jonas's", OK, (403, "role", "marketing reads leads but cannot log touches or outcomes; Jonas Berg of EMEA works this lead")),
         ("ada", "jonas's", OK, OK),
     ],
@@ -500,7 +497,29 @@ def test_it_answers_404_for_a_lead_that_does_not_exist(sales, method, path):
     body = {"kind": "call", "result": "connected"} if path.endswith("activities") else {"outcome": "purchased"}
     answer = client.get(path) if method == "get" else post(client, path, body)
     assert answer.status_code == 404
-    assert errors(answer) == [("lead_id", "there is no lead 999999")]
+    assert errors(answer) == [("lead_id", "there is no lead with this id that you can see")]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("get", "/api/v1/leads/{}", None),
+        ("get", "/api/v1/leads/{}/activities", None),
+        ("get", "/api/v1/leads/{}/routing", None),
+        ("post", "/api/v1/leads/{}/activities", {"kind": "call", "result": "connected"}),
+        ("post", "/api/v1/leads/{}/outcome", {"outcome": "not_interested", "reason": "chose a competitor"}),
+        ("post", "/api/v1/leads/{}/reassign", {"to_team": "amer", "reason": "US customer"}),
+    ],
+)
+def test_a_lead_you_may_not_read_answers_exactly_as_one_that_does_not_exist(sales, leads_around, method, path, body):
+    for who, theirs in (("lena", "jonas's"), ("jordan", "queued"), ("frank", "lena's"), ("maria", "jordan's")):
+        client = as_user(getattr(sales, who))
+        answers = [client.get(path.format(lead_id)) if method == "get" else post(client, path.format(lead_id), body)
+                   for lead_id in (leads_around[theirs], 999999)]
+        assert [answer.status_code for answer in answers] == [404, 404], who
+        assert answers[0].content == answers[1].content, who
+        for name in ("Jonas", "Lena", "Jordan", "EMEA", "Americas"):
+            assert name not in answers[0].content.decode(), (who, name)
 
 
 def test_the_rep_api_needs_a_token(db):

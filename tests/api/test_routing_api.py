@@ -161,6 +161,34 @@ def test_a_rep_may_explain_only_the_leads_they_own(org):
 
     assert mine.status_code == 200
     assert mine.json()["handoffs"][0]["to_owner"] == {"kind": "rep", "id": org.alice.pk, "name": "Alice Rep"}
-    assert theirs.status_code == 403
-    assert theirs.json()["errors"] == [{"field": "role", "message": "a sales rep can explain only the leads they own, and this lead is not yours"}]
+    assert theirs.status_code == 404  # not Bob's to read: answered as if there were no such lead
+    assert theirs.json()["errors"] == [{"field": "lead_id", "message": "there is no lead with this id that you can see"}]
     assert Lead.objects.count() == 1
+
+
+def test_a_rep_may_read_but_not_explain_a_lead_waiting_in_their_team_queue(org, intake):
+    lead = intake.post({"email": "dana@northwind.example"}).json()  # 21:00 in Berlin: it waits in the EMEA queue
+    assert lead["owner"]["kind"] == "team"
+    alice = staff_client(org.alice)
+    assert alice.get(f"/api/v1/leads/{lead['id']}").status_code == 200
+    answer = alice.get(f"/api/v1/leads/{lead['id']}/routing")
+    assert answer.status_code == 403
+    assert answer.json()["errors"] == [
+        {"field": "role", "message": "a sales rep can explain only the leads they own; this one waits in your team's queue"}]
+
+
+def test_a_manager_of_some_teams_only_cannot_replace_the_rules_and_nothing_changes(org):
+    from leadbaton.accounts.models import Team
+
+    RoutingRule.objects.create(position=0, name="Americas", conditions=[{"field": "country", "in": ["US"]}], team=org.amer)
+    frank = User.objects.create_user("frank@example.com", "pw", name="Frank Manager", role=Role.MANAGER)
+    Team.objects.filter(pk=org.amer.pk).update(manager=frank)  # Maria keeps EMEA only
+
+    answer = put_rules(staff_client(org.manager), [{"name": "Everything to EMEA", "team": "emea"}])
+
+    assert answer.status_code == 403
+    assert answer.json()["errors"] == [{"field": "role", "message": (
+        "the routing rules decide between all teams (each rule's place decides which leads the teams after it get), "
+        "so an admin or a manager of every team replaces them; you do not manage Americas")}]
+    assert list(RoutingRule.objects.values_list("name", "active")) == [("Americas", True)]
+    assert staff_client(org.manager).get("/api/v1/routing/rules").json()["rules"][0]["name"] == "Americas"  # reads them all

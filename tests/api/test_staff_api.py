@@ -39,7 +39,7 @@ def test_it_lists_submissions_newest_first_for_marketing(intake, org):
 def test_it_filters_submissions_by_status(intake, org):
     intake.post({"email": "dana@northwind.example"})
     intake.post({"first_name": "nobody"})
-    answer = staff_client(org.manager).get("/api/v1/submissions?status=rejected")
+    answer = staff_client(org.marketer).get("/api/v1/submissions?status=rejected")
     assert [row["status"] for row in answer.json()] == ["rejected"]
 
 
@@ -171,3 +171,24 @@ def test_it_reads_a_lead_with_its_inquiries_and_handoffs(intake, org):
 @pytest.mark.parametrize("path", ["/api/v1/leads/999999", "/api/v1/submissions/999999"])
 def test_it_answers_404_for_what_does_not_exist(org, path):
     assert staff_client(org.admin).get(path).status_code == 404
+
+
+def test_a_manager_reads_only_the_submissions_of_their_teams_leads(intake, org):
+    from leadbaton.accounts.models import Role, Team, User
+
+    frank = User.objects.create_user("frank@example.com", "pw", name="Frank Manager", role=Role.MANAGER)
+    Team.objects.create(slug="apac", name="APAC", time_zone="Asia/Tokyo", manager=frank)
+    emea_lead = intake.post({"email": "dana@northwind.example", "first_name": "Dana"}).json()  # waits in the EMEA queue
+    nobody = intake.post({"first_name": "nobody"}).json()  # rejected: no lead, no team
+
+    maria, other = staff_client(org.manager), staff_client(frank)
+
+    assert [row["id"] for row in maria.get("/api/v1/submissions").json()] == [emea_lead["submission_id"]]
+    assert maria.get(f"/api/v1/submissions/{emea_lead['submission_id']}").json()["body"].count("Dana") == 1
+    assert other.get("/api/v1/submissions").json() == []
+    for submission_id in (emea_lead["submission_id"], nobody["submission_id"], 999999):
+        answer = other.get(f"/api/v1/submissions/{submission_id}")
+        assert answer.status_code == 404
+        assert answer.json()["errors"] == [{"field": "submission_id", "message": "there is no submission with this id that you can see"}]
+    assert maria.get(f"/api/v1/submissions/{nobody['submission_id']}").status_code == 404
+    assert staff_client(org.marketer).get(f"/api/v1/submissions/{nobody['submission_id']}").status_code == 200

@@ -76,7 +76,7 @@ def test_a_manager_returns_a_lead_to_the_queue(intake, world, morning):
 @pytest.mark.parametrize(
     ("who", "body", "status", "field", "message"),
     [
-        ("marcus", {"to_rep": "jonas", "reason": "mine now"}, 403, "to", "you do not manage this lead"),
+        ("marcus", {"to_rep": "jonas", "reason": "mine now"}, 404, "lead_id", "there is no lead with this id that you can see"),
         ("lena", {"to_rep": "jonas", "reason": "too busy"}, 403, "role", "only managers and admins change who owns a lead"),
         ("claudia", {"to_rep": "jonas", "reason": " "}, 422, "reason", "is required"),
         ("claudia", {"to_rep": "jordan", "reason": "US customer"}, 403, "to", "you do not manage Jordan's team"),

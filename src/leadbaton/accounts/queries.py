@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from leadbaton.accounts.models import ApiToken
+from leadbaton.accounts.models import ApiToken, Team
 from leadbaton.core.tokens import secret_matches, secret_prefix
 
 
@@ -15,3 +15,8 @@ def token_find(plaintext: str) -> ApiToken | None:
     if token is None or not secret_matches(plaintext, token.digest):
         return None
     return token
+
+
+def teams_not_managed_by(user_id: int) -> list[str]:
+    """The names of the active teams this user does not manage, by name. One query."""
+    return list(Team.objects.filter(active=True).exclude(manager_id=user_id).order_by("name").values_list("name", flat=True))

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 
 from leadbaton.accounts.models import Team
@@ -14,6 +13,7 @@ from leadbaton.api.schemas import ErrorsOut
 from leadbaton.core import clock
 from leadbaton.leads.models import Lead
 from leadbaton.leads.queries import owner_summary
+from leadbaton.pipeline.followup import Refused, lead_readable
 from leadbaton.pipeline.ownership import OwnershipRefused, lead_reassign
 
 router = Router(tags=["ownership"], auth=STAFF_AUTH)
@@ -37,9 +37,13 @@ def lead_reassign_post(request: HttpRequest, lead_id: int, payload: ReassignIn) 
     """Give the lead to the rep `to_rep` (a user id) or to the queue of the team `to_team` (a slug), with a reason.
 
     Managers move leads of the teams they manage; admins any. The change is a handoff in the ledger, with who and why.
+    A lead the caller may not read answers as one that does not exist.
     """
     user = caller(request)
-    get_object_or_404(Lead, pk=lead_id)
+    try:
+        lead_readable(lead_id=lead_id, by=user)
+    except Refused as refused:
+        return Status(refused.status, {"errors": refused.errors})
     team_id = None
     if payload.to_team is not None:
         team = Team.objects.filter(slug=payload.to_team).first()

@@ -7,21 +7,20 @@ from typing import Any
 
 from django.db import IntegrityError
 from django.http import HttpRequest
-from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 
 from leadbaton.accounts.models import Role
+from leadbaton.accounts.queries import teams_not_managed_by
 from leadbaton.api.auth import STAFF_AUTH, Forbidden, caller, require_role
 from leadbaton.api.schemas import ErrorsOut, OwnerOut
 from leadbaton.core import clock
-from leadbaton.leads.models import Lead
 from leadbaton.leads.queries import handoff_sides, owner_summary
+from leadbaton.pipeline.followup import Refused, lead_readable
 from leadbaton.routing.models import RoutingRule, Strategy
 from leadbaton.routing.queries import routing_explain, rules_active
 from leadbaton.routing.services import RulesInvalid, rules_replace
 
 router = Router(tags=["routing"], auth=STAFF_AUTH)
-EXPLAINERS = (Role.ADMIN, Role.MANAGER, Role.MARKETING)
 
 
 class RuleIn(Schema):
@@ -105,9 +104,16 @@ def rules_get(request: HttpRequest) -> Any:
 def rules_put(request: HttpRequest, payload: RulesIn) -> Any:
     """The whole ordered list at once, in one transaction: active rules not listed are switched off.
 
-    Errors name their path (`rules[2].when[0].in`); with any error nothing changes.
+    Errors name their path (`rules[2].when[0].in`); with any error nothing changes. Admins, and managers
+    who manage every active team: a rule anywhere in the list changes which leads every team after it gets.
     """
-    require_role(caller(request), Role.ADMIN, Role.MANAGER)
+    user = caller(request)
+    require_role(user, Role.ADMIN, Role.MANAGER)
+    if not (user.is_superuser or user.role == Role.ADMIN) and (others := teams_not_managed_by(user.pk)):
+        raise Forbidden(
+            "the routing rules decide between all teams (each rule's place decides which leads the teams after it get), "
+            f"so an admin or a manager of every team replaces them; you do not manage {', '.join(others)}"
+        )
     try:
         rules_replace(rules=[rule.model_dump() for rule in payload.rules])
     except RulesInvalid as error:
@@ -117,16 +123,19 @@ def rules_put(request: HttpRequest, payload: RulesIn) -> Any:
     return _rules(rules_active())
 
 
-@router.get("/leads/{lead_id}/routing", response={200: ExplainOut, 403: ErrorsOut}, summary="Why a lead is where it is")
+@router.get("/leads/{lead_id}/routing", response={200: ExplainOut, 403: ErrorsOut, 404: ErrorsOut}, summary="Why a lead is where it is")
 def lead_routing_get(request: HttpRequest, lead_id: int) -> Any:
-    """Where routing would send the lead now, each rep of that team with every reason they could not take it, and the handoffs so far."""
+    """Where routing would send the lead now, each rep of that team with every reason they could not take it, and the handoffs so far.
+
+    For whoever may read the lead (leads.access), except that a rep explains only the leads they own.
+    """
     user = caller(request)
-    lead = get_object_or_404(Lead.objects.select_related("owner_team", "owner_rep"), pk=lead_id)
-    if user.role == Role.REP and not user.is_superuser:
-        if lead.owner_rep_id != user.pk:
-            raise Forbidden("a sales rep can explain only the leads they own, and this lead is not yours")
-    else:
-        require_role(user, *EXPLAINERS)
+    try:
+        lead = lead_readable(lead_id=lead_id, by=user)
+    except Refused as refused:
+        return Status(refused.status, {"errors": refused.errors})
+    if user.role == Role.REP and not user.is_superuser and lead.owner_rep_id != user.pk:
+        raise Forbidden("a sales rep can explain only the leads they own; this one waits in your team's queue")
     explained = routing_explain(lead, clock.now())
     choice = explained.choice
     handoffs = []

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Q
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
 from ninja import Router, Status
 
-from leadbaton.accounts.models import ApiToken, Role
+from leadbaton.accounts.models import ApiToken, Role, User
 from leadbaton.accounts.services import token_issue, token_revoke
-from leadbaton.api.auth import STAFF_AUTH, caller, require_role
+from leadbaton.api.auth import STAFF_AUTH, Forbidden, caller, require_role
 from leadbaton.api.rep import activity_out
 from leadbaton.api.schemas import ErrorsOut, LeadDetailOut, SubmissionDetail, SubmissionOut, TokenIn, TokenIssued
 from leadbaton.core import clock
 from leadbaton.intake.models import Submission
 from leadbaton.intake.queries import submissions_list
+from leadbaton.leads.access import submissions_readable
 from leadbaton.leads.queries import activities_of, owner_summary
-from leadbaton.pipeline.followup import Refused, lead_readable
+from leadbaton.pipeline.followup import Refused, lead_readable, viewer_of
 from leadbaton.pipeline.intake import submission_replay
 
 router = Router(tags=["staff"], auth=STAFF_AUTH)
@@ -40,19 +42,34 @@ def _submission(row: Submission, *, detail: bool = False) -> dict[str, Any]:
 
 @router.get("/submissions", response={200: list[SubmissionOut], 403: ErrorsOut, 422: ErrorsOut}, summary="List submissions")
 def submissions_get(request: HttpRequest, status: str | None = None, source: str | None = None, limit: int = 50) -> Any:
-    """The newest submissions first, optionally of one status (received, processed, rejected, failed) or source."""
-    require_role(caller(request), *OFFICE)
+    """The newest submissions first, optionally of one status (received, processed, rejected, failed) or source.
+
+    A manager sees only the submissions of leads they may read (the teams they manage)."""
+    where = _submissions_of(caller(request))
     if status is not None and status not in STATUSES:
         return Status(422, {"errors": [{"field": "status", "message": f"{status!r} is not a status; use one of {', '.join(STATUSES)}"}]})
     if not 1 <= limit <= 500:
         return Status(422, {"errors": [{"field": "limit", "message": f"{limit} is out of range; use 1 to 500"}]})
-    return [_submission(row) for row in submissions_list(status=status, source_slug=source, limit=limit)]
+    return [_submission(row) for row in submissions_list(status=status, source_slug=source, where=where, limit=limit)]
 
 
-@router.get("/submissions/{submission_id}", response={200: SubmissionDetail, 403: ErrorsOut}, summary="Read a submission")
+@router.get("/submissions/{submission_id}", response={200: SubmissionDetail, 403: ErrorsOut, 404: ErrorsOut}, summary="Read a submission")
 def submission_get(request: HttpRequest, submission_id: int) -> Any:
-    require_role(caller(request), *OFFICE)
-    return _submission(get_object_or_404(Submission.objects.select_related("source"), pk=submission_id), detail=True)
+    """One submission with its stored headers and body. One the caller may not read answers as one that does not exist."""
+    where = _submissions_of(caller(request))
+    row = Submission.objects.select_related("source").filter(where, pk=submission_id).first()
+    if row is None:
+        return Status(404, {"errors": [{"field": "submission_id", "message": "there is no submission with this id that you can see"}]})
+    return _submission(row, detail=True)
+
+
+def _submissions_of(user: User) -> Q:
+    """Which submissions `user` may read (leads.access); Forbidden when their role may not read the log."""
+    require_role(user, *OFFICE)
+    where = submissions_readable(viewer_of(user))
+    if where is None:  # a role require_role lets through must read something; never the whole log by accident
+        raise Forbidden("your role cannot read the submission log")
+    return where
 
 
 @router.post("/submissions/{submission_id}/replay", summary="Process a submission again")

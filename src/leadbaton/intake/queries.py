@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from leadbaton.core.cache import cached
 from leadbaton.core.tokens import secret_matches, secret_prefix
@@ -34,8 +34,13 @@ def _live_keys() -> dict[str, SourceKey]:
     return {key.prefix: key for key in live}
 
 
-def submissions_list(*, status: str | None = None, source_slug: str | None = None, limit: int = 50) -> QuerySet[Submission]:
+def submissions_list(
+    *, status: str | None = None, source_slug: str | None = None, where: Q | None = None, limit: int = 50
+) -> QuerySet[Submission]:
+    """The newest submissions first; `where` narrows them (say, to those whose lead the reader may read)."""
     rows = Submission.objects.select_related("source").order_by("-received_at", "-id")
+    if where is not None:
+        rows = rows.filter(where)
     if status:
         rows = rows.filter(status=status)
     if source_slug:

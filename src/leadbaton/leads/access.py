@@ -7,12 +7,19 @@
 - rep: the leads they own (read and work), and their own team's queue (read only).
 
 Whoever owns a lead may work it, whatever their role.
+
+A lead someone may not read is, to them, a lead that does not exist: the reason
+for such a refusal names nobody (not the owner, not the team), and delivery
+answers it exactly as it answers an id no lead has. A lead someone may read but
+not work gets a reason that names only what they can read anyway.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+
+from django.db.models import Q
 
 from leadbaton.leads.models import Lead, OwnerKind
 
@@ -58,14 +65,29 @@ def lead_access(viewer: Viewer, lead: Lead) -> Access:
     if viewer.role == MANAGER:
         if _teams_of(lead) & viewer.managed_team_ids:
             return Access.full()
-        return Access(read=False, work=False, field="owner",
-                      reason=f"this lead {_held(lead, holder)}; managers can only see the leads of teams they manage")
+        return Access(read=False, work=False, field="owner", reason="managers can only see the leads of teams they manage")
     queued_here = lead.owner_kind == OwnerKind.TEAM and viewer.own_team_id is not None and lead.owner_team_id == viewer.own_team_id
     if queued_here:
         return Access(read=True, work=False, field="owner",
                       reason=f"this lead waits in {holder}; reps can only work their own leads (a manager can assign it)")
-    return Access(read=False, work=False, field="owner",
-                  reason=f"this lead {_held(lead, holder)}; reps can only work their own leads and see their team's queue")
+    return Access(read=False, work=False, field="owner", reason="reps can only see their own leads and their team's queue")
+
+
+def readable_leads(viewer: Viewer, *, via: str = "") -> Q:
+    """The leads `viewer` may read, as a filter: the same answer as lead_access(...).read, for lists and counts.
+
+    `via` is the path to the lead from the rows filtered ("lead__" for submissions). No query of its own.
+    """
+    if viewer.role in (ADMIN, MARKETING):
+        return Q()
+    own = Q(**{f"{via}owner_kind": OwnerKind.REP, f"{via}owner_rep_id": viewer.user_id})
+    if viewer.role == MANAGER:
+        teams = sorted(viewer.managed_team_ids)
+        return (own | Q(**{f"{via}owner_team_id__in": teams})
+                | Q(**{f"{via}owner_kind": OwnerKind.REP, f"{via}owner_rep__rep__team_id__in": teams}))
+    if viewer.own_team_id is None:
+        return own
+    return own | Q(**{f"{via}owner_kind": OwnerKind.TEAM, f"{via}owner_team_id": viewer.own_team_id})
 
 
 def _teams_of(lead: Lead) -> set[int]:
@@ -93,9 +115,15 @@ def _holder(lead: Lead) -> str:
     return "the marketing queue"
 
 
-def _held(lead: Lead, holder: str) -> str:
-    if lead.owner_kind == OwnerKind.REP:
-        return f"is owned by {holder}"
-    if lead.owner_kind == OwnerKind.TEAM:
-        return f"waits in {holder}"
-    return f"is with {holder}"
+def submissions_readable(viewer: Viewer) -> Q | None:
+    """The stored submissions `viewer` may read, as a filter; None when their role may not read the log at all.
+
+    A submission holds what the person sent (name, email, message), so it is read like its lead:
+    admins and marketing read every one (those without a lead too); a manager those whose lead they
+    may read; a rep none (their leads show what the person asked).
+    """
+    if viewer.role in (ADMIN, MARKETING):
+        return Q()
+    if viewer.role == MANAGER:
+        return readable_leads(viewer, via="lead__")
+    return None

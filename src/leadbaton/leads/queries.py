@@ -65,13 +65,12 @@ def owner_summary(lead: Lead | None) -> dict[str, Any]:
     return {"kind": "marketing", "id": None, "name": "Marketing queue"}
 
 
-def stage_counts() -> dict[str, int]:
-    """How many leads are in each stage (every stage present, zero if none)."""
+def stage_counts(where: Q | None = None) -> dict[str, int]:
+    """How many leads are in each stage (every stage present, zero if none), of the leads `where` picks (all without). One query."""
     from django.db.models import Count
 
-    from leadbaton.leads.models import Stage
-
-    counts = dict(Lead.objects.values_list("stage").annotate(n=Count("id")).values_list("stage", "n"))
+    rows = Lead.objects.filter(where) if where is not None else Lead.objects.all()
+    counts = dict(rows.values_list("stage").annotate(n=Count("id")).values_list("stage", "n"))
     return {stage.value: counts.get(stage.value, 0) for stage in Stage}
 
 

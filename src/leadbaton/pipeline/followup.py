@@ -5,9 +5,10 @@ PostgreSQL; SQLite's IMMEDIATE transaction holds the database), and writes
 its Activity row together with the change, so the timeline and the lead
 always agree (F4).
 
-The order of refusals: a lead that does not exist (404), a caller who may not
-work it (403), a lead that cannot take the change in its stage (409), then the
-fields themselves (422, every problem at once).
+The order of refusals: a lead that does not exist or that the caller may not
+read (404, one answer for both, so an id tells nothing), a caller who may read
+but not work it (403), a lead that cannot take the change in its stage (409),
+then the fields themselves (422, every problem at once).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from django.db import transaction
 
 from leadbaton.accounts.models import RepProfile, Team, User
 from leadbaton.leads import queries as lead_queries
-from leadbaton.leads.access import ADMIN, Viewer, lead_access
+from leadbaton.leads.access import ADMIN, MARKETING, Viewer, lead_access
 from leadbaton.leads.models import CLOSED_STAGES, Activity, Blocker, Lead, Stage
 
 OUTCOMES = (Stage.IN_PROGRESS, Stage.PURCHASED, Stage.NOT_INTERESTED)
@@ -31,6 +32,7 @@ LOGGABLE_KINDS = (Activity.Kind.CALL, Activity.Kind.EMAIL, Activity.Kind.SMS, Ac
 NOTE_MAX, TEXT_MAX = 5000, 500
 VALUE_LIMIT = Decimal("10000000000")  # Lead.value holds 12 digits, 2 of them after the point
 EXAMPLE_TIME = "2026-11-27T10:00:00+01:00"
+NO_SUCH_LEAD = "there is no lead with this id that you can see"
 
 
 class Refused(Exception):
@@ -46,21 +48,23 @@ class Refused(Exception):
 
 
 def viewer_of(user: User) -> Viewer:
-    """The caller as lead access sees them: their role, the team they sell for, the teams they manage. Two small queries."""
+    """The caller as lead access sees them: their role, the team they sell for, the teams they manage.
+
+    Two small queries for a manager or a rep; none for admins and marketing, who read every lead whatever their teams.
+    """
     role = ADMIN if user.is_superuser else user.role
+    if role in (ADMIN, MARKETING):
+        return Viewer(user_id=user.pk, role=role)
     own_team_id = RepProfile.objects.filter(user_id=user.pk).values_list("team_id", flat=True).first()
     managed = frozenset(Team.objects.filter(manager_id=user.pk).values_list("pk", flat=True))
     return Viewer(user_id=user.pk, role=role, own_team_id=own_team_id, managed_team_ids=managed)
 
 
 def lead_readable(*, lead_id: int, by: User) -> Lead:
-    """The lead, with its owner loaded, if `by` may read it; else Refused (404 or 403)."""
+    """The lead, with its owner loaded, if `by` may read it; else Refused (404), the same whether it exists or not."""
     lead = lead_queries.lead_with_owner(lead_id)
-    if lead is None:
-        raise _missing(lead_id)
-    access = lead_access(viewer_of(by), lead)
-    if not access.read:
-        raise Refused.one(403, access.field, access.reason)
+    if lead is None or not lead_access(viewer_of(by), lead).read:
+        raise lead_unseen()
     return lead
 
 
@@ -149,8 +153,10 @@ def _lead_to_work(lead_id: int, by: User) -> Lead:
     """The lead, locked, if it exists, `by` may work it, and its stage takes touches and outcomes. Call inside a transaction."""
     lead = lead_queries.lead_with_owner(lead_id, lock=True)
     if lead is None:
-        raise _missing(lead_id)
+        raise lead_unseen()
     access = lead_access(viewer_of(by), lead)
+    if not access.read:
+        raise lead_unseen()
     if not access.work:
         raise Refused.one(403, access.field, access.reason)
     stage_name = lead.get_stage_display().lower()
@@ -163,8 +169,9 @@ def _lead_to_work(lead_id: int, by: User) -> Lead:
     return lead
 
 
-def _missing(lead_id: int) -> Refused:
-    return Refused.one(404, "lead_id", f"there is no lead {lead_id}")
+def lead_unseen() -> Refused:
+    """The one answer for a lead id that names no lead the caller may read: it does not say which of the two it is."""
+    return Refused.one(404, "lead_id", NO_SUCH_LEAD)
 
 
 def _choices(values: tuple[str, ...] | list[str]) -> str:

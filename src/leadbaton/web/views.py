@@ -9,21 +9,27 @@ from django.shortcuts import render
 
 from leadbaton.accounts.models import User
 from leadbaton.intake.queries import submissions_list
+from leadbaton.leads.access import ADMIN, MANAGER, MARKETING, readable_leads, submissions_readable
 from leadbaton.leads.models import Stage
 from leadbaton.leads.queries import activities_of, handoff_sides, handoffs_of, inquiries_of, owner_summary, stage_counts
 from leadbaton.notify.card import company_of
-from leadbaton.pipeline.followup import Refused, lead_readable
+from leadbaton.pipeline.followup import Refused, lead_readable, viewer_of
 
 REFUSED_TITLES = {403: "You cannot open this lead", 404: "No such lead"}
+STAGES_TITLES = {ADMIN: "Leads by stage", MARKETING: "Leads by stage", MANAGER: "Leads of the teams you manage, by stage"}
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    context = {}
+    """For a visitor, what LeadBaton is; for staff, the leads they may read by stage and, if they may read the log, its latest rows."""
+    context: dict[str, Any] = {}
     if request.user.is_authenticated:
-        counts = stage_counts()
+        viewer = viewer_of(cast(User, request.user))
+        counts = stage_counts(readable_leads(viewer))
+        log = submissions_readable(viewer)
         context = {
             "stages": [(Stage(stage).label, count) for stage, count in counts.items()],
-            "submissions": submissions_list(limit=15),
+            "stages_title": STAGES_TITLES.get(viewer.role, "Your leads and your team's queue, by stage"),
+            "submissions": submissions_list(where=log, limit=15) if log is not None else None,
         }
     return render(request, "web/home.html", context)
 

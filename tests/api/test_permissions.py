@@ -1,0 +1,223 @@
+"""Who may call what: every route the server has, called by every kind of caller, against the table in docs/api.md.
+
+The routes come from Django's URL resolver and the API's OpenAPI document, the expectations from
+the permission table in docs/api.md ("Who may call what"): a route without a line there, or a line
+without a route, fails; so does any status that differs from the table.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import time_machine
+from django.db import transaction
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from leadbaton.accounts.models import RepProfile, Role, Team, User
+from leadbaton.accounts.services import token_issue
+from leadbaton.api import api
+from leadbaton.core import clock
+from leadbaton.core.cache import cache_clear
+from leadbaton.notify import services as notify
+from leadbaton.notify.models import OutboxMessage
+from leadbaton.pipeline.followup import NO_SUCH_LEAD
+
+API_DOC = Path(__file__).resolve().parents[2] / "docs" / "api.md"
+CALLERS = ("anonymous", "rep (owner)", "rep, other team", "manager of the team", "manager, other team", "marketing", "admin")
+MORNING_IN_BERLIN = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+PARAMETER = re.compile(r"\{[^}]*\}|<[^>]*>")  # {lead_id} in OpenAPI and the docs, <int:lead_id> in Django
+ALL_DAY = {day: [["00:00", "24:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}
+
+
+def route_key(method: str, path: str) -> str:
+    """`GET /api/v1/leads/{}`: the method and the path with every parameter written `{}`, however it is named."""
+    return f"{method.upper()} {PARAMETER.sub('{}', path)}"
+
+
+def permission_table() -> dict[str, dict[str, int]]:
+    """{route key: {caller: status}} from the table under "## Who may call what" in docs/api.md."""
+    section = API_DOC.read_text().split("## Who may call what", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("|")]
+    header = [cell.strip() for cell in rows[0].strip("|").split("|")]
+    assert header == ["endpoint", *CALLERS], header
+    table = {}
+    for line in rows[2:]:
+        endpoint, *cells = (cell.strip() for cell in line.strip("|").split("|"))
+        method, path = endpoint.strip("`").split(" ", 1)
+        statuses = [re.search(r"\b[1-5]\d\d\b", cell) for cell in cells]
+        assert all(statuses), f"every cell of {endpoint} starts with a status"
+        table[route_key(method, path)] = {caller: int(found.group()) for caller, found in zip(CALLERS, statuses, strict=True) if found}
+    return table
+
+
+def server_routes() -> set[str]:
+    """Every method and path the server answers: Django's URL patterns, the API's operations from its OpenAPI document,
+    and the API's own pages. Django's admin is one line: it has its own permissions (staff users)."""
+    routes: set[str] = set()
+    operations = api.get_openapi_schema()["paths"]
+    for path, methods in operations.items():
+        routes |= {route_key(method, path) for method in methods}
+    for pattern in get_resolver().url_patterns:
+        prefix = "/" + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            if prefix == "/admin/":
+                routes.add(route_key("GET", prefix))
+                continue
+            for inner in pattern.url_patterns:
+                path = prefix + str(inner.pattern)
+                if not any(route_key("GET", path) == route_key("GET", known) for known in operations):
+                    routes.add(route_key("GET", path))
+            continue
+        assert isinstance(pattern, URLPattern)
+        view_class = getattr(pattern.callback, "view_class", None)
+        allowed = getattr(view_class, "http_method_names", ())  # what a class-based view dispatches to
+        methods = [name for name in ("get", "post", "put", "patch", "delete") if name in allowed and hasattr(view_class, name)]
+        routes |= {route_key(method, prefix) for method in methods or ["get"]}
+    return routes
+
+
+@dataclass
+class World:
+    """EMEA (Maria manages it, Lena sells for it) and the Americas (Frank, Jordan); Lena owns the lead that came in."""
+
+    callers: dict[str, User | None]
+    lead_id: int
+    submission_id: int
+    token_id: int
+    webhook_id: int
+    message_id: str
+
+
+@pytest.fixture
+def world(intake: Any, db: None) -> World:
+    maria = User.objects.create_user("maria@lumen.example", "pw", name="Maria Manager", role=Role.MANAGER)
+    frank = User.objects.create_user("frank@lumen.example", "pw", name="Frank Manager", role=Role.MANAGER)
+    emea = Team.objects.create(slug="emea", name="EMEA", time_zone="Europe/Berlin", manager=maria, is_default=True)
+    amer = Team.objects.create(slug="amer", name="Americas", time_zone="America/New_York", manager=frank)
+    lena = User.objects.create_user("lena@lumen.example", "pw", name="Lena Rep", role=Role.REP)
+    jordan = User.objects.create_user("jordan@lumen.example", "pw", name="Jordan Rep", role=Role.REP)
+    RepProfile.objects.create(user=lena, team=emea, time_zone="Europe/Berlin", hours=ALL_DAY)
+    RepProfile.objects.create(user=jordan, team=amer, time_zone="America/New_York", hours=ALL_DAY)
+    mark = User.objects.create_user("mark@lumen.example", "pw", name="Mark Marketer", role=Role.MARKETING)
+    ada = User.objects.create_superuser("ada@lumen.example", "pw", name="Ada Admin")
+    webhook = notify.subscription_add(url="https://crm.example.com/hooks", events=["lead.assigned"], description="", now=clock.now())
+    with time_machine.travel(MORNING_IN_BERLIN, tick=False):
+        lead = intake.post({"email": "dana@northwind.example", "first_name": "Dana"}).json()
+    assert lead["owner"]["id"] == lena.pk, lead
+    return World(
+        callers=dict(zip(CALLERS, (None, lena, jordan, maria, frank, mark, ada), strict=True)),
+        lead_id=lead["id"],
+        submission_id=lead["submission_id"],
+        token_id=token_issue(user=lena, name="laptop", now=clock.now()).token.pk,
+        webhook_id=webhook.pk,
+        message_id=OutboxMessage.objects.get(subscription=webhook).message_id,
+    )
+
+
+# How to call each route: (path, JSON body or None). A body is valid, so only who calls decides the answer.
+Probe = Callable[[World], tuple[str, dict[str, Any] | None]]
+PROBES: dict[str, Probe] = {
+    "GET /": lambda w: ("/", None),
+    "GET /healthz": lambda w: ("/healthz", None),
+    "GET /login/": lambda w: ("/login/", None),
+    "POST /login/": lambda w: ("/login/", None),
+    "PUT /login/": lambda w: ("/login/", None),
+    "POST /logout/": lambda w: ("/logout/", None),
+    "GET /leads/{}/": lambda w: (f"/leads/{w.lead_id}/", None),
+    "GET /admin/": lambda w: ("/admin/", None),
+    "GET /api/v1/": lambda w: ("/api/v1/", None),
+    "GET /api/v1/docs": lambda w: ("/api/v1/docs", None),
+    "GET /api/v1/openapi.json": lambda w: ("/api/v1/openapi.json", None),
+    "POST /api/v1/leads": lambda w: ("/api/v1/leads", {"email": "kim@tailspin.example"}),
+    "GET /api/v1/submissions": lambda w: ("/api/v1/submissions", None),
+    "GET /api/v1/submissions/{}": lambda w: (f"/api/v1/submissions/{w.submission_id}", None),
+    "POST /api/v1/submissions/{}/replay": lambda w: (f"/api/v1/submissions/{w.submission_id}/replay", None),
+    "GET /api/v1/leads/{}": lambda w: (f"/api/v1/leads/{w.lead_id}", None),
+    "GET /api/v1/leads/{}/activities": lambda w: (f"/api/v1/leads/{w.lead_id}/activities", None),
+    "POST /api/v1/leads/{}/activities": lambda w: (f"/api/v1/leads/{w.lead_id}/activities", {"kind": "call", "result": "connected"}),
+    "POST /api/v1/leads/{}/outcome": lambda w: (f"/api/v1/leads/{w.lead_id}/outcome", {"outcome": "not_interested", "reason": "no budget"}),
+    "POST /api/v1/leads/{}/reassign": lambda w: (f"/api/v1/leads/{w.lead_id}/reassign", {"to_team": "emea", "reason": "Lena is ill"}),
+    "GET /api/v1/leads/{}/routing": lambda w: (f"/api/v1/leads/{w.lead_id}/routing", None),
+    "GET /api/v1/routing/rules": lambda w: ("/api/v1/routing/rules", None),
+    "PUT /api/v1/routing/rules": lambda w: ("/api/v1/routing/rules", {"rules": [{"name": "Everyone", "team": "emea"}]}),
+    "GET /api/v1/me/leads": lambda w: ("/api/v1/me/leads", None),
+    "GET /api/v1/me/queue": lambda w: ("/api/v1/me/queue", None),
+    "GET /api/v1/me/notifications": lambda w: ("/api/v1/me/notifications", None),
+    "POST /api/v1/me/notifications/read": lambda w: ("/api/v1/me/notifications/read", {}),
+    "POST /api/v1/tokens": lambda w: ("/api/v1/tokens", {"name": "phone"}),
+    "DELETE /api/v1/tokens/{}": lambda w: (f"/api/v1/tokens/{w.token_id}", None),
+    "POST /api/v1/webhooks": lambda w: ("/api/v1/webhooks", {"url": "https://chat.example.com/in", "events": ["lead.created"]}),
+    "GET /api/v1/webhooks": lambda w: ("/api/v1/webhooks", None),
+    "PATCH /api/v1/webhooks/{}": lambda w: (f"/api/v1/webhooks/{w.webhook_id}", {"description": "CRM"}),
+    "POST /api/v1/webhooks/{}/rotate": lambda w: (f"/api/v1/webhooks/{w.webhook_id}/rotate", None),
+    "GET /api/v1/webhooks/{}/deliveries": lambda w: (f"/api/v1/webhooks/{w.webhook_id}/deliveries", None),
+    "POST /api/v1/webhooks/{}/deliveries/{}/redeliver":
+        lambda w: (f"/api/v1/webhooks/{w.webhook_id}/deliveries/{w.message_id}/redeliver", None),
+}
+
+TABLE = permission_table()
+
+
+def test_every_route_the_server_answers_has_a_line_in_the_permission_table_and_no_line_is_stale(db: None) -> None:
+    routes = server_routes()
+    assert sorted(routes - TABLE.keys()) == [], "routes missing from the table in docs/api.md (Who may call what)"
+    assert sorted(TABLE.keys() - routes) == [], "lines in the table for routes the server does not have"
+    assert sorted(routes - PROBES.keys()) == [], "routes this test does not know how to call yet"
+
+
+def call(user: User | None, method: str, path: str, body: dict[str, Any] | None) -> int:
+    client = Client()
+    headers = {}
+    if user is not None:
+        client.force_login(user)
+        headers["Authorization"] = f"Bearer {token_issue(user=user, name='probe', now=clock.now()).plaintext}"
+    # Each caller meets the same world: what one changes is undone before the next calls.
+    with transaction.atomic():
+        kwargs: dict[str, Any] = {"headers": headers}
+        if body is not None:
+            kwargs.update(data=body, content_type="application/json")
+        status = getattr(client, method.lower())(path, **kwargs).status_code
+        transaction.set_rollback(True)
+    cache_clear()
+    return status
+
+
+@pytest.mark.parametrize("route", sorted(TABLE))
+def test_each_caller_gets_what_the_permission_table_says(world: World, route: str) -> None:
+    method = route.split(" ", 1)[0]
+    path, body = PROBES[route](world)
+    answers = {caller: call(user, method, path, body) for caller, user in world.callers.items()}
+    assert answers == TABLE[route]
+
+
+LEAD_ROUTES = [route for route in TABLE if "/leads/{}" in route]
+
+
+@pytest.mark.parametrize("route", LEAD_ROUTES)
+def test_a_lead_a_caller_may_not_read_answers_as_one_that_does_not_exist(world: World, route: str) -> None:
+    method = route.split(" ", 1)[0]
+    path, body = PROBES[route](world)
+    missing = path.replace(f"/{world.lead_id}/", "/999999/") if path.endswith("/") else re.sub(rf"/{world.lead_id}(/|$)", r"/999999\1", path)
+    for caller in ("rep, other team", "manager, other team"):
+        user = world.callers[caller]
+        assert user is not None
+        client = Client()
+        client.force_login(user)
+        headers = {"Authorization": f"Bearer {token_issue(user=user, name='probe', now=clock.now()).plaintext}"}
+        kwargs: dict[str, Any] = {"headers": headers}
+        if body is not None:
+            kwargs.update(data=body, content_type="application/json")
+        theirs, nothing = (getattr(client, method.lower())(where, **kwargs) for where in (path, missing))
+        assert theirs.status_code == nothing.status_code == 404, caller
+        text = re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", theirs.content.decode())
+        assert text == re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", nothing.content.decode()), caller
+        assert NO_SUCH_LEAD in text.lower()
+        for name in ("Lena", "EMEA", "Dana"):
+            assert name not in text, (caller, name)
