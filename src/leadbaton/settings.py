@@ -1,53 +1,23 @@
 """LeadBaton's one settings module. Every value comes from the environment.
 
 See docs/configuration.md for each variable. Defaults run on a laptop: data
-under ./var, SQLite, the console email backend.
+under ./var, SQLite, the console email backend. Importing it creates no file.
 """
 
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
 
 import dj_database_url
-from dotenv import load_dotenv
 
+from leadbaton.core.datadir import data_dir_configured, secret_key_for
 from leadbaton.core.env import SettingError, env_bool, env_int, env_list, env_str
 
-# A .env file (see .env.example) fills in what the real environment does not set.
-load_dotenv(os.environ.get("LEADBATON_ENV_FILE", ".env"), override=False)
-
 BASE_DIR = Path(__file__).resolve().parent
-DATA_DIR = Path(env_str("LEADBATON_DATA_DIR", "var")).resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
-
-
-def _secret_key() -> str:
-    """LEADBATON_SECRET_KEY, else a key generated on first start and kept in the data directory."""
-    from_env = os.environ.get("LEADBATON_SECRET_KEY", "").strip()
-    if from_env:
-        if len(from_env) < 32:
-            raise SettingError("LEADBATON_SECRET_KEY must be at least 32 characters long")
-        return from_env
-    path = DATA_DIR / "secret_key"
-    if not path.exists():
-        # Written whole to a private file, then linked into place: two processes
-        # starting at once never read a half-written key, and the first one wins.
-        draft = DATA_DIR / f".secret_key.{os.getpid()}"
-        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(50))
-        try:
-            os.link(draft, path)
-        except FileExistsError:
-            pass
-        finally:
-            draft.unlink()
-    return path.read_text().strip()
-
-
-SECRET_KEY = _secret_key()
+# Read from the environment (and .env); created only by the commands that start LeadBaton.
+DATA_DIR = data_dir_configured()
+SECRET_KEY = secret_key_for(DATA_DIR)
 DEBUG = env_bool("LEADBATON_DEBUG", False)
 ALLOWED_HOSTS = env_list("LEADBATON_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("LEADBATON_CSRF_TRUSTED_ORIGINS", [])
@@ -155,8 +125,6 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = DATA_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
