@@ -12,7 +12,7 @@ from pathlib import Path
 import dj_database_url
 
 from leadbaton.core.datadir import data_dir_configured, secret_key_for
-from leadbaton.core.env import SettingError, env_bool, env_int, env_list, env_str
+from leadbaton.core.env import SettingError, env_bool, env_int, env_list, env_proxy_header, env_str
 
 BASE_DIR = Path(__file__).resolve().parent
 # Read from the environment (and .env); created only by the commands that start LeadBaton.
@@ -46,6 +46,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Below WhiteNoise, so static files are cacheable and everything else is not.
+    "leadbaton.web.middleware.no_store",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -135,8 +138,35 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("LEADBATON_SECURE_COOKIES", False)
+
+# Behind HTTPS (docs/configuration.md, "In production"): one switch, each part can be set apart.
+HTTPS = env_bool("LEADBATON_HTTPS", False)
+SECURE_SSL_REDIRECT = env_bool("LEADBATON_SSL_REDIRECT", HTTPS)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # a load balancer's health check may come over plain HTTP
+SECURE_PROXY_SSL_HEADER = env_proxy_header("LEADBATON_PROXY_SSL_HEADER")
+SECURE_HSTS_SECONDS = env_int("LEADBATON_HSTS_SECONDS", 365 * 24 * 3600 if HTTPS else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("LEADBATON_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("LEADBATON_HSTS_PRELOAD", False)
+SESSION_COOKIE_SECURE = env_bool("LEADBATON_SECURE_COOKIES", HTTPS)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Preloading commits a whole domain to HTTPS in every browser: its owner decides, not a default
+# (docs/decisions/0017). Django's reminder stays quiet unless it is switched on.
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+
+# Every page works with scripts and styles from LeadBaton's own static files only, no inline code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 EMAIL_BACKEND = (
     "django.core.mail.backends.smtp.EmailBackend"
