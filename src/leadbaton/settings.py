@@ -1,53 +1,23 @@
 """LeadBaton's one settings module. Every value comes from the environment.
 
 See docs/configuration.md for each variable. Defaults run on a laptop: data
-under ./var, SQLite, the console email backend.
+under ./var, SQLite, the console email backend. Importing it creates no file.
 """
 
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
 
 import dj_database_url
-from dotenv import load_dotenv
 
-from leadbaton.core.env import SettingError, env_bool, env_int, env_list, env_str
-
-# A .env file (see .env.example) fills in what the real environment does not set.
-load_dotenv(os.environ.get("LEADBATON_ENV_FILE", ".env"), override=False)
+from leadbaton.core.datadir import data_dir_configured, secret_key_for
+from leadbaton.core.env import SettingError, env_bool, env_int, env_list, env_proxy_header, env_str
 
 BASE_DIR = Path(__file__).resolve().parent
-DATA_DIR = Path(env_str("LEADBATON_DATA_DIR", "var")).resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
-
-
-def _secret_key() -> str:
-    """LEADBATON_SECRET_KEY, else a key generated on first start and kept in the data directory."""
-    from_env = os.environ.get("LEADBATON_SECRET_KEY", "").strip()
-    if from_env:
-        if len(from_env) < 32:
-            raise SettingError("LEADBATON_SECRET_KEY must be at least 32 characters long")
-        return from_env
-    path = DATA_DIR / "secret_key"
-    if not path.exists():
-        # Written whole to a private file, then linked into place: two processes
-        # starting at once never read a half-written key, and the first one wins.
-        draft = DATA_DIR / f".secret_key.{os.getpid()}"
-        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(50))
-        try:
-            os.link(draft, path)
-        except FileExistsError:
-            pass
-        finally:
-            draft.unlink()
-    return path.read_text().strip()
-
-
-SECRET_KEY = _secret_key()
+# Read from the environment (and .env); created only by the commands that start LeadBaton.
+DATA_DIR = data_dir_configured()
+SECRET_KEY = secret_key_for(DATA_DIR)
 DEBUG = env_bool("LEADBATON_DEBUG", False)
 ALLOWED_HOSTS = env_list("LEADBATON_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("LEADBATON_CSRF_TRUSTED_ORIGINS", [])
@@ -76,6 +46,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Below WhiteNoise, so static files are cacheable and everything else is not.
+    "leadbaton.web.middleware.no_store",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -155,8 +128,6 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = DATA_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -167,8 +138,35 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("LEADBATON_SECURE_COOKIES", False)
+
+# Behind HTTPS (docs/configuration.md, "In production"): one switch, each part can be set apart.
+HTTPS = env_bool("LEADBATON_HTTPS", False)
+SECURE_SSL_REDIRECT = env_bool("LEADBATON_SSL_REDIRECT", HTTPS)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # a load balancer's health check may come over plain HTTP
+SECURE_PROXY_SSL_HEADER = env_proxy_header("LEADBATON_PROXY_SSL_HEADER")
+SECURE_HSTS_SECONDS = env_int("LEADBATON_HSTS_SECONDS", 365 * 24 * 3600 if HTTPS else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("LEADBATON_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("LEADBATON_HSTS_PRELOAD", False)
+SESSION_COOKIE_SECURE = env_bool("LEADBATON_SECURE_COOKIES", HTTPS)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Preloading commits a whole domain to HTTPS in every browser: its owner decides, not a default
+# (docs/decisions/0017). Django's reminder stays quiet unless it is switched on.
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+
+# Every page works with scripts and styles from LeadBaton's own static files only, no inline code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 EMAIL_BACKEND = (
     "django.core.mail.backends.smtp.EmailBackend"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -59,12 +60,21 @@ def test_it_refuses_a_database_url_it_does_not_support(tmp_path):
 
 
 def test_it_generates_a_secret_key_once_and_keeps_it(tmp_path):
-    assert run_settings(tmp_path).returncode == 0
+    leadbaton = Path(sys.executable).with_name("leadbaton")
+    environ = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    environ.update(LEADBATON_DATA_DIR=str(tmp_path), LEADBATON_ENV_FILE=os.devnull)
+    assert subprocess.run([leadbaton, "migrate", "-v0"], env=environ, cwd=tmp_path).returncode == 0
     key = (tmp_path / "secret_key").read_text()
     assert len(key) >= 50
     assert oct((tmp_path / "secret_key").stat().st_mode)[-3:] == "600"
-    assert run_settings(tmp_path).returncode == 0
+    assert subprocess.run([leadbaton, "migrate", "-v0"], env=environ, cwd=tmp_path).returncode == 0
     assert (tmp_path / "secret_key").read_text() == key
+    assert run_settings(tmp_path, "SECRET_KEY").stdout.strip() == key
+
+
+def test_importing_the_settings_writes_no_secret_key(tmp_path):
+    assert run_settings(tmp_path).returncode == 0
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_it_uses_sqlite_with_the_queueing_backend_by_default(tmp_path):

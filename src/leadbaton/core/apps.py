@@ -11,6 +11,7 @@ class CoreConfig(AppConfig):
     label = "core"
 
     def ready(self) -> None:
+        from leadbaton.core import checks  # noqa: F401  (registers the deploy checks)
         from leadbaton.core.models import ConfigModel
 
         # Deletes start a new configuration generation, cascades included (they bypass delete()).

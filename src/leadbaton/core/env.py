@@ -69,3 +69,16 @@ def env_list(name: str, default: list[str], environ: Mapping[str, str] = os.envi
     if raw is None or raw.strip() == "":
         return list(default)
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_proxy_header(name: str, environ: Mapping[str, str] = os.environ) -> tuple[str, str] | None:
+    """A header a proxy sets on requests that reached it over HTTPS: `X-Forwarded-Proto` (value `https`)
+    or `NAME: VALUE`; as Django's SECURE_PROXY_SSL_HEADER. Empty: no header is trusted."""
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return None
+    header, _, value = raw.partition(":")
+    header, value = header.strip(), value.strip() or "https"
+    if not header or not all(char.isalnum() or char == "-" for char in header):
+        raise SettingError(f"{name}={raw!r} is not a header name; use X-Forwarded-Proto, or NAME: VALUE such as X-Forwarded-Ssl: on")
+    return "HTTP_" + header.upper().replace("-", "_"), value
