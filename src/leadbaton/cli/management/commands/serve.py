@@ -28,6 +28,7 @@ class Command(BaseCommand):
         from gunicorn.app.base import BaseApplication
 
         from leadbaton.cli.server import BufferedWorker
+        from leadbaton.core.claims import heartbeat_start
         from leadbaton.worker.loop import Worker
         from leadbaton.wsgi import application
 
@@ -40,6 +41,7 @@ class Command(BaseCommand):
         workers: list[Worker] = []
 
         def post_worker_init(process: Any) -> None:
+            heartbeat_start()  # requests claim the submissions they process, with or without a worker
             if run_worker:
                 worker = Worker()
                 workers.append(worker)
