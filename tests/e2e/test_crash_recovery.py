@@ -59,7 +59,7 @@ class _LiveProcessElsewhere:
 
     def _beat(self) -> None:
         while not self.stopping.wait(2):
-            self.deployment.sql(f"UPDATE core_holder SET heartbeat_at = now() WHERE id = {self.holder_id}")
+            self.deployment.sql(f"UPDATE core_holder SET heartbeat_at = now() WHERE id = {self.holder_id} RETURNING id")
 
     def stop(self) -> None:
         self.stopping.set()
