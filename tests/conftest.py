@@ -16,6 +16,7 @@ from django.test import Client
 from leadbaton.accounts.models import RepProfile, Role, Team, User
 from leadbaton.core import clock
 from leadbaton.core.cache import cache_clear
+from leadbaton.core.claims import holder_forget
 from leadbaton.intake.services import IssuedKey, source_create
 
 
@@ -41,8 +42,9 @@ WEDNESDAY_EVENING_IN_BERLIN = datetime(2026, 11, 25, 20, 0, tzinfo=UTC)
 
 @pytest.fixture(autouse=True)
 def _fresh_process_cache() -> None:
-    """Each test starts as a new process would: nothing of another test's configuration in memory."""
+    """Each test starts as a new process would: nothing of another test's configuration in memory, no claim holder registered."""
     cache_clear()
+    holder_forget()
 
 
 @pytest.fixture(autouse=True)

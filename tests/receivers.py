@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import socket
 import threading
@@ -23,11 +24,14 @@ def free_port() -> int:
 class Inbox:
     """An aiosmtpd handler that keeps every message it accepts."""
 
-    def __init__(self) -> None:
+    def __init__(self, delay: float = 0.0) -> None:
         self.messages: list[Message] = []
         self.arrived = threading.Condition()
+        self.delay = delay
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.delay:
+            await asyncio.sleep(self.delay)  # a slow mail server: senders hold their work meanwhile
         with self.arrived:
             self.messages.append(email.message_from_bytes(envelope.content))
             self.arrived.notify_all()
@@ -40,8 +44,8 @@ class Inbox:
 
 
 class SmtpServer:
-    def __init__(self) -> None:
-        self.inbox = Inbox()
+    def __init__(self, delay: float = 0.0) -> None:
+        self.inbox = Inbox(delay)
         self.port = free_port()
         self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
 

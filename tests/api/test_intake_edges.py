@@ -150,3 +150,39 @@ def test_a_merge_keeps_what_the_leads_own_email_says_about_the_company(intake, o
 def test_it_answers_401_for_a_key_of_a_deactivated_source(intake, source):
     Source.objects.filter(pk=source.source.pk).update(active=False)
     assert intake.post({"email": "dana@northwind.example"}).status_code == 401
+
+
+def test_a_retry_of_a_failed_first_request_answers_202_with_the_first_requests_status(intake, org):
+    break_the_lead_definition()
+    first = intake.post({"email": "dana@northwind.example"}, idempotency_key="k-2")
+    retry = intake.post({"email": "dana@northwind.example"}, idempotency_key="k-2")
+    assert (first.status_code, retry.status_code) == (202, 202)
+    answer = retry.json()
+    assert (answer["status"], answer["replay_of"]) == ("failed", first.json()["submission_id"])
+    assert "failed and is retried automatically" in answer["message"]
+
+
+def test_a_retry_takes_over_a_first_request_whose_process_died_and_answers_with_its_lead(intake, source, org):
+    from django.db import transaction
+
+    from leadbaton.core.models import Holder
+    from leadbaton.intake.services import idempotency_claim
+    from leadbaton.pipeline.intake import body_digest
+
+    now = clock.now()
+    dead = Holder.objects.create(host="web-1", machine="boot/pid:[1]", pid=4242, started_at=now, heartbeat_at=now, gone_at=now)
+    payload = {"email": "dana@northwind.example"}
+    with transaction.atomic():  # the first request was stored, then its process was killed before processing it
+        first = submission_store(
+            key=source.key, received_at=now, headers={}, body=json.dumps(payload).encode(), body_size=35,
+            body_truncated=False, idempotency_key="k-3", remote_addr="127.0.0.1",
+        )
+        idempotency_claim(submission=first, body_digest=body_digest(payload), now=now)
+    Submission.objects.filter(pk=first.pk).update(claimed_by=dead)
+
+    retry = intake.post(payload, idempotency_key="k-3")
+
+    assert retry.status_code == 200, retry.json()
+    assert retry.json()["replay_of"] == first.pk
+    assert retry.json()["id"] == Lead.objects.get().pk
+    assert Submission.objects.get(pk=first.pk).status == "processed"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
@@ -70,12 +71,12 @@ def _lead_receive(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"errors": [{"field": "Authorization", "message": reason}]}, status=401,
                             headers={"WWW-Authenticate": 'Bearer realm="leadbaton"'})
     limit = settings.INTAKE_MAX_BODY_BYTES
-    declared, body = _body_read(request, limit)
+    size, body = _body_read(request, limit)
     answer = lead_receive(
         key=key,
         request=IncomingRequest(
             body=body[:limit],
-            body_size=max(declared, len(body)),
+            body_size=size,
             body_truncated=len(body) > limit,
             headers=submission_headers(request.META),
             idempotency_key=request.headers.get("Idempotency-Key", "").strip(),
@@ -86,15 +87,20 @@ def _lead_receive(request: HttpRequest) -> JsonResponse:
 
 
 def _body_read(request: HttpRequest, limit: int) -> tuple[int, bytes]:
-    """(declared size, at most limit + 1 bytes of the body), never reading more than that.
+    """(the size of the body the client sent, its first limit + 1 bytes at most).
 
+    The size is counted as read, never taken from Content-Length: a client may
+    declare more than it sends. Past the limit the rest is only counted; the
+    server has already buffered it, up to its own, larger limit (cli/server.py).
     A chunked body has no Content-Length; Django then reads nothing, so it is
     read from the server's input stream, which the server ends at the last chunk.
     """
-    try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        declared = 0
-    if declared or not request.META.get("wsgi.input_terminated"):
-        return declared, request.read(limit + 1)
-    return 0, request.META["wsgi.input"].read(limit + 1)
+    declared = request.META.get("CONTENT_LENGTH")
+    chunked = not declared and request.META.get("wsgi.input_terminated")
+    stream: Any = request.META["wsgi.input"] if chunked else request
+    body = stream.read(limit + 1)
+    size = len(body)
+    if size > limit:
+        while chunk := stream.read(64 * 1024):
+            size += len(chunk)
+    return size, body

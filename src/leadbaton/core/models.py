@@ -93,3 +93,25 @@ class ConfigModel(models.Model):
         with transaction.atomic(using=kwargs.get("using") or router.db_for_write(type(self), instance=self)):
             config_lock()
             return super().delete(*args, **kwargs)
+
+
+class Holder(models.Model):
+    """A process that may hold claims on due rows: a web process or a worker, on some machine.
+
+    A claim names its holder (`claimed_by`) beside its lease (`claimed_until`). A claim
+    whose holder is gone is no claim, whatever its lease says (see core.claims).
+    """
+
+    host = models.CharField(max_length=255, help_text="The machine's host name, as the process saw it")
+    machine = models.CharField(max_length=100, blank=True, help_text="Boot id and PID namespace: processes that can see each other's PIDs share it")
+    pid = models.PositiveIntegerField()
+    process_started = models.CharField(max_length=32, blank=True, help_text="The kernel's start time of the PID, so a reused PID is not taken for this process")
+    started_at = models.DateTimeField()
+    heartbeat_at = models.DateTimeField()
+    gone_at = models.DateTimeField(null=True, blank=True, help_text="When another process saw that this one no longer runs")
+
+    class Meta:
+        indexes = [models.Index(fields=["heartbeat_at"], name="holder_heartbeat")]
+
+    def __str__(self) -> str:
+        return f"process {self.pid} on {self.host}"

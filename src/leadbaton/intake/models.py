@@ -62,7 +62,7 @@ class Submission(models.Model):
     remote_addr = models.CharField(max_length=64, blank=True)
     headers = models.JSONField(default=dict, blank=True)
     body = models.BinaryField()
-    body_size = models.PositiveIntegerField(help_text="Bytes the request declared or sent")
+    body_size = models.PositiveIntegerField(help_text="Bytes of body the request sent")
     body_truncated = models.BooleanField(default=False, help_text="Only the first bytes are kept (body too large)")
     idempotency_key = models.CharField(max_length=255, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RECEIVED)
@@ -77,6 +77,7 @@ class Submission(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     claimed_until = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.ForeignKey("core.Holder", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     last_error = models.TextField(blank=True)
 
     class Meta:

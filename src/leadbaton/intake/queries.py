@@ -7,6 +7,7 @@ from datetime import datetime
 from django.db.models import Q, QuerySet
 
 from leadbaton.core.cache import cached
+from leadbaton.core.claims import claim_free
 from leadbaton.core.tokens import secret_matches, secret_prefix
 from leadbaton.intake.models import IdempotencyKey, SourceKey, Submission
 
@@ -49,9 +50,12 @@ def submissions_list(
 
 
 def submissions_due(*, now: datetime, limit: int = 20) -> list[int]:
-    """Ids of unfinished submissions whose next try is due (the partial index serves this)."""
+    """Ids of unfinished submissions whose next try is due and whose claim is free (the partial index serves this).
+
+    A submission being processed in a live request is claimed by its process, so it is not due here.
+    """
     return list(
-        Submission.objects.filter(next_attempt_at__lte=now, status__in=(Submission.Status.RECEIVED, Submission.Status.FAILED))
+        Submission.objects.filter(claim_free(now=now), next_attempt_at__lte=now, status__in=(Submission.Status.RECEIVED, Submission.Status.FAILED))
         .order_by("next_attempt_at")
         .values_list("id", flat=True)[:limit]
     )

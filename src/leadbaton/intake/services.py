@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 
+from leadbaton.core.claims import claim_free, claim_values
 from leadbaton.core.rows import fields_update
 from leadbaton.core.tokens import secret_new
 from leadbaton.intake.models import IdempotencyKey, Source, SourceKey, Submission
@@ -85,9 +86,9 @@ def submission_store(
 ) -> Submission:
     """Store one request as it came. With `rejection` (status, errors) it is stored already rejected.
 
-    A submission to be processed is due for the worker after `retry_after`: if
-    the process handling it dies, the worker picks it up; if it finishes, the
-    due time is cleared.
+    A submission to be processed is stored claimed by this process for
+    `retry_after` (see core.claims): if the process dies, the worker takes it
+    over at once; if it finishes, the claim and due time are cleared.
     """
     errors: list[dict[str, str]] = []
     status, http_status = Submission.Status.RECEIVED, None
@@ -107,7 +108,7 @@ def submission_store(
         http_status=http_status,
         errors=errors,
         processed_at=received_at if rejection is not None else None,
-        next_attempt_at=None if rejection is not None else received_at + retry_after,
+        **({} if rejection is not None else {"next_attempt_at": received_at, **claim_values(now=received_at, lease=retry_after)}),
     )
 
 
@@ -147,13 +148,13 @@ def submission_finish(
     submission.warnings = warnings or []
     submission.processed_at = now
     submission.next_attempt_at = None
-    submission.claimed_until = None
+    submission.claimed_until, submission.claimed_by_id = None, None
     if replay_of_id is not None:
         submission.replay_of_id = replay_of_id
     submission.save(
         update_fields=[
             "status", "http_status", "lead", "merged", "errors", "warnings", "processed_at",
-            "next_attempt_at", "claimed_until", "replay_of",
+            "next_attempt_at", "claimed_until", "claimed_by", "replay_of",
         ]
     )
 
@@ -169,10 +170,10 @@ def submission_fail(*, submission_id: int, error: str, now: datetime, max_attemp
     submission.status = Submission.Status.FAILED
     submission.http_status = 202
     submission.last_error = error[-4000:]
-    submission.claimed_until = None
+    submission.claimed_until, submission.claimed_by_id = None, None
     submission.attempts = max(submission.attempts, 1)  # the first try happened in the request itself
     submission.next_attempt_at = now + retry_delay(submission.attempts) if submission.attempts < max_attempts else None
-    submission.save(update_fields=["status", "http_status", "last_error", "claimed_until", "next_attempt_at", "attempts"])
+    submission.save(update_fields=["status", "http_status", "last_error", "claimed_until", "claimed_by", "next_attempt_at", "attempts"])
     return submission
 
 
@@ -202,20 +203,21 @@ def idempotency_claim(*, submission: Submission, body_digest: str, now: datetime
 
 
 def submission_claim(*, submission_id: int, now: datetime, lease: timedelta) -> bool:
-    """Claim a due failed submission for one worker. True if this caller won the claim.
+    """Claim a due unfinished submission for this process. True if this caller won the claim.
 
-    A conditional UPDATE: of several workers racing for the same row, exactly
-    one changes it. A claim whose worker died expires after `lease`.
+    A conditional UPDATE: of several processes racing for the same row, exactly
+    one changes it. The claim of a process that no longer runs is free at once;
+    one of a live process only once `lease` has run out (see core.claims).
     """
-    from django.db.models import F, Q
+    from django.db.models import F
 
     changed = (
         Submission.objects.filter(
-            Q(claimed_until__isnull=True) | Q(claimed_until__lt=now),
+            claim_free(now=now),
             pk=submission_id,
             status__in=UNFINISHED,
             next_attempt_at__lte=now,
-        ).update(claimed_until=now + lease, attempts=F("attempts") + 1)
+        ).update(**claim_values(now=now, lease=lease), attempts=F("attempts") + 1)
     )
     return changed == 1
 

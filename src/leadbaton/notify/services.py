@@ -17,6 +17,7 @@ from django.core.mail import get_connection
 from django.db import connection, transaction
 from django.db.models import F, Q
 
+from leadbaton.core.claims import claim_free, claim_values
 from leadbaton.core.rows import fields_update
 from leadbaton.core.wakeup import work_queued
 from leadbaton.notify.channels import DeliveryFailed, chat_send, email_send, webhook_send
@@ -86,9 +87,10 @@ def outbox_claim(*, now: datetime, lease: timedelta, limit: int = 20) -> list[in
 
     Candidates are read with SKIP LOCKED on PostgreSQL, so workers do not queue
     behind each other's rows; each claim is a conditional UPDATE that exactly
-    one worker can win. A worker that dies holds its claim only until `lease` ends.
+    one worker can win. A claim whose process no longer runs is free at once;
+    one of a live process is respected until `lease` ends (see core.claims).
     """
-    free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+    free = claim_free(now=now)
     with transaction.atomic():
         due = OutboxMessage.objects.filter(free, status=OutboxMessage.Status.PENDING, due_at__lte=now).order_by("due_at")
         if connection.vendor == "postgresql":
@@ -97,7 +99,7 @@ def outbox_claim(*, now: datetime, lease: timedelta, limit: int = 20) -> list[in
         won = []
         for message_id in candidates:
             claimed = OutboxMessage.objects.filter(free, pk=message_id, status=OutboxMessage.Status.PENDING).update(
-                claimed_until=now + lease, attempts=F("attempts") + 1
+                **claim_values(now=now, lease=lease), attempts=F("attempts") + 1
             )
             if claimed == 1:
                 won.append(message_id)
@@ -126,8 +128,8 @@ def outbox_deliver_batch(*, message_ids: list[int], now: datetime) -> int:
                 message.status, message.last_error = OutboxMessage.Status.DEAD, attempt.error
             else:
                 message.due_at, message.last_error = now + RETRY_DELAYS[message.attempts - 1], attempt.error
-            message.claimed_until = None
-        OutboxMessage.objects.bulk_update(pending, ["status", "sent_at", "last_error", "due_at", "claimed_until"])
+            message.claimed_until, message.claimed_by_id = None, None
+        OutboxMessage.objects.bulk_update(pending, ["status", "sent_at", "last_error", "due_at", "claimed_until", "claimed_by"])
     return sum(attempt.ok for attempt in attempts)
 
 
@@ -169,9 +171,9 @@ def _attempt(message: OutboxMessage, now: datetime, smtp: Any) -> DeliveryAttemp
 
 def outbox_redeliver(*, message: OutboxMessage, now: datetime) -> OutboxMessage:
     """Send a message again now, as staff asked: a dead letter, or a delivered one the receiver lost."""
-    message.status, message.due_at, message.claimed_until = OutboxMessage.Status.PENDING, now, None
+    message.status, message.due_at, message.claimed_until, message.claimed_by_id = OutboxMessage.Status.PENDING, now, None, None
     message.attempts = min(message.attempts, MAX_ATTEMPTS - 1)
-    message.save(update_fields=["status", "due_at", "claimed_until", "attempts"])
+    message.save(update_fields=["status", "due_at", "claimed_until", "claimed_by", "attempts"])
     return message
 
 

@@ -2,8 +2,9 @@
 
 1. Store: the request is saved verbatim and committed, with the per-key rate
    count and its Idempotency-Key claim, before anything else. From here on
-   nothing is lost: a submission left unprocessed by a crash is picked up by
-   the worker once its lease runs out.
+   nothing is lost: the submission is claimed by this process while it is
+   processed, and one left unprocessed by a crash is taken over by the worker
+   as soon as the process is seen gone (see core.claims).
 2. Process, in one transaction: understand the person, find their open lead or
    create one, judge it against the lead definition, choose its stage and
    owner, record the handoff (see pipeline.person).
@@ -110,7 +111,7 @@ def lead_receive(*, key: SourceKey, request: IncomingRequest) -> Answer:
         return Answer(status, {"errors": errors, "submission_id": submission.pk}, headers)
     submission.source = key.source
     if earlier is not None:
-        _wait_until_finished(earlier.submission_id)
+        _wait_until_finished(earlier.submission_id, lease=timedelta(seconds=settings.WORKER_LEASE_SECONDS))
     return submission_process(submission=submission, payload=payload, fresh=True)
 
 
@@ -142,11 +143,21 @@ def body_digest(payload: Any) -> str:
     return hashlib.sha256(canonical.encode("utf-8", errors="surrogatepass")).hexdigest()
 
 
-def _wait_until_finished(submission_id: int) -> None:
-    """Give the first request with an Idempotency-Key a moment to finish, so its retry can answer with the lead."""
+def _wait_until_finished(submission_id: int, *, lease: timedelta) -> None:
+    """Give the first request with an Idempotency-Key a moment to finish, so its retry can answer with the lead.
+
+    If the process that received the first request is gone (a crash cut it
+    off), its claim is free: this request takes the submission over and
+    processes it now instead of leaving it to the worker.
+    """
     deadline = time.monotonic() + REPLAY_WAIT_SECONDS
     while time.monotonic() < deadline:
         if intake_queries.submission_status(submission_id) != Submission.Status.RECEIVED:
+            return
+        with transaction.atomic():
+            taken = intake.submission_claim(submission_id=submission_id, now=clock.now(), lease=lease)
+        if taken:
+            submission_process(submission=Submission.objects.select_related("source").get(pk=submission_id))
             return
         time.sleep(0.02)
 
@@ -228,9 +239,9 @@ def _replay(submission: Submission, original: Submission, warnings: list[dict[st
         )
         return _pending_answer(
             submission,
-            f"The first request with this Idempotency-Key (submission {original.pk}) is not processed yet; "
-            "retry later to get its lead.",
+            _first_request_pending(original),
             replay_of=original.pk,
+            status=original.status,
         )
     lead = Lead.objects.select_related("owner_team", "owner_rep").get(pk=original.lead_id)
     intake.submission_finish(
@@ -246,8 +257,13 @@ def answer_for(submission: Submission) -> Answer:
     """The answer a finished submission gave, rebuilt from what was stored."""
     if submission.status == Submission.Status.REJECTED:
         return Answer(submission.http_status or 422, {"errors": submission.errors, "submission_id": submission.pk})
+    if submission.lead_id is None and submission.replay_of_id is not None:
+        original = Submission.objects.get(pk=submission.replay_of_id)
+        if original.lead_id is None:
+            return _pending_answer(submission, _first_request_pending(original), replay_of=original.pk, status=original.status)
+        submission.lead_id, submission.merged = original.lead_id, original.merged  # it has its lead now: answer with it
     if submission.lead_id is None:
-        return _pending_answer(submission, "The first request with this Idempotency-Key is not processed yet.", replay_of=submission.replay_of_id)
+        return _pending_answer(submission, "The submission has no lead.")
     lead = Lead.objects.select_related("owner_team", "owner_rep").get(pk=submission.lead_id)
     body = lead_answer(lead, submission, merged=submission.merged, warnings=submission.warnings)
     if submission.replay_of_id:
@@ -269,8 +285,24 @@ def lead_answer(lead: Lead, submission: Submission, *, merged: bool, warnings: l
     }
 
 
-def _pending_answer(submission: Submission, message: str, *, replay_of: int | None = None) -> Answer:
-    """A 202: stored, no lead yet. Until a lead exists the marketing queue answers for the submission."""
+def _first_request_pending(original: Submission) -> str:
+    """The 202 message of a retry whose first request has no lead yet; it agrees with the answer's `status` (the first request's)."""
+    if original.status == Submission.Status.FAILED:
+        return (
+            f"The first request with this Idempotency-Key (submission {original.pk}) failed and is retried automatically; "
+            "send this request again later to get its lead."
+        )
+    return (
+        f"The first request with this Idempotency-Key (submission {original.pk}) is still being processed; "
+        "send this request again in a moment to get its lead."
+    )
+
+
+def _pending_answer(submission: Submission, message: str, *, replay_of: int | None = None, status: str | None = None) -> Answer:
+    """A 202: stored, no lead yet. Until a lead exists the marketing queue answers for the submission.
+
+    `status` is where the lead's processing stands: the submission's own, or for a retry its first request's.
+    """
     body: dict[str, Any] = {
         "id": None,
         "submission_id": submission.pk,
@@ -280,7 +312,7 @@ def _pending_answer(submission: Submission, message: str, *, replay_of: int | No
         "owner": lead_queries.owner_summary(None),
         "received_at": _iso(submission.received_at),
         "warnings": submission.warnings,
-        "status": submission.status,
+        "status": status or submission.status,
         "message": message,
     }
     if replay_of is not None:

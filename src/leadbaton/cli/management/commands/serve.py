@@ -1,4 +1,4 @@
-"""leadbaton serve: the production web server (gunicorn) with a worker beside it."""
+"""leadbaton serve: the production web server (gunicorn's master, waitress in each process) with a worker beside it."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ def _is_sqlite() -> bool:
 
 
 class Command(BaseCommand):
-    help = "Apply migrations, then serve LeadBaton with gunicorn and run a worker beside it."
+    help = "Apply migrations, then serve LeadBaton (gunicorn master, waitress processes) and run a worker beside it."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default=os.environ.get("LEADBATON_HOST", "127.0.0.1"))
@@ -27,6 +27,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         from gunicorn.app.base import BaseApplication
 
+        from leadbaton.cli.server import BufferedWorker
+        from leadbaton.core.claims import heartbeat_start
         from leadbaton.worker.loop import Worker
         from leadbaton.wsgi import application
 
@@ -39,6 +41,7 @@ class Command(BaseCommand):
         workers: list[Worker] = []
 
         def post_worker_init(process: Any) -> None:
+            heartbeat_start()  # requests claim the submissions they process, with or without a worker
             if run_worker:
                 worker = Worker()
                 workers.append(worker)
@@ -48,12 +51,19 @@ class Command(BaseCommand):
             for worker in workers:
                 worker.stop()
 
+        # Requests are read whole before a thread takes them (cli/server.py); a body declared larger
+        # than this is refused at once. Intake's own, smaller limit still answers 413 in the app.
+        BufferedWorker.server_limits = {
+            "max_request_body_size": env_int("LEADBATON_MAX_REQUEST_BYTES", 1024 * 1024, minimum=settings.INTAKE_MAX_BODY_BYTES),
+            "max_request_header_size": 64 * 1024,
+            "connection_limit": env_int("LEADBATON_WEB_CONNECTIONS", 1000, minimum=10),
+        }
         config = {
             "bind": f"{options['host']}:{options['port']}",
             "workers": processes,
-            "worker_class": "gthread",
+            "worker_class": BufferedWorker,
             "threads": threads,
-            "keepalive": 5,
+            "keepalive": 30,  # seconds a connection may stay silent (idle between requests, or stalled mid-request)
             "timeout": 60,
             "graceful_timeout": 20,
             "accesslog": os.environ.get("LEADBATON_ACCESS_LOG") or None,
