@@ -10,10 +10,13 @@ deliveries, so that ids in paths sometimes name real rows.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
 from schemathesis.generation import GenerationMode
@@ -120,8 +123,16 @@ def organisation(org, intake, source, settings) -> dict[str, str]:
 
 
 @pytest.fixture(params=["admin", "source"])
-def caller(request: pytest.FixtureRequest, organisation: dict[str, str]) -> None:
+def caller(request: pytest.FixtureRequest, organisation: dict[str, str]) -> Iterator[None]:
     CALLER["Authorization"] = organisation[request.param]
+    # As Django's test client does: a request must not close the test's connection (and its transaction).
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        for signal in (request_started, request_finished):
+            signal.connect(close_old_connections)
 
 
 @SCHEMA.parametrize()
