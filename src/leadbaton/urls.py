@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from leadbaton.api import api
+from leadbaton.api.errors import api_urls
 from leadbaton.web import views
 
 urlpatterns = [
@@ -12,5 +13,5 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("leads/<int:lead_id>/", views.lead_page, name="lead"),
     path("admin/", admin.site.urls),
-    path("api/v1/", api.urls),
+    path("api/v1/", api_urls(api)),
 ]

@@ -166,8 +166,26 @@ def test_it_answers_422_when_nobody_could_be_reached(intake, org):
 def test_it_answers_422_for_a_json_array(intake, org):
     answer = intake.post([DANA])
     assert answer.status_code == 422
-    assert answer.json()["errors"] == [{"field": "body", "message": "must be a JSON object with the lead's fields, not a JSON array"}]
+    assert answer.json()["errors"] == [{"field": "body", "message": "must be a JSON object with the lead's fields, such as {\"email\": \"dana@northwind.example\", \"first_name\": \"Dana\"}; not an array"}]
     assert only_submission().status == "rejected"
+
+
+def test_it_answers_422_for_a_null_body_and_says_what_it_takes(intake, org):
+    answer = intake.post(None)
+    assert answer.status_code == 422
+    assert answer.json()["errors"] == [{"field": "body", "message": "must be a JSON object with the lead's fields, such as {\"email\": \"dana@northwind.example\", \"first_name\": \"Dana\"}; not null"}]
+    submission = only_submission()
+    assert (submission.status, submission.http_status, bytes(submission.body)) == ("rejected", 422, b"null")
+
+
+def test_it_does_not_take_true_for_a_company_size(intake, org):
+    answer = intake.post({**DANA, "company_size": True})
+    assert answer.status_code == 201
+    assert answer.json()["warnings"] == [{"field": "company_size", "message": (
+        "true is not a number of employees; send a number such as 250 or a range such as 51-200; "
+        "the value was not used (kept in the submission)")}]
+    assert Lead.objects.get().company_size is None
+    assert b'"company_size": true' in bytes(only_submission().body)
 
 
 @pytest.mark.parametrize(

@@ -243,7 +243,7 @@ def test_a_note_is_kept_on_the_timeline_but_is_not_a_touch(intake, sales, mornin
         ({"kind": "note"}, [("note", "is required for a note: write what you want the team to know")]),
         ({"kind": "note", "result": "connected", "note": "hi"}, [("result", "a note has no result; leave it out, or log the touch it belongs to")]),
         ({"kind": "meeting", "result": "connected", "note": "x" * 5001}, [("note", "is 5001 characters; at most 5000")]),
-        ({"result": "connected"}, [("kind", "Field required")]),
+        ({"result": "connected"}, [("kind", "is required")]),
     ],
 )
 def test_it_names_what_is_wrong_with_a_touch(intake, sales, morning, body, expected):

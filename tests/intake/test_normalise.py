@@ -136,4 +136,23 @@ def test_it_refuses_a_body_without_any_contact_field():
 def test_it_refuses_a_body_that_is_not_an_object():
     with pytest.raises(Unreachable) as refused:
         person_from_payload([{"email": "dana@northwind.example"}])
-    assert refused.value.problems[0].message == "must be a JSON object with the lead's fields, not a JSON array"
+    assert refused.value.problems[0].message.endswith("; not an array")
+
+
+@pytest.mark.parametrize(("payload", "kind"), [(None, "null"), ("dana@northwind.example", "a string"), (7, "a number"), (False, "false")])
+def test_it_names_the_json_it_got_instead_of_an_object(payload, kind):
+    with pytest.raises(Unreachable) as refused:
+        person_from_payload(payload)
+    assert refused.value.problems[0].message == (
+        "must be a JSON object with the lead's fields, such as "
+        f'{{"email": "dana@northwind.example", "first_name": "Dana"}}; not {kind}'
+    )
+
+
+@pytest.mark.parametrize("flag", [True, False])
+def test_a_boolean_is_not_a_company_size(flag):
+    person = person_from_payload({"email": "dana@northwind.example", "company_size": flag})
+    assert person.company_size is None
+    assert [(w.field, w.message.split(";")[0]) for w in person.warnings] == [
+        ("company_size", f"{str(flag).lower()} is not a number of employees")
+    ]

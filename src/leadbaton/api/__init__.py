@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, ValidationError
 
-from leadbaton.api.auth import Forbidden
+from leadbaton.api.errors import JsonObjectParser, errors_install
 from leadbaton.api.intake import router as intake_router
 from leadbaton.api.ownership import router as ownership_router
 from leadbaton.api.staff import router as staff_router
@@ -19,6 +17,7 @@ api = NinjaAPI(
     urls_namespace="api-v1",
     docs_url="/docs",
     openapi_url="/openapi.json",
+    parser=JsonObjectParser(),
 )
 api.add_router("", intake_router)
 api.add_router("", staff_router)
@@ -32,22 +31,4 @@ if settings.BENCH_ENDPOINTS:
 
     api.add_router("/_bench", bench_router)
 
-
-@api.exception_handler(AuthenticationError)
-def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    message = "is missing or not a live personal token; send Authorization: Bearer <token> or sign in"
-    return api.create_response(request, {"errors": [{"field": "Authorization", "message": message}]}, status=401)
-
-
-@api.exception_handler(Forbidden)
-def _forbidden(request: HttpRequest, exc: Forbidden) -> HttpResponse:
-    return api.create_response(request, {"errors": [{"field": "role", "message": str(exc)}]}, status=403)
-
-
-@api.exception_handler(ValidationError)
-def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-    errors = []
-    for error in exc.errors:
-        location = [str(part) for part in error.get("loc", ()) if part not in ("body", "payload", "query", "path")]
-        errors.append({"field": ".".join(location) or "body", "message": str(error.get("msg", "is not valid"))})
-    return api.create_response(request, {"errors": errors}, status=422)
+errors_install(api)

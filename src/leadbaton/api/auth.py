@@ -6,6 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja.security import HttpBearer, SessionAuth
+from ninja.utils import check_csrf
 
 from leadbaton.accounts.models import Role, User
 from leadbaton.accounts.queries import token_find
@@ -27,11 +28,34 @@ class StaffToken(HttpBearer):
         return found.user if found else None
 
 
-STAFF_AUTH = [StaffToken(), SessionAuth()]
+class StaffSession(SessionAuth):
+    """A signed-in browser session. Only a real session is held to the CSRF check.
+
+    django-ninja's SessionAuth checks CSRF before it looks for a session, so a script
+    with a wrong token got "CSRF check Failed" (403) instead of 401.
+    """
+
+    def __call__(self, request: HttpRequest) -> Any:
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None
+        if not getattr(request, "_ninja_csrf_exempt", False) and check_csrf(request) is not None:
+            raise CsrfRefused(
+                "is missing or wrong: a signed-in session sends the csrftoken cookie's value in the X-CSRFToken header; "
+                "a script uses a personal token instead (Authorization: Bearer <personal token>)"
+            )
+        return user
+
+
+STAFF_AUTH = [StaffToken(), StaffSession()]
 
 
 class Forbidden(Exception):
     """The caller is known but may not do this; the message says why."""
+
+
+class CsrfRefused(Exception):
+    """A signed-in session sent a change without its CSRF token."""
 
 
 def require_role(user: User, *roles: str) -> None:

@@ -10,7 +10,7 @@ from django.http import HttpRequest, JsonResponse
 from ninja import Router
 
 from leadbaton.api.auth import SourceKeyScheme
-from leadbaton.api.schemas import ErrorsOut, LeadAccepted, SubmissionFailed
+from leadbaton.api.schemas import ErrorsOut, IntakeErrorsOut, LeadAccepted, LeadPending
 from leadbaton.core.cache import config_scope
 from leadbaton.intake.normalise import LeadIn
 from leadbaton.intake.queries import source_key_find
@@ -41,8 +41,8 @@ REQUEST_BODY = {
     "/leads",
     auth=SourceKeyScheme(),
     response={
-        200: LeadAccepted, 201: LeadAccepted, 202: SubmissionFailed, 400: ErrorsOut, 401: ErrorsOut,
-        409: ErrorsOut, 413: ErrorsOut, 422: ErrorsOut, 429: ErrorsOut,
+        200: LeadAccepted, 201: LeadAccepted, 202: LeadPending, 401: ErrorsOut,
+        frozenset({400, 409, 413, 422, 429}): IntakeErrorsOut,
     },
     openapi_extra=REQUEST_BODY,
     summary="Send a lead",

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
 from leadbaton.accounts.models import Team
 from leadbaton.api.auth import STAFF_AUTH, caller
-from leadbaton.api.schemas import ErrorsOut
+from leadbaton.api.schemas import RowId, not_boolean, refusals
 from leadbaton.core import clock
 from leadbaton.leads.models import Lead
 from leadbaton.leads.queries import owner_summary
@@ -20,7 +20,7 @@ router = Router(tags=["ownership"], auth=STAFF_AUTH)
 
 
 class ReassignIn(Schema):
-    to_rep: int | None = None
+    to_rep: Annotated[RowId, not_boolean("a rep's user id such as 7")] | None = None
     to_team: str | None = None
     reason: str = ""
 
@@ -31,9 +31,9 @@ class ReassignOut(Schema):
     owner: dict[str, Any]
 
 
-@router.post("/leads/{lead_id}/reassign", response={200: ReassignOut, 403: ErrorsOut, 404: ErrorsOut, 422: ErrorsOut},
+@router.post("/leads/{lead_id}/reassign", response={200: ReassignOut, **refusals(400, 401, 403, 404, 422)},
              summary="Reassign a lead")
-def lead_reassign_post(request: HttpRequest, lead_id: int, payload: ReassignIn) -> Any:
+def lead_reassign_post(request: HttpRequest, lead_id: RowId, payload: ReassignIn) -> Any:
     """Give the lead to the rep `to_rep` (a user id) or to the queue of the team `to_team` (a slug), with a reason.
 
     Managers move leads of the teams they manage; admins any. The change is a handoff in the ledger, with who and why.

@@ -14,12 +14,13 @@ from leadbaton.api.schemas import (
     ActivityIn,
     ActivityLogged,
     ActivityOut,
-    ErrorsOut,
     LeadSummaryOut,
     NotificationOut,
     NotificationsMarked,
     NotificationsReadIn,
     OutcomeIn,
+    RowId,
+    refusals,
 )
 from leadbaton.core import clock
 from leadbaton.leads.models import Activity, Lead, Stage
@@ -30,7 +31,7 @@ from leadbaton.pipeline.followup import EXAMPLE_TIME, Refused, activity_log, lea
 
 router = Router(tags=["rep"], auth=STAFF_AUTH)
 STAGES = [choice.value for choice in Stage]
-REFUSALS: dict[int | frozenset[int], Any] = {frozenset({403, 404, 409, 422}): ErrorsOut}
+CHANGE_REFUSALS = refusals(400, 401, 403, 404, 409, 422)
 
 
 def _refusal(refused: Refused) -> Status:
@@ -69,7 +70,7 @@ def activity_out(activity: Activity) -> dict[str, Any]:
     }
 
 
-@router.get("/me/leads", response={200: list[LeadSummaryOut], 422: ErrorsOut}, summary="My leads, most urgent first")
+@router.get("/me/leads", response={200: list[LeadSummaryOut], **refusals(401, 422)}, summary="My leads, most urgent first")
 def my_leads_get(request: HttpRequest, stage: str | None = None, limit: int = 50) -> Any:
     """The leads you own: untouched first (longest waiting first), then in progress with the next step
     overdue, without a next step, and due later. `stage` picks one stage; closed stages come newest first."""
@@ -81,7 +82,7 @@ def my_leads_get(request: HttpRequest, stage: str | None = None, limit: int = 50
     return [lead_summary(lead) for lead in rows]
 
 
-@router.get("/me/queue", response={200: list[LeadSummaryOut], 422: ErrorsOut}, summary="My team's queue")
+@router.get("/me/queue", response={200: list[LeadSummaryOut], **refusals(401, 422)}, summary="My team's queue")
 def my_queue_get(request: HttpRequest, limit: int = 50) -> Any:
     """Leads waiting in your team's queue (a manager: the teams you manage; admin and marketing: every team),
     highest score first, then longest waiting."""
@@ -96,7 +97,7 @@ def my_queue_get(request: HttpRequest, limit: int = 50) -> Any:
     return [lead_summary(lead) for lead in leads_queued(team_ids, limit=limit)]
 
 
-@router.get("/me/notifications", response={200: list[NotificationOut], 422: ErrorsOut}, summary="My notifications")
+@router.get("/me/notifications", response={200: list[NotificationOut], **refusals(401, 422)}, summary="My notifications")
 def my_notifications_get(request: HttpRequest, unread: bool = False, limit: int = 50) -> Any:
     """Newest first; `unread=true` leaves out the ones already read."""
     if problem := _limit_problem(limit):
@@ -104,16 +105,16 @@ def my_notifications_get(request: HttpRequest, unread: bool = False, limit: int 
     return list(notifications_of(caller(request).pk, unread_only=unread, limit=limit))
 
 
-@router.post("/me/notifications/read", response={200: NotificationsMarked}, summary="Mark my notifications read")
+@router.post("/me/notifications/read", response={200: NotificationsMarked, **refusals(400, 401, 403, 422)}, summary="Mark my notifications read")
 def my_notifications_read_post(request: HttpRequest, payload: NotificationsReadIn | None = None) -> Any:
     """Marks the notifications with these `ids` read, or all of yours without `ids`. Says how many changed."""
     ids = payload.ids if payload is not None else None
     return {"marked": notifications_mark_read(user_id=caller(request).pk, ids=ids, now=clock.now())}
 
 
-@router.get("/leads/{lead_id}/activities", response={200: list[ActivityOut], 403: ErrorsOut, 404: ErrorsOut},
+@router.get("/leads/{lead_id}/activities", response={200: list[ActivityOut], **refusals(401, 403, 404, 422)},
             summary="A lead's touches, notes and outcomes")
-def activities_get(request: HttpRequest, lead_id: int) -> Any:
+def activities_get(request: HttpRequest, lead_id: RowId) -> Any:
     """Oldest first, each with who did it."""
     try:
         lead_readable(lead_id=lead_id, by=caller(request))
@@ -122,8 +123,8 @@ def activities_get(request: HttpRequest, lead_id: int) -> Any:
     return [activity_out(activity) for activity in activities_of(lead_id)]
 
 
-@router.post("/leads/{lead_id}/activities", response={201: ActivityLogged, **REFUSALS}, summary="Log a touch or a note")
-def activity_post(request: HttpRequest, lead_id: int, payload: ActivityIn) -> Any:
+@router.post("/leads/{lead_id}/activities", response={201: ActivityLogged, **CHANGE_REFUSALS}, summary="Log a touch or a note")
+def activity_post(request: HttpRequest, lead_id: RowId, payload: ActivityIn) -> Any:
     """A call, email, sms or meeting (with its result) or a note. The first touch sets first_touch_at and
     moves an untouched lead to in_progress."""
     try:
@@ -134,8 +135,8 @@ def activity_post(request: HttpRequest, lead_id: int, payload: ActivityIn) -> An
     return Status(201, {"activity": activity_out(logged.activity), "lead": lead_summary(logged.lead)})
 
 
-@router.post("/leads/{lead_id}/outcome", response={200: LeadSummaryOut, **REFUSALS}, summary="Record an outcome")
-def outcome_post(request: HttpRequest, lead_id: int, payload: OutcomeIn) -> Any:
+@router.post("/leads/{lead_id}/outcome", response={200: LeadSummaryOut, **CHANGE_REFUSALS}, summary="Record an outcome")
+def outcome_post(request: HttpRequest, lead_id: RowId, payload: OutcomeIn) -> Any:
     """in_progress (blocker, next_step, next_step_at), purchased (value, currency) or not_interested (reason)."""
     next_step_at = None
     if payload.next_step_at:

@@ -12,7 +12,7 @@ from ninja import Router, Schema, Status
 from leadbaton.accounts.models import Role
 from leadbaton.accounts.queries import teams_not_managed_by
 from leadbaton.api.auth import STAFF_AUTH, Forbidden, caller, require_role
-from leadbaton.api.schemas import ErrorsOut, OwnerOut
+from leadbaton.api.schemas import OwnerOut, RowId, refusals
 from leadbaton.core import clock
 from leadbaton.leads.queries import handoff_sides, owner_summary
 from leadbaton.pipeline.followup import Refused, lead_readable
@@ -93,14 +93,14 @@ def _rules(rules: list[RoutingRule]) -> dict[str, Any]:
     }
 
 
-@router.get("/routing/rules", response={200: RulesOut, 403: ErrorsOut}, summary="The routing rules, in the order they are tried")
+@router.get("/routing/rules", response={200: RulesOut, **refusals(401, 403)}, summary="The routing rules, in the order they are tried")
 def rules_get(request: HttpRequest) -> Any:
     """The active rules; the first whose conditions all match a sales-ready lead decides its team. `managed`: written by the organisation file."""
     require_role(caller(request), Role.ADMIN, Role.MANAGER)
     return _rules(rules_active())
 
 
-@router.put("/routing/rules", response={200: RulesOut, 403: ErrorsOut, 409: ErrorsOut, 422: ErrorsOut}, summary="Replace the routing rules")
+@router.put("/routing/rules", response={200: RulesOut, **refusals(400, 401, 403, 409, 422)}, summary="Replace the routing rules")
 def rules_put(request: HttpRequest, payload: RulesIn) -> Any:
     """The whole ordered list at once, in one transaction: active rules not listed are switched off.
 
@@ -123,8 +123,8 @@ def rules_put(request: HttpRequest, payload: RulesIn) -> Any:
     return _rules(rules_active())
 
 
-@router.get("/leads/{lead_id}/routing", response={200: ExplainOut, 403: ErrorsOut, 404: ErrorsOut}, summary="Why a lead is where it is")
-def lead_routing_get(request: HttpRequest, lead_id: int) -> Any:
+@router.get("/leads/{lead_id}/routing", response={200: ExplainOut, **refusals(401, 403, 404, 422)}, summary="Why a lead is where it is")
+def lead_routing_get(request: HttpRequest, lead_id: RowId) -> Any:
     """Where routing would send the lead now, each rep of that team with every reason they could not take it, and the handoffs so far.
 
     For whoever may read the lead (leads.access), except that a rep explains only the leads they own.

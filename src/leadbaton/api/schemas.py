@@ -7,6 +7,24 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from ninja import Field, Schema
+from pydantic import BeforeValidator
+from pydantic_core import PydanticCustomError
+
+from leadbaton.core.jsonkind import json_kind
+
+# An id in a path: a row the database can hold (a larger number would overflow its integer column).
+RowId = Annotated[int, Field(ge=1, le=2**63 - 1)]
+
+
+def not_boolean(accepted: str) -> BeforeValidator:
+    """Refuse true and false where a number belongs (pydantic would read them as 1 and 0)."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, bool):
+            raise PydanticCustomError("number_not_boolean", "{kind} is not a number; send {accepted}", {"kind": json_kind(value), "accepted": accepted})
+        return value
+
+    return BeforeValidator(check)
 
 
 class Problem(Schema):
@@ -15,8 +33,20 @@ class Problem(Schema):
 
 
 class ErrorsOut(Schema):
+    """Every refusal: each problem names the field (or header, or path part) and says what would be accepted."""
+
     errors: list[Problem]
+
+
+class IntakeErrorsOut(ErrorsOut):
+    """A refusal of the intake endpoint; `submission_id` names the stored request (absent when nothing was stored)."""
+
     submission_id: int | None = None
+
+
+def refusals(*statuses: int) -> dict[int, type[ErrorsOut]]:
+    """Response declarations for these error statuses, all in the errors shape."""
+    return dict.fromkeys(statuses, ErrorsOut)
 
 
 class OwnerOut(Schema):
@@ -34,12 +64,23 @@ class LeadAccepted(Schema):
     owner: OwnerOut
     received_at: datetime
     warnings: list[Problem]
+    replay_of: int | None = Field(None, description="On an idempotent replay: the submission that made the lead")
 
 
-class SubmissionFailed(Schema):
+class LeadPending(Schema):
+    """Stored, but no lead yet: processing failed (it is retried), or a retry's first request is not processed yet."""
+
+    id: None
     submission_id: int
-    status: Literal["failed"]
+    stage: None
+    score: None
+    merged: bool
+    owner: OwnerOut
+    received_at: datetime
+    warnings: list[Problem]
+    status: str
     message: str
+    replay_of: int | None = Field(None, description="On a retry: the submission of the first request")
 
 
 class SubmissionOut(Schema):
@@ -217,7 +258,7 @@ class OutcomeIn(Schema):
     next_step: str = ""
     # Read by the handler, so a bad value gets an error that shows the accepted form.
     next_step_at: Annotated[str | None, Field(json_schema_extra={"format": "date-time"})] = None
-    value: Decimal | None = None
+    value: Annotated[Decimal, not_boolean('an amount such as 12500 or "12500.00"')] | None = None
     currency: str = ""
     reason: str = ""
 
@@ -233,7 +274,7 @@ class NotificationOut(Schema):
 
 
 class NotificationsReadIn(Schema):
-    ids: list[int] | None = None
+    ids: list[Annotated[RowId, not_boolean("notification ids such as 31")]] | None = None
 
 
 class NotificationsMarked(Schema):

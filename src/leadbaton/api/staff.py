@@ -13,7 +13,18 @@ from leadbaton.accounts.models import ApiToken, Role, User
 from leadbaton.accounts.services import token_issue, token_revoke
 from leadbaton.api.auth import STAFF_AUTH, Forbidden, caller, require_role
 from leadbaton.api.rep import activity_out
-from leadbaton.api.schemas import ErrorsOut, LeadDetailOut, SubmissionDetail, SubmissionOut, TokenIn, TokenIssued
+from leadbaton.api.schemas import (
+    IntakeErrorsOut,
+    LeadAccepted,
+    LeadDetailOut,
+    LeadPending,
+    RowId,
+    SubmissionDetail,
+    SubmissionOut,
+    TokenIn,
+    TokenIssued,
+    refusals,
+)
 from leadbaton.core import clock
 from leadbaton.intake.models import Submission
 from leadbaton.intake.queries import submissions_list
@@ -40,7 +51,7 @@ def _submission(row: Submission, *, detail: bool = False) -> dict[str, Any]:
     return out
 
 
-@router.get("/submissions", response={200: list[SubmissionOut], 403: ErrorsOut, 422: ErrorsOut}, summary="List submissions")
+@router.get("/submissions", response={200: list[SubmissionOut], **refusals(401, 403, 422)}, summary="List submissions")
 def submissions_get(request: HttpRequest, status: str | None = None, source: str | None = None, limit: int = 50) -> Any:
     """The newest submissions first, optionally of one status (received, processed, rejected, failed) or source.
 
@@ -53,8 +64,9 @@ def submissions_get(request: HttpRequest, status: str | None = None, source: str
     return [_submission(row) for row in submissions_list(status=status, source_slug=source, where=where, limit=limit)]
 
 
-@router.get("/submissions/{submission_id}", response={200: SubmissionDetail, 403: ErrorsOut, 404: ErrorsOut}, summary="Read a submission")
-def submission_get(request: HttpRequest, submission_id: int) -> Any:
+@router.get("/submissions/{submission_id}", response={200: SubmissionDetail, **refusals(401, 403, 404, 422)},
+            summary="Read a submission")
+def submission_get(request: HttpRequest, submission_id: RowId) -> Any:
     """One submission with its stored headers and body. One the caller may not read answers as one that does not exist."""
     where = _submissions_of(caller(request))
     row = Submission.objects.select_related("source").filter(where, pk=submission_id).first()
@@ -72,17 +84,25 @@ def _submissions_of(user: User) -> Q:
     return where
 
 
-@router.post("/submissions/{submission_id}/replay", summary="Process a submission again")
-def submission_replay_post(request: HttpRequest, submission_id: int) -> JsonResponse:
-    """A failed submission is processed in place; any other is copied to a new submission and processed."""
+@router.post(
+    "/submissions/{submission_id}/replay",
+    response={200: LeadAccepted, 201: LeadAccepted, 202: LeadPending, **refusals(401, 403, 404),
+              frozenset({400, 413, 422}): IntakeErrorsOut},
+    summary="Process a submission again",
+)
+def submission_replay_post(request: HttpRequest, submission_id: RowId) -> JsonResponse:
+    """A failed submission is processed in place; any other is copied to a new submission and processed.
+
+    The answer is the one the intake endpoint gives (`400`, `413`, `422` for a stored body it refuses).
+    """
     require_role(caller(request), Role.ADMIN, Role.MARKETING)
     get_object_or_404(Submission, pk=submission_id)
     answer = submission_replay(submission_id=submission_id)
     return JsonResponse(answer.body, status=answer.status, headers=answer.headers)
 
 
-@router.get("/leads/{lead_id}", response={200: LeadDetailOut, 403: ErrorsOut, 404: ErrorsOut}, summary="Read a lead")
-def lead_get(request: HttpRequest, lead_id: int) -> Any:
+@router.get("/leads/{lead_id}", response={200: LeadDetailOut, **refusals(401, 403, 404, 422)}, summary="Read a lead")
+def lead_get(request: HttpRequest, lead_id: RowId) -> Any:
     """The lead with every inquiry, handoff and activity, its outcome and speed to lead; for whoever may see it (leads.access)."""
     try:
         lead = lead_readable(lead_id=lead_id, by=caller(request))
@@ -95,15 +115,15 @@ def lead_get(request: HttpRequest, lead_id: int) -> Any:
     return out
 
 
-@router.post("/tokens", response={201: TokenIssued}, summary="Create a personal API token")
+@router.post("/tokens", response={201: TokenIssued, **refusals(400, 401, 403, 422)}, summary="Create a personal API token")
 def token_post(request: HttpRequest, payload: TokenIn) -> Any:
     """The token is shown once, in this answer; only its digest is stored."""
     issued = token_issue(user=caller(request), name=payload.name, now=clock.now())
     return Status(201, {"id": issued.token.pk, "name": issued.token.name, "token": issued.plaintext})
 
 
-@router.delete("/tokens/{token_id}", response={204: None}, summary="Revoke a personal API token")
-def token_delete(request: HttpRequest, token_id: int) -> Any:
+@router.delete("/tokens/{token_id}", response={204: None, **refusals(401, 403, 404, 422)}, summary="Revoke a personal API token")
+def token_delete(request: HttpRequest, token_id: RowId) -> Any:
     token = get_object_or_404(ApiToken, pk=token_id, user=caller(request))
     token_revoke(token=token, now=clock.now())
     return Status(204, None)

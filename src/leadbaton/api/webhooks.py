@@ -12,7 +12,7 @@ from ninja import Router, Schema, Status
 
 from leadbaton.accounts.models import Role
 from leadbaton.api.auth import STAFF_AUTH, caller, require_role
-from leadbaton.api.schemas import ErrorsOut
+from leadbaton.api.schemas import RowId, refusals
 from leadbaton.core import clock
 from leadbaton.notify import queries as notify_queries
 from leadbaton.notify import services as notify
@@ -97,7 +97,7 @@ def _delivery(message: OutboxMessage) -> dict[str, Any]:
     }
 
 
-@router.post("/webhooks", response={201: WebhookWithSecret, 403: ErrorsOut, 422: ErrorsOut}, summary="Subscribe a URL to events")
+@router.post("/webhooks", response={201: WebhookWithSecret, **refusals(400, 401, 403, 422)}, summary="Subscribe a URL to events")
 def webhook_post(request: HttpRequest, payload: WebhookIn) -> Any:
     """The answer holds the signing secret (whsec_…); it is never shown again. Rotate it to get a new one."""
     _admin(request)
@@ -109,15 +109,15 @@ def webhook_post(request: HttpRequest, payload: WebhookIn) -> Any:
     return Status(201, _out(subscription, secret=True))
 
 
-@router.get("/webhooks", response={200: list[WebhookOut], 403: ErrorsOut}, summary="List webhook subscriptions")
+@router.get("/webhooks", response={200: list[WebhookOut], **refusals(401, 403)}, summary="List webhook subscriptions")
 def webhooks_get(request: HttpRequest) -> Any:
     """Every subscription, without secrets."""
     _admin(request)
     return [_out(subscription) for subscription in notify_queries.subscriptions_list()]
 
 
-@router.patch("/webhooks/{subscription_id}", response={200: WebhookOut, 403: ErrorsOut, 422: ErrorsOut}, summary="Change a subscription")
-def webhook_patch(request: HttpRequest, subscription_id: int, payload: WebhookChange) -> Any:
+@router.patch("/webhooks/{subscription_id}", response={200: WebhookOut, **refusals(400, 401, 403, 404, 422)}, summary="Change a subscription")
+def webhook_patch(request: HttpRequest, subscription_id: RowId, payload: WebhookChange) -> Any:
     """Change url, events, description or active (false stops new messages; queued ones are still delivered)."""
     _admin(request)
     subscription = get_object_or_404(WebhookSubscription, pk=subscription_id)
@@ -129,8 +129,8 @@ def webhook_patch(request: HttpRequest, subscription_id: int, payload: WebhookCh
     return _out(subscription)
 
 
-@router.post("/webhooks/{subscription_id}/rotate", response={200: WebhookWithSecret, 403: ErrorsOut}, summary="Rotate the signing secret")
-def webhook_rotate(request: HttpRequest, subscription_id: int) -> Any:
+@router.post("/webhooks/{subscription_id}/rotate", response={200: WebhookWithSecret, **refusals(401, 403, 404, 422)}, summary="Rotate the signing secret")
+def webhook_rotate(request: HttpRequest, subscription_id: RowId) -> Any:
     """A new secret, shown once in this answer; every delivery from now on (retries too) is signed with it only."""
     _admin(request)
     subscription = get_object_or_404(WebhookSubscription, pk=subscription_id)
@@ -141,10 +141,10 @@ def webhook_rotate(request: HttpRequest, subscription_id: int) -> Any:
 
 @router.get(
     "/webhooks/{subscription_id}/deliveries",
-    response={200: list[DeliveryOut], 403: ErrorsOut, 422: ErrorsOut},
+    response={200: list[DeliveryOut], **refusals(401, 403, 404, 422)},
     summary="The delivery log of a subscription",
 )
-def deliveries_get(request: HttpRequest, subscription_id: int, limit: int = 50) -> Any:
+def deliveries_get(request: HttpRequest, subscription_id: RowId, limit: int = 50) -> Any:
     """Newest messages first (`limit` 1 to 500), each with every attempt: when, whether it got through, the answer code, the error."""
     _admin(request)
     if not 1 <= limit <= 500:
@@ -155,10 +155,10 @@ def deliveries_get(request: HttpRequest, subscription_id: int, limit: int = 50) 
 
 @router.post(
     "/webhooks/{subscription_id}/deliveries/{message_id}/redeliver",
-    response={202: DeliveryOut, 403: ErrorsOut, 404: ErrorsOut, 409: ErrorsOut},
+    response={202: DeliveryOut, **refusals(401, 403, 404, 409, 422)},
     summary="Send a message again",
 )
-def delivery_redeliver(request: HttpRequest, subscription_id: int, message_id: str) -> Any:
+def delivery_redeliver(request: HttpRequest, subscription_id: RowId, message_id: str) -> Any:
     """Queue the message (a dead letter, or one the receiver lost) for delivery now, with the same webhook-id."""
     _admin(request)
     message = notify_queries.webhook_message_find(message_id, subscription_id=subscription_id)

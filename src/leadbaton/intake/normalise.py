@@ -14,8 +14,10 @@ from typing import Any
 import phonenumbers
 import pycountry
 from email_validator import EmailNotValidError, validate_email
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 
+from leadbaton.core.jsonkind import json_kind
 from leadbaton.intake.freemail import FREE_MAIL_DOMAINS
 
 MAX_COMPANY_SIZE = 10_000_000
@@ -55,6 +57,16 @@ class LeadIn(BaseModel):
     utm_campaign: str | None = Field(None, max_length=200)
     consent_marketing: bool | None = None
     fields: dict[str, Any] | None = Field(None, description="Custom fields, kept as sent")
+
+    @field_validator("company_size", mode="before")
+    @classmethod
+    def _size_is_not_a_boolean(cls, value: Any) -> Any:
+        # JSON true would otherwise become 1 employee.
+        if isinstance(value, bool):
+            raise PydanticCustomError(
+                "size_not_boolean", f"{json_kind(value)} is not a number of employees; send a number such as 250 or a range such as 51-200"
+            )
+        return value
 
 
 @dataclass(frozen=True)
@@ -122,8 +134,8 @@ class Unreachable(Exception):
 def person_from_payload(payload: Any, *, default_region: str = "") -> Person:
     """Normalise a decoded JSON body. Raise Unreachable when nobody could be contacted."""
     if not isinstance(payload, dict):
-        kind = type(payload).__name__.replace("dict", "object").replace("list", "array").replace("str", "string")
-        raise Unreachable([Problem("body", f"must be a JSON object with the lead's fields, not a JSON {kind}")])
+        example = '{"email": "dana@northwind.example", "first_name": "Dana"}'
+        raise Unreachable([Problem("body", f"must be a JSON object with the lead's fields, such as {example}; not {json_kind(payload)}")])
     warnings: list[Problem] = []
     data = _validated(_storable(payload, warnings), warnings)
     person = Person(warnings=warnings)
