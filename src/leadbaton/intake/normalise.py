@@ -267,5 +267,4 @@ def company_size_parse(raw: int | str) -> int | None:
     match = re.fullmatch(r"\s*(\d[\d,. ]*)\s*(?:[-\u2013]\s*\d[\d,. ]*|\+)?\s*", raw)
     if not match:
         return None
-    digits = re.sub(r"[,. ]", "", match.group(1))
-    return int(digits) if digits else None
+    return int(re.sub(r"[,. ]", "", match.group(1)))  # the group starts with a digit
