@@ -42,6 +42,9 @@ def test_a_day_without_hours_is_not_a_working_day():
 def test_any_of_several_shifts_of_a_day_counts():
     split = WorkingTime(time_zone="Europe/Berlin", hours={"wed": [["08:00", "12:00"], ["14:00", "18:00"]]})
     assert [at_work(split, berlin(25, hour)).working for hour in (11, 12, 13, 14)] == [True, False, False, True]
+    assert at_work(split, berlin(25, 13)).reason == (
+        "outside working hours (wed 08:00-12:00, 14:00-18:00, Europe/Berlin; it is 13:00 there)"
+    )
 
 
 @pytest.mark.parametrize(

@@ -242,8 +242,14 @@ def test_it_leaves_out_a_custom_field_with_an_unstorable_character_at_any_depth(
 
 
 def test_it_names_a_field_it_cannot_store_readably_and_briefly():
-    person = person_from_payload({"email": DANA, "\u0000" + "k" * 200: 1, "n" * 200: "\u0000"})
-    assert [field for field, _ in warned(person)] == ["\\x00" + "k" * 116, "n" * 120]
+    person = person_from_payload({"email": DANA, "\u0000" + "k" * 200: 1, "n" * 200: "\u0000", "back\\slash": "\ud800"})
+    unstorable = "contains a character that cannot be stored (NUL or an unpaired surrogate); the value was not used (kept in the submission)"
+    assert warned(person) == [(field, unstorable) for field in ("\\x00" + "k" * 116, "n" * 120, "back\\slash")]
+
+
+def test_it_leaves_out_a_custom_object_whose_own_keys_cannot_be_stored():
+    person = person_from_payload({"email": DANA, "fields": {"address": {"street\u0000": "Linden 1"}, "seats": 4}})
+    assert (person.fields, [field for field, _ in warned(person)]) == ({"seats": 4}, ["fields.address"])
 
 
 @pytest.mark.parametrize("consent", [True, False])
@@ -292,6 +298,27 @@ def test_it_keeps_the_phone_when_the_email_is_invalid_and_says_so():
     assert (person.email, person.email_key, person.phone) == ("", "", "+14155550134")
     assert warned(person) == [("email", "'dana at northwind' is not a valid email address: An email address must have an "
                                         "@-sign.; the lead was kept with its other contact")]
+
+
+def test_it_gives_every_reason_nobody_could_be_reached():
+    with pytest.raises(Unreachable) as refused:
+        person_from_payload({"email": "dana at northwind", "phone": "12"})
+    assert str(refused.value) == (
+        "email: 'dana at northwind' is not a valid email address: An email address must have an @-sign.; "
+        "phone: '12' is not a valid phone number; write it with its country code, such as +44 20 7946 0958"
+    )
+
+
+def test_a_body_without_contact_fields_is_told_what_would_do():
+    with pytest.raises(Unreachable) as refused:
+        person_from_payload({"first_name": "Dana"})
+    assert str(refused.value) == "email: a lead needs a way to reach the person: send a valid email or phone"
+
+
+def test_a_phone_of_the_wrong_type_is_the_reason_nobody_could_be_reached():
+    with pytest.raises(Unreachable) as refused:
+        person_from_payload({"phone": 4155550134})
+    assert str(refused.value) == "phone: Input should be a valid string; it was not used (kept in the submission)"
 
 
 def test_an_email_of_the_wrong_type_is_the_reason_nobody_could_be_reached():

@@ -114,3 +114,47 @@ def test_the_ledger_says_who_had_the_lead_before(intake, org):
     assert (second.from_kind, second.from_team_id, second.from_rep_id) == ("team", org.emea.pk, None)
     assert (second.to_kind, second.to_team_id, second.to_rep_id, second.at) == ("rep", org.amer.pk, org.bob.pk, LATER)
     assert (second.reason, second.note, second.rule, second.by_user_id) == ("reassigned", "coverage", "by hand", org.admin.pk)
+
+
+def test_a_repeat_inquiry_fills_in_the_email_the_lead_lacked(intake, org):
+    first = post_at(FIRST, intake, {"phone": "+1 415 555 0134", "first_name": "Lee"})
+    post_at(LATER, intake, {"phone": "+1 415 555 0134", "email": "Lee@Contoso.example"})
+    lead = Lead.objects.get(pk=first["id"])
+    assert (lead.email, lead.email_key, lead.company_domain, lead.free_mail) == (
+        "Lee@contoso.example", "lee@contoso.example", "contoso.example", False)
+
+
+def test_a_repeat_inquiry_fills_in_the_phone_the_lead_lacked(intake, org):
+    first = post_at(FIRST, intake, {"email": "dana@northwind.example"})
+    post_at(LATER, intake, {"email": "dana@northwind.example", "phone": "+1 415 555 0134"})
+    assert Lead.objects.get(pk=first["id"]).phone == "+14155550134"
+
+
+def test_absorbing_leaves_out_a_contact_another_open_lead_holds(intake, org):
+    lead = Lead.objects.get(pk=post_at(FIRST, intake, {"phone": "+1 415 555 0134"})["id"])
+    values = {"email": "lee@contoso.example", "email_key": "lee@contoso.example", "company_domain": "contoso.example",
+              "free_mail": False, "phone": "+14155550199"}
+    assert leads.lead_absorb(lead=lead, values=values, contact_free={"email": False, "phone": True}, now=LATER) == []
+    assert (lead.email, lead.phone) == ("", "+14155550134")
+    bare = Lead.objects.get(pk=post_at(FIRST, intake, {"email": "dana@northwind.example"})["id"])
+    assert leads.lead_absorb(lead=bare, values={"phone": "+14155550199"}, contact_free={"email": True}, now=LATER) == []
+    assert bare.phone == ""
+
+
+def test_an_empty_detail_in_a_repeat_inquiry_erases_nothing(intake, org):
+    lead = Lead.objects.get(pk=post_at(FIRST, intake, {"email": "dana@northwind.example", "title": "CTO"})["id"])
+    assert leads.lead_absorb(lead=lead, values={"title": "", "company": None}, contact_free={}, now=LATER) == []
+    assert lead.title == "CTO"
+
+
+def test_changing_the_stage_or_the_owner_writes_only_those(intake, org):
+    lead_id = post_at(FIRST, intake, {"email": "dana@northwind.example", "title": "CTO"})["id"]
+    with transaction.atomic():
+        lead = Lead.objects.select_for_update().get(pk=lead_id)
+        lead.title = "changed by someone else, not saved here"
+        leads.lead_set_stage(lead=lead, stage="assigned", now=LATER)
+        leads.lead_set_owner(lead=lead, to=Owner.rep(org.bob.pk, org.amer.pk), at=LATER, reason=Handoff.Reason.REASSIGNED)
+    saved = Lead.objects.get(pk=lead_id)
+    assert (saved.title, saved.stage, saved.owner_rep_id, saved.updated_at) == ("CTO", "assigned", org.bob.pk, LATER)
+    handoff = Handoff.objects.filter(lead_id=lead_id).order_by("id").last()
+    assert (handoff.note, handoff.rule, handoff.by_user_id) == ("", "", None)

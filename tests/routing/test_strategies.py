@@ -25,7 +25,8 @@ def candidate(rep_id: int, *, open_in_progress: int = 0, last_assigned_at: datet
 def test_round_robin_gives_the_lead_to_the_next_rep_after_the_last_one():
     reps = [candidate(7), candidate(3), candidate(5)]
     assert [round_robin(reps, last).rep_id for last in (None, 3, 4, 5, 7, 9)] == [3, 5, 5, 7, 3, 3]
-    assert round_robin(reps, 3).how == "round robin"
+    pick = round_robin(reps, 3)
+    assert (pick.credits, pick.how) == ({}, "round robin")
 
 
 def test_weighted_pays_the_total_of_the_weights_for_each_lead():

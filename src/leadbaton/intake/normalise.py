@@ -219,7 +219,7 @@ def _validated(payload: dict[str, Any], warnings: list[Problem]) -> LeadIn:
     except ValidationError as error:
         bad: dict[str, str] = {}
         for item in error.errors():
-            name = str(item["loc"][0]) if item["loc"] else "body"
+            name = str(item["loc"][0])  # the body is an object: every error is about one of its fields
             bad.setdefault(name, item["msg"])
         for name, message in bad.items():
             what = "the value was not used" if name not in ("email", "phone") else "it was not used"
