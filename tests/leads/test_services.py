@@ -7,11 +7,15 @@ from datetime import UTC, datetime, timedelta
 import time_machine
 from django.db import transaction
 
+from leadbaton.core import clock
+from leadbaton.intake.models import Submission
 from leadbaton.leads import services as leads
-from leadbaton.leads.models import Handoff, Lead, Owner
+from leadbaton.leads.models import Handoff, Inquiry, Lead, Owner
 from leadbaton.pipeline.ownership import lead_reassign
+from leadbaton.qualification.services import definition_publish
 
 FIRST = datetime(2026, 11, 25, 20, 0, tzinfo=UTC)  # 21:00 in Berlin, 15:00 in New York
+MORNING = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)  # 11:00 in Berlin: Alice is at work
 LATER = FIRST + timedelta(minutes=40)
 EVEN_LATER = FIRST + timedelta(minutes=90)
 
@@ -66,6 +70,10 @@ def test_absorbing_an_inquiry_names_the_details_it_changed(intake, org):
     assert (lead.title, lead.phone, lead.fields) == ("Director", "+14155550134", {"seats": 5})
     unchanged = leads.lead_absorb(lead=lead, values={"title": "Director"}, contact_free={}, now=LATER)
     assert unchanged == []
+    phone_only = Lead.objects.get(pk=post_at(FIRST, intake, {"phone": "+1 415 555 0199"})["id"])
+    values = {"email": "lee@contoso.example", "email_key": "lee@contoso.example", "company_domain": "contoso.example",
+              "free_mail": False}
+    assert leads.lead_absorb(lead=phone_only, values=values, contact_free={"email": True}, now=LATER) == ["email"]
 
 
 def test_giving_a_lead_to_its_current_owner_writes_nothing(intake, org):
@@ -101,6 +109,8 @@ def test_the_ledger_keeps_a_note_and_a_rule_up_to_their_length(intake, org):
                                  note="n" * 500, rule="r" * 200)
     longer = leads.handoff_record(lead=lead, to=Owner.marketing(), at=LATER, reason=Handoff.Reason.RETURNED,
                                   note="n" * 500 + "cut", rule="r" * 200 + "cut")
+    bare = leads.handoff_record(lead=lead, to=Owner.marketing(), at=LATER, reason=Handoff.Reason.RETURNED)
+    assert (bare.note, bare.rule) == ("", "")
     for handoff in (exact, longer):
         handoff.refresh_from_db()
         assert (handoff.note, handoff.rule) == ("n" * 500, "r" * 200)
@@ -158,3 +168,29 @@ def test_changing_the_stage_or_the_owner_writes_only_those(intake, org):
     assert (saved.title, saved.stage, saved.owner_rep_id, saved.updated_at) == ("CTO", "assigned", org.bob.pk, LATER)
     handoff = Handoff.objects.filter(lead_id=lead_id).order_by("id").last()
     assert (handoff.note, handoff.rule, handoff.by_user_id) == ("", "", None)
+
+
+def test_a_new_lead_records_its_source_its_judgement_and_its_first_owner(intake, org):
+    definition, _ = definition_publish(
+        name="Sales-ready", description="", required=["email"], threshold=30, signed_off_by=["Mark Marketer"], now=clock.now(),
+        fit_rules=[{"field": "title", "contains": "director", "points": 40, "label": "Decision maker"}],
+    )
+    lead = Lead.objects.get(pk=post_at(MORNING, intake, {"email": "dana@northwind.example", "title": "Director"})["id"])
+    assert (lead.source_slug, lead.score, lead.definition_version) == ("website", 40, definition.version)
+    assert lead.score_reasons == ["Decision maker: +40"]
+    assert (lead.stage, lead.owner, lead.owned_at, lead.received_at) == (
+        "assigned", Owner.rep(org.alice.pk, org.emea.pk), MORNING, MORNING)
+
+
+def test_a_lead_waiting_in_a_queue_has_no_first_owner_yet(intake, org):
+    lead = Lead.objects.get(pk=post_at(FIRST, intake, {"email": "dana@northwind.example"})["id"])
+    assert (lead.stage, lead.owner, lead.owned_at) == ("queued", Owner.team(org.emea.pk), None)
+
+
+def test_each_inquiry_keeps_what_it_brought(intake, org):
+    first = post_at(FIRST, intake, {"email": "dana@northwind.example", "message": "Demo?", "utm_source": "google",
+                                    "company_size": "51-200", "fields": {"seats": 4}})
+    inquiry = Inquiry.objects.get(lead_id=first["id"])
+    assert (inquiry.received_at, inquiry.source_slug, inquiry.submission_id, inquiry.message, inquiry.utm_source) == (
+        FIRST, "website", Submission.objects.get().pk, "Demo?", "google")
+    assert (inquiry.contact, inquiry.fields) == ({"email": "dana@northwind.example", "company_size": 51}, {"seats": 4})
