@@ -156,3 +156,222 @@ def test_a_boolean_is_not_a_company_size(flag):
     assert [(w.field, w.message.split(";")[0]) for w in person.warnings] == [
         ("company_size", f"{str(flag).lower()} is not a number of employees")
     ]
+
+
+DANA = "dana@northwind.example"
+TEXT_LIMITS = [
+    ("first_name", 100), ("last_name", 100), ("company", 200), ("title", 200), ("region", 100), ("city", 100),
+    ("message", 20_000), ("product_interest", 200), ("campaign", 200),
+    ("utm_source", 200), ("utm_medium", 200), ("utm_campaign", 200),
+]
+
+
+def warned(person) -> list[tuple[str, str]]:
+    return [(problem.field, problem.message) for problem in person.warnings]
+
+
+def too_long(limit: int) -> str:
+    return f"String should have at most {limit} characters; the value was not used (kept in the submission)"
+
+
+@pytest.mark.parametrize(("name", "limit"), TEXT_LIMITS)
+def test_it_keeps_a_text_field_up_to_its_limit_and_leaves_out_a_longer_one(name, limit):
+    kept = person_from_payload({"email": DANA, name: "a" * limit})
+    assert (getattr(kept, name), warned(kept)) == ("a" * limit, [])
+    longer = person_from_payload({"email": DANA, name: "a" * (limit + 1)})
+    assert (getattr(longer, name), warned(longer)) == ("", [(name, too_long(limit))])
+
+
+def test_it_leaves_out_a_country_name_longer_than_any_country_has():
+    person = person_from_payload({"email": DANA, "country": "G" * 101})
+    assert (person.country, warned(person)) == ("", [("country", too_long(100))])
+
+
+def test_it_takes_an_email_of_254_characters_and_leaves_out_a_longer_one():
+    longest = "d" * 64 + "@" + "a" * 63 + "." + "b" * 63 + "." + "c" * 53 + ".example"
+    assert len(longest) == 254
+    assert person_from_payload({"email": longest}).email == longest
+    longer = person_from_payload({"email": "d" + longest, "phone": "+1 415 555 0134"})
+    assert (longer.email, warned(longer)) == ("", [("email", "String should have at most 254 characters; it was not used (kept in the submission)")])
+
+
+def test_it_takes_a_phone_written_in_40_characters_and_leaves_out_a_longer_one():
+    spaced = "+1" + " " * 26 + "415 555 0134"
+    assert len(spaced) == 40
+    assert person_from_payload({"phone": spaced}).phone == "+14155550134"
+    longer = person_from_payload({"email": DANA, "phone": spaced.replace("+1 ", "+1  ")})
+    assert (longer.phone, warned(longer)) == ("", [("phone", "String should have at most 40 characters; it was not used (kept in the submission)")])
+
+
+@pytest.mark.parametrize("size", [10_000_000, "10,000,000", "10000000+"])
+def test_it_takes_the_largest_company_size(size):
+    person = person_from_payload({"email": DANA, "company_size": size})
+    assert (person.company_size, warned(person)) == (10_000_000, [])
+
+
+@pytest.mark.parametrize(("size", "shown"), [(10_000_001, "10000001"), ("10,000,001", "'10,000,001'")])
+def test_it_leaves_out_a_company_size_one_above_the_largest(size, shown):
+    person = person_from_payload({"email": DANA, "company_size": size})
+    assert (person.company_size, warned(person)) == (None, [
+        ("company_size", f"{shown} is more employees than any company has; use a number up to 10,000,000")])
+
+
+@pytest.mark.parametrize("size", [0, "0"])
+def test_it_takes_a_company_size_of_zero(size):
+    person = person_from_payload({"email": DANA, "company_size": size})
+    assert (person.company_size, warned(person)) == (0, [])
+
+
+@pytest.mark.parametrize(("size", "shown"), [(-1, "-1"), ("lots", "'lots'"), ("", "''")])
+def test_it_leaves_out_a_company_size_that_is_not_a_number_of_employees(size, shown):
+    person = person_from_payload({"email": DANA, "company_size": size})
+    assert (person.company_size, warned(person)) == (None, [
+        ("company_size", f"{shown} is not a number of employees; use a number such as 250 or a range such as 51-200")])
+
+
+def test_it_leaves_out_a_company_size_of_the_wrong_type_with_the_first_reason():
+    person = person_from_payload({"email": DANA, "company_size": [250]})
+    assert warned(person) == [("company_size", "Input should be a valid integer; the value was not used (kept in the submission)")]
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [(0, 0), ("0", 0), (" 250 ", 250), ("1.000", 1000), ("12 345", 12345), ("51 - 200", 51), ("51\u2013200", 51),
+     ("1,000-5,000", 1000), ("+", None), ("", None), ("-5", None), ("200-", None), ("x250", None)],
+)
+def test_it_reads_company_sizes_at_their_edges(raw, expected):
+    assert company_size_parse(raw) == expected
+
+
+def test_it_keeps_custom_fields_holding_objects_and_lists_as_sent():
+    custom = {"address": {"street": "Unter den Linden 1", "zip": "10117"}, "tags": ["demo", "q4"], "seats": 40,
+              "trial": True, "referrer": None}
+    person = person_from_payload({"email": DANA, "fields": custom})
+    assert (person.fields, warned(person)) == (custom, [])
+    assert person.facts("website")["fields"] == custom
+
+
+def test_it_leaves_out_a_custom_field_with_an_unstorable_character_at_any_depth():
+    person = person_from_payload({"email": DANA, "fields": {
+        "address": {"street": "Linden\u00001"}, "tags": ["ok", "\ud800"], "bad\u0000key": 1,
+        "nested": {"deeper": ["fine", {"x": "\udfff"}]}, "seats": 4, "city": "K\u00f6ln \ud7ff\ue000"}})
+    assert person.fields == {"seats": 4, "city": "K\u00f6ln \ud7ff\ue000"}
+    unstorable = "contains a character that cannot be stored (NUL or an unpaired surrogate); the value was not used (kept in the submission)"
+    assert warned(person) == [(field, unstorable) for field in ("fields.address", "fields.bad\\x00key", "fields.nested", "fields.tags")]
+
+
+def test_it_names_a_field_it_cannot_store_readably_and_briefly():
+    person = person_from_payload({"email": DANA, "\u0000" + "k" * 200: 1, "n" * 200: "\u0000", "back\\slash": "\ud800"})
+    unstorable = "contains a character that cannot be stored (NUL or an unpaired surrogate); the value was not used (kept in the submission)"
+    assert warned(person) == [(field, unstorable) for field in ("\\x00" + "k" * 116, "n" * 120, "back\\slash")]
+
+
+def test_it_leaves_out_a_custom_object_whose_own_keys_cannot_be_stored():
+    person = person_from_payload({"email": DANA, "fields": {"address": {"street\u0000": "Linden 1"}, "seats": 4}})
+    assert (person.fields, [field for field, _ in warned(person)]) == ({"seats": 4}, ["fields.address"])
+
+
+@pytest.mark.parametrize("consent", [True, False])
+def test_it_keeps_the_marketing_consent_as_given(consent):
+    person = person_from_payload({"email": DANA, "consent_marketing": consent})
+    assert person.consent_marketing is consent
+    assert person.facts("website")["consent_marketing"] is consent
+
+
+def test_a_person_who_said_nothing_about_consent_has_not_given_it():
+    assert person_from_payload({"email": DANA}).consent_marketing is None
+
+
+def test_it_folds_whitespace_inside_one_line_fields_but_keeps_the_lines_of_a_message():
+    person = person_from_payload({"email": DANA, "company": " Northwind \t Analytics ", "message": "  Hello,\n\n  a demo, please.  "})
+    assert (person.company, person.message) == ("Northwind Analytics", "Hello,\n\n  a demo, please.")
+
+
+def test_it_lists_unknown_fields_in_order_and_says_where_custom_fields_go():
+    person = person_from_payload({"email": DANA, "zebra": 1, "budget": "50k"})
+    hint = 'is not a known field and was not used; send custom fields inside "fields"'
+    assert warned(person) == [("budget", hint), ("zebra", hint)]
+
+
+def test_it_says_why_each_unusable_detail_was_left_out():
+    person = person_from_payload({"email": DANA, "phone": "12", "country": "Atlantis", "first_name": 42, "fields": "x"})
+    assert warned(person) == [
+        ("first_name", "Input should be a valid string; the value was not used (kept in the submission)"),
+        ("fields", "Input should be a valid dictionary; the value was not used (kept in the submission)"),
+        ("country", "'Atlantis' is not a country we know; use an ISO code such as US or DE, or the English name"),
+        ("phone", "'12' is not a valid phone number; write it with its country code, such as +44 20 7946 0958; "
+                  "the lead was kept with its other contact"),
+    ]
+
+
+def test_it_names_the_region_a_national_phone_number_was_read_in():
+    with pytest.raises(Unreachable) as refused:
+        person_from_payload({"phone": "12", "country": "DE"}, default_region="US")
+    assert str(refused.value) == (
+        "phone: '12' is not a valid phone number in DE; write it with its country code, such as +44 20 7946 0958"
+    )
+
+
+def test_it_keeps_the_phone_when_the_email_is_invalid_and_says_so():
+    person = person_from_payload({"email": "dana at northwind", "phone": "+1 415 555 0134"})
+    assert (person.email, person.email_key, person.phone) == ("", "", "+14155550134")
+    assert warned(person) == [("email", "'dana at northwind' is not a valid email address: An email address must have an "
+                                        "@-sign.; the lead was kept with its other contact")]
+
+
+def test_it_gives_every_reason_nobody_could_be_reached():
+    with pytest.raises(Unreachable) as refused:
+        person_from_payload({"email": "dana at northwind", "phone": "12"})
+    assert str(refused.value) == (
+        "email: 'dana at northwind' is not a valid email address: An email address must have an @-sign.; "
+        "phone: '12' is not a valid phone number; write it with its country code, such as +44 20 7946 0958"
+    )
+
+
+def test_a_body_without_contact_fields_is_told_what_would_do():
+    with pytest.raises(Unreachable) as refused:
+        person_from_payload({"first_name": "Dana"})
+    assert str(refused.value) == "email: a lead needs a way to reach the person: send a valid email or phone"
+
+
+def test_a_phone_of_the_wrong_type_is_the_reason_nobody_could_be_reached():
+    with pytest.raises(Unreachable) as refused:
+        person_from_payload({"phone": 4155550134})
+    assert str(refused.value) == "phone: Input should be a valid string; it was not used (kept in the submission)"
+
+
+def test_an_email_of_the_wrong_type_is_the_reason_nobody_could_be_reached():
+    with pytest.raises(Unreachable) as refused:
+        person_from_payload({"email": 5, "first_name": "Dana"})
+    assert [problem.as_dict() for problem in refused.value.problems] == [
+        {"field": "email", "message": "Input should be a valid string; it was not used (kept in the submission)"}]
+
+
+def test_it_gives_rules_every_fact_they_can_test():
+    person = person_from_payload({
+        "email": "Dana@Northwind.example", "phone": "+49 30 1234567", "first_name": "Dana", "last_name": "Whitfield",
+        "company": "Northwind", "title": "CTO", "company_size": "51-200", "country": "Germany", "region": "Berlin",
+        "city": "Berlin", "message": "Hi", "product_interest": "Forecasting", "campaign": "q4", "utm_source": "google",
+        "utm_medium": "cpc", "utm_campaign": "q4-forecasting", "consent_marketing": False, "fields": {"seats": 4},
+    })
+    assert person.facts("website") == {
+        "first_name": "Dana", "last_name": "Whitfield", "company": "Northwind", "title": "CTO", "region": "Berlin",
+        "city": "Berlin", "message": "Hi", "product_interest": "Forecasting", "campaign": "q4", "utm_source": "google",
+        "utm_medium": "cpc", "utm_campaign": "q4-forecasting", "email": "Dana@northwind.example", "phone": "+49301234567",
+        "company_size": 51, "country": "DE", "source": "website", "company_domain": "northwind.example",
+        "free_mail": False, "consent_marketing": False, "fields": {"seats": 4},
+    }
+    assert person.contact() == {
+        "email": "Dana@northwind.example", "phone": "+49301234567", "first_name": "Dana", "last_name": "Whitfield",
+        "company": "Northwind", "title": "CTO", "company_size": 51, "country": "DE", "region": "Berlin", "city": "Berlin",
+    }
+
+
+def test_an_inquirys_contact_leaves_out_what_was_not_given_but_keeps_a_company_size_of_zero():
+    assert person_from_payload({"phone": "+1 415 555 0134", "company_size": 0}).contact() == {
+        "phone": "+14155550134", "company_size": 0}
+
+
+def test_it_reads_a_region_code_in_any_case_and_a_country_of_blanks_as_none():
+    assert phone_normalise("020 7946 0958", region="gb") == "+442079460958"
+    assert country_code("   ") is None

@@ -1,15 +1,15 @@
 """Working time: weekly hours in a person's own time zone, public holidays, time off.
 
-One module for every question of the form "is this person at work now?" and
-"when does their day start?": routing asks it for availability, SLA clocks for
-due times. Pure functions of their arguments; `now` is always passed in.
+One module for every question of the form "is this person at work now?":
+routing asks it for availability. Pure functions of their arguments; `now` is
+always passed in.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -64,27 +64,6 @@ def at_work(working_time: WorkingTime, now: datetime) -> AtWork:
         return AtWork(True)
     shown = ", ".join(f"{start}-{end}" for start, end in ranges) or "not a working day"
     return AtWork(False, f"outside working hours ({day} {shown}, {working_time.time_zone}; it is {clock} there)")
-
-
-def day_start(time_zone: str, now: datetime) -> datetime:
-    """The midnight that began the person's current day, in UTC. Daily caps count from here."""
-    zone = ZoneInfo(time_zone)
-    local = now.astimezone(zone)
-    return datetime.combine(local.date(), time(0), tzinfo=zone).astimezone(UTC)
-
-
-def next_work_start(working_time: WorkingTime, now: datetime, *, horizon_days: int = 21) -> datetime | None:
-    """The next moment (after `now`) the person starts working, in UTC; None if not within the horizon."""
-    zone = working_time.zone()
-    local = now.astimezone(zone)
-    for offset in range(horizon_days + 1):
-        day = local.date() + timedelta(days=offset)
-        for start, _ in sorted(working_time.hours.get(WEEKDAYS[day.weekday()]) or [], key=lambda shift: shift[0]):
-            hour, minute = (int(part) for part in start.split(":"))
-            begins = datetime.combine(day, time(hour, minute), tzinfo=zone)
-            if begins > local and at_work(working_time, begins).working:
-                return begins.astimezone(UTC)
-    return None
 
 
 def holiday_name(country: str, day: date) -> str | None:

@@ -231,7 +231,7 @@ def _validated(payload: dict[str, Any], warnings: list[Problem]) -> LeadIn:
     except ValidationError as error:
         bad: dict[str, str] = {}
         for item in error.errors():
-            name = str(item["loc"][0]) if item["loc"] else "body"
+            name = str(item["loc"][0])  # the body is an object: every error is about one of its fields
             bad.setdefault(name, item["msg"])
         for name, message in bad.items():
             what = "the value was not used" if name not in ("email", "phone") else "it was not used"
@@ -279,5 +279,4 @@ def company_size_parse(raw: int | str) -> int | None:
     match = re.fullmatch(r"\s*(\d[\d,. ]*)\s*(?:[-\u2013]\s*\d[\d,. ]*|\+)?\s*", raw)
     if not match:
         return None
-    digits = re.sub(r"[,. ]", "", match.group(1))
-    return int(digits) if digits else None
+    return int(re.sub(r"[,. ]", "", match.group(1)))  # the group starts with a digit
