@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from leadbaton.accounts.services import token_issue
 from leadbaton.core import clock
+from leadbaton.intake.normalise import person_from_payload
 from leadbaton.leads.models import Inquiry, Lead, LeadIdentity, PossibleDuplicate
 from leadbaton.pipeline.ownership import lead_reassign
+from leadbaton.pipeline.person import lead_for_person
 
 SWITCHBOARD = "+49 30 1234567"
 ANNA = {"email": "anna.berger@northwind.example", "first_name": "Anna", "last_name": "Berger", "company": "Northwind Analytics",
@@ -170,6 +176,25 @@ def test_the_lead_page_shows_the_possible_duplicates_both_ways_and_who_sent_each
     assert "Northwind Logistics" not in anna_page.split("What they asked")[1]
 
 
+def test_the_lead_page_and_the_api_read_as_many_queries_for_one_possible_duplicate_as_for_many(intake, org):
+    anna = intake.post(ANNA).json()
+    intake.post(BEN)
+    page, api = Client(), staff_client(org.marketer)
+    page.force_login(org.marketer)
+    with CaptureQueriesContext(connection) as page_one:
+        page.get(f"/leads/{anna['id']}/")
+    with CaptureQueriesContext(connection) as api_one:
+        api.get(f"/api/v1/leads/{anna['id']}")
+    for n in range(4):
+        intake.post({**CARLA, "email": f"colleague{n}@contoso.example"})
+    with CaptureQueriesContext(connection) as page_many:
+        html = page.get(f"/leads/{anna['id']}/").content.decode()
+    with CaptureQueriesContext(connection) as api_many:
+        shown = api.get(f"/api/v1/leads/{anna['id']}").json()["possible_duplicates"]
+    assert html.count("same phone +49301234567") == len(shown) == 5
+    assert (len(page_many), len(api_many)) == (len(page_one), len(api_one))
+
+
 def test_a_pair_is_stored_once_and_can_record_a_decision(intake, org):
     anna, ben = intake.post(ANNA).json(), intake.post(BEN).json()
     intake.post({"email": ANNA["email"], "phone": SWITCHBOARD, "message": "again"})  # sees Ben's lead again
@@ -179,3 +204,44 @@ def test_a_pair_is_stored_once_and_can_record_a_decision(intake, org):
     pair.save()
     with pytest.raises(IntegrityError), transaction.atomic():
         PossibleDuplicate.objects.create(older_id=ben["id"], newer_id=anna["id"], kind="phone", value="+49301234567", found_at=clock.now())
+
+
+def _in_transaction_of_its_own(body: dict, *, hold: threading.Event | None, started: threading.Event, done: list) -> None:
+    """Process one inquiry in a transaction of its own, as a second server process would; keep it open until `hold` is set."""
+    try:
+        with transaction.atomic():
+            started.set()
+            result = lead_for_person(person=person_from_payload(body), source_slug="website", now=clock.now(), warnings=[])
+            if hold is not None:
+                hold.wait(10)
+        done.append(result)
+    finally:
+        connection.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("first", "second", "same_lead"), [
+    (ANNA, BEN, False),  # two people behind one switchboard: two leads, marked both ways
+    ({"phone": SWITCHBOARD, "first_name": "Lee"}, ANNA, True),  # no email contradicts the phone: one lead
+])
+def test_two_inquiries_with_one_phone_at_once_are_decided_one_after_the_other(org, first, second, same_lead):
+    hold, first_started, second_started = threading.Event(), threading.Event(), threading.Event()
+    done_first: list = []
+    done_second: list = []
+    one = threading.Thread(target=_in_transaction_of_its_own, args=(first,), kwargs={"hold": hold, "started": first_started, "done": done_first})
+    one.start()
+    assert first_started.wait(10)
+    time.sleep(0.3)  # the first has found nobody and created its lead, uncommitted
+    two = threading.Thread(target=_in_transaction_of_its_own, args=(second,), kwargs={"hold": None, "started": second_started, "done": done_second})
+    two.start()
+    two.join(1.0)
+    assert two.is_alive(), "the second inquiry must wait for the first one's decision"
+    hold.set()
+    one.join(10)
+    two.join(10)
+
+    (made,), (then,) = done_first, done_second
+    assert (then.lead.pk == made.lead.pk, then.merged) == (same_lead, same_lead)
+    assert Lead.objects.count() == (1 if same_lead else 2)
+    assert PossibleDuplicate.objects.count() == (0 if same_lead else 1)

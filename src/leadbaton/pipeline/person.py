@@ -128,8 +128,11 @@ def lead_for_person(*, person: Person, source_slug: str, now: datetime, warnings
 
 
 def _merged(lead: Lead, match: Match, person: Person, source_slug: str, now: datetime, warnings: list[dict[str, str]]) -> LeadResult:
+    # The lead's own email and phone are among its identities already; a repeat with them adds none.
+    known = person.email_key in ("", lead.email_key) and person.phone in ("", lead.phone)
     placed = _lead_merge(lead, person, source_slug, now, warnings, same_person=match.by_email)
-    leads.identities_record(lead=lead, email_key=person.email_key, phone=person.phone)
+    if not known:
+        leads.identities_record(lead=lead, email_key=person.email_key, phone=person.phone)
     leads.possible_duplicates_record(lead=lead, others=list(match.same_phone), kind=LeadIdentity.Kind.PHONE, value=person.phone, now=now)
     if placed is None:
         return LeadResult(lead, True, [Event.LEAD_MERGED])
