@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.django import TestCase
 
+from leadbaton.accounts.models import Team
 from leadbaton.accounts.services import token_issue
 from leadbaton.core import clock
 from leadbaton.intake.normalise import person_from_payload
+from leadbaton.intake.services import source_create
 from leadbaton.leads.models import Inquiry, Lead, LeadIdentity, PossibleDuplicate
 from leadbaton.pipeline.ownership import lead_reassign
 from leadbaton.pipeline.person import lead_for_person
@@ -245,3 +252,37 @@ def test_two_inquiries_with_one_phone_at_once_are_decided_one_after_the_other(or
     assert (then.lead.pk == made.lead.pk, then.merged) == (same_lead, same_lead)
     assert Lead.objects.count() == (1 if same_lead else 2)
     assert PossibleDuplicate.objects.count() == (0 if same_lead else 1)
+
+
+class NoTwoPeopleInOneLead(TestCase):
+    """Property: whatever order emails and phones arrive in, a lead never holds two emails, and one email is one lead."""
+
+    def setup_example(self) -> None:
+        super().setup_example()  # each example runs in a transaction of its own, rolled back after it
+        Team.objects.create(slug="emea", name="EMEA", is_default=True)
+        key = source_create(slug="web", name="Web", now=clock.now()).plaintext
+        self.client = Client(headers={"Authorization": f"Bearer {key}"})
+
+    @settings(max_examples=40, deadline=None)
+    @given(inquiries=st.lists(
+        st.tuples(st.sampled_from(["", "anna@northwind.example", "ben@northwind.example", "carla@contoso.example"]),
+                  st.sampled_from(["", "+49 30 1234567", "+49 30 7654321"])).filter(lambda inquiry: any(inquiry)),
+        min_size=1, max_size=8,
+    ))
+    def test_it_never_puts_two_emails_on_one_lead(self, inquiries):
+        for email, phone in inquiries:
+            answer = self.client.post("/api/v1/leads", json.dumps({"email": email, "phone": phone}), content_type="application/json")
+            assert answer.status_code in (200, 201), answer.json()
+        emails_of: dict[int, set[str]] = {}
+        leads_of: dict[str, set[int]] = {}
+        for lead_id, contact in Inquiry.objects.values_list("lead_id", "contact"):
+            if contact.get("email"):
+                emails_of.setdefault(lead_id, set()).add(contact["email"])
+                leads_of.setdefault(contact["email"], set()).add(lead_id)
+        assert all(len(emails) == 1 for emails in emails_of.values()), emails_of
+        assert all(len(leads) == 1 for leads in leads_of.values()), leads_of
+        # Leads that share a phone and are not one person are marked, once per pair.
+        for lead in Lead.objects.exclude(phone=""):
+            others = set(Lead.objects.filter(phone=lead.phone).exclude(pk=lead.pk).values_list("pk", flat=True))
+            marked = {pair.other_than(lead.pk).pk for pair in PossibleDuplicate.objects.filter(Q(older=lead) | Q(newer=lead))}
+            assert others <= marked, (lead.pk, others, marked)
