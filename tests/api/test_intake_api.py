@@ -323,7 +323,7 @@ def test_it_keeps_a_submission_whose_processing_fails_and_answers_202(intake, or
     assert Lead.objects.count() == 0
 
 
-def test_it_keeps_the_number_of_queries_per_intake_small_and_constant(intake, org, definition):
+def test_it_keeps_the_number_of_queries_per_intake_small_and_constant(intake, org, definition, on_postgres):
     intake.post({**DANA, "email": "warmup@northwind.example", "phone": "+49 30 7654321"})  # starts the queue's burst (its alert is a one-off)
     with CaptureQueriesContext(connection) as new_lead:
         assert intake.post(DANA).status_code == 201
@@ -331,5 +331,8 @@ def test_it_keeps_the_number_of_queries_per_intake_small_and_constant(intake, or
         assert intake.post({**DANA, "message": "again"}).status_code == 200
     # Savepoints are the test's own transaction wrapping; in production they are BEGIN and COMMIT.
     statements = [[q["sql"][:60] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]] for queries in (new_lead, merged)]
-    assert len(statements[0]) <= 12, statements[0]
-    assert len(statements[1]) <= 9, statements[1]
+    # PostgreSQL takes one more for an inquiry with a phone: the phone's lock, which decides between
+    # two inquiries with the same number at once (no unique index can: people share numbers).
+    phone_lock = 1 if on_postgres else 0
+    assert len(statements[0]) <= 12 + phone_lock, statements[0]
+    assert len(statements[1]) <= 9, statements[1]  # a repeat with known addresses records no identity: the lock fits

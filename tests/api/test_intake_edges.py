@@ -131,20 +131,23 @@ def test_the_202_answer_has_every_field_of_an_intake_answer(intake, org):
     assert (body["id"], body["status"]) == (None, "failed")
 
 
-def test_it_recognises_a_person_by_any_address_they_have_used(intake, org):
+def test_it_recognises_a_person_by_any_phone_they_have_used_with_their_email(intake, org):
     first = intake.post({"email": "dana@northwind.example", "phone": "+1 415 555 0134"}).json()
-    second = intake.post({"email": "dana.w@gmail.com", "phone": "+1 415 555 0134"}).json()
-    third = intake.post({"email": "DANA.W@gmail.com"})
+    second = intake.post({"email": "DANA@northwind.example", "phone": "+1 415 555 0199"}).json()
+    third = intake.post({"phone": "(415) 555-0199"})
     assert third.status_code == 200
     assert first["id"] == second["id"] == third.json()["id"]
     assert Lead.objects.count() == 1
 
 
-def test_a_merge_keeps_what_the_leads_own_email_says_about_the_company(intake, org):
-    intake.post({"email": "dana@northwind.example", "phone": "+1 415 555 0134"})
-    intake.post({"email": "dana.w@gmail.com", "phone": "+1 415 555 0134"})
-    lead = Lead.objects.get()
-    assert (lead.email, lead.company_domain, lead.free_mail) == ("dana@northwind.example", "northwind.example", False)
+def test_another_email_with_the_same_phone_is_another_lead_and_keeps_its_own_company(intake, org):
+    first = intake.post({"email": "dana@northwind.example", "phone": "+1 415 555 0134"}).json()
+    second = intake.post({"email": "dana.w@gmail.com", "phone": "+1 415 555 0134"}).json()
+    assert second["id"] != first["id"]
+    leads = Lead.objects.order_by("id")
+    assert [(lead.email, lead.company_domain, lead.free_mail) for lead in leads] == [
+        ("dana@northwind.example", "northwind.example", False), ("dana.w@gmail.com", "", True),
+    ]
 
 
 def test_it_answers_401_for_a_key_of_a_deactivated_source(intake, source):

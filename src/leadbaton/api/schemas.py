@@ -121,6 +121,22 @@ class HandoffOut(Schema):
     by_user_id: int | None
 
 
+class InquiryContactOut(Schema):
+    """The person's details as this inquiry gave them, normalised (email domain lower-cased, phone
+    in E.164, country as ISO code); null when the inquiry did not give one."""
+
+    email: str | None = None
+    phone: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    company: str | None = None
+    title: str | None = None
+    company_size: int | None = None
+    country: str | None = None
+    region: str | None = None
+    city: str | None = None
+
+
 class InquiryOut(Schema):
     id: int
     received_at: datetime
@@ -132,8 +148,18 @@ class InquiryOut(Schema):
     utm_source: str
     utm_medium: str
     utm_campaign: str
-    contact: dict[str, Any]
+    contact: InquiryContactOut
     fields: dict[str, Any]
+
+
+class PossibleDuplicateOut(Schema):
+    """Another lead that may be the same person: they share a phone but not an email."""
+
+    id: int
+    name: str = Field(description="empty when the reader may not open that lead")
+    readable: bool = Field(description="whether the reader may open that lead")
+    reason: str = Field(examples=["same phone +493012345678"])
+    decision: Literal["", "merged", "kept_apart"] = Field(description="empty until someone decides")
 
 
 class LeadOut(Schema):
@@ -164,6 +190,7 @@ class LeadOut(Schema):
     inquiry_count: int
     inquiries: list[InquiryOut]
     handoffs: list[HandoffOut]
+    possible_duplicates: list[PossibleDuplicateOut]
 
 
 class TokenIn(Schema):

@@ -32,6 +32,7 @@ from leadbaton.leads.access import submissions_readable
 from leadbaton.leads.queries import activities_of, owner_summary
 from leadbaton.pipeline.followup import Refused, lead_readable, viewer_of
 from leadbaton.pipeline.intake import submission_replay
+from leadbaton.pipeline.person import possible_duplicates_seen_by
 
 router = Router(tags=["staff"], auth=STAFF_AUTH)
 OFFICE = (Role.ADMIN, Role.MARKETING, Role.MANAGER)
@@ -104,14 +105,16 @@ def submission_replay_post(request: HttpRequest, submission_id: RowId) -> JsonRe
 @router.get("/leads/{lead_id}", response={200: LeadDetailOut, **refusals(401, 403, 404, 422)}, summary="Read a lead")
 def lead_get(request: HttpRequest, lead_id: RowId) -> Any:
     """The lead with every inquiry, handoff and activity, its outcome and speed to lead; for whoever may see it (leads.access)."""
+    user = caller(request)
     try:
-        lead = lead_readable(lead_id=lead_id, by=caller(request))
+        lead = lead_readable(lead_id=lead_id, by=user)
     except Refused as refused:
         return Status(refused.status, {"errors": refused.errors})
-    lists = ("owner", "inquiries", "handoffs", "activities")
+    lists = ("owner", "inquiries", "handoffs", "activities", "possible_duplicates")
     out = {name: getattr(lead, name) for name in LeadDetailOut.model_fields if hasattr(lead, name) and name not in lists}
     out.update(owner=owner_summary(lead), inquiries=list(lead.inquiries.all()), handoffs=list(lead.handoffs.all()),
-               activities=[activity_out(activity) for activity in activities_of(lead.pk)])
+               activities=[activity_out(activity) for activity in activities_of(lead.pk)],
+               possible_duplicates=possible_duplicates_seen_by(lead_id=lead.pk, by=user))
     return out
 
 

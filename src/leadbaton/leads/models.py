@@ -140,10 +140,12 @@ class Lead(models.Model):
                 condition=models.Q(stage__in=OPEN_STAGES) & ~models.Q(email_key=""),
                 name="one_open_lead_per_email",
             ),
+            # A phone is weaker evidence: people behind one switchboard share it, so several open
+            # leads may have it. Only one of them may lack an email (decision 0016).
             models.UniqueConstraint(
                 fields=["phone"],
-                condition=models.Q(stage__in=OPEN_STAGES) & ~models.Q(phone=""),
-                name="one_open_lead_per_phone",
+                condition=models.Q(stage__in=OPEN_STAGES, email_key="") & ~models.Q(phone=""),
+                name="one_open_lead_per_phone_without_email",
             ),
             models.CheckConstraint(condition=~models.Q(email_key="", phone=""), name="lead_is_reachable"),
             models.CheckConstraint(condition=_owner_constraint("owner_", nullable=False), name="lead_has_one_owner"),
@@ -210,6 +212,50 @@ class LeadIdentity(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["kind", "value", "lead"], name="one_identity_per_lead")]
+
+
+class PossibleDuplicate(models.Model):
+    """Two leads that may be one person: they share a phone but not an email (decision 0016).
+
+    Stored once per pair, the older lead first. A person later decides: merge them or keep them
+    apart; until then `decision` is empty and both leads show the pair.
+    """
+
+    class Decision(models.TextChoices):
+        UNDECIDED = "", "Undecided"
+        MERGED = "merged", "Merged"
+        KEPT_APART = "kept_apart", "Kept apart"
+
+    older = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="+")
+    newer = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="+")
+    # What they share, as LeadIdentity spells it: kind "phone" and the E.164 number.
+    kind = models.CharField(max_length=5, choices=LeadIdentity.Kind.choices)
+    value = models.CharField(max_length=254)
+    found_at = models.DateTimeField()
+    decision = models.CharField(max_length=10, choices=Decision.choices, blank=True, default="")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["older", "newer"], name="one_possible_duplicate_per_pair"),
+            models.CheckConstraint(condition=models.Q(older__lt=models.F("newer")), name="possible_duplicate_older_first"),
+            models.CheckConstraint(
+                condition=models.Q(decision="", decided_at__isnull=True) | (~models.Q(decision="") & models.Q(decided_at__isnull=False)),
+                name="possible_duplicate_decided_when",
+            ),
+        ]
+        indexes = [models.Index(fields=["newer"], name="possible_duplicate_newer")]
+
+    @property
+    def reason(self) -> str:
+        return f"same {self.kind} {self.value}"
+
+    def other_than(self, lead_id: int) -> Lead:
+        """The pair's other lead, seen from `lead_id`."""
+        return self.newer if self.older_id == lead_id else self.older
 
 
 class Inquiry(models.Model):

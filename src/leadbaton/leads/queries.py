@@ -2,56 +2,79 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connection
 from django.db.models import Case, DateTimeField, F, IntegerField, Q, Value, When
 
 from leadbaton.leads.access import OWNER_RELATED
-from leadbaton.leads.models import CLOSED_STAGES, OPEN_STAGES, Activity, Handoff, Inquiry, Lead, LeadIdentity, OwnerKind, Stage
-
-
-def lead_open_for(*, email_key: str, phone: str, lock: bool = False) -> Lead | None:
-    """The person's open lead: one that has used this email or phone, preferring the lead whose own email it is. One query.
-
-    With `lock`, the row is held FOR UPDATE (PostgreSQL) until the transaction ends. The query is
-    written out: every lead runs it, and building it through the ORM cost more than running it.
-    """
-    if not email_key and not phone:
-        return None
-    sql = _OPEN_FOR_SQL + (" FOR UPDATE" if lock and connection.features.has_select_for_update else "")
-    params = [LeadIdentity.Kind.EMAIL, email_key or None, LeadIdentity.Kind.PHONE, phone or None, *OPEN_STAGES]
-    # No join: PostgreSQL re-checks only the locked row after waiting on a concurrent change, so
-    # joined owner rows could come back empty. The owner is read after the lock, when answering.
-    found = list(Lead.objects.raw(sql, params))
-    # The lead whose own email this is, else whose own phone, else the oldest that has used either.
-    own_email = next((lead for lead in found if email_key and lead.email_key == email_key), None)
-    own_phone = next((lead for lead in found if phone and lead.phone == phone), None)
-    return own_email or own_phone or (found[0] if found else None)
-
-
-_OPEN_FOR_SQL = (
-    f"SELECT * FROM {Lead._meta.db_table} WHERE id IN ("
-    f"SELECT lead_id FROM {LeadIdentity._meta.db_table} WHERE (kind = %s AND value = %s) OR (kind = %s AND value = %s))"
-    f" AND stage IN ({', '.join(['%s'] * len(OPEN_STAGES))}) ORDER BY id LIMIT 5"
+from leadbaton.leads.models import (
+    CLOSED_STAGES,
+    OPEN_STAGES,
+    Activity,
+    Handoff,
+    Inquiry,
+    Lead,
+    LeadIdentity,
+    OwnerKind,
+    PossibleDuplicate,
+    Stage,
 )
 
 
-def contact_held_elsewhere(*, lead_id: int, email_key: str, phone: str) -> dict[str, bool]:
-    """For merging: is the email / phone free, i.e. not held by another open lead?"""
-    free = {"email": bool(email_key), "phone": bool(phone)}
-    match = Q(pk__in=[])
-    if email_key:
-        match |= Q(email_key=email_key)
-    if phone:
-        match |= Q(phone=phone)
-    for other in Lead.objects.filter(match, stage__in=OPEN_STAGES).exclude(pk=lead_id).values("email_key", "phone"):
-        if email_key and other["email_key"] == email_key:
-            free["email"] = False
-        if phone and other["phone"] == phone:
-            free["phone"] = False
-    return free
+class Candidate(NamedTuple):
+    """An open lead that used an inquiry's email (`by_email`) or else its phone."""
+
+    lead: Lead
+    by_email: bool
+
+
+def leads_open_for(*, email_key: str, phone: str, lock: bool = False) -> list[Candidate]:
+    """Open leads that have used this email or this phone: the candidates to merge an inquiry into. One query.
+
+    Leads that used the email come first, then by their own
+    email (a lead without one first), then oldest first; at most CANDIDATES of them. Which of them
+    is the same person is the caller's decision (pipeline.person, decision 0016).
+
+    With `lock`, the rows are held FOR UPDATE (PostgreSQL) until the transaction ends. The query is
+    written out: every lead runs it, and building it through the ORM cost more than running it.
+    """
+    if not email_key and not phone:
+        return []
+    sql = _OPEN_FOR_SQL + (" FOR UPDATE" if lock and connection.features.has_select_for_update else "")
+    email = LeadIdentity.Kind.EMAIL
+    params = [email, email_key or None, email, email_key or None, LeadIdentity.Kind.PHONE, phone or None, *OPEN_STAGES]
+    # No join: PostgreSQL re-checks only the locked row after waiting on a concurrent change, so
+    # joined owner rows could come back empty. The owner is read after the lock, when answering.
+    # `by_email` is the query's extra column; SQLite answers 0 or 1.
+    return [Candidate(lead, bool(vars(lead)["by_email"])) for lead in Lead.objects.raw(sql, params)]
+
+
+# A switchboard's number may be shared by many open leads; an inquiry looks at this many of them.
+CANDIDATES = 10
+_IDENTITY = LeadIdentity._meta.db_table
+_OPEN_FOR_SQL = (
+    f"SELECT *, id IN (SELECT lead_id FROM {_IDENTITY} WHERE kind = %s AND value = %s) AS by_email"
+    f" FROM {Lead._meta.db_table} WHERE id IN ("
+    f"SELECT lead_id FROM {_IDENTITY} WHERE (kind = %s AND value = %s) OR (kind = %s AND value = %s))"
+    f" AND stage IN ({', '.join(['%s'] * len(OPEN_STAGES))}) ORDER BY by_email DESC, email_key, id LIMIT {CANDIDATES}"
+)
+
+
+def phone_lock(phone: str) -> None:
+    """Hold the phone number until the transaction ends, so inquiries with the same phone are decided one at a time.
+
+    A phone may be shared by several open leads, so no unique index can decide a race between two
+    inquiries that bring it (decision 0016). PostgreSQL: a transaction-scoped advisory lock keyed on
+    the number. SQLite needs none: its write transaction already holds the whole database.
+    """
+    if not phone or connection.vendor != "postgresql":
+        return
+    key = int.from_bytes(hashlib.blake2b(f"lead phone {phone}".encode(), digest_size=8).digest(), "big", signed=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
 def owner_summary(lead: Lead | None) -> dict[str, Any]:
@@ -191,3 +214,11 @@ def inquiries_of(lead_id: int) -> list[Inquiry]:
 def activities_of(lead_id: int) -> list[Activity]:
     """A lead's timeline of touches, notes and outcomes, oldest first, each with who did it. One query."""
     return list(Activity.objects.filter(lead_id=lead_id).select_related("by_user"))
+
+
+def possible_duplicates_of(lead_id: int) -> list[PossibleDuplicate]:
+    """The pairs that say this lead may be the same person as another (decision 0016), with both leads
+    and what leads.access needs of them loaded; the other lead oldest first. One query."""
+    related = [f"{side}__{name}" for side in ("older", "newer") for name in OWNER_RELATED]
+    pairs = PossibleDuplicate.objects.filter(Q(older_id=lead_id) | Q(newer_id=lead_id)).select_related(*related)
+    return sorted(pairs, key=lambda pair: pair.other_than(lead_id).pk)

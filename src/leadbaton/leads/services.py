@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from leadbaton.leads.models import Handoff, Inquiry, Lead, LeadIdentity, Owner, OwnerKind
+from leadbaton.leads.models import Handoff, Inquiry, Lead, LeadIdentity, Owner, OwnerKind, PossibleDuplicate
 
 
 def handoff_record(
@@ -101,32 +101,41 @@ def lead_create(
     )
 
 
-def lead_absorb(*, lead: Lead, values: dict[str, Any], contact_free: dict[str, bool], now: datetime) -> list[str]:
+# What the person asked: the lead shows the latest inquiry's, whoever sent it.
+ASKED_FIELDS = ("product_interest", "campaign")
+
+
+def lead_absorb(*, lead: Lead, values: dict[str, Any], contact_free: dict[str, bool], now: datetime, same_person: bool = True) -> list[str]:
     """Merge a new inquiry's person details into an open lead (held locked by the caller), without saving.
 
     The caller judges the merged lead and saves it once with lead_rescore.
 
-    Descriptive fields take the newest non-empty value; email and phone are
-    only filled in when the lead lacks them and no other open lead holds them
-    (`contact_free`). Custom fields are merged key by key. Nothing is lost:
+    `same_person`: the inquiry was recognised by its email. Then the lead takes the newest
+    non-empty value of each descriptive field (people change titles, companies, spellings).
+    Recognised by the phone alone, the inquiry may be a colleague on the same switchboard: it
+    only fills what the lead lacks, and what they asked (ASKED_FIELDS) (decision 0016).
+    A missing email is filled in when `contact_free["email"]` (no other open lead holds it); a
+    missing phone always. Custom fields are merged key by key, the same way. Nothing is lost:
     the inquiry row keeps exactly what was sent. Returns the names changed.
     """
     changed = []
     for name in PERSON_FIELDS:
         new = values.get(name)
-        if new not in (None, "") and getattr(lead, name) != new:
+        if new in (None, "") or getattr(lead, name) == new:
+            continue
+        if same_person or name in ASKED_FIELDS or getattr(lead, name) in (None, ""):
             setattr(lead, name, new)
             changed.append(name)
     if values.get("email") and not lead.email and contact_free.get("email"):
         for name in EMAIL_FIELDS:
             setattr(lead, name, values[name])
         changed.append("email")
-    if values.get("phone") and not lead.phone and contact_free.get("phone"):
+    if values.get("phone") and not lead.phone:
         lead.phone = values["phone"]
         changed.append("phone")
     custom = values.get("fields") or {}
     if custom:
-        lead.fields = {**lead.fields, **custom}
+        lead.fields = {**lead.fields, **custom} if same_person else {**custom, **lead.fields}
         changed.append("fields")
     lead.inquiry_count += 1
     lead.last_inquiry_at = now
@@ -153,6 +162,17 @@ def identities_record(*, lead: Lead, email_key: str, phone: str) -> None:
         if value
     ]
     LeadIdentity.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+def possible_duplicates_record(*, lead: Lead, others: list[Lead], kind: str, value: str, now: datetime) -> None:
+    """Mark `lead` and each of `others` as possibly one person (they share `value`); known pairs are skipped. One statement."""
+    rows = [
+        PossibleDuplicate(older_id=min(lead.pk, other.pk), newer_id=max(lead.pk, other.pk), kind=kind, value=value, found_at=now)
+        for other in others
+        if other.pk != lead.pk
+    ]
+    if rows:
+        PossibleDuplicate.objects.bulk_create(rows, ignore_conflicts=True)
 
 
 def inquiry_record(*, lead: Lead, values: dict[str, Any], now: datetime) -> Inquiry:

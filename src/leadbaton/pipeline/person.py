@@ -16,8 +16,11 @@ from leadbaton.accounts.models import Team, User
 from leadbaton.intake.normalise import Person, Problem
 from leadbaton.leads import queries as lead_queries
 from leadbaton.leads import services as leads
-from leadbaton.leads.models import Handoff, Lead, Owner, Stage
+from leadbaton.leads.access import lead_access
+from leadbaton.leads.models import Handoff, Lead, LeadIdentity, Owner, Stage
+from leadbaton.leads.queries import Candidate
 from leadbaton.notify.models import Event
+from leadbaton.pipeline.followup import viewer_of
 from leadbaton.qualification.queries import definition_active
 from leadbaton.qualification.scoring import Verdict, lead_judge
 from leadbaton.routing.queries import team_choose
@@ -66,29 +69,91 @@ class LeadResult:
     queue_alert: tuple[Team, str] | None = None
 
 
+@dataclass(frozen=True)
+class Match:
+    """Who an inquiry's person is among the open leads that used its email or phone (decision 0016)."""
+
+    lead: Lead | None  # the lead to merge the inquiry into; None: a new lead
+    by_email: bool = False  # recognised by the email: surely the same person
+    same_phone: tuple[Lead, ...] = ()  # other open leads with the inquiry's phone: possible duplicates
+
+
+def person_match(found: list[Candidate], *, email_key: str) -> Match:
+    """Decide which of `found` (leads_open_for's answer) is the inquiry's person. Pure.
+
+    1. A lead that used the email is the person (the lead whose own email it is first).
+    2. Else the phone decides only if no email contradicts it: a lead with the phone and no
+       email takes the inquiry; so does the only lead with the phone, if the inquiry has no
+       email. An inquiry with an email never joins a lead with another email, and a phone-only
+       inquiry to a number several people use joins none of them.
+    Every other lead with the phone is a possible duplicate of the chosen or new lead.
+    """
+    by_email = [candidate.lead for candidate in found if candidate.by_email]
+    by_phone = [candidate.lead for candidate in found if not candidate.by_email]
+    if by_email:
+        lead = next((lead for lead in by_email if lead.email_key == email_key), by_email[0])
+        return Match(lead, True, tuple(by_phone))
+    without_email = [lead for lead in by_phone if not lead.email_key]
+    if without_email:
+        chosen: Lead | None = without_email[0]
+    elif not email_key and len(by_phone) == 1:
+        chosen = by_phone[0]
+    else:
+        chosen = None
+    return Match(chosen, False, tuple(other for other in by_phone if other is not chosen))
+
+
 def lead_for_person(*, person: Person, source_slug: str, now: datetime, warnings: list[dict[str, str]]) -> LeadResult:
     """The person's open lead with this inquiry merged in, or a new lead.
 
-    A unique index on open leads' email and phone decides when the same person
-    arrives twice at once: the loser's insert fails and it merges into the winner's lead.
+    Races: inquiries with the same phone are decided one at a time (leads.queries.phone_lock);
+    for the same email, a unique index on open leads' email decides: the loser's insert fails and
+    it looks again, finding the winner's lead.
     """
-    existing = lead_queries.lead_open_for(email_key=person.email_key, phone=person.phone, lock=True)
-    if existing is None:
+    lead_queries.phone_lock(person.phone)
+    for _attempt in range(3):
+        found = lead_queries.leads_open_for(email_key=person.email_key, phone=person.phone, lock=True)
+        match = person_match(found, email_key=person.email_key)
+        if match.lead is not None:
+            return _merged(match.lead, match, person, source_slug, now, warnings)
         try:
             with transaction.atomic():
                 lead, placed = _lead_create(person, source_slug, now, warnings)
         except IntegrityError:
-            existing = lead_queries.lead_open_for(email_key=person.email_key, phone=person.phone, lock=True)
-            if existing is None:
-                raise
-        else:
-            leads.identities_record(lead=lead, email_key=person.email_key, phone=person.phone)
-            return LeadResult(lead, False, [Event.LEAD_CREATED, *placed.events()], placed.alert())
-    placed_on_merge = _lead_merge(existing, person, source_slug, now, warnings)
-    leads.identities_record(lead=existing, email_key=person.email_key, phone=person.phone)
-    if placed_on_merge is None:
-        return LeadResult(existing, True, [Event.LEAD_MERGED])
-    return LeadResult(existing, True, [Event.LEAD_MERGED, *placed_on_merge.events()], placed_on_merge.alert())
+            continue  # the same person's lead was created a moment ago: look again
+        leads.identities_record(lead=lead, email_key=person.email_key, phone=person.phone)
+        leads.possible_duplicates_record(lead=lead, others=list(match.same_phone), kind=LeadIdentity.Kind.PHONE, value=person.phone, now=now)
+        return LeadResult(lead, False, [Event.LEAD_CREATED, *placed.events()], placed.alert())
+    raise IntegrityError(f"no open lead for {person.email_key or person.phone} after three attempts to create one")
+
+
+def _merged(lead: Lead, match: Match, person: Person, source_slug: str, now: datetime, warnings: list[dict[str, str]]) -> LeadResult:
+    # The lead's own email and phone are among its identities already; a repeat with them adds none.
+    known = person.email_key in ("", lead.email_key) and person.phone in ("", lead.phone)
+    placed = _lead_merge(lead, person, source_slug, now, warnings, same_person=match.by_email)
+    if not known:
+        leads.identities_record(lead=lead, email_key=person.email_key, phone=person.phone)
+    leads.possible_duplicates_record(lead=lead, others=list(match.same_phone), kind=LeadIdentity.Kind.PHONE, value=person.phone, now=now)
+    if placed is None:
+        return LeadResult(lead, True, [Event.LEAD_MERGED])
+    return LeadResult(lead, True, [Event.LEAD_MERGED, *placed.events()], placed.alert())
+
+
+def possible_duplicates_seen_by(*, lead_id: int, by: User) -> list[dict[str, Any]]:
+    """The leads that may be the same person as this one, as `by` may see them.
+
+    The other lead is named only to someone who may read it (leads.access); anyone else sees
+    its id and what the two share, which is on the lead they are reading already.
+    """
+    pairs = lead_queries.possible_duplicates_of(lead_id)
+    viewer = viewer_of(by) if pairs else None  # most leads have none: no need to ask who is looking
+    shown = []
+    for pair in pairs:
+        other = pair.other_than(lead_id)
+        readable = viewer is not None and lead_access(viewer, other).read
+        name = (str(other) or f"Lead {other.pk}") if readable else ""
+        shown.append({"id": other.pk, "name": name, "readable": readable, "reason": pair.reason, "decision": pair.decision})
+    return shown
 
 
 def _lead_create(person: Person, source_slug: str, now: datetime, warnings: list[dict[str, str]]) -> tuple[Lead, Placement]:
@@ -110,12 +175,13 @@ def _lead_create(person: Person, source_slug: str, now: datetime, warnings: list
     return lead, placed
 
 
-def _lead_merge(lead: Lead, person: Person, source_slug: str, now: datetime, warnings: list[dict[str, str]]) -> Placement | None:
+def _lead_merge(
+    lead: Lead, person: Person, source_slug: str, now: datetime, warnings: list[dict[str, str]], *, same_person: bool
+) -> Placement | None:
     """Merge the inquiry into the lead; the placement when this made a nurtured lead sales-ready."""
-    contact_free: dict[str, bool] = {}
-    if (person.email and not lead.email) or (person.phone and not lead.phone):
-        contact_free = lead_queries.contact_held_elsewhere(lead_id=lead.pk, email_key=person.email_key, phone=person.phone)
-    leads.lead_absorb(lead=lead, values=_lead_values(person), contact_free=contact_free, now=now)
+    # The lead has no email only when found by the phone, and then no open lead used the inquiry's
+    # email (it would have been found by it): the email is free to take.
+    leads.lead_absorb(lead=lead, values=_lead_values(person), contact_free={"email": True}, now=now, same_person=same_person)
     facts = {**person.facts(source_slug), **{name: getattr(lead, name) for name in (*leads.PERSON_FIELDS, *leads.EMAIL_FIELDS)}}
     facts.update(phone=lead.phone, fields=lead.fields)
     verdict = lead_judge(facts, definition_active())

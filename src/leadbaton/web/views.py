@@ -11,9 +11,17 @@ from leadbaton.accounts.models import User
 from leadbaton.intake.queries import submissions_list
 from leadbaton.leads.access import ADMIN, MANAGER, MARKETING, readable_leads, submissions_readable
 from leadbaton.leads.models import Stage
-from leadbaton.leads.queries import activities_of, handoff_sides, handoffs_of, inquiries_of, owner_summary, stage_counts
+from leadbaton.leads.queries import (
+    activities_of,
+    handoff_sides,
+    handoffs_of,
+    inquiries_of,
+    owner_summary,
+    stage_counts,
+)
 from leadbaton.notify.card import company_of
 from leadbaton.pipeline.followup import Refused, lead_readable, viewer_of
+from leadbaton.pipeline.person import possible_duplicates_seen_by
 
 REFUSED_TITLES = {403: "You cannot open this lead", 404: "No such lead"}
 STAGES_TITLES = {ADMIN: "Leads by stage", MARKETING: "Leads by stage", MANAGER: "Leads of the teams you manage, by stage"}
@@ -44,8 +52,9 @@ def health(request: HttpRequest) -> JsonResponse:
 @login_required
 def lead_page(request: HttpRequest, lead_id: int) -> HttpResponse:
     """Everything about one lead for whoever may read it (leads.access): the link every notification carries."""
+    user = cast(User, request.user)
     try:
-        lead = lead_readable(lead_id=lead_id, by=cast(User, request.user))
+        lead = lead_readable(lead_id=lead_id, by=user)
     except Refused as refused:
         refusal = {"title": REFUSED_TITLES.get(refused.status, "Refused"), "errors": refused.errors}
         return render(request, "web/refused.html", refusal, status=refused.status)
@@ -57,6 +66,7 @@ def lead_page(request: HttpRequest, lead_id: int) -> HttpResponse:
         "company_guessed": company_guessed,
         "owner": owner_summary(lead),
         "inquiries": inquiries_of(lead.pk),
+        "possible_duplicates": possible_duplicates_seen_by(lead_id=lead.pk, by=user),
         "activities": activities_of(lead.pk),
         "handoffs": [(handoff, *handoff_sides(handoff)) for handoff in handoffs_of(lead.pk)],
     }
