@@ -162,7 +162,7 @@ def test_the_api_does_not_name_a_possible_duplicate_the_reader_may_not_open(inta
     lead_reassign(lead_id=ben["id"], by=org.admin, reason="Bob covers logistics", to_rep_id=org.bob.pk, now=clock.now())
 
     shown = staff_client(org.alice).get(f"/api/v1/leads/{anna['id']}").json()["possible_duplicates"]
-    assert shown == [{"id": ben["id"], "name": "", "readable": False, "reason": "same phone +49301234567", "decision": ""}]
+    assert shown == [{"id": None, "name": "", "readable": False, "reason": "same phone +49301234567", "decision": ""}]
 
 
 def test_the_lead_page_shows_the_possible_duplicates_both_ways_and_who_sent_each_inquiry(intake, org):
@@ -286,3 +286,14 @@ class NoTwoPeopleInOneLead(TestCase):
             others = set(Lead.objects.filter(phone=lead.phone).exclude(pk=lead.pk).values_list("pk", flat=True))
             marked = {pair.other_than(lead.pk).pk for pair in PossibleDuplicate.objects.filter(Q(older=lead) | Q(newer=lead))}
             assert others <= marked, (lead.pk, others, marked)
+
+
+def test_an_address_merged_in_before_the_phone_rule_overwrites_nobody_when_it_writes_again(intake, org):
+    # Before decision 0016 a colleague's inquiry merged by phone left their address among Anna's lead's identities.
+    anna = intake.post(ANNA).json()
+    LeadIdentity.objects.create(lead_id=anna["id"], kind=LeadIdentity.Kind.EMAIL, value=BEN["email"])
+
+    again = intake.post({**BEN, "phone": ""}).json()
+
+    assert (again["id"], again["merged"]) == (anna["id"], True)
+    assert people_of(anna["id"]) == [("Anna", "Berger", ANNA["email"], "Northwind Analytics")]

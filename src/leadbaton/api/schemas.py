@@ -155,7 +155,7 @@ class InquiryOut(Schema):
 class PossibleDuplicateOut(Schema):
     """Another lead that may be the same person: they share a phone but not an email."""
 
-    id: int
+    id: int | None = Field(description="null when the reader may not open that lead")
     name: str = Field(description="empty when the reader may not open that lead")
     readable: bool = Field(description="whether the reader may open that lead")
     reason: str = Field(examples=["same phone +493012345678"])

@@ -92,7 +92,10 @@ def person_match(found: list[Candidate], *, email_key: str) -> Match:
     by_phone = [candidate.lead for candidate in found if not candidate.by_email]
     if by_email:
         lead = next((lead for lead in by_email if lead.email_key == email_key), by_email[0])
-        return Match(lead, True, tuple(by_phone))
+        # Surely the same person only by the lead's own email. An older address on the lead (an
+        # identity) may have come with a colleague's inquiry merged by phone before decision 0016:
+        # such a merge fills blanks and overwrites nobody.
+        return Match(lead, lead.email_key == email_key, tuple(by_phone))
     without_email = [lead for lead in by_phone if not lead.email_key]
     if without_email:
         chosen: Lead | None = without_email[0]
@@ -142,8 +145,9 @@ def _merged(lead: Lead, match: Match, person: Person, source_slug: str, now: dat
 def possible_duplicates_seen_by(*, lead_id: int, by: User) -> list[dict[str, Any]]:
     """The leads that may be the same person as this one, as `by` may see them.
 
-    The other lead is named only to someone who may read it (leads.access); anyone else sees
-    its id and what the two share, which is on the lead they are reading already.
+    The other lead is named only to someone who may read it (leads.access); anyone else learns
+    only that a lead they cannot open shares what is on this one (the phone), not its id: a lead
+    someone may not read is answered as if it did not exist (decision 0013).
     """
     pairs = lead_queries.possible_duplicates_of(lead_id)
     viewer = viewer_of(by) if pairs else None  # most leads have none: no need to ask who is looking
@@ -152,7 +156,8 @@ def possible_duplicates_seen_by(*, lead_id: int, by: User) -> list[dict[str, Any
         other = pair.other_than(lead_id)
         readable = viewer is not None and lead_access(viewer, other).read
         name = (str(other) or f"Lead {other.pk}") if readable else ""
-        shown.append({"id": other.pk, "name": name, "readable": readable, "reason": pair.reason, "decision": pair.decision})
+        shown.append({"id": other.pk if readable else None, "name": name, "readable": readable, "reason": pair.reason,
+                      "decision": pair.decision})
     return shown
 
 
