@@ -192,3 +192,39 @@ def test_a_manager_of_some_teams_only_cannot_replace_the_rules_and_nothing_chang
         "so an admin or a manager of every team replaces them; you do not manage Americas")}]
     assert list(RoutingRule.objects.values_list("name", "active")) == [("Americas", True)]
     assert staff_client(org.manager).get("/api/v1/routing/rules").json()["rules"][0]["name"] == "Americas"  # reads them all
+
+
+def _lead_of(owner: User, team) -> Lead:
+    lead = leads.lead_create(
+        values={"email": "kim@contoso.example", "email_key": "kim@contoso.example"}, stage=Stage.ASSIGNED,
+        owner=Owner.rep(owner.pk, team.pk), score=60, score_reasons=[], definition_version=None, source_slug="website",
+        now=clock.now(),
+    )
+    leads.handoff_record(lead=lead, to=lead.owner, at=clock.now(), reason="routed", note="by test", rule="")
+    return lead
+
+
+def test_a_rep_explaining_their_lead_sees_that_a_teammate_is_paused_but_not_why(org):
+    rep(org.emea, "Jonas", paused=True, pause_reason="sick leave")
+    lead = _lead_of(org.alice, org.emea)
+
+    reps = staff_client(org.alice).get(f"/api/v1/leads/{lead.pk}/routing").json()["reps"]
+    by_manager = staff_client(org.manager).get(f"/api/v1/leads/{lead.pk}/routing").json()["reps"]
+
+    assert {check["name"]: check["reasons"][0] for check in reps} == {
+        "Alice Rep": "outside working hours (wed 09:00-17:00, Europe/Berlin; it is 21:00 there)", "Jonas": "paused"}
+    assert {check["name"]: check["reasons"][0] for check in by_manager}["Jonas"] == "paused (sick leave)"
+
+
+def test_a_manager_does_not_see_the_reps_of_a_team_they_do_not_manage_when_routing_would_send_the_lead_there(org):
+    # Bob's lead is the Americas manager's to read; with no rule matching it, routing would now pick EMEA, the default team.
+    americas = User.objects.create_user("andre@example.com", "pw", name="Andre Manager", role=Role.MANAGER)
+    org.amer.manager = americas
+    org.amer.save()
+    lead = _lead_of(org.bob, org.amer)
+
+    answer = staff_client(americas).get(f"/api/v1/leads/{lead.pk}/routing")
+
+    assert answer.status_code == 200
+    assert (answer.json()["team"]["slug"], answer.json()["reps"]) == ("emea", [])
+    assert [check["name"] for check in staff_client(org.admin).get(f"/api/v1/leads/{lead.pk}/routing").json()["reps"]] == ["Alice Rep"]
