@@ -81,6 +81,8 @@ class BufferedWorker(GunicornWorker):
     """
 
     server_limits: dict[str, Any] = {}
+    # When the master will kill this process after a graceful stop began (time.monotonic()); set by `_stop`.
+    stop_deadline: float | None = None
 
     def run(self) -> None:
         sockets = [listener.sock for listener in self.sockets]
@@ -94,6 +96,12 @@ class BufferedWorker(GunicornWorker):
             channel_timeout=max(self.cfg.keepalive, 1),
             asyncore_use_poll=True,
             ident="LeadBaton",
+            # waitress would otherwise delete X-Forwarded-Proto/-For/-Host and Forwarded from every request
+            # (no trusted_proxy is set), and behind a TLS proxy SECURE_PROXY_SSL_HEADER would never see the
+            # header: every request redirected to itself. Passed through untouched, Django decides: it reads
+            # X-Forwarded-Proto only when SECURE_PROXY_SSL_HEADER names it and X-Forwarded-Host only with
+            # USE_X_FORWARDED_HOST (unset); REMOTE_ADDR and wsgi.url_scheme stay those of the socket.
+            clear_untrusted_proxy_headers=False,
             **self.server_limits,
         )
         listeners = [dispatcher for dispatcher in channels.values() if isinstance(dispatcher, BaseWSGIServer)]
@@ -111,7 +119,7 @@ class BufferedWorker(GunicornWorker):
         """Stop accepting; finish the requests already received (up to the graceful timeout); close the rest."""
         for listener in listeners:
             listener.close()
-        deadline = time.monotonic() + self.cfg.graceful_timeout
+        deadline = self.stop_deadline = time.monotonic() + self.cfg.graceful_timeout
         while time.monotonic() < deadline:
             busy = False
             for channel in list(channels.values()):

@@ -2,18 +2,62 @@
 
 from __future__ import annotations
 
+import itertools
+import logging
 import os
+import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
+from django.db import connection
 
 from leadbaton.core.env import env_bool, env_int
+
+log = logging.getLogger(__name__)
+
+# Seconds between attempts to register a process while the database refuses (doubling up to the last).
+REGISTER_RETRY_SECONDS = (0.5, 1.0, 2.0, 4.0, 8.0)
+# Left to the process, after its worker thread is joined, before the master's SIGKILL at the graceful timeout.
+EXIT_MARGIN_SECONDS = 1.0
 
 
 def _is_sqlite() -> bool:
     return "sqlite" in str(settings.DATABASES["default"]["ENGINE"])
+
+
+def _register(then: Callable[[], None]) -> None:
+    """Register this process (a Holder row, then its heartbeat thread), then call `then`.
+
+    Runs in gunicorn's post_worker_init: an exception there fails the process's boot, and gunicorn's
+    master then halts the whole server. So a database that refuses (PostgreSQL restarting while a
+    process respawns) is logged and retried with backoff from a thread of its own; the process serves
+    meanwhile, and `then` (starting the worker) waits for the registration.
+    """
+    from leadbaton.core.claims import heartbeat_start, holder_current
+
+    def attempt() -> bool:
+        try:
+            holder_current()  # once it answers, heartbeat_start below needs no database
+        except Exception:
+            log.exception("could not register this process with the database; trying again shortly")
+            connection.close()  # a broken connection is not reused by the next attempt
+            return False
+        heartbeat_start()
+        then()
+        return True
+
+    def retry() -> None:
+        for number in itertools.count():
+            time.sleep(REGISTER_RETRY_SECONDS[min(number, len(REGISTER_RETRY_SECONDS) - 1)])
+            if attempt():
+                return
+
+    if not attempt():
+        threading.Thread(target=retry, name="leadbaton-register", daemon=True).start()
 
 
 class Command(BaseCommand):
@@ -28,7 +72,6 @@ class Command(BaseCommand):
         from gunicorn.app.base import BaseApplication
 
         from leadbaton.cli.server import BufferedWorker
-        from leadbaton.core.claims import heartbeat_start
         from leadbaton.worker.loop import Worker
         from leadbaton.wsgi import application
 
@@ -38,18 +81,26 @@ class Command(BaseCommand):
         processes = 1 if _is_sqlite() else env_int("LEADBATON_WEB_PROCESSES", (os.cpu_count() or 1) + 1, minimum=1)
         threads = env_int("LEADBATON_WEB_THREADS", 8, minimum=1, maximum=256)
         run_worker = not options["no_worker"] and env_bool("LEADBATON_SERVE_WORKER", True)
-        workers: list[Worker] = []
+        workers: list[tuple[Worker, threading.Thread]] = []
 
-        def post_worker_init(process: Any) -> None:
-            heartbeat_start()  # requests claim the submissions they process, with or without a worker
+        def worker_start() -> None:
             if run_worker:
                 worker = Worker()
-                workers.append(worker)
-                worker.start_thread()
+                workers.append((worker, worker.start_thread()))
+
+        def post_worker_init(process: Any) -> None:
+            # Requests claim the submissions they process, with or without a worker: register first.
+            _register(then=worker_start)
 
         def worker_exit(server: Any, process: Any) -> None:
-            for worker in workers:
+            # The worker thread is a daemon: were the process to exit now, a delivery it is sending
+            # (SMTP, webhook) would be cut off unrecorded and sent again by whoever claims it next.
+            # Let it finish, within what is left of the graceful timeout before the master's SIGKILL.
+            deadline = getattr(process, "stop_deadline", None) or time.monotonic() + server.cfg.graceful_timeout
+            for worker, _ in workers:
                 worker.stop()
+            for _, thread in workers:
+                thread.join(max(deadline - EXIT_MARGIN_SECONDS - time.monotonic(), 0))
 
         # Requests are read whole before a thread takes them (cli/server.py); a body declared larger
         # than this is refused at once. Intake's own, smaller limit still answers 413 in the app.
