@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.test import Client
 
 from leadbaton.core import clock
 from leadbaton.intake.models import Source, Submission
@@ -189,3 +190,60 @@ def test_a_retry_takes_over_a_first_request_whose_process_died_and_answers_with_
     assert retry.json()["replay_of"] == first.pk
     assert retry.json()["id"] == Lead.objects.get().pk
     assert Submission.objects.get(pk=first.pk).status == "processed"
+
+
+def a_submission_being_processed_elsewhere(intake) -> Submission:  # type: ignore[no-untyped-def]
+    """A request's submission, stored received and claimed by a live process on another machine (its request is slow)."""
+    from django.db.models.functions import Now
+
+    from leadbaton.core.models import Holder
+
+    submission_id = intake.post({"email": "dana@northwind.example"}).json()["submission_id"]
+    Lead.objects.all().delete()
+    Inquiry.objects.all().delete()
+    now = clock.now()
+    busy = Holder.objects.create(host="web-2.internal", machine="another-boot/pid:[1]", pid=4242, started_at=now, heartbeat_at=Now())
+    Submission.objects.filter(pk=submission_id).update(
+        status=Submission.Status.RECEIVED, lead=None, processed_at=None, http_status=None,
+        next_attempt_at=now, claimed_until=now + timedelta(seconds=60), claimed_by=busy,
+    )
+    return Submission.objects.get(pk=submission_id)
+
+
+def test_a_staff_replay_of_a_submission_being_processed_answers_409_and_leaves_it_alone(intake, org):
+    from leadbaton.accounts.services import token_issue
+
+    submission = a_submission_being_processed_elsewhere(intake)
+    token = token_issue(user=org.admin, name="tests", now=clock.now()).plaintext
+
+    answer = Client(headers={"Authorization": f"Bearer {token}"}).post(f"/api/v1/submissions/{submission.pk}/replay")
+
+    assert answer.status_code == 409, answer.json()
+    assert answer.json()["errors"] == [{"field": "submission_id", "message": "this submission is being processed; try again in a moment"}]
+    assert (Lead.objects.count(), Submission.objects.get(pk=submission.pk).status) == (0, "received")
+
+
+def test_the_replay_command_says_a_submission_is_being_processed_and_fails(intake, org):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    submission = a_submission_being_processed_elsewhere(intake)
+    err = StringIO()
+
+    with pytest.raises(CommandError, match="being processed; try again in a moment"):
+        call_command("submissions", "replay", str(submission.pk), stdout=StringIO(), stderr=err)
+
+    assert "being processed; try again in a moment" in err.getvalue()
+    assert Lead.objects.count() == 0
+
+
+def test_a_staff_replay_of_a_received_submission_whose_process_died_processes_it(intake, org):
+    from leadbaton.core.models import Holder
+    from leadbaton.pipeline.intake import submission_replay
+
+    submission = a_submission_being_processed_elsewhere(intake)
+    Holder.objects.filter(pk=submission.claimed_by_id).update(gone_at=clock.now())
+
+    assert submission_replay(submission_id=submission.pk).status == 201
+    assert Submission.objects.get(pk=submission.pk).status == "processed"

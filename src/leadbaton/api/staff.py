@@ -87,18 +87,22 @@ def _submissions_of(user: User) -> Q:
 
 @router.post(
     "/submissions/{submission_id}/replay",
-    response={200: LeadAccepted, 201: LeadAccepted, 202: LeadPending, **refusals(401, 403, 404),
+    response={200: LeadAccepted, 201: LeadAccepted, 202: LeadPending, **refusals(401, 403, 404, 409),
               frozenset({400, 413, 422}): IntakeErrorsOut},
     summary="Process a submission again",
 )
 def submission_replay_post(request: HttpRequest, submission_id: RowId) -> JsonResponse:
     """A failed submission is processed in place; any other is copied to a new submission and processed.
 
-    The answer is the one the intake endpoint gives (`400`, `413`, `422` for a stored body it refuses).
+    The answer is the one the intake endpoint gives (`400`, `413`, `422` for a stored body it refuses);
+    `409` while another process is processing the submission (try again in a moment).
     """
     require_role(caller(request), Role.ADMIN, Role.MARKETING)
     get_object_or_404(Submission, pk=submission_id)
-    answer = submission_replay(submission_id=submission_id)
+    try:
+        answer = submission_replay(submission_id=submission_id)
+    except Refused as refused:
+        return JsonResponse({"errors": refused.errors}, status=refused.status)
     return JsonResponse(answer.body, status=answer.status, headers=answer.headers)
 
 

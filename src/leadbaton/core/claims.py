@@ -9,14 +9,21 @@ the claim is free:
 2. the lease has run out (a live holder stuck on one job for that long), or
 3. its holder is gone: either the holder ran on a machine whose PIDs this
    process can see (same host name, boot and PID namespace) and that PID no
-   longer runs the same process — found at once, so a restarted `leadbaton serve`
-   takes over the work of the process it replaces within a worker tick — or its
-   heartbeat is older than HOLDER_STALE (a process on another machine, or a
-   machine that died).
+   longer runs the same process — seen within HOLDERS_CHECK_EVERY by any live
+   process of the machine, so a restarted `leadbaton serve` takes over the work
+   of the process it replaces at once — or its heartbeat is older than
+   HOLDER_STALE (a process on another machine, or a machine that died).
+
+A process is called gone only when that is certain: no such PID (kill(pid, 0)
+says so), or a PID whose start time can be read and differs. A PID it may not
+signal or whose /proc entry it cannot read (hidepid, ProtectProc=invisible,
+another user) runs.
 
 A live process heartbeats every HEARTBEAT_EVERY from a thread of its own
-(`heartbeat_start`), so a claim of a live process on another machine is
-respected for as long as its lease says.
+(`heartbeat_start`), which also checks this machine's holders, so a claim of a
+live process on another machine is respected for as long as its lease says.
+Heartbeats are written and judged stale by the database's clock (`Now()`), so
+machines whose clocks disagree do not take each other's live claims.
 """
 
 from __future__ import annotations
@@ -25,12 +32,14 @@ import logging
 import os
 import socket
 import threading
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from django.db import close_old_connections
 from django.db.models import Q
+from django.db.models.functions import Now
 
 from leadbaton.core import clock
 from leadbaton.core.models import Holder
@@ -39,12 +48,16 @@ log = logging.getLogger(__name__)
 
 HEARTBEAT_EVERY = timedelta(seconds=5)
 HOLDER_STALE = timedelta(seconds=30)
+# How often each process looks for processes of its machine that died holding claims.
+HOLDERS_CHECK_EVERY = timedelta(seconds=2)
 # A gone holder's row is deleted once no lease it could have given is still running.
 HOLDER_FORGOTTEN = timedelta(days=1)
 
 _lock = threading.Lock()
 _current: dict[int, int] = {}  # os.getpid() -> Holder id: a forked process registers itself anew
 _heartbeats: set[int] = set()
+# Where the kernel shows processes; a test may point it at a /proc that hides them (hidepid).
+PROC = Path("/proc")
 
 
 def _read(path: str) -> str:
@@ -64,18 +77,21 @@ def _machine() -> str:
 
 
 def _process_started(pid: int) -> str | None:
-    """The kernel's start time of `pid` ("" where /proc is missing), or None when no such process runs."""
-    stat = _read(f"/proc/{pid}/stat")
-    if stat:
-        return stat.rsplit(")", 1)[-1].split()[19]  # field 22, counted after the command name
-    if Path("/proc/self/stat").exists():
-        return None
+    """The kernel's start time of `pid`, "" when it runs but its start time cannot be read, None when no such process runs.
+
+    Only the kernel's "no such process" means gone: a PID this process may not
+    signal (another user) or whose /proc entry it cannot see (hidepid,
+    ProtectProc=invisible) runs.
+    """
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return None
     except PermissionError:
-        pass
+        pass  # it runs, as someone else
+    stat = _read(str(PROC / str(pid) / "stat"))
+    if stat:
+        return stat.rsplit(")", 1)[-1].split()[19]  # field 22, counted after the command name
     return ""
 
 
@@ -90,10 +106,9 @@ def holder_current() -> int:
     holder_id = _current.get(pid)
     if holder_id is not None:
         return holder_id
-    now = clock.now()
     holder = Holder.objects.create(
         host=socket.gethostname()[:255], machine=_machine(), pid=pid, process_started=_process_started(pid) or "",
-        started_at=now, heartbeat_at=now,
+        started_at=clock.now(), heartbeat_at=Now(),
     )
     _current[pid] = holder.pk
     return holder.pk
@@ -115,11 +130,29 @@ def heartbeat_start() -> None:
     threading.Thread(target=_beat, name="leadbaton-heartbeat", daemon=True).start()
 
 
+def heartbeat() -> None:
+    """Say this process runs (database time). A process whose row was deleted (pruned while it was
+    suspended for a day) registers anew, so its next claims name a row that exists."""
+    if Holder.objects.filter(pk=holder_current()).update(heartbeat_at=Now(), gone_at=None) == 0:
+        holder_forget()
+        log.warning("this process's holder row was gone (pruned while it was silent); registered anew")
+        holder_current()
+
+
 def _beat() -> None:
+    """The heartbeat thread: a heartbeat every HEARTBEAT_EVERY, a look at this machine's holders every HOLDERS_CHECK_EVERY.
+
+    Every process checks (not only workers), so the claims of a process of this machine
+    that died are free at once even where no worker runs beside the web server.
+    """
     stopping = threading.Event()
-    while not stopping.wait(HEARTBEAT_EVERY.total_seconds()):
+    last_beat = time.monotonic()
+    while not stopping.wait(HOLDERS_CHECK_EVERY.total_seconds()):
         try:
-            Holder.objects.filter(pk=holder_current()).update(heartbeat_at=clock.now(), gone_at=None)
+            if time.monotonic() - last_beat >= HEARTBEAT_EVERY.total_seconds() - HOLDERS_CHECK_EVERY.total_seconds() / 2:
+                heartbeat()
+                last_beat = time.monotonic()
+            holders_check(now=clock.now())
         except Exception:
             log.exception("heartbeat failed; trying again shortly")
         finally:
@@ -134,7 +167,7 @@ def holders_check(*, now: datetime) -> int:
     if gone:
         Holder.objects.filter(pk__in=gone, gone_at__isnull=True).update(gone_at=now)
         log.info("%d process(es) that held claims no longer run; their claims are free", len(gone))
-    Holder.objects.filter(heartbeat_at__lt=now - HOLDER_FORGOTTEN).exclude(pk=me).delete()
+    Holder.objects.filter(heartbeat_at__lt=Now() - HOLDER_FORGOTTEN).exclude(pk=me).delete()
     return len(gone)
 
 
@@ -148,7 +181,9 @@ def _runs(holder: Holder) -> bool:
 
 def claim_free(*, now: datetime) -> Q:
     """Rows whose claim this process may take now (see the module docstring). It never counts itself gone."""
-    gone = Holder.objects.filter(Q(gone_at__isnull=False) | Q(heartbeat_at__lt=now - HOLDER_STALE)).exclude(pk=holder_current()).values("pk")
+    # Staleness by the database's clock, as heartbeats are written by it: machines' clocks may disagree.
+    stale = Q(heartbeat_at__lt=Now() - HOLDER_STALE)
+    gone = Holder.objects.filter(Q(gone_at__isnull=False) | stale).exclude(pk=holder_current()).values("pk")
     return Q(claimed_until__isnull=True) | Q(claimed_until__lt=now) | Q(claimed_by__in=gone)
 
 

@@ -202,21 +202,23 @@ def idempotency_claim(*, submission: Submission, body_digest: str, now: datetime
     return earlier
 
 
-def submission_claim(*, submission_id: int, now: datetime, lease: timedelta) -> bool:
+def submission_claim(*, submission_id: int, now: datetime, lease: timedelta, due_only: bool = True) -> bool:
     """Claim a due unfinished submission for this process. True if this caller won the claim.
 
     A conditional UPDATE: of several processes racing for the same row, exactly
     one changes it. The claim of a process that no longer runs is free at once;
     one of a live process only once `lease` has run out (see core.claims).
+    `due_only=False` (a staff replay): whether or not its next try is due.
     """
     from django.db.models import F
 
+    due = {"next_attempt_at__lte": now} if due_only else {}
     changed = (
         Submission.objects.filter(
             claim_free(now=now),
             pk=submission_id,
             status__in=UNFINISHED,
-            next_attempt_at__lte=now,
+            **due,
         ).update(**claim_values(now=now, lease=lease), attempts=F("attempts") + 1)
     )
     return changed == 1

@@ -17,7 +17,7 @@ from django.core.mail import get_connection
 from django.db import connection, transaction
 from django.db.models import F, Q
 
-from leadbaton.core.claims import claim_free, claim_values
+from leadbaton.core.claims import claim_free, claim_values, holder_current
 from leadbaton.core.rows import fields_update
 from leadbaton.core.wakeup import work_queued
 from leadbaton.notify.channels import DeliveryFailed, chat_send, email_send, webhook_send
@@ -119,17 +119,21 @@ def outbox_deliver_batch(*, message_ids: list[int], now: datetime) -> int:
     with _smtp_connection(any(message.channel == OutboxMessage.Channel.EMAIL for message in pending)) as smtp:
         for message in pending:
             attempts.append(_attempt(message, now, smtp))
+    me = holder_current()
     with transaction.atomic():
-        DeliveryAttempt.objects.bulk_create(attempts)
+        DeliveryAttempt.objects.bulk_create(attempts)  # every try is on record, whoever holds the message now
         for message, attempt in zip(pending, attempts, strict=True):
             if attempt.ok:
-                message.status, message.sent_at, message.last_error = OutboxMessage.Status.SENT, now, ""
+                values: dict[str, Any] = {"status": OutboxMessage.Status.SENT, "sent_at": now, "last_error": ""}
             elif message.attempts >= MAX_ATTEMPTS:
-                message.status, message.last_error = OutboxMessage.Status.DEAD, attempt.error
+                values = {"status": OutboxMessage.Status.DEAD, "last_error": attempt.error}
             else:
-                message.due_at, message.last_error = now + RETRY_DELAYS[message.attempts - 1], attempt.error
-            message.claimed_until, message.claimed_by_id = None, None
-        OutboxMessage.objects.bulk_update(pending, ["status", "sent_at", "last_error", "due_at", "claimed_until", "claimed_by"])
+                values = {"due_at": now + RETRY_DELAYS[message.attempts - 1], "last_error": attempt.error}
+            # Only while this process still holds the claim: one that lost it (its lease ran out, it was
+            # taken for gone) must not clear the claim of the process now sending the message.
+            kept = OutboxMessage.objects.filter(pk=message.pk, claimed_by_id=me).update(**values, claimed_until=None, claimed_by=None)
+            if not kept:
+                log.warning("outbox message %s was taken over by another process while this one sent it", message.pk)
     return sum(attempt.ok for attempt in attempts)
 
 

@@ -36,6 +36,7 @@ from leadbaton.leads import queries as lead_queries
 from leadbaton.leads import services as leads
 from leadbaton.leads.models import Lead
 from leadbaton.pipeline.announce import lead_announce, queue_announce
+from leadbaton.pipeline.followup import Refused
 from leadbaton.pipeline.person import inquiry_values, lead_for_person
 
 log = logging.getLogger(__name__)
@@ -328,12 +329,22 @@ def submission_replay(*, submission_id: int) -> Answer:
     """Process a submission again, as staff asked.
 
     A submission that has not finished (failed, or left received by a crash) is
-    processed in place. Any other is copied to a new submission (replay_of the
-    original) and processed, so the log stays a true record of each attempt.
+    claimed and processed in place; Refused (409) while another process holds it
+    (a request or the worker processing it now). Any other is copied to a new
+    submission (replay_of the original) and processed, so the log stays a true
+    record of each attempt.
     """
     original = Submission.objects.select_related("source").get(pk=submission_id)
     if original.status in (Submission.Status.FAILED, Submission.Status.RECEIVED):
-        return submission_process(submission=original)
+        lease = timedelta(seconds=settings.WORKER_LEASE_SECONDS)
+        with transaction.atomic():
+            claimed = intake.submission_claim(submission_id=original.pk, now=clock.now(), lease=lease, due_only=False)
+        if claimed:
+            return submission_process(submission=original)
+        original.refresh_from_db(fields=["status"])
+        if original.status in (Submission.Status.FAILED, Submission.Status.RECEIVED):
+            raise Refused.one(409, "submission_id", "this submission is being processed; try again in a moment")
+        # it finished meanwhile: replayed as a copy, like any finished submission
     now = clock.now()
     with transaction.atomic():
         copy = intake.submission_copy(original=original, now=now)

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import close_old_connections
 
 from leadbaton.core import clock
-from leadbaton.core.claims import heartbeat_start, holders_check
+from leadbaton.core.claims import heartbeat_start
 from leadbaton.core.wakeup import wait_for_work, work_queued
 from leadbaton.intake.services import rate_windows_prune
 from leadbaton.notify.services import outbox_claim, outbox_deliver_batch
@@ -25,8 +25,6 @@ from leadbaton.pipeline.queue import queues_hand_out
 log = logging.getLogger(__name__)
 
 HAND_OUT_EVERY = timedelta(seconds=5)
-# How often to look for processes of this machine that died holding claims (their work is then free).
-HOLDERS_CHECK_EVERY = timedelta(seconds=2)
 
 
 class Worker:
@@ -35,14 +33,13 @@ class Worker:
         self.stopping = threading.Event()
         self._last_prune = clock.now() - timedelta(hours=1)
         self._last_hand_out = clock.now() - HAND_OUT_EVERY
-        self._last_holders_check = clock.now() - HOLDERS_CHECK_EVERY
 
     def stop(self) -> None:
         self.stopping.set()
         work_queued()  # wake the loop if it is waiting
 
     def run_forever(self) -> None:
-        heartbeat_start()
+        heartbeat_start()  # its thread also finds processes of this machine that died holding claims (core.claims)
         log.info("worker started (polling every %.2f s)", self.poll_seconds)
         while not self.stopping.is_set():
             try:
@@ -61,9 +58,6 @@ class Worker:
         now = clock.now()
         lease = timedelta(seconds=settings.WORKER_LEASE_SECONDS)
         done = 0
-        if now - self._last_holders_check >= HOLDERS_CHECK_EVERY:
-            holders_check(now=now)
-            self._last_holders_check = now
         claimed = outbox_claim(now=now, lease=lease)
         if claimed:
             outbox_deliver_batch(message_ids=claimed, now=clock.now())

@@ -11,6 +11,7 @@ from rich.table import Table
 from leadbaton.cli.tables import table_text
 from leadbaton.intake.models import Submission
 from leadbaton.intake.queries import submissions_list
+from leadbaton.pipeline.followup import Refused
 from leadbaton.pipeline.intake import submission_replay
 
 STATUSES = [status for status, _ in Submission.Status.choices]
@@ -59,8 +60,16 @@ class Command(BaseCommand):
                 ids += list(Submission.objects.filter(status=Submission.Status.FAILED).order_by("id").values_list("id", flat=True))
             if not ids:
                 raise CommandError("name submission ids, or --failed")
+            refused = []
             for submission_id in ids:
                 if not Submission.objects.filter(pk=submission_id).exists():
                     raise CommandError(f"no submission {submission_id}")
-                answer = submission_replay(submission_id=submission_id)
+                try:
+                    answer = submission_replay(submission_id=submission_id)
+                except Refused as refusal:
+                    self.stderr.write(f"{submission_id}: not replayed: {refusal.errors[0]['message']}")
+                    refused.append(submission_id)
+                    continue
                 self.stdout.write(f"{submission_id}: {answer.status} {json.dumps(answer.body)}")
+            if refused:
+                raise CommandError(f"not replayed: {', '.join(map(str, refused))} (being processed; try again in a moment)")
