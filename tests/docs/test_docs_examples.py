@@ -3,7 +3,7 @@
 Each fenced block is run here, or says in a comment just above it why it is not
 (`<!-- example: not run (reason) -->`); the conventions are at the top of docs/api.md.
 HTTP examples go through Django's test client at the suite's fixed moment (Wednesday
-25 November 2026, 21:00 in Berlin); tests/docs/test_quick_start.py runs README's quick
+25 November 2026, 21:00 in Berlin); tests/e2e/test_quick_start.py runs README's quick
 start against a real `leadbaton serve`.
 """
 
