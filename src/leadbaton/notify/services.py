@@ -124,16 +124,18 @@ def outbox_deliver_batch(*, message_ids: list[int], now: datetime) -> int:
         DeliveryAttempt.objects.bulk_create(attempts)  # every try is on record, whoever holds the message now
         for message, attempt in zip(pending, attempts, strict=True):
             if attempt.ok:
-                values: dict[str, Any] = {"status": OutboxMessage.Status.SENT, "sent_at": now, "last_error": ""}
+                message.status, message.sent_at, message.last_error = OutboxMessage.Status.SENT, now, ""
             elif message.attempts >= MAX_ATTEMPTS:
-                values = {"status": OutboxMessage.Status.DEAD, "last_error": attempt.error}
+                message.status, message.last_error = OutboxMessage.Status.DEAD, attempt.error
             else:
-                values = {"due_at": now + RETRY_DELAYS[message.attempts - 1], "last_error": attempt.error}
-            # Only while this process still holds the claim: one that lost it (its lease ran out, it was
-            # taken for gone) must not clear the claim of the process now sending the message.
-            kept = OutboxMessage.objects.filter(pk=message.pk, claimed_by_id=me).update(**values, claimed_until=None, claimed_by=None)
-            if not kept:
-                log.warning("outbox message %s was taken over by another process while this one sent it", message.pk)
+                message.due_at, message.last_error = now + RETRY_DELAYS[message.attempts - 1], attempt.error
+            message.claimed_until, message.claimed_by_id = None, None
+        # One statement, and only for the messages this process still holds: one that lost a claim (its
+        # lease ran out, it was taken for gone) must not clear the claim of the process now sending it.
+        fields = ["status", "sent_at", "last_error", "due_at", "claimed_until", "claimed_by"]
+        kept = OutboxMessage.objects.filter(claimed_by_id=me).bulk_update(pending, fields)
+        if kept < len(pending):
+            log.warning("%d outbox message(s) were taken over by another process while this one sent them", len(pending) - kept)
     return sum(attempt.ok for attempt in attempts)
 
 
