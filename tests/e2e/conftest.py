@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import socket
 import sqlite3
@@ -22,6 +23,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 from psycopg import sql
 
 from . import Reply, http_request, post_lead
@@ -235,3 +237,14 @@ def sqlite_only() -> None:
     """Skips the test on the PostgreSQL pass (ask for it before `server`, so nothing is started)."""
     if on_postgres():
         pytest.skip("runs the server on SQLite; this is the PostgreSQL pass")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium driven by Playwright (Playwright's own browser download is not used); one per test module."""
+    executable = shutil.which("chromium")
+    assert executable, "the browser tests need Debian's Chromium (python3 test.py installs it)"
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, headless=True, args=["--no-sandbox"])
+        yield launched
+        launched.close()

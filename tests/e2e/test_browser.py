@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from .conftest import LEADBATON, Deployment, Server
 
@@ -16,16 +15,6 @@ pytestmark = pytest.mark.e2e
 DANA = {"email": "dana@northwind-traders.example", "first_name": "Dana", "last_name": "Whitfield", "title": "Head of Operations",
         "message": "Can we see a demo this week?", "product_interest": "Dashboards"}
 PASSWORD = "correct horse battery staple"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    executable = shutil.which("chromium")
-    assert executable, "the browser tests need Debian's Chromium (python3 test.py installs it)"
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, headless=True, args=["--no-sandbox"])
-        yield launched
-        launched.close()
 
 
 @pytest.fixture
