@@ -14,10 +14,9 @@ from leadbaton.accounts.queries import teams_not_managed_by
 from leadbaton.api.auth import STAFF_AUTH, Forbidden, caller, require_role
 from leadbaton.api.schemas import OwnerOut, RowId, refusals
 from leadbaton.core import clock
-from leadbaton.leads.access import ADMIN, MARKETING, REP, Viewer
 from leadbaton.leads.queries import handoff_sides, owner_summary
-from leadbaton.pipeline.followup import Refused, lead_readable, viewer_of
-from leadbaton.routing.availability import Eligibility
+from leadbaton.pipeline.followup import Refused, lead_readable
+from leadbaton.pipeline.ownership import reps_seen_by
 from leadbaton.routing.models import RoutingRule, Strategy
 from leadbaton.routing.queries import routing_explain, rules_active
 from leadbaton.routing.services import RulesInvalid, rules_replace
@@ -152,25 +151,6 @@ def lead_routing_get(request: HttpRequest, lead_id: RowId) -> Any:
         "team": {"id": choice.team.pk, "slug": choice.team.slug, "name": choice.team.name} if choice else None,
         "decided_by": choice.rule if choice else "", "strategy": choice.strategy if choice else None,
         "note": explained.note(), "handoffs": handoffs,
-        "reps": _reps_seen_by(viewer_of(user), choice.team.pk if choice else None, explained.reps),
+        "reps": reps_seen_by(by=user, team_id=choice.team.pk if choice else None, reps=explained.reps),
     }
 
-
-def _reps_seen_by(viewer: Viewer, team_id: int | None, reps: list[Eligibility]) -> list[dict[str, Any]]:
-    """Each rep of the team routing would pick, as `viewer` may see them.
-
-    Admins, marketing and the team's manager see every rep with every reason. A manager of another
-    team sees none: that team's people are not theirs to read. A rep sees their teammates, but a
-    pause's own words ("paused (sick leave)") only on their own line.
-    """
-    if viewer.role in (ADMIN, MARKETING) or (team_id is not None and team_id in viewer.managed_team_ids):
-        return [check.as_dict() for check in reps]
-    if viewer.role != REP:
-        return []
-    shown = []
-    for check in reps:
-        line = check.as_dict()
-        if check.rep_id != viewer.user_id:
-            line["reasons"] = ["paused" if reason.startswith("paused (") else reason for reason in check.reasons]
-        shown.append(line)
-    return shown

@@ -7,15 +7,19 @@ transaction as the change; the new owner is told.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 
 from leadbaton.accounts.models import RepProfile, Role, Team, User
 from leadbaton.core.wakeup import work_queued
 from leadbaton.leads import services as leads
+from leadbaton.leads.access import ADMIN, MARKETING, REP
 from leadbaton.leads.models import OPEN_STAGES, Handoff, Lead, Owner, OwnerKind, Stage
 from leadbaton.notify.models import Event
 from leadbaton.pipeline.announce import lead_announce
+from leadbaton.pipeline.followup import viewer_of
+from leadbaton.routing.availability import Eligibility
 
 
 class OwnershipRefused(Exception):
@@ -103,3 +107,24 @@ def _check_may_manage(user: User, team: Team | None, *, what: str) -> None:
     if user.role == Role.MANAGER:
         raise OwnershipRefused("to", f"you do not manage {what}; its manager or an admin can", forbidden=True)
     raise OwnershipRefused("role", f"only managers and admins change who owns a lead; you are {Role(user.role).label.lower()}", forbidden=True)
+
+
+def reps_seen_by(*, by: User, team_id: int | None, reps: list[Eligibility]) -> list[dict[str, Any]]:
+    """Each rep of the team routing would pick for a lead (routing explain), as `by` may see them.
+
+    Admins, marketing and the team's manager see every rep with every reason. A manager of another
+    team sees none: that team's people are not theirs to read. A rep sees their teammates, but a
+    pause's own words ("paused (sick leave)") only on their own line.
+    """
+    viewer = viewer_of(by)
+    if viewer.role in (ADMIN, MARKETING) or (team_id is not None and team_id in viewer.managed_team_ids):
+        return [check.as_dict() for check in reps]
+    if viewer.role != REP:
+        return []
+    shown = []
+    for check in reps:
+        line = check.as_dict()
+        if check.rep_id != viewer.user_id:
+            line["reasons"] = ["paused" if reason.startswith("paused (") else reason for reason in check.reasons]
+        shown.append(line)
+    return shown
