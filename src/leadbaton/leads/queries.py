@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 
 from django.db import connection
 from django.db.models import Case, DateTimeField, F, IntegerField, Q, Value, When
+from django.db.models.sql import Query
 
 from leadbaton.leads.access import OWNER_RELATED
 from leadbaton.leads.models import (
@@ -32,49 +33,66 @@ class Candidate(NamedTuple):
 
 
 def leads_open_for(*, email_key: str, phone: str, lock: bool = False) -> list[Candidate]:
-    """Open leads that have used this email or this phone: the candidates to merge an inquiry into. One query.
+    """Open leads that have used this email or this phone: the candidates to merge an inquiry into. One round trip.
 
     Leads that used the email come first, then by their own
     email (a lead without one first), then oldest first; at most CANDIDATES of them. Which of them
     is the same person is the caller's decision (pipeline.person, decision 0016).
 
-    With `lock`, the rows are held FOR UPDATE (PostgreSQL) until the transaction ends. The query is
-    written out: every lead runs it, and building it through the ORM cost more than running it.
+    With `lock`, the rows are held FOR UPDATE (PostgreSQL) until the transaction ends, and so is
+    the phone number: a phone may be shared by several open leads, so no unique index can decide a
+    race between two inquiries that bring it. On PostgreSQL a transaction-scoped advisory lock
+    keyed on the number is taken first, as a statement of its own sent in the same round trip, so
+    the lookup's snapshot is taken once the lock is held: inquiries with the same phone are decided
+    one at a time, each seeing what the one before committed. SQLite needs neither: its write
+    transaction holds the whole database. The query is written out: every lead runs it, and
+    building it through the ORM cost more than running it.
     """
     if not email_key and not phone:
         return []
-    sql = _OPEN_FOR_SQL + (" FOR UPDATE" if lock and connection.features.has_select_for_update else "")
     email = LeadIdentity.Kind.EMAIL
-    params = [email, email_key or None, email, email_key or None, LeadIdentity.Kind.PHONE, phone or None, *OPEN_STAGES]
+    params: list[Any] = [email, email_key or None, email, email_key or None, LeadIdentity.Kind.PHONE, phone or None, *OPEN_STAGES]
+    sql = _OPEN_FOR_SQL
+    if lock and connection.vendor == "postgresql":
+        sql += " FOR UPDATE"
+        if phone:
+            sql = f"SELECT pg_advisory_xact_lock(%s); {sql}"
+            params.insert(0, _phone_lock_key(phone))
     # No join: PostgreSQL re-checks only the locked row after waiting on a concurrent change, so
     # joined owner rows could come back empty. The owner is read after the lock, when answering.
-    # `by_email` is the query's extra column; SQLite answers 0 or 1.
-    return [Candidate(lead, bool(vars(lead)["by_email"])) for lead in Lead.objects.raw(sql, params)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        if len(params) > _OPEN_FOR_PARAMS:
+            cursor.nextset()  # past the lock's empty answer
+        rows = cursor.fetchall()
+    # As Lead.objects.raw would (it cannot skip the lock's answer): the fields' converters, then the
+    # model. `by_email`, the query's last column, is 0 or 1 on SQLite.
+    compiler = Query(Lead).get_compiler(connection=connection)
+    fields = Lead._meta.concrete_fields
+    converters = compiler.get_converters([field.get_col(Lead._meta.db_table) for field in fields])
+    names = [field.attname for field in fields]
+    return [
+        Candidate(Lead.from_db(connection.alias, names, row[:-1]), bool(row[-1]))
+        for row in compiler.apply_converters(rows, converters)
+    ]
+
+
+def _phone_lock_key(phone: str) -> int:
+    """The advisory lock's key for a phone number: 64 bits of its hash."""
+    return int.from_bytes(hashlib.blake2b(f"lead phone {phone}".encode(), digest_size=8).digest(), "big", signed=True)
 
 
 # A switchboard's number may be shared by many open leads; an inquiry looks at this many of them.
 CANDIDATES = 10
 _IDENTITY = LeadIdentity._meta.db_table
+_OPEN_FOR_PARAMS = 6 + len(OPEN_STAGES)
 _OPEN_FOR_SQL = (
-    f"SELECT *, id IN (SELECT lead_id FROM {_IDENTITY} WHERE kind = %s AND value = %s) AS by_email"
+    f"SELECT {', '.join(str(field.column) for field in Lead._meta.concrete_fields)},"
+    f" id IN (SELECT lead_id FROM {_IDENTITY} WHERE kind = %s AND value = %s) AS by_email"
     f" FROM {Lead._meta.db_table} WHERE id IN ("
     f"SELECT lead_id FROM {_IDENTITY} WHERE (kind = %s AND value = %s) OR (kind = %s AND value = %s))"
     f" AND stage IN ({', '.join(['%s'] * len(OPEN_STAGES))}) ORDER BY by_email DESC, email_key, id LIMIT {CANDIDATES}"
 )
-
-
-def phone_lock(phone: str) -> None:
-    """Hold the phone number until the transaction ends, so inquiries with the same phone are decided one at a time.
-
-    A phone may be shared by several open leads, so no unique index can decide a race between two
-    inquiries that bring it (decision 0016). PostgreSQL: a transaction-scoped advisory lock keyed on
-    the number. SQLite needs none: its write transaction already holds the whole database.
-    """
-    if not phone or connection.vendor != "postgresql":
-        return
-    key = int.from_bytes(hashlib.blake2b(f"lead phone {phone}".encode(), digest_size=8).digest(), "big", signed=True)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
 def owner_summary(lead: Lead | None) -> dict[str, Any]:

@@ -109,11 +109,10 @@ def person_match(found: list[Candidate], *, email_key: str) -> Match:
 def lead_for_person(*, person: Person, source_slug: str, now: datetime, warnings: list[dict[str, str]]) -> LeadResult:
     """The person's open lead with this inquiry merged in, or a new lead.
 
-    Races: inquiries with the same phone are decided one at a time (leads.queries.phone_lock);
+    Races: inquiries with the same phone are decided one at a time (the lookup holds the number);
     for the same email, a unique index on open leads' email decides: the loser's insert fails and
     it looks again, finding the winner's lead.
     """
-    lead_queries.phone_lock(person.phone)
     for _attempt in range(3):
         found = lead_queries.leads_open_for(email_key=person.email_key, phone=person.phone, lock=True)
         match = person_match(found, email_key=person.email_key)
