@@ -318,7 +318,7 @@ def test_it_keeps_a_submission_whose_processing_fails_and_answers_202(intake, or
     assert (body["status"], body["submission_id"]) == ("failed", only_submission().pk)
     submission = only_submission()
     assert (submission.status, submission.attempts) == ("failed", 1)
-    assert submission.next_attempt_at is not None
+    assert submission.due_at is not None
     assert "ConditionError" in submission.last_error
     assert Lead.objects.count() == 0
 

@@ -74,7 +74,7 @@ def test_the_worker_processes_a_submission_a_crash_left_unprocessed(source, org)
     with time_machine.travel(clock.now() + timedelta(minutes=2), tick=False):
         assert Worker(poll_seconds=0).tick() == 1
     submission.refresh_from_db()
-    assert (submission.status, submission.http_status, submission.next_attempt_at) == ("processed", 201, None)
+    assert (submission.status, submission.http_status, submission.due_at) == ("processed", 201, None)
     assert Lead.objects.get().pk == submission.lead_id
 
 
@@ -205,7 +205,7 @@ def a_submission_being_processed_elsewhere(intake) -> Submission:  # type: ignor
     busy = Holder.objects.create(host="web-2.internal", machine="another-boot/pid:[1]", pid=4242, started_at=now, heartbeat_at=Now())
     Submission.objects.filter(pk=submission_id).update(
         status=Submission.Status.RECEIVED, lead=None, processed_at=None, http_status=None,
-        next_attempt_at=now, claimed_until=now + timedelta(seconds=60), claimed_by=busy,
+        due_at=now, claimed_until=now + timedelta(seconds=60), claimed_by=busy,
     )
     return Submission.objects.get(pk=submission_id)
 

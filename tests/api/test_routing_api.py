@@ -15,8 +15,8 @@ from leadbaton.accounts.services import token_issue
 from leadbaton.core import clock
 from leadbaton.leads import services as leads
 from leadbaton.leads.models import Lead, Owner, Stage
-from leadbaton.pipeline.organisation import organisation_apply
-from leadbaton.pipeline.orgfile import orgfile_parse
+from leadbaton.organisation.apply import organisation_apply
+from leadbaton.organisation.file import orgfile_parse
 from leadbaton.routing.models import RoutingRule
 
 ALL_DAY = {day: [["00:00", "24:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}

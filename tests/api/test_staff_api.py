@@ -123,7 +123,7 @@ def test_the_worker_retries_a_failed_submission_with_backoff(intake, org):
         assert worker.tick() == 1  # due, tried, failed again
     submission = Submission.objects.get(pk=failed["submission_id"])
     assert (submission.status, submission.attempts) == ("failed", 2)
-    assert submission.next_attempt_at > clock.now() + timedelta(seconds=19)
+    assert submission.due_at > clock.now() + timedelta(seconds=19)
     broken.delete()
     with time_machine.travel(clock.now() + timedelta(seconds=60), tick=False):
         assert worker.tick() == 1
@@ -140,7 +140,7 @@ def test_the_worker_leaves_a_visible_dead_letter_after_the_last_try(intake, org,
         assert Worker(poll_seconds=0).tick() == 1
         assert Worker(poll_seconds=0).tick() == 0
     submission = Submission.objects.get(pk=submission_id)
-    assert (submission.status, submission.attempts, submission.next_attempt_at) == ("failed", 2, None)
+    assert (submission.status, submission.attempts, submission.due_at) == ("failed", 2, None)
     assert "ConditionError" in submission.last_error
 
 

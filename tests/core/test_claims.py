@@ -53,7 +53,7 @@ def a_submission_claimed_by(claimer: Holder, intake) -> Submission:  # type: ign
     submission_id = intake.post({"email": "dana@northwind.example"}).json()["submission_id"]
     now = clock.now()
     Submission.objects.filter(pk=submission_id).update(
-        status=Submission.Status.RECEIVED, lead=None, next_attempt_at=now, claimed_until=now + LEASE, claimed_by=claimer
+        status=Submission.Status.RECEIVED, lead=None, due_at=now, claimed_until=now + LEASE, claimed_by=claimer
     )
     return Submission.objects.get(pk=submission_id)
 

@@ -44,7 +44,7 @@ def _submission(row: Submission, *, detail: bool = False) -> dict[str, Any]:
         "id": row.pk, "source": row.source.slug, "received_at": row.received_at, "status": row.status,
         "http_status": row.http_status, "idempotency_key": row.idempotency_key, "lead_id": row.lead_id,
         "merged": row.merged, "errors": row.errors, "warnings": row.warnings, "attempts": row.attempts,
-        "next_attempt_at": row.next_attempt_at, "replay_of_id": row.replay_of_id, "body_size": row.body_size,
+        "next_attempt_at": row.due_at, "replay_of_id": row.replay_of_id, "body_size": row.body_size,
         "body_truncated": row.body_truncated,
     }
     if detail:

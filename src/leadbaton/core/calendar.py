@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -75,3 +75,51 @@ def holiday_name(country: str, day: date) -> str | None:
 @lru_cache(maxsize=256)
 def _holidays(country: str, year: int) -> holidays.HolidayBase:
     return holidays.country_holidays(country, years=year)
+
+
+# Business time: service-level clocks that run only while their owner works.
+
+# How far ahead to look for working time before giving up: someone with no hours at all never works.
+_SEARCH_DAYS = 400
+
+
+def working_time_add(working_time: WorkingTime, start: datetime, duration: timedelta) -> datetime | None:
+    """The moment `duration` of the person's working time has passed after `start`.
+
+    Working time is their weekly hours in their own time zone, minus their time off and their
+    country's public holidays, as at_work answers. A clock started outside working hours starts at
+    the next working minute: 5 minutes from 22:00 is 5 minutes after the next day's start. A
+    duration of zero is the first working moment at or after `start`. None when they have no
+    working time within a year (no hours, or time off for longer).
+    """
+    zone = working_time.zone()
+    left = duration
+    local = start.astimezone(zone)
+    day = local.date()
+    for _ in range(_SEARCH_DAYS):
+        for begin, end in _working_intervals(working_time, day, zone):
+            begin = max(begin, start)
+            if end <= begin:
+                continue
+            if begin + left <= end:
+                return begin + left
+            left -= end - begin
+        day += timedelta(days=1)
+    return None
+
+
+def _working_intervals(working_time: WorkingTime, day: date, zone: ZoneInfo) -> list[tuple[datetime, datetime]]:
+    """The person's working intervals on `day` (their local date), in UTC, earliest first."""
+    if any(off.starts_on <= day <= off.ends_on for off in working_time.time_off):
+        return []
+    if holiday_name(working_time.country, day):
+        return []
+    ranges = working_time.hours.get(WEEKDAYS[day.weekday()]) or []
+    intervals = []
+    for begin, end in sorted((str(start), str(stop)) for start, stop in ranges):
+        start_at = datetime.combine(day, time.fromisoformat(begin), zone).astimezone(UTC)
+        end_at = datetime.combine(day, time.fromisoformat(end), zone).astimezone(UTC) if end != "24:00" else (
+            datetime.combine(day + timedelta(days=1), time(0), zone).astimezone(UTC)
+        )
+        intervals.append((start_at, end_at))
+    return intervals

@@ -10,7 +10,7 @@ every process sees the change together with the new token (see core.cache).
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, ClassVar
 
 from django.db import connection, models, router, transaction
 
@@ -115,3 +115,55 @@ class Holder(models.Model):
 
     def __str__(self) -> str:
         return f"process {self.pid} on {self.host}"
+
+
+class DueRow(models.Model):
+    """Timed work: a row that says when something is due, taken by one process at a time.
+
+    Every kind of work that happens later (an outbox message, a submission to try again, a periodic
+    job, a service-level deadline) is a model deriving from this one, and the worker's list pairs it
+    with its handler (worker.work). Rows are claimed with core.due.due_claim, retried after a
+    core.due.Backoff and, when the tries run out, kept as dead letters (`due_at` empty, `last_error`
+    saying why): never dropped silently.
+
+    Each kind declares `status` with its own choices and which of them are work (`DUE_STATES`);
+    `DEAD_STATUS` is the status a row whose tries ran out keeps.
+    """
+
+    status = models.CharField(max_length=10)
+    due_at = models.DateTimeField(null=True, blank=True, help_text="When the next try is due; empty: nothing is due")
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Tries so far, counted when a process claims the row")
+    claimed_until = models.DateTimeField(null=True, blank=True, help_text="The claim's lease (see core.claims)")
+    claimed_by = models.ForeignKey("core.Holder", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    last_error = models.TextField(blank=True)
+
+    DUE_STATES: ClassVar[tuple[str, ...]] = ()
+    DEAD_STATUS: ClassVar[str] = ""
+
+    class Meta:
+        abstract = True
+
+
+class PeriodicJob(DueRow):
+    """A job the worker runs every so often (handing out team queues, pruning), one row per job.
+
+    Which jobs exist and how often they run is the worker's list (worker.work.PERIODIC): a row is
+    made for each the first time a worker starts. Whichever worker claims the row runs the job, so
+    with several workers it still runs once per period.
+    """
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+
+    name = models.CharField(max_length=100, unique=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
+    last_run_at = models.DateTimeField(null=True, blank=True)
+
+    DUE_STATES = (Status.SCHEDULED,)
+    DEAD_STATUS = Status.SCHEDULED  # a failed run is tried again in its next period, never given up
+
+    class Meta:
+        indexes = [models.Index(fields=["due_at"], name="periodic_job_due")]
+
+    def __str__(self) -> str:
+        return self.name

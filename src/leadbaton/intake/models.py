@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from leadbaton.core.models import ConfigModel
+from leadbaton.core.models import ConfigModel, DueRow
 
 
 class Source(ConfigModel):
@@ -47,8 +47,13 @@ class SourceKey(ConfigModel):
         return f"{self.source.slug}:{self.prefix}…"
 
 
-class Submission(models.Model):
-    """One authenticated request, stored as it came, committed before it is processed."""
+class Submission(DueRow):
+    """One authenticated request, stored as it came, committed before it is processed.
+
+    Timed work too (core.models.DueRow): one received but not finished (its process died) or
+    failed is tried again by the worker when `due_at` comes; a failed one whose tries ran out
+    stays failed with no due time (a dead letter, replayable by staff).
+    """
 
     class Status(models.TextChoices):
         RECEIVED = "received", "Received"
@@ -73,20 +78,17 @@ class Submission(models.Model):
     merged = models.BooleanField(default=False)
     replay_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replays")
     processed_at = models.DateTimeField(null=True, blank=True)
-    # Retrying failed submissions (the worker claims one with a conditional UPDATE).
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    claimed_until = models.DateTimeField(null=True, blank=True)
-    claimed_by = models.ForeignKey("core.Holder", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    last_error = models.TextField(blank=True)
+
+    DUE_STATES = (Status.RECEIVED, Status.FAILED)
+    DEAD_STATUS = Status.FAILED
 
     class Meta:
         indexes = [
             models.Index(fields=["source", "received_at"], name="submission_source_time"),
             models.Index(fields=["status", "received_at"], name="submission_status_time"),
             models.Index(
-                fields=["next_attempt_at"],
-                condition=models.Q(status__in=["received", "failed"], next_attempt_at__isnull=False),
+                fields=["due_at"],
+                condition=models.Q(status__in=["received", "failed"], due_at__isnull=False),
                 name="submission_unfinished_due",
             ),
         ]

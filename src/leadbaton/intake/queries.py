@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from django.db.models import Q, QuerySet
 
 from leadbaton.core.cache import cached
-from leadbaton.core.claims import claim_free
 from leadbaton.core.tokens import secret_matches, secret_prefix
 from leadbaton.intake.models import IdempotencyKey, SourceKey, Submission
 
@@ -47,18 +44,6 @@ def submissions_list(
     if source_slug:
         rows = rows.filter(source__slug=source_slug)
     return rows[:limit]
-
-
-def submissions_due(*, now: datetime, limit: int = 20) -> list[int]:
-    """Ids of unfinished submissions whose next try is due and whose claim is free (the partial index serves this).
-
-    A submission being processed in a live request is claimed by its process, so it is not due here.
-    """
-    return list(
-        Submission.objects.filter(claim_free(now=now), next_attempt_at__lte=now, status__in=(Submission.Status.RECEIVED, Submission.Status.FAILED))
-        .order_by("next_attempt_at")
-        .values_list("id", flat=True)[:limit]
-    )
 
 
 def submission_status(submission_id: int) -> str:

@@ -8,13 +8,14 @@ from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 
-from leadbaton.core.claims import claim_free, claim_values
+from leadbaton.core.claims import claim_values
+from leadbaton.core.due import Backoff, due_claim_one, due_failed
 from leadbaton.core.rows import fields_update
 from leadbaton.core.tokens import secret_new
 from leadbaton.intake.models import IdempotencyKey, Source, SourceKey, Submission
 
 # Submissions the worker may still have to process: failed ones, and ones a crash left received.
-UNFINISHED = (Submission.Status.RECEIVED, Submission.Status.FAILED)
+UNFINISHED = Submission.DUE_STATES
 
 
 class SourceError(ValueError):
@@ -108,7 +109,7 @@ def submission_store(
         http_status=http_status,
         errors=errors,
         processed_at=received_at if rejection is not None else None,
-        **({} if rejection is not None else {"next_attempt_at": received_at, **claim_values(now=received_at, lease=retry_after)}),
+        **({} if rejection is not None else {"due_at": received_at, **claim_values(now=received_at, lease=retry_after)}),
     )
 
 
@@ -147,21 +148,21 @@ def submission_finish(
     submission.errors = errors or []
     submission.warnings = warnings or []
     submission.processed_at = now
-    submission.next_attempt_at = None
+    submission.due_at = None
     submission.claimed_until, submission.claimed_by_id = None, None
     if replay_of_id is not None:
         submission.replay_of_id = replay_of_id
     submission.save(
         update_fields=[
             "status", "http_status", "lead", "merged", "errors", "warnings", "processed_at",
-            "next_attempt_at", "claimed_until", "claimed_by", "replay_of",
+            "due_at", "claimed_until", "claimed_by", "replay_of",
         ]
     )
 
 
-def retry_delay(attempts: int) -> timedelta:
-    """Exponential backoff: 10 s, 20 s, 40 s, … capped at one hour."""
-    return timedelta(seconds=min(10 * 2 ** max(attempts - 1, 0), 3600))
+def retry_backoff(max_attempts: int) -> Backoff:
+    """Waits between tries of a failed submission: 10 s, 20 s, 40 s, … at most an hour; `max_attempts` tries in all."""
+    return Backoff.doubling(first=timedelta(seconds=10), cap=timedelta(hours=1), tries=max_attempts)
 
 
 def submission_fail(*, submission_id: int, error: str, now: datetime, max_attempts: int) -> Submission:
@@ -169,11 +170,9 @@ def submission_fail(*, submission_id: int, error: str, now: datetime, max_attemp
     submission = Submission.objects.get(pk=submission_id)
     submission.status = Submission.Status.FAILED
     submission.http_status = 202
-    submission.last_error = error[-4000:]
-    submission.claimed_until, submission.claimed_by_id = None, None
     submission.attempts = max(submission.attempts, 1)  # the first try happened in the request itself
-    submission.next_attempt_at = now + retry_delay(submission.attempts) if submission.attempts < max_attempts else None
-    submission.save(update_fields=["status", "http_status", "last_error", "claimed_until", "claimed_by", "next_attempt_at", "attempts"])
+    fields = due_failed(submission, error=error, now=now, backoff=retry_backoff(max_attempts))
+    submission.save(update_fields=[*fields, "http_status", "attempts"])
     return submission
 
 
@@ -203,25 +202,11 @@ def idempotency_claim(*, submission: Submission, body_digest: str, now: datetime
 
 
 def submission_claim(*, submission_id: int, now: datetime, lease: timedelta, due_only: bool = True) -> bool:
-    """Claim a due unfinished submission for this process. True if this caller won the claim.
+    """Claim an unfinished submission for this process (core.due). True if this caller won the claim.
 
-    A conditional UPDATE: of several processes racing for the same row, exactly
-    one changes it. The claim of a process that no longer runs is free at once;
-    one of a live process only once `lease` has run out (see core.claims).
     `due_only=False` (a staff replay): whether or not its next try is due.
     """
-    from django.db.models import F
-
-    due = {"next_attempt_at__lte": now} if due_only else {}
-    changed = (
-        Submission.objects.filter(
-            claim_free(now=now),
-            pk=submission_id,
-            status__in=UNFINISHED,
-            **due,
-        ).update(**claim_values(now=now, lease=lease), attempts=F("attempts") + 1)
-    )
-    return changed == 1
+    return due_claim_one(Submission, submission_id, now=now, lease=lease, due_only=due_only)
 
 
 def submission_headers(meta: dict[str, Any]) -> dict[str, str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from leadbaton.core.models import ConfigModel
+from leadbaton.core.models import ConfigModel, DueRow
 
 
 class Event(models.TextChoices):
@@ -69,8 +69,8 @@ class ChatTarget(ConfigModel):
         ]
 
 
-class OutboxMessage(models.Model):
-    """One message to deliver on one channel. Claimed by a worker with a lease; retried with backoff."""
+class OutboxMessage(DueRow):
+    """One message to deliver on one channel: timed work (core.models.DueRow), claimed by a worker, retried with backoff."""
 
     class Channel(models.TextChoices):
         EMAIL = "email", "Email"
@@ -91,13 +91,11 @@ class OutboxMessage(models.Model):
     chat_target = models.ForeignKey(ChatTarget, null=True, blank=True, on_delete=models.CASCADE, related_name="messages")
     payload = models.JSONField(help_text="What to send, rendered when the message was written")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    due_at = models.DateTimeField()
-    attempts = models.PositiveSmallIntegerField(default=0)
-    claimed_until = models.DateTimeField(null=True, blank=True)
-    claimed_by = models.ForeignKey("core.Holder", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField()
     sent_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
+
+    DUE_STATES = (Status.PENDING,)
+    DEAD_STATUS = Status.DEAD
 
     class Meta:
         indexes = [

@@ -14,10 +14,10 @@ from urllib.parse import urlsplit
 
 import apprise
 from django.core.mail import get_connection
-from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db import transaction
+from django.db.models import Q
 
-from leadbaton.core.claims import claim_free, claim_values, holder_current
+from leadbaton.core.due import Backoff, due_claim, due_failed, due_released, still_mine
 from leadbaton.core.rows import fields_update
 from leadbaton.core.wakeup import work_queued
 from leadbaton.notify.channels import DeliveryFailed, chat_send, email_send, webhook_send
@@ -26,9 +26,9 @@ from leadbaton.notify.models import ChatTarget, DeliveryAttempt, Event, Notifica
 log = logging.getLogger(__name__)
 
 # Waits between tries: about a day in all (the Standard Webhooks schedule), then a dead letter.
-RETRY_DELAYS = [timedelta(seconds=5), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2),
-                timedelta(hours=5), timedelta(hours=10), timedelta(hours=10)]
-MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
+RETRY = Backoff((timedelta(seconds=5), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2),
+                 timedelta(hours=5), timedelta(hours=10), timedelta(hours=10)))
+MAX_ATTEMPTS = RETRY.tries
 
 
 def notification_create(*, user_id: int, lead_id: int | None, event: str, title: str, card: dict[str, Any], now: datetime) -> Notification:
@@ -83,27 +83,8 @@ def subscription_rotate(*, subscription: WebhookSubscription) -> WebhookSubscrip
 
 
 def outbox_claim(*, now: datetime, lease: timedelta, limit: int = 20) -> list[int]:
-    """Claim due messages for this worker: ids whose claim this caller won.
-
-    Candidates are read with SKIP LOCKED on PostgreSQL, so workers do not queue
-    behind each other's rows; each claim is a conditional UPDATE that exactly
-    one worker can win. A claim whose process no longer runs is free at once;
-    one of a live process is respected until `lease` ends (see core.claims).
-    """
-    free = claim_free(now=now)
-    with transaction.atomic():
-        due = OutboxMessage.objects.filter(free, status=OutboxMessage.Status.PENDING, due_at__lte=now).order_by("due_at")
-        if connection.vendor == "postgresql":
-            due = due.select_for_update(skip_locked=True)
-        candidates = list(due.values_list("id", flat=True)[:limit])
-        won = []
-        for message_id in candidates:
-            claimed = OutboxMessage.objects.filter(free, pk=message_id, status=OutboxMessage.Status.PENDING).update(
-                **claim_values(now=now, lease=lease), attempts=F("attempts") + 1
-            )
-            if claimed == 1:
-                won.append(message_id)
-    return won
+    """Claim due messages for this worker (core.due): ids whose claim this caller won."""
+    return due_claim(OutboxMessage.objects.all(), now=now, lease=lease, limit=limit)
 
 
 def outbox_deliver_batch(*, message_ids: list[int], now: datetime) -> int:
@@ -119,21 +100,17 @@ def outbox_deliver_batch(*, message_ids: list[int], now: datetime) -> int:
     with _smtp_connection(any(message.channel == OutboxMessage.Channel.EMAIL for message in pending)) as smtp:
         for message in pending:
             attempts.append(_attempt(message, now, smtp))
-    me = holder_current()
     with transaction.atomic():
         DeliveryAttempt.objects.bulk_create(attempts)  # every try is on record, whoever holds the message now
         for message, attempt in zip(pending, attempts, strict=True):
             if attempt.ok:
                 message.status, message.sent_at, message.last_error = OutboxMessage.Status.SENT, now, ""
-            elif message.attempts >= MAX_ATTEMPTS:
-                message.status, message.last_error = OutboxMessage.Status.DEAD, attempt.error
+                due_released(message)
             else:
-                message.due_at, message.last_error = now + RETRY_DELAYS[message.attempts - 1], attempt.error
-            message.claimed_until, message.claimed_by_id = None, None
-        # One statement, and only for the messages this process still holds: one that lost a claim (its
-        # lease ran out, it was taken for gone) must not clear the claim of the process now sending it.
+                due_failed(message, error=attempt.error, now=now, backoff=RETRY)
+        # One statement, and only for the messages this process still holds.
         fields = ["status", "sent_at", "last_error", "due_at", "claimed_until", "claimed_by"]
-        kept = OutboxMessage.objects.filter(claimed_by_id=me).bulk_update(pending, fields)
+        kept = still_mine(OutboxMessage.objects.all()).bulk_update(pending, fields)
         if kept < len(pending):
             log.warning("%d outbox message(s) were taken over by another process while this one sent them", len(pending) - kept)
     return sum(attempt.ok for attempt in attempts)

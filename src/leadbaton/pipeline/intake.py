@@ -357,15 +357,8 @@ def submission_replay(*, submission_id: int) -> Answer:
     return submission_process(submission=copy)
 
 
-def unfinished_submissions_retry(*, now: datetime, lease: timedelta, limit: int = 20) -> int:
-    """Claim and process submissions whose next try is due: failed ones, and ones a crash left received."""
-    tried = 0
-    for submission_id in intake_queries.submissions_due(now=now, limit=limit):
-        with transaction.atomic():
-            claimed = intake.submission_claim(submission_id=submission_id, now=now, lease=lease)
-        if not claimed:
-            continue
-        submission = Submission.objects.select_related("source").get(pk=submission_id)
-        submission_process(submission=submission)
-        tried += 1
-    return tried
+def submissions_retry(submission_ids: list[int], now: datetime) -> int:
+    """Process submissions the worker claimed (core.due): failed ones whose next try is due, and ones a crash left received."""
+    for submission_id in submission_ids:
+        submission_process(submission=Submission.objects.select_related("source").get(pk=submission_id))
+    return len(submission_ids)

@@ -16,23 +16,18 @@ from django.db import close_old_connections
 
 from leadbaton.core import clock
 from leadbaton.core.claims import heartbeat_start
+from leadbaton.core.due import due_claim, periodic_jobs_ensure
 from leadbaton.core.wakeup import wait_for_work, work_queued
-from leadbaton.intake.services import rate_windows_prune
-from leadbaton.notify.services import outbox_claim, outbox_deliver_batch
-from leadbaton.pipeline.intake import unfinished_submissions_retry
-from leadbaton.pipeline.queue import queues_hand_out
+from leadbaton.worker.work import PERIODIC, TIMED_WORK
 
 log = logging.getLogger(__name__)
-
-HAND_OUT_EVERY = timedelta(seconds=5)
 
 
 class Worker:
     def __init__(self, *, poll_seconds: float | None = None) -> None:
         self.poll_seconds = settings.WORKER_POLL_SECONDS if poll_seconds is None else poll_seconds
         self.stopping = threading.Event()
-        self._last_prune = clock.now() - timedelta(hours=1)
-        self._last_hand_out = clock.now() - HAND_OUT_EVERY
+        self._periodic_jobs_made = False
 
     def stop(self) -> None:
         self.stopping.set()
@@ -54,22 +49,17 @@ class Worker:
         log.info("worker stopped")
 
     def tick(self) -> int:
-        """Do what is due now. Returns how many things were done."""
+        """Claim and handle what is due now, each kind of timed work in the order of worker.work. Returns how many things were done."""
         now = clock.now()
         lease = timedelta(seconds=settings.WORKER_LEASE_SECONDS)
+        if not self._periodic_jobs_made:
+            periodic_jobs_ensure([job.name for job in PERIODIC], now=now)
+            self._periodic_jobs_made = True
         done = 0
-        claimed = outbox_claim(now=now, lease=lease)
-        if claimed:
-            outbox_deliver_batch(message_ids=claimed, now=clock.now())
-            done += len(claimed)
-        done += unfinished_submissions_retry(now=now, lease=lease)
-        if now - self._last_hand_out >= HAND_OUT_EVERY:
-            # Reps become available as time passes (hours start, caps reset), so queues are offered again regularly.
-            done += queues_hand_out(now=now)
-            self._last_hand_out = now
-        if now - self._last_prune > timedelta(minutes=10):
-            rate_windows_prune(now=now)
-            self._last_prune = now
+        for work in TIMED_WORK:
+            claimed = due_claim(work.rows(), now=now, lease=lease, limit=work.batch)
+            if claimed:
+                done += work.handle(claimed, clock.now())
         return done
 
     def start_thread(self) -> threading.Thread:

@@ -9,8 +9,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import IntegrityError
 
 from leadbaton.core import clock
-from leadbaton.pipeline.organisation import ApplyReport, organisation_apply
-from leadbaton.pipeline.orgfile import Organisation, OrgFileError, orgfile_read
+from leadbaton.organisation.apply import ApplyReport, organisation_apply
+from leadbaton.organisation.file import Organisation, OrgFileError, orgfile_read
 
 
 class Command(BaseCommand):

@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 import leadbaton
 from leadbaton.cli.management.commands.config import organisation_read
 from leadbaton.core import clock
-from leadbaton.pipeline.organisation import DemoSetup, demo_load, organisation_is_empty
+from leadbaton.organisation.apply import DemoSetup, demo_load, organisation_is_empty
 
 # A key line of demo.txt: two spaces, the source slug, spaces, the key (then, on one line, a remark).
 _KEY_LINE = re.compile(r"^  (?P<slug>[a-z0-9][a-z0-9_-]*) +(?P<key>lb_src_\S+)(?: .*)?$", re.MULTILINE)

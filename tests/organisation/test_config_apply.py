@@ -22,13 +22,13 @@ from leadbaton.intake.models import Source, SourceKey
 from leadbaton.intake.queries import source_key_find
 from leadbaton.leads import services as leads
 from leadbaton.leads.models import Lead, Owner, Stage
-from leadbaton.pipeline.organisation import ApplyReport, organisation_apply
-from leadbaton.pipeline.orgfile import OrgFileError, orgfile_parse
+from leadbaton.organisation.apply import ApplyReport, organisation_apply
+from leadbaton.organisation.file import OrgFileError, orgfile_parse
 from leadbaton.qualification.models import LeadDefinition
 from leadbaton.routing.models import RoutingRule
 from leadbaton.sla.models import SlaPolicy
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "org.yaml"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "org.yaml"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
 
 

@@ -19,7 +19,7 @@ from leadbaton.accounts.models import Role
 from leadbaton.core.conditions import LEAD_FIELDS, OPERATORS, ConditionError, condition_as_dict, condition_parse
 from leadbaton.intake.models import Source
 from leadbaton.notify.services import chat_url_shown, chat_url_understood
-from leadbaton.pipeline.orgfile_values import (
+from leadbaton.organisation.values import (
     Entry,
     country_read,
     date_read,

@@ -1,6 +1,6 @@
 """Organisation as code: apply an organisation file in one transaction, idempotently.
 
-1. The file is read and checked as a whole first (orgfile.orgfile_parse); with
+1. The file is read and checked as a whole first (file.orgfile_parse); with
    any error in it nothing is applied.
 2. In one transaction: people first (teams name their managers), then teams
    (reps belong to them), rep profiles and time off, sources, routing rules
@@ -28,7 +28,7 @@ from leadbaton.intake import services as intake
 from leadbaton.intake.models import Source
 from leadbaton.intake.queries import source_key_find
 from leadbaton.notify import services as notify
-from leadbaton.pipeline.orgfile import STAFF_ROLES, DefinitionSpec, Organisation, SlaSpec, SourceSpec
+from leadbaton.organisation.file import STAFF_ROLES, DefinitionSpec, Organisation, SlaSpec, SourceSpec
 from leadbaton.pipeline.ownership import rep_leads_return
 from leadbaton.qualification.queries import definition_active
 from leadbaton.qualification.services import definition_publish

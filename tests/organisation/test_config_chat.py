@@ -16,8 +16,8 @@ from django.test import Client
 
 from leadbaton.core import clock
 from leadbaton.notify.models import ChatTarget
-from leadbaton.pipeline.organisation import ApplyReport, organisation_apply
-from leadbaton.pipeline.orgfile import OrgFileError, orgfile_parse
+from leadbaton.organisation.apply import ApplyReport, organisation_apply
+from leadbaton.organisation.file import OrgFileError, orgfile_parse
 from leadbaton.worker.loop import Worker
 from tests.receivers import HttpReceiver
 
