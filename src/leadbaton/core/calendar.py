@@ -123,3 +123,18 @@ def _working_intervals(working_time: WorkingTime, day: date, zone: ZoneInfo) -> 
         )
         intervals.append((start_at, end_at))
     return intervals
+
+
+def working_days_add(working_time: WorkingTime, start: datetime, days: int) -> datetime | None:
+    """The same local time of day on the `days`-th working day after `start` (a day with working hours,
+    not on time off or a holiday); None when no such day comes within a year."""
+    zone = working_time.zone()
+    local = start.astimezone(zone)
+    day, left = local.date(), days
+    for _ in range(_SEARCH_DAYS):
+        day += timedelta(days=1)
+        if _working_intervals(working_time, day, zone):
+            left -= 1
+            if left <= 0:
+                return datetime.combine(day, local.timetz().replace(tzinfo=None), zone).astimezone(UTC)
+    return None

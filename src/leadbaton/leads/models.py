@@ -290,6 +290,7 @@ class Handoff(models.Model):
         REASSIGNED = "reassigned", "Reassigned"
         RETURNED = "returned", "Returned to queue"
         REJECTED = "rejected", "Rejected by sales"
+        SLA_BREACH = "sla_breach", "SLA breach"
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="handoffs")
     at = models.DateTimeField()

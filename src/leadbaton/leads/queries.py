@@ -240,3 +240,14 @@ def possible_duplicates_of(lead_id: int) -> list[PossibleDuplicate]:
     related = [f"{side}__{name}" for side in ("older", "newer") for name in OWNER_RELATED]
     pairs = PossibleDuplicate.objects.filter(Q(older_id=lead_id) | Q(newer_id=lead_id)).select_related(*related)
     return sorted(pairs, key=lambda pair: pair.other_than(lead_id).pk)
+
+
+def lead_had_conversation(lead_id: int) -> bool:
+    """Has anyone reached the person: a call that connected, or a meeting?"""
+    conversation = Q(result=Activity.Result.CONNECTED) | Q(kind=Activity.Kind.MEETING)
+    return Activity.objects.filter(conversation, lead_id=lead_id).exists()
+
+
+def lead_moved_for(lead_id: int, *, reason: str) -> bool:
+    """Has the lead changed hands for this reason before?"""
+    return Handoff.objects.filter(lead_id=lead_id, reason=reason).exists()

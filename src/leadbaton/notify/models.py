@@ -19,6 +19,8 @@ class Event(models.TextChoices):
     LEAD_REASSIGNED = "lead.reassigned", "Lead reassigned"
     LEAD_QUEUED = "lead.queued", "Lead queued"
     LEAD_MERGED = "lead.merged", "Inquiry merged into a lead"
+    SLA_REMINDER = "sla.reminder", "Service-level reminder"
+    SLA_BREACHED = "sla.breached", "Service level breached"
 
 
 class Notification(models.Model):

@@ -25,6 +25,7 @@ from leadbaton.accounts.models import RepProfile, Team, User
 from leadbaton.leads import queries as lead_queries
 from leadbaton.leads.access import ADMIN, MARKETING, Viewer, lead_access
 from leadbaton.leads.models import CLOSED_STAGES, Activity, Blocker, Lead, Stage
+from leadbaton.pipeline.clocks import clocks_after_outcome, clocks_after_touch
 
 OUTCOMES = (Stage.IN_PROGRESS, Stage.PURCHASED, Stage.NOT_INTERESTED)
 # Kinds a person logs; outcome rows are written by outcome_record only.
@@ -101,6 +102,7 @@ def activity_log(*, lead_id: int, by: User, kind: str, result: str, note: str, n
                 changed.append("stage")
         lead.updated_at = now
         lead.save(update_fields=changed)
+        clocks_after_touch(lead, activity, now=now)
     return Logged(activity, lead)
 
 
@@ -146,6 +148,7 @@ def outcome_record(
         detail = {name: _json(given[name]) for name in _fields_of(given["outcome"])}
         activity = Activity.objects.create(lead=lead, by_user=by, at=now, kind=Activity.Kind.OUTCOME,
                                            note=_outcome_summary(given), detail={"outcome": given["outcome"], **detail})
+        clocks_after_outcome(lead, now=now)
     return Logged(activity, lead)
 
 

@@ -18,6 +18,7 @@ from leadbaton.leads.access import ADMIN, MARKETING, REP
 from leadbaton.leads.models import OPEN_STAGES, Handoff, Lead, Owner, OwnerKind, Stage
 from leadbaton.notify.models import Event
 from leadbaton.pipeline.announce import lead_announce
+from leadbaton.pipeline.clocks import clocks_follow_owner
 from leadbaton.pipeline.followup import viewer_of
 from leadbaton.routing.availability import Eligibility
 
@@ -61,6 +62,7 @@ def lead_reassign(
         leads.lead_set_stage(lead=lead, stage=stage, now=now)
         leads.lead_set_owner(lead=lead, to=owner, at=now, reason=handoff_reason, note=reason.strip(), rule="by hand", by_user_id=by.pk)
         lead.owner_rep = rep
+        clocks_follow_owner(lead, now=now, why=f"reassigned by hand: {reason.strip()}")
         if rep is not None:
             lead_announce(lead=lead, events=[Event.LEAD_REASSIGNED], now=now)
         else:
@@ -84,6 +86,7 @@ def rep_leads_return(*, rep: User, why: str, now: datetime, by: User | None = No
         leads.lead_set_stage(lead=lead, stage=stage, now=now)
         leads.lead_set_owner(lead=lead, to=owner, at=now, reason=Handoff.Reason.RETURNED, note=why, rule="owner left",
                              by_user_id=by.pk if by else None)
+        clocks_follow_owner(lead, now=now, why=why)
         returned += 1
     if returned:
         transaction.on_commit(work_queued)

@@ -13,6 +13,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from leadbaton.accounts.models import Team, User
+from leadbaton.core.calendar import WorkingTime
 from leadbaton.intake.normalise import Person, Problem
 from leadbaton.leads import queries as lead_queries
 from leadbaton.leads import services as leads
@@ -20,6 +21,7 @@ from leadbaton.leads.access import lead_access
 from leadbaton.leads.models import Handoff, Lead, LeadIdentity, Owner, Stage
 from leadbaton.leads.queries import Candidate
 from leadbaton.notify.models import Event
+from leadbaton.pipeline.clocks import clocks_follow_owner
 from leadbaton.pipeline.followup import viewer_of
 from leadbaton.qualification.queries import definition_active
 from leadbaton.qualification.scoring import Verdict, lead_judge
@@ -43,6 +45,7 @@ class Placement:
     rep: User | None = None
     # Set for the lead that starts a burst in a team queue: why nobody could take it.
     queue_alert: str = ""
+    working_time: WorkingTime | None = None  # the rep's, for their service-level clocks
 
     def events(self) -> list[str]:
         """What the placement means to subscribers: an assignment or a wait in a queue."""
@@ -176,6 +179,8 @@ def _lead_create(person: Person, source_slug: str, now: datetime, warnings: list
     )
     placed.load_owner(lead)
     leads.handoff_record(lead=lead, to=placed.owner, at=now, reason=placed.reason, note=placed.note, rule=placed.rule)
+    if placed.rep is not None:
+        clocks_follow_owner(lead, now=now, working_time=placed.working_time, new=True)
     return lead, placed
 
 
@@ -196,6 +201,8 @@ def _lead_merge(
             leads.lead_set_stage(lead=lead, stage=placed.stage, now=now)
             leads.lead_set_owner(lead=lead, to=placed.owner, at=now, reason=Handoff.Reason.QUALIFIED, note=placed.note, rule=placed.rule)
             placed.load_owner(lead)
+            if placed.rep is not None:
+                clocks_follow_owner(lead, now=now, working_time=placed.working_time, new=True)
             return placed
     return None
 
@@ -231,7 +238,8 @@ def _placement(verdict: Verdict, facts: dict[str, Any], warnings: list[dict[str,
                          queue_alert=why if alert else "")
     note = f"sales-ready with score {verdict.score}; assigned to {routed.rep.display_name} of {choice.team.name} by {routed.how}"
     owner = Owner.rep(routed.rep.pk, choice.team.pk)
-    return Placement(Stage.ASSIGNED, owner, Handoff.Reason.ROUTED, note, f"{rule}; {routed.how}", team=choice.team, rep=routed.rep)
+    return Placement(Stage.ASSIGNED, owner, Handoff.Reason.ROUTED, note, f"{rule}; {routed.how}", team=choice.team, rep=routed.rep,
+                     working_time=routed.working_time)
 
 
 def _lead_values(person: Person) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from leadbaton.leads import services as leads
 from leadbaton.leads.models import Handoff, Owner, Stage
 from leadbaton.notify.models import Event
 from leadbaton.pipeline.announce import lead_announce
+from leadbaton.pipeline.clocks import clocks_follow_owner
 from leadbaton.routing import queries as routing_queries
 from leadbaton.routing.services import queue_alert_reset, rep_choose
 
@@ -55,4 +56,5 @@ def _hand_out_one(team_id: int, strategy: str, now: datetime) -> bool:
         )
         lead.owner_rep = routed.rep
         lead_announce(lead=lead, events=[Event.LEAD_ASSIGNED], now=now)
+        clocks_follow_owner(lead, now=now, working_time=routed.working_time, new=True)
     return True

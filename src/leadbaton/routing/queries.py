@@ -109,6 +109,15 @@ def _team_profiles(team_id: int) -> list[RepProfile]:
     return profiles
 
 
+def working_time_of(rep_id: int) -> WorkingTime | None:
+    """A rep's working time (hours in their time zone, their country's holidays, time off); None for a user who is no rep."""
+    profile = RepProfile.objects.filter(user_id=rep_id).only("pk", "time_zone", "hours", "country").first()
+    if profile is None:
+        return None
+    time_off = cached("time off", _time_off_load)
+    return WorkingTime(time_zone=profile.time_zone, hours=profile.hours, country=profile.country, time_off=time_off.get(profile.pk, ()))
+
+
 def _time_off_load() -> dict[int, tuple[TimeOff, ...]]:
     periods: dict[int, list[TimeOff]] = {}
     for off in TimeOffRow.objects.order_by("rep_id", "starts_on", "id"):

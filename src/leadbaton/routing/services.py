@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from django.db import connection, transaction
 
 from leadbaton.accounts.models import RepProfile, Team, User
+from leadbaton.core.calendar import WorkingTime
 from leadbaton.core.conditions import LEAD_FIELDS, ConditionError, condition_as_dict, condition_parse
 from leadbaton.core.models import config_lock
 from leadbaton.core.rows import fields_update
@@ -50,6 +51,7 @@ class Routed:
     rep: User | None
     how: str
     eligibility: list[Eligibility]
+    working_time: WorkingTime | None = None  # the chosen rep's, for their service-level clocks
 
     def nobody_because(self) -> str:
         if not self.eligibility:
@@ -57,19 +59,20 @@ class Routed:
         return "; ".join(f"{check.name}: {', '.join(check.reasons)}" for check in self.eligibility)
 
 
-def rep_choose(*, team_id: int, strategy: str, company_domain: str, now: datetime) -> Routed:
+def rep_choose(*, team_id: int, strategy: str, company_domain: str, now: datetime, exclude: tuple[int | None, ...] = ()) -> Routed:
     """Pick an available rep of the team for a new lead and remember it. Call inside the intake transaction.
 
     The team's RoutingState row is locked first (FOR UPDATE on PostgreSQL; on
     SQLite the write transaction already holds the database), so leads arriving
     at the same instant are routed one after the other and see each other's
-    counts: two leads never go to the same rep by accident of timing.
+    counts: two leads never go to the same rep by accident of timing. Reps in `exclude` are passed over
+    (the owner a lead is being taken from).
     """
     if connection.features.has_select_for_update:
         RoutingState.objects.select_for_update().get_or_create(team_id=team_id)
     candidates = team_candidates(team_id, now, load=strategy == Strategy.LEAST_LOADED)
     checks = [eligibility(candidate, now) for candidate, _ in candidates]
-    available = [candidate for (candidate, _), check in zip(candidates, checks, strict=True) if check.eligible]
+    available = [candidate for (candidate, _), check in zip(candidates, checks, strict=True) if check.eligible and candidate.rep_id not in exclude]
     profiles = {candidate.rep_id: profile for candidate, profile in candidates}
 
     pick: Pick | None = None
@@ -91,7 +94,8 @@ def rep_choose(*, team_id: int, strategy: str, company_domain: str, now: datetim
         return Routed(rep=None, how="", eligibility=checks)
 
     _remember(profiles, pick, now)
-    return Routed(rep=profiles[pick.rep_id].user, how=pick.how, eligibility=checks)
+    chosen = next(candidate for candidate, _ in candidates if candidate.rep_id == pick.rep_id)
+    return Routed(rep=profiles[pick.rep_id].user, how=pick.how, eligibility=checks, working_time=chosen.working_time)
 
 
 def _last_assigned(candidates: list[tuple[Candidate, RepProfile]]) -> int | None:

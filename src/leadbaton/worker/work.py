@@ -22,8 +22,10 @@ from leadbaton.intake.models import Submission
 from leadbaton.intake.services import rate_windows_prune
 from leadbaton.notify.models import OutboxMessage
 from leadbaton.notify.services import outbox_deliver_batch
+from leadbaton.pipeline.clocks import deadlines_fire
 from leadbaton.pipeline.intake import submissions_retry
 from leadbaton.pipeline.queue import queues_hand_out
+from leadbaton.sla.models import Deadline
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +88,8 @@ def _periodic_run(job_ids: list[int], now: datetime) -> int:
 TIMED_WORK: tuple[TimedWork, ...] = (
     # Tell people: emails, signed webhooks and chat messages, written with the change they report.
     TimedWork("outbox message", lambda: OutboxMessage.objects.all(), _deliver),
+    # Service-level clocks: a reminder, a breach, the manager's alert, an SLA reassignment, each once (pipeline.clocks).
+    TimedWork("service-level deadline", lambda: Deadline.objects.all(), deadlines_fire, batch=50),
     # A submission whose processing failed, or that a crash left unprocessed: process it again.
     TimedWork("unfinished submission", lambda: Submission.objects.all(), submissions_retry),
     # The periodic jobs above.

@@ -1,0 +1,223 @@
+"""Service-level clocks follow the lead: started when a rep gets it, met by what they do, escalated when they run out.
+
+- A rep becomes the owner (routing, queue hand-out, reassignment, an SLA reassignment): the former
+  owner's pending clocks are cancelled and the new owner's start: first response always; attempts
+  while nobody has had a conversation with the person yet; progress and next step when the lead is
+  in progress.
+- The owner touches the lead: first response and next step are met; attempts are met by a
+  conversation (connected, or a meeting) or by enough touches; progress is met and starts again.
+- An outcome: closed, every clock stops; in progress, first response, attempts, progress and the
+  old next step are met, and progress and the new next step start.
+- A clock's step comes (worker): a reminder to the owner; at the breach the breach is recorded,
+  the manager alerted and, for first response, the lead goes to the next available rep of the
+  team — or to the team queue when an earlier breach already moved it.
+
+A merged inquiry changes no clock: a lead the owner never touched keeps its first-response clock.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from django.db import transaction
+
+from leadbaton.accounts.models import Team, User
+from leadbaton.core.calendar import WorkingTime
+from leadbaton.core.wakeup import work_queued
+from leadbaton.leads import queries as lead_queries
+from leadbaton.leads import services as leads
+from leadbaton.leads.models import Activity, Handoff, Lead, Owner, OwnerKind, Stage
+from leadbaton.notify import queries as notify_queries
+from leadbaton.notify import services as notify
+from leadbaton.notify.card import card_for
+from leadbaton.notify.models import Event, OutboxMessage
+from leadbaton.pipeline.announce import lead_announce
+from leadbaton.routing import queries as routing_queries
+from leadbaton.routing.services import rep_choose
+from leadbaton.sla import services as sla
+from leadbaton.sla.models import Clock, Deadline, EscalationStep
+
+log = logging.getLogger(__name__)
+Action = EscalationStep.Action
+
+
+def clocks_follow_owner(lead: Lead, *, now: datetime, working_time: WorkingTime | None = None, new: bool = False, why: str = "") -> None:
+    """The lead has a new owner (or was just created with one): stop the old owner's clocks, start a rep owner's.
+
+    `new`: the lead was created a moment ago and has no clocks to stop. `working_time`: the rep's, when
+    the caller has it already (routing does).
+    """
+    if not new:
+        sla.deadlines_cancel(lead_id=lead.pk, now=now, why=why or "the lead changed hands")
+    if lead.owner_kind != OwnerKind.REP or lead.owner_rep_id is None or not lead.is_open:
+        return
+    if working_time is None:
+        working_time = routing_queries.working_time_of(lead.owner_rep_id)
+    policy = sla.policy_current()
+    kinds: list[str] = [Clock.FIRST_RESPONSE]
+    if new or not lead_queries.lead_had_conversation(lead.pk):
+        kinds.append(Clock.ATTEMPTS)
+    if lead.stage == Stage.IN_PROGRESS:
+        kinds += [Clock.PROGRESS, Clock.NEXT_STEP]
+    plans: dict[str, sla.Plan] = {}
+    for kind in kinds:
+        plan = sla.clock_plan(kind, policy=policy, start=now, working_time=working_time, due=lead.next_step_at)
+        if plan is not None:
+            if kind == Clock.ATTEMPTS:
+                plan.terms["touches_at_start"] = lead.touch_count
+            plans[kind] = plan
+    sla.deadlines_start(lead_id=lead.pk, rep_id=lead.owner_rep_id, team_id=lead.owner_team_id, plans=plans, now=now)
+    transaction.on_commit(work_queued)
+
+
+def clocks_after_touch(lead: Lead, activity: Activity, *, now: datetime) -> None:
+    """The owner (or anyone) logged an activity on the lead: meet what it satisfies. A note is no touch."""
+    if not activity.is_touch:
+        return
+    pending = sla.deadlines_pending(lead.pk)
+    conversation = activity.result == Activity.Result.CONNECTED or activity.kind == Activity.Kind.MEETING
+    met = []
+    for deadline in pending:
+        if deadline.kind in (Clock.FIRST_RESPONSE, Clock.NEXT_STEP):
+            met.append(deadline)
+        elif deadline.kind == Clock.ATTEMPTS:
+            needed = int(deadline.terms.get("touches", 0))
+            done = lead.touch_count - int(deadline.terms.get("touches_at_start", 0))
+            if conversation or done >= needed:
+                met.append(deadline)
+        elif deadline.kind == Clock.PROGRESS:
+            met.append(deadline)
+    sla.deadlines_meet(met, now=now, why=f"{activity.get_kind_display().lower()} logged")
+    if lead.stage == Stage.IN_PROGRESS:
+        _start(lead, [Clock.PROGRESS], now)  # the next touch or outcome is due within the progress window
+
+
+def clocks_after_outcome(lead: Lead, *, now: datetime) -> None:
+    """An outcome was recorded: a closed lead's clocks stop; an in-progress lead's start again from here."""
+    if not lead.is_open:
+        sla.deadlines_cancel(lead_id=lead.pk, now=now, why=f"the lead is {lead.get_stage_display().lower()}")
+        return
+    sla.deadlines_meet(sla.deadlines_pending(lead.pk), now=now, why="outcome recorded")
+    if lead.stage == Stage.IN_PROGRESS:
+        _start(lead, [Clock.PROGRESS, Clock.NEXT_STEP], now)
+
+
+def _start(lead: Lead, kinds: list[str], now: datetime) -> None:
+    if lead.owner_kind != OwnerKind.REP or lead.owner_rep_id is None:
+        return
+    working_time = routing_queries.working_time_of(lead.owner_rep_id)
+    policy = sla.policy_current()
+    plans = {}
+    for kind in kinds:
+        plan = sla.clock_plan(kind, policy=policy, start=now, working_time=working_time, due=lead.next_step_at)
+        if plan is not None:
+            plans[kind] = plan
+    sla.deadlines_start(lead_id=lead.pk, rep_id=lead.owner_rep_id, team_id=lead.owner_team_id, plans=plans, now=now)
+
+
+# The worker: each step of each clock, once, when it comes.
+
+
+def deadlines_fire(deadline_ids: list[int], now: datetime) -> int:
+    """Take the steps that have come of the claimed deadlines (worker.work). Returns how many steps were taken or skipped."""
+    done = 0
+    for deadline_id in deadline_ids:
+        with transaction.atomic():
+            done += _fire(deadline_id, now)
+    return done
+
+
+def _fire(deadline_id: int, now: datetime) -> int:
+    deadline = Deadline.objects.select_for_update(of=("self",)).get(pk=deadline_id)
+    lead = Lead.objects.select_for_update(of=("self",)).select_related("owner_team", "owner_rep").get(pk=deadline.lead_id)
+    if deadline.status != Deadline.Status.PENDING:
+        sla.deadline_advance(deadline, now=now, taken=deadline.steps_taken, breached=False)
+        return 0
+    if not lead.is_open or lead.owner_kind != OwnerKind.REP or lead.owner_rep_id != deadline.rep_id:
+        # The world moved on without telling this clock (it should have been cancelled): stop it.
+        sla.deadlines_cancel(lead_id=lead.pk, now=now, why="the lead changed hands or closed", kinds=(deadline.kind,))
+        return 0
+    taken, breached, done = deadline.steps_taken, False, 0
+    while taken < len(deadline.steps) and datetime.fromisoformat(deadline.steps[taken]["at"]) <= now:
+        step = deadline.steps[taken]
+        late = step["do"] == Action.REMIND and deadline.breach_at <= now
+        if sla.step_record(deadline=deadline, index=taken, now=now, skipped=late,
+                           note="the breach came too: not sent" if late else step.get("label", "")):
+            if not late:
+                breached |= _take(step["do"], deadline, lead, now)
+            done += 1
+        if step["do"] == Action.BREACH:
+            breached = True
+        taken += 1
+    sla.deadline_advance(deadline, now=now, taken=taken, breached=breached)
+    return done
+
+
+def _take(action: str, deadline: Deadline, lead: Lead, now: datetime) -> bool:
+    """Take one step. Returns True when it is the breach."""
+    kind = deadline.get_kind_display().lower()
+    if action == Action.REMIND:
+        left = max(int((deadline.breach_at - now).total_seconds() // 60), 0)
+        _tell(lead, lead.owner_rep, Event.SLA_REMINDER, f"{deadline.get_kind_display()} due in {left} min: {lead}", deadline, now)
+        return False
+    if action == Action.BREACH:
+        late = int((now - deadline.started_at).total_seconds() // 60)
+        _tell(lead, None, Event.SLA_BREACHED, f"SLA breached ({kind}, {late} min): {lead}", deadline, now)
+        return True
+    if action == Action.ALERT_MANAGER:
+        team = lead.owner_team or (Team.objects.filter(pk=deadline.team_id).first() if deadline.team_id else None)
+        manager = User.objects.filter(pk=team.manager_id, is_active=True).first() if team and team.manager_id else None
+        if manager is not None:
+            owner = lead.owner_rep.display_name if lead.owner_rep else "the owner"
+            _tell(lead, manager, Event.SLA_BREACHED, f"{owner} missed the {kind} time on {lead}", deadline, now, webhook=False)
+        return False
+    if action in (Action.REASSIGN, Action.QUEUE):
+        _move_on(action, deadline, lead, now)
+    return False
+
+
+def _move_on(action: str, deadline: Deadline, lead: Lead, now: datetime) -> None:
+    """Reassign the lead to the next available rep of its team, or to the team's queue after an earlier SLA move."""
+    team_id = lead.owner_team_id or deadline.team_id
+    if team_id is None:
+        return
+    minutes = int((deadline.breach_at - deadline.started_at).total_seconds() // 60)
+    note = f"SLA breach: {deadline.get_kind_display().lower()}, {minutes} min"
+    moved_before = lead_queries.lead_moved_for(lead.pk, reason=Handoff.Reason.SLA_BREACH)
+    rep = None
+    if action == Action.REASSIGN and not moved_before:
+        strategy = routing_queries.team_strategy(team_id)
+        routed = rep_choose(team_id=team_id, strategy=strategy, company_domain="", now=now, exclude=(lead.owner_rep_id,))
+        rep = routed.rep
+    if rep is not None:
+        leads.lead_set_owner(lead=lead, to=Owner.rep(rep.pk, team_id), at=now, reason=Handoff.Reason.SLA_BREACH, note=note, rule="escalation")
+        lead.owner_rep = rep
+        lead_announce(lead=lead, events=[Event.LEAD_REASSIGNED], now=now)
+        clocks_follow_owner(lead, now=now, working_time=routed.working_time, why=note)
+        return
+    why = note + ("; moved once already" if moved_before else "; nobody else in the team can take it now")
+    leads.lead_set_stage(lead=lead, stage=Stage.QUEUED, now=now)
+    leads.lead_set_owner(lead=lead, to=Owner.team(team_id), at=now, reason=Handoff.Reason.SLA_BREACH, note=why, rule="escalation")
+    lead.owner_rep = None
+    clocks_follow_owner(lead, now=now, why=why)
+    transaction.on_commit(work_queued)
+
+
+def _tell(lead: Lead, to: User | None, event: str, headline: str, deadline: Deadline, now: datetime, *, webhook: bool = True) -> None:
+    """A step's message: in the app and by email to `to` (None: nobody), and with `webhook` the event to its subscribers."""
+    card = card_for(lead)
+    clock = {"kind": deadline.kind, "started_at": deadline.started_at.isoformat(), "breach_at": deadline.breach_at.isoformat()}
+    messages = []
+    if to is not None:
+        notify.notification_create(user_id=to.pk, lead_id=lead.pk, event=event, title=headline, card=card, now=now)
+        if to.email:
+            payload = {"headline": headline, "subject": headline, "card": card}
+            messages.append(notify.outbox_message(channel=OutboxMessage.Channel.EMAIL, event=event, payload=payload,
+                                                  now=now, lead_id=lead.pk, recipient=to.email))
+    for subscribed, subscription in notify_queries.subscriptions_for([event]) if webhook else []:
+        data = {"lead": card, "clock": clock, "owner": {"kind": lead.owner_kind, "team_id": lead.owner_team_id, "rep_id": lead.owner_rep_id}}
+        messages.append(notify.outbox_message(channel=OutboxMessage.Channel.WEBHOOK, event=subscribed, payload=data,
+                                              now=now, lead_id=lead.pk, subscription=subscription))
+    notify.outbox_write_all(messages)
+    transaction.on_commit(work_queued)
