@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from io import StringIO
 
 import pytest
@@ -15,6 +15,8 @@ from leadbaton.accounts.services import token_issue
 from leadbaton.core import clock
 from leadbaton.leads.models import Handoff, Lead
 from leadbaton.notify.models import Notification
+from leadbaton.pipeline.ownership import rep_deactivate
+from leadbaton.worker.loop import Worker
 
 MORNING = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 HOURS = {day: [["08:00", "18:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}
@@ -121,6 +123,62 @@ def test_a_rep_removed_from_the_organisation_file_leaves_no_lead_behind(intake, 
     for lead in Lead.objects.filter(pk__in=lena_leads):
         assert (lead.stage, lead.owner_kind, lead.owner_team_id) == ("queued", "team", world["emea"].pk)
         last = Handoff.objects.filter(lead=lead).order_by("id").last()
-        assert (last.reason, last.from_rep_id) == ("returned", world["lena"].pk)
-        assert "removed from the organisation file" in last.note
+        assert (last.reason, last.rule, last.from_rep_id) == ("returned", "rep deactivated", world["lena"].pk)
+        assert last.note == "Lena was deactivated: removed from the organisation file"
     assert User.objects.get(pk=world["lena"].pk).is_active is False
+
+
+EVENING = datetime(2026, 11, 25, 19, 0, tzinfo=UTC)  # Wednesday, 20:00 in Berlin: nobody is at work
+NEXT_MORNING = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
+
+
+def lenas_leads(intake, world) -> list[int]:
+    """Four leads in the morning, two of them Lena's (EMEA takes turns); one more of hers already closed."""
+    with time_machine.travel(MORNING, tick=False):
+        leads = [intake.post({"email": f"p{n}@buyer.example"}).json() for n in range(6)]
+    hers = [lead["id"] for lead in leads if lead["owner"]["id"] == world["lena"].pk]
+    Lead.objects.filter(pk=hers.pop()).update(stage="purchased")
+    assert len(hers) == 2
+    return hers
+
+
+def test_a_rep_deactivated_outside_the_app_has_their_leads_returned_by_the_worker(intake, world):
+    hers = lenas_leads(intake, world)
+    User.objects.filter(pk=world["lena"].pk).update(is_active=False)  # a shell, an SQL UPDATE: no use case ran
+    with time_machine.travel(EVENING, tick=False):
+        Worker(poll_seconds=0).tick()
+    for lead in Lead.objects.filter(pk__in=hers):
+        assert (lead.stage, lead.owner_kind, lead.owner_team_id) == ("queued", "team", world["emea"].pk)
+        last = Handoff.objects.filter(lead=lead).order_by("id").last()
+        assert (last.reason, last.rule, last.from_rep_id, last.by_user_id) == ("returned", "rep deactivated", world["lena"].pk, None)
+        assert last.note == "Lena was deactivated: they were found inactive with open leads"
+    assert Lead.objects.filter(owner_rep=world["lena"]).count() == 1  # the closed one stays hers
+    with time_machine.travel(NEXT_MORNING, tick=False):
+        Worker(poll_seconds=0).tick()
+    assert set(Lead.objects.filter(pk__in=hers).values_list("stage", "owner_rep_id")) == {("assigned", world["jonas"].pk)}
+
+
+def test_the_worker_finds_a_deactivated_owner_within_a_minute(intake, world):
+    hers = lenas_leads(intake, world)
+    with time_machine.travel(EVENING, tick=False) as traveller:
+        Worker(poll_seconds=0).tick()  # the periodic check ran: due again in a minute
+        traveller.shift(timedelta(seconds=10))
+        User.objects.filter(pk=world["lena"].pk).update(is_active=False)
+        traveller.shift(timedelta(seconds=20))
+        Worker(poll_seconds=0).tick()
+        assert set(Lead.objects.filter(pk__in=hers).values_list("owner_rep_id", flat=True)) == {world["lena"].pk}
+        traveller.shift(timedelta(seconds=31))
+        Worker(poll_seconds=0).tick()
+    assert set(Lead.objects.filter(pk__in=hers).values_list("stage", "owner_kind")) == {("queued", "team")}
+
+
+def test_routing_never_picks_a_deactivated_rep(intake, world, morning):
+    hers = lenas_leads(intake, world)
+    assert rep_deactivate(rep=world["lena"], by=world["claudia"], why="left the company", now=clock.now()) == 2
+    last = Handoff.objects.filter(lead_id=hers[0]).order_by("id").last()
+    assert (last.note, last.by_user_id) == ("Lena was deactivated by Claudia: left the company", world["claudia"].pk)
+    answers = [intake.post({"email": f"new{n}@buyer.example"}).json() for n in range(3)]
+    assert {answer["owner"]["id"] for answer in answers} == {world["jonas"].pk}
+    Worker(poll_seconds=0).tick()  # the queue hand-out
+    assert set(Lead.objects.filter(pk__in=hers).values_list("owner_rep_id", flat=True)) == {world["jonas"].pk}
+    assert rep_deactivate(rep=world["lena"], by=world["claudia"], why="again", now=clock.now()) == 0

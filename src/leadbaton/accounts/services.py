@@ -65,6 +65,13 @@ def users_deactivate(*, roles: list[str], keep_emails: set[str]) -> list[User]:
     return gone
 
 
+def user_deactivate(*, user: User) -> bool:
+    """Stop a user signing in and being given work. True if they were active. Their leads are the caller's to hand back."""
+    changed = User.objects.filter(pk=user.pk, is_active=True).update(is_active=False) == 1
+    user.is_active = False
+    return changed
+
+
 def users_password_set(*, users: list[User], password: str) -> None:
     """Give these users one password, hashed once (hashing is slow on purpose)."""
     User.objects.filter(pk__in=[user.pk for user in users]).update(password=make_password(password))
@@ -123,6 +130,11 @@ def rep_configure(
         if not paused:
             values["pause_reason"] = ""
     return rep, False, fields_update(rep, values)
+
+
+def rep_profile_delete(*, profile: RepProfile) -> None:
+    """Make a user no longer a rep (their time off goes with the profile). Their leads are the caller's to hand back."""
+    profile.delete()
 
 
 def rep_time_off_replace(*, rep: RepProfile, periods: list[tuple[date, date, str]]) -> bool:

@@ -29,7 +29,7 @@ from leadbaton.intake.models import Source
 from leadbaton.intake.queries import source_key_find
 from leadbaton.notify import services as notify
 from leadbaton.organisation.file import STAFF_ROLES, DefinitionSpec, Organisation, SlaSpec, SourceSpec
-from leadbaton.pipeline.ownership import rep_leads_return
+from leadbaton.pipeline.ownership import rep_deactivate
 from leadbaton.qualification.queries import definition_active
 from leadbaton.qualification.services import definition_publish
 from leadbaton.routing import services as routing
@@ -134,7 +134,7 @@ def _apply(organisation: Organisation, now: datetime, *, issue_keys: bool) -> Ap
     for user in accounts.users_deactivate(roles=roles, keep_emails=set(people)):
         tally.add("rep" if user.role == Role.REP else "user", user.email, action=DEACTIVATED)
         # Nothing stays with someone who has left: their open leads go back to their team's queue.
-        rep_leads_return(rep=user, why=f"{user.display_name} was removed from the organisation file", now=now)
+        rep_deactivate(rep=user, by=None, why="removed from the organisation file", now=now)
     if organisation.teams is not None:
         for team in accounts.teams_deactivate(keep_slugs=set(teams)):
             tally.add("team", team.slug, action=DEACTIVATED)

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db import transaction
 
+from leadbaton.accounts import services as accounts
 from leadbaton.accounts.models import RepProfile, Role, Team, User
 from leadbaton.core.wakeup import work_queued
 from leadbaton.leads import services as leads
@@ -70,21 +71,71 @@ def lead_reassign(
     return lead
 
 
-def rep_leads_return(*, rep: User, why: str, now: datetime, by: User | None = None) -> int:
-    """Send every open lead of a rep back to their team's queue (say, they left). Returns how many.
+def rep_deactivate(*, rep: User, by: User | None, why: str, now: datetime) -> int:
+    """Deactivate a user and send their open leads back to their team's queue, in one transaction. Returns how many leads.
 
-    Call inside the transaction that deactivates them, so nothing stays with someone who has left.
+    Every way a person is switched off ends here: the organisation file, the admin, and the periodic
+    check that finds leads of users deactivated any other way (a shell, an SQL UPDATE) or assigned to
+    them by a routing that read them as active just before they were switched off. Idempotent: for
+    someone already inactive it only returns what is still theirs. Queued leads go out again through
+    the normal queue hand-out (pipeline.queue), which never picks an inactive user.
     """
-    profile = RepProfile.objects.filter(user=rep).first()
+    who = f"{rep.display_name} was deactivated" + (f" by {by.display_name}" if by is not None else "")
+    with transaction.atomic():
+        accounts.user_deactivate(user=rep)
+        return _leads_return(rep=rep, team_id=_rep_team_id(rep), note=f"{who}: {why}", rule="rep deactivated", by=by, now=now)
+
+
+def rep_profile_remove(*, profile: RepProfile, by: User | None, now: datetime) -> int:
+    """The user is no longer a rep: their open leads go back to the profile's team queue, then the profile goes. Returns how many leads.
+
+    They stay a user (they may now be a manager); routing can no longer pick them.
+    """
+    by_whom = f" by {by.display_name}" if by is not None else ""
+    with transaction.atomic():
+        returned = _leads_return(
+            rep=profile.user, team_id=profile.team_id, note=f"{profile.user.display_name} is no longer a rep (profile deleted{by_whom})",
+            rule="rep profile deleted", by=by, now=now,
+        )
+        accounts.rep_profile_delete(profile=profile)
+    return returned
+
+
+def inactive_owners_return(*, now: datetime) -> int:
+    """The safety net: give back every open lead whose owner is an inactive user, however they were switched off. Returns how many.
+
+    Starts from the (few) inactive users and reads their open leads over the owner index, so a
+    large open backlog costs nothing here. Each owner is one transaction (rep_deactivate).
+    """
+    inactive = User.objects.filter(is_active=False).values("pk")
+    owner_ids = (
+        Lead.objects.filter(owner_rep_id__in=inactive, owner_kind=OwnerKind.REP, stage__in=OPEN_STAGES)
+        .values_list("owner_rep_id", flat=True).distinct()
+    )
+    returned = 0
+    for rep in User.objects.filter(pk__in=list(owner_ids)).order_by("pk"):
+        returned += rep_deactivate(rep=rep, by=None, why="they were found inactive with open leads", now=now)
+    return returned
+
+
+def _rep_team_id(rep: User) -> int | None:
+    return RepProfile.objects.filter(user=rep).values_list("team_id", flat=True).first()
+
+
+def _leads_return(*, rep: User, team_id: int | None, note: str, rule: str, by: User | None, now: datetime) -> int:
+    """Send every open lead of `rep` to `team_id`'s queue (None: the team each lead was routed in, else marketing). Returns how many.
+
+    Call inside the transaction that makes them no longer able to work them; each lead's row is locked.
+    """
     returned = 0
     for lead in Lead.objects.select_for_update(of=("self",)).filter(owner_kind=OwnerKind.REP, owner_rep=rep, stage__in=OPEN_STAGES):
-        team_id = profile.team_id if profile is not None else lead.owner_team_id
-        if team_id is None:
+        queue_id = team_id if team_id is not None else lead.owner_team_id
+        if queue_id is None:
             owner, stage = Owner.marketing(), Stage.NURTURE
         else:
-            owner, stage = Owner.team(team_id), Stage.QUEUED
+            owner, stage = Owner.team(queue_id), Stage.QUEUED
         leads.lead_set_stage(lead=lead, stage=stage, now=now)
-        leads.lead_set_owner(lead=lead, to=owner, at=now, reason=Handoff.Reason.RETURNED, note=why, rule="owner left",
+        leads.lead_set_owner(lead=lead, to=owner, at=now, reason=Handoff.Reason.RETURNED, note=note, rule=rule,
                              by_user_id=by.pk if by else None)
         clocks_follow_owner(lead, now=now, why=why)
         returned += 1

@@ -24,6 +24,7 @@ from leadbaton.notify.models import OutboxMessage
 from leadbaton.notify.services import outbox_deliver_batch
 from leadbaton.pipeline.clocks import deadlines_fire
 from leadbaton.pipeline.intake import submissions_retry
+from leadbaton.pipeline.ownership import inactive_owners_return
 from leadbaton.pipeline.queue import queues_hand_out
 from leadbaton.sla.models import Deadline
 
@@ -49,6 +50,10 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic(
         "queues.hand_out", timedelta(seconds=5), lambda now: queues_hand_out(now=now),
         "give queued leads to reps who became available (hours started, a cap reset, a pause ended)",
+    ),
+    Periodic(
+        "ownership.inactive_owners", timedelta(minutes=1), lambda now: inactive_owners_return(now=now),
+        "give back open leads still owned by someone deactivated outside the app's own paths (a shell, an SQL UPDATE)",
     ),
     Periodic("intake.rate_windows_prune", timedelta(minutes=10), _prune, "forget rate-limit counts older than an hour"),
 )
