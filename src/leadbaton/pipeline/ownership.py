@@ -137,7 +137,7 @@ def _leads_return(*, rep: User, team_id: int | None, note: str, rule: str, by: U
         leads.lead_set_stage(lead=lead, stage=stage, now=now)
         leads.lead_set_owner(lead=lead, to=owner, at=now, reason=Handoff.Reason.RETURNED, note=note, rule=rule,
                              by_user_id=by.pk if by else None)
-        clocks_follow_owner(lead, now=now, why=why)
+        clocks_follow_owner(lead, now=now, why=note)
         returned += 1
     if returned:
         transaction.on_commit(work_queued)

@@ -93,10 +93,10 @@ def _periodic_run(job_ids: list[int], now: datetime) -> int:
 TIMED_WORK: tuple[TimedWork, ...] = (
     # Tell people: emails, signed webhooks and chat messages, written with the change they report.
     TimedWork("outbox message", lambda: OutboxMessage.objects.all(), _deliver),
-    # Service-level clocks: a reminder, a breach, the manager's alert, an SLA reassignment, each once (pipeline.clocks).
-    TimedWork("service-level deadline", lambda: Deadline.objects.all(), deadlines_fire, batch=50),
     # A submission whose processing failed, or that a crash left unprocessed: process it again.
     TimedWork("unfinished submission", lambda: Submission.objects.all(), submissions_retry),
     # The periodic jobs above.
     TimedWork("periodic job", lambda: PeriodicJob.objects.filter(name__in=[job.name for job in PERIODIC]), _periodic_run, batch=len(PERIODIC)),
+    # Service-level clocks, after the periodic jobs (a lead a departed rep held goes back first): a reminder, a breach, the manager's alert, an SLA reassignment, each once (pipeline.clocks).
+    TimedWork("service-level deadline", lambda: Deadline.objects.all(), deadlines_fire, batch=50),
 )
