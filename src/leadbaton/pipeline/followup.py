@@ -25,6 +25,7 @@ from django.db import transaction
 from leadbaton.accounts.models import RepProfile, Team, User
 from leadbaton.core.refusals import Conflict, Invalid, NotAllowed, NotFound
 from leadbaton.leads import queries as lead_queries
+from leadbaton.leads import services as leads
 from leadbaton.leads.access import ADMIN, MARKETING, Viewer, lead_access
 from leadbaton.leads.models import CLOSED_STAGES, Activity, Blocker, Lead, Stage
 
@@ -78,19 +79,10 @@ def activity_log(*, lead_id: int, by: User, kind: str, result: str, note: str, n
         if problems:
             raise Invalid(problems)
         activity = Activity.objects.create(lead=lead, by_user=by, at=now, kind=kind, result=result, note=note)
-        changed = ["updated_at"]
         if activity.is_touch:
-            lead.touch_count += 1
-            lead.last_progress_at = now
-            changed += ["touch_count", "last_progress_at"]
-            if lead.first_touch_at is None:
-                lead.first_touch_at = now
-                changed.append("first_touch_at")
-            if lead.stage == Stage.ASSIGNED:
-                lead.stage = Stage.IN_PROGRESS
-                changed.append("stage")
-        lead.updated_at = now
-        lead.save(update_fields=changed)
+            leads.lead_touch_record(lead=lead, now=now)
+        else:
+            leads.lead_note_record(lead=lead, now=now)
     return Logged(activity, lead)
 
 
@@ -132,7 +124,10 @@ def outcome_record(
         problems = _outcome_problems(given, now)
         if problems:
             raise Invalid(problems)
-        _outcome_apply(lead, given, now)
+        leads.lead_outcome_set(
+            lead=lead, outcome=given["outcome"], now=now, blocker=given["blocker"], next_step=given["next_step"],
+            next_step_at=given["next_step_at"], value=given["value"], currency=given["currency"], lost_reason=given["reason"],
+        )
         detail = {name: _json(given[name]) for name in _fields_of(given["outcome"])}
         activity = Activity.objects.create(lead=lead, by_user=by, at=now, kind=Activity.Kind.OUTCOME,
                                            note=_outcome_summary(given), detail={"outcome": given["outcome"], **detail})
@@ -250,22 +245,6 @@ def _outcome_problems(given: dict[str, Any], now: datetime) -> list[dict[str, st
     elif len(given["reason"]) > TEXT_MAX:
         problem("reason", f"is {len(given['reason'])} characters; at most {TEXT_MAX}")
     return problems
-
-
-def _outcome_apply(lead: Lead, given: dict[str, Any], now: datetime) -> None:
-    """Set the lead's outcome fields and save them. A closed lead keeps no blocker or next step: nothing is pending."""
-    outcome = given["outcome"]
-    lead.stage = outcome
-    lead.blocker = given["blocker"] if outcome == Stage.IN_PROGRESS else ""
-    lead.next_step = given["next_step"] if outcome == Stage.IN_PROGRESS else ""
-    lead.next_step_at = given["next_step_at"] if outcome == Stage.IN_PROGRESS else None
-    lead.value = given["value"] if outcome == Stage.PURCHASED else None
-    lead.currency = given["currency"] if outcome == Stage.PURCHASED else ""
-    lead.lost_reason = given["reason"] if outcome == Stage.NOT_INTERESTED else ""
-    lead.closed_at = now if outcome in CLOSED_STAGES else None
-    lead.last_progress_at = lead.updated_at = now
-    lead.save(update_fields=["stage", "blocker", "next_step", "next_step_at", "value", "currency", "lost_reason",
-                             "closed_at", "last_progress_at", "updated_at"])
 
 
 def _outcome_summary(given: dict[str, Any]) -> str:
