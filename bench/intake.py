@@ -301,8 +301,8 @@ SQL_KEY = (
 SQL_OPEN_LEAD = "SELECT id FROM leads_lead WHERE email_key = %s AND stage IN ('nurture', 'queued', 'assigned', 'in_progress') LIMIT 1"
 SQL_SUBMISSION = (
     "INSERT INTO intake_submission (source_id, key_id, received_at, remote_addr, headers, body, body_size, body_truncated, "
-    "idempotency_key, status, http_status, errors, warnings, merged, processed_at, attempts, last_error) "
-    "VALUES (%s, %s, %s, '127.0.0.1', %s, %s, %s, FALSE, '', 'processed', 201, '[]', '[]', FALSE, %s, 0, '') RETURNING id"
+    "idempotency_key, status, outcome, http_status, errors, warnings, merged, processed_at, attempts, last_error) "
+    "VALUES (%s, %s, %s, '127.0.0.1', %s, %s, %s, FALSE, '', 'processed', 'created', 201, '[]', '[]', FALSE, %s, 0, '') RETURNING id"
 )
 SQL_LEAD = (
     "INSERT INTO leads_lead (email, email_key, phone, first_name, last_name, title, company, company_domain, free_mail, "

@@ -68,6 +68,7 @@ def orm(request: HttpRequest) -> JsonResponse:
             body=body,
             body_size=len(body),
             status=Submission.Status.PROCESSED,
+            outcome=Submission.Outcome.CREATED,
             http_status=201,
             processed_at=now,
         )

@@ -2,7 +2,8 @@
 
 Handlers for what django-ninja and Django raise themselves (no token, a body that is not JSON,
 fields of the wrong type, a row that is not there, a method a path does not have, a path that is
-not an endpoint), so a client parses one shape whatever went wrong.
+not an endpoint), so a client parses one shape whatever went wrong; and the one table that says
+which HTTP status each refusal of a use case (core.refusals) is answered with.
 """
 
 from __future__ import annotations
@@ -20,12 +21,27 @@ from ninja.parser import Parser
 
 from leadbaton.api.auth import CsrfRefused, Forbidden
 from leadbaton.core.jsonkind import json_kind
+from leadbaton.core.refusals import Conflict, Invalid, NotAllowed, NotFound, Refused
 
 # A path parameter, as a reader would name the row it points at.
 ROWS = {
     "lead_id": "lead", "submission_id": "submission", "subscription_id": "webhook subscription",
     "token_id": "personal token of yours", "message_id": "message",
 }
+
+
+# The HTTP status of each kind of refusal a use case raises.
+REFUSAL_STATUS: dict[type[Refused], int] = {NotFound: 404, NotAllowed: 403, Conflict: 409, Invalid: 422}
+
+
+def refusal_status(refused: Refused) -> int:
+    """The status of the refusal's kind; 422 (the request cannot be used) for one of no kind in the table."""
+    return next((status for kind, status in REFUSAL_STATUS.items() if isinstance(refused, kind)), 422)
+
+
+def refused_answer(refused: Refused) -> JsonResponse:
+    """A use case's refusal, answered with the status of its kind."""
+    return JsonResponse({"errors": refused.errors}, status=refusal_status(refused))
 
 
 class BodyNotObject(ValueError):
@@ -61,6 +77,10 @@ def errors_install(api: NinjaAPI) -> None:
         else:
             message = "is missing; send Authorization: Bearer <personal token> (leadbaton tokens create) or sign in"
         return refusal("Authorization", message, 401, headers={"WWW-Authenticate": 'Bearer realm="leadbaton"'})
+
+    @api.exception_handler(Refused)
+    def _refused(request: HttpRequest, exc: Refused) -> HttpResponse:
+        return refused_answer(exc)
 
     @api.exception_handler(CsrfRefused)
     def _csrf(request: HttpRequest, exc: CsrfRefused) -> HttpResponse:

@@ -12,10 +12,11 @@ from ninja import Router
 from leadbaton.api.auth import SourceKeyScheme
 from leadbaton.api.schemas import ErrorsOut, IntakeErrorsOut, LeadAccepted, LeadPending
 from leadbaton.core.cache import config_scope
+from leadbaton.intake.models import ANSWER_CODES, Submission
 from leadbaton.intake.normalise import LeadIn
 from leadbaton.intake.queries import source_key_find
 from leadbaton.intake.services import submission_headers
-from leadbaton.pipeline.intake import IncomingRequest, lead_receive
+from leadbaton.pipeline.intake import IncomingRequest, Received, lead_receive
 
 router = Router(tags=["intake"])
 log = logging.getLogger(__name__)
@@ -72,7 +73,7 @@ def _lead_receive(request: HttpRequest) -> JsonResponse:
                             headers={"WWW-Authenticate": 'Bearer realm="leadbaton"'})
     limit = settings.INTAKE_MAX_BODY_BYTES
     size, body = _body_read(request, limit)
-    answer = lead_receive(
+    received = lead_receive(
         key=key,
         request=IncomingRequest(
             body=body[:limit],
@@ -83,7 +84,18 @@ def _lead_receive(request: HttpRequest) -> JsonResponse:
             remote_addr=request.META.get("REMOTE_ADDR", ""),
         ),
     )
-    return JsonResponse(answer.body, status=answer.status, headers=answer.headers)
+    return intake_answer(received)
+
+
+def intake_answer(received: Received) -> JsonResponse:
+    """The HTTP answer to what became of a submission: the status of its outcome (intake.models.ANSWER_CODES,
+    the same the submission log keeps), `Retry-After` when rate limited, `Idempotent-Replayed` for a retry."""
+    headers = {}
+    if received.retry_after is not None:
+        headers["Retry-After"] = str(received.retry_after)
+    if received.outcome == Submission.Outcome.REPLAYED:
+        headers["Idempotent-Replayed"] = "true"
+    return JsonResponse(received.body, status=ANSWER_CODES[received.outcome], headers=headers)
 
 
 def _body_read(request: HttpRequest, limit: int) -> tuple[int, bytes]:

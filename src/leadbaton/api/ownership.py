@@ -13,8 +13,8 @@ from leadbaton.api.schemas import RowId, not_boolean, refusals
 from leadbaton.core import clock
 from leadbaton.leads.models import Lead
 from leadbaton.leads.queries import owner_summary
-from leadbaton.pipeline.followup import Refused, lead_readable
-from leadbaton.pipeline.ownership import OwnershipRefused, lead_reassign
+from leadbaton.pipeline.followup import lead_readable
+from leadbaton.pipeline.ownership import lead_reassign
 
 router = Router(tags=["ownership"], auth=STAFF_AUTH)
 
@@ -40,10 +40,7 @@ def lead_reassign_post(request: HttpRequest, lead_id: RowId, payload: ReassignIn
     A lead the caller may not read answers as one that does not exist.
     """
     user = caller(request)
-    try:
-        lead_readable(lead_id=lead_id, by=user)
-    except Refused as refused:
-        return Status(refused.status, {"errors": refused.errors})
+    lead_readable(lead_id=lead_id, by=user)
     team_id = None
     if payload.to_team is not None:
         team = Team.objects.filter(slug=payload.to_team).first()
@@ -51,9 +48,6 @@ def lead_reassign_post(request: HttpRequest, lead_id: RowId, payload: ReassignIn
             known = ", ".join(Team.objects.filter(active=True).order_by("slug").values_list("slug", flat=True))
             return Status(422, {"errors": [{"field": "to_team", "message": f"{payload.to_team!r} is not a team; teams: {known}"}]})
         team_id = team.pk
-    try:
-        lead = lead_reassign(lead_id=lead_id, by=user, reason=payload.reason, to_rep_id=payload.to_rep, to_team_id=team_id, now=clock.now())
-    except OwnershipRefused as refused:
-        return Status(403 if refused.forbidden else 422, {"errors": [{"field": refused.field, "message": refused.message}]})
+    lead = lead_reassign(lead_id=lead_id, by=user, reason=payload.reason, to_rep_id=payload.to_rep, to_team_id=team_id, now=clock.now())
     lead = Lead.objects.select_related("owner_team", "owner_rep").get(pk=lead.pk)
     return {"id": lead.pk, "stage": lead.stage, "owner": owner_summary(lead)}

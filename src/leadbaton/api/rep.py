@@ -1,4 +1,7 @@
-"""The rep's side: my leads by urgency, my team's queue, my notifications; touches and outcomes on a lead."""
+"""The rep's side: my leads by urgency, my team's queue, my notifications; touches and outcomes on a lead.
+
+A use case's refusal (core.refusals) is answered by the handler api/errors.py installs.
+"""
 
 from __future__ import annotations
 
@@ -27,15 +30,11 @@ from leadbaton.leads.models import Activity, Lead, Stage
 from leadbaton.leads.queries import activities_of, leads_of_rep, leads_queued, owner_summary
 from leadbaton.notify.queries import notifications_of
 from leadbaton.notify.services import notifications_mark_read
-from leadbaton.pipeline.followup import EXAMPLE_TIME, Refused, activity_log, lead_readable, outcome_record, viewer_of
+from leadbaton.pipeline.followup import EXAMPLE_TIME, activity_log, lead_readable, outcome_record, viewer_of
 
 router = Router(tags=["rep"], auth=STAFF_AUTH)
 STAGES = [choice.value for choice in Stage]
 CHANGE_REFUSALS = refusals(400, 401, 403, 404, 409, 422)
-
-
-def _refusal(refused: Refused) -> Status:
-    return Status(refused.status, {"errors": refused.errors})
 
 
 def _invalid(field: str, message: str) -> Status:
@@ -116,10 +115,7 @@ def my_notifications_read_post(request: HttpRequest, payload: NotificationsReadI
             summary="A lead's touches, notes and outcomes")
 def activities_get(request: HttpRequest, lead_id: RowId) -> Any:
     """Oldest first, each with who did it."""
-    try:
-        lead_readable(lead_id=lead_id, by=caller(request))
-    except Refused as refused:
-        return _refusal(refused)
+    lead_readable(lead_id=lead_id, by=caller(request))
     return [activity_out(activity) for activity in activities_of(lead_id)]
 
 
@@ -127,11 +123,8 @@ def activities_get(request: HttpRequest, lead_id: RowId) -> Any:
 def activity_post(request: HttpRequest, lead_id: RowId, payload: ActivityIn) -> Any:
     """A call, email, sms or meeting (with its result) or a note. The first touch sets first_touch_at and
     moves an untouched lead to in_progress."""
-    try:
-        logged = activity_log(lead_id=lead_id, by=caller(request), kind=payload.kind, result=payload.result,
-                              note=payload.note, now=clock.now())
-    except Refused as refused:
-        return _refusal(refused)
+    logged = activity_log(lead_id=lead_id, by=caller(request), kind=payload.kind, result=payload.result,
+                          note=payload.note, now=clock.now())
     return Status(201, {"activity": activity_out(logged.activity), "lead": lead_summary(logged.lead)})
 
 
@@ -144,12 +137,9 @@ def outcome_post(request: HttpRequest, lead_id: RowId, payload: OutcomeIn) -> An
             next_step_at = datetime.fromisoformat(payload.next_step_at.strip())
         except ValueError:
             return _invalid("next_step_at", f"{payload.next_step_at!r} is not a date and time; use ISO 8601, e.g. {EXAMPLE_TIME}")
-    try:
-        logged = outcome_record(
-            lead_id=lead_id, by=caller(request), outcome=payload.outcome, blocker=payload.blocker,
-            next_step=payload.next_step, next_step_at=next_step_at, value=payload.value,
-            currency=payload.currency, reason=payload.reason, now=clock.now(),
-        )
-    except Refused as refused:
-        return _refusal(refused)
+    logged = outcome_record(
+        lead_id=lead_id, by=caller(request), outcome=payload.outcome, blocker=payload.blocker,
+        next_step=payload.next_step, next_step_at=next_step_at, value=payload.value,
+        currency=payload.currency, reason=payload.reason, now=clock.now(),
+    )
     return lead_summary(logged.lead)

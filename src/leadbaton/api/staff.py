@@ -12,6 +12,7 @@ from ninja import Router, Status
 from leadbaton.accounts.models import ApiToken, Role, User
 from leadbaton.accounts.services import token_issue, token_revoke
 from leadbaton.api.auth import STAFF_AUTH, Forbidden, caller, require_role
+from leadbaton.api.intake import intake_answer
 from leadbaton.api.rep import activity_out
 from leadbaton.api.schemas import (
     IntakeErrorsOut,
@@ -30,7 +31,7 @@ from leadbaton.intake.models import Submission
 from leadbaton.intake.queries import submissions_list
 from leadbaton.leads.access import submissions_readable
 from leadbaton.leads.queries import activities_of, owner_summary
-from leadbaton.pipeline.followup import Refused, lead_readable, viewer_of
+from leadbaton.pipeline.followup import lead_readable, viewer_of
 from leadbaton.pipeline.intake import submission_replay
 from leadbaton.pipeline.person import possible_duplicates_seen_by
 
@@ -99,21 +100,14 @@ def submission_replay_post(request: HttpRequest, submission_id: RowId) -> JsonRe
     """
     require_role(caller(request), Role.ADMIN, Role.MARKETING)
     get_object_or_404(Submission, pk=submission_id)
-    try:
-        answer = submission_replay(submission_id=submission_id)
-    except Refused as refused:
-        return JsonResponse({"errors": refused.errors}, status=refused.status)
-    return JsonResponse(answer.body, status=answer.status, headers=answer.headers)
+    return intake_answer(submission_replay(submission_id=submission_id))
 
 
 @router.get("/leads/{lead_id}", response={200: LeadDetailOut, **refusals(401, 403, 404, 422)}, summary="Read a lead")
 def lead_get(request: HttpRequest, lead_id: RowId) -> Any:
     """The lead with every inquiry, handoff and activity, its outcome and speed to lead; for whoever may see it (leads.access)."""
     user = caller(request)
-    try:
-        lead = lead_readable(lead_id=lead_id, by=user)
-    except Refused as refused:
-        return Status(refused.status, {"errors": refused.errors})
+    lead = lead_readable(lead_id=lead_id, by=user)
     lists = ("owner", "inquiries", "handoffs", "activities", "possible_duplicates")
     out = {name: getattr(lead, name) for name in LeadDetailOut.model_fields if hasattr(lead, name) and name not in lists}
     out.update(owner=owner_summary(lead), inquiries=list(lead.inquiries.all()), handoffs=list(lead.handoffs.all()),

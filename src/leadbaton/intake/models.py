@@ -61,6 +61,20 @@ class Submission(DueRow):
         REJECTED = "rejected", "Rejected"
         FAILED = "failed", "Failed"
 
+    class Outcome(models.TextChoices):
+        """What became of the submission, in the product's words; empty until it is finished."""
+
+        CREATED = "created", "A new lead"
+        MERGED = "merged", "Merged into the person's open lead"
+        REPLAYED = "replayed", "A retry with the same Idempotency-Key: the first request's lead"
+        PENDING = "pending", "Kept without a lead yet (processing failed, or the first request with its key is unfinished)"
+        MALFORMED = "malformed", "Refused: the body is not JSON"
+        INVALID = "invalid", "Refused: a request that cannot be used as sent"
+        UNREACHABLE = "unreachable", "Refused: nobody could be contacted"
+        TOO_LARGE = "too_large", "Refused: the body is too large"
+        RATE_LIMITED = "rate_limited", "Refused: the key sent too many requests"
+        KEY_REUSED = "key_reused", "Refused: the Idempotency-Key came with another body"
+
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="submissions")
     key = models.ForeignKey(SourceKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     received_at = models.DateTimeField()
@@ -71,7 +85,8 @@ class Submission(DueRow):
     body_truncated = models.BooleanField(default=False, help_text="Only the first bytes are kept (body too large)")
     idempotency_key = models.CharField(max_length=255, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RECEIVED)
-    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    outcome = models.CharField(max_length=12, choices=Outcome.choices, blank=True)
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True, help_text="The status the source was answered with")
     errors = models.JSONField(default=list, blank=True)
     warnings = models.JSONField(default=list, blank=True)
     lead = models.ForeignKey("leads.Lead", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -81,6 +96,9 @@ class Submission(DueRow):
 
     DUE_STATES = (Status.RECEIVED, Status.FAILED)
     DEAD_STATUS = Status.FAILED
+    REFUSALS = (
+        Outcome.MALFORMED, Outcome.INVALID, Outcome.UNREACHABLE, Outcome.TOO_LARGE, Outcome.RATE_LIMITED, Outcome.KEY_REUSED,
+    )
 
     class Meta:
         indexes = [
@@ -99,6 +117,23 @@ class Submission(DueRow):
     @property
     def body_text(self) -> str:
         return bytes(self.body).decode("utf-8", errors="replace")
+
+
+# The HTTP status a source's request is answered with, by outcome: the one table of it. The API
+# answers with it and the submission log keeps it (`http_status`), so the two cannot disagree
+# (decision 0021). A submission that did not come over HTTP (a CSV row, an e-mail) keeps none.
+ANSWER_CODES: dict[str, int] = {
+    Submission.Outcome.CREATED: 201,
+    Submission.Outcome.MERGED: 200,
+    Submission.Outcome.REPLAYED: 200,
+    Submission.Outcome.PENDING: 202,
+    Submission.Outcome.MALFORMED: 400,
+    Submission.Outcome.INVALID: 422,
+    Submission.Outcome.UNREACHABLE: 422,
+    Submission.Outcome.TOO_LARGE: 413,
+    Submission.Outcome.RATE_LIMITED: 429,
+    Submission.Outcome.KEY_REUSED: 409,
+}
 
 
 class IdempotencyKey(models.Model):

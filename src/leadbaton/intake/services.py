@@ -12,7 +12,7 @@ from leadbaton.core.claims import claim_values
 from leadbaton.core.due import Backoff, due_claim_one, due_failed
 from leadbaton.core.rows import fields_update
 from leadbaton.core.tokens import secret_new
-from leadbaton.intake.models import IdempotencyKey, Source, SourceKey, Submission
+from leadbaton.intake.models import ANSWER_CODES, IdempotencyKey, Source, SourceKey, Submission
 
 # Submissions the worker may still have to process: failed ones, and ones a crash left received.
 UNFINISHED = Submission.DUE_STATES
@@ -82,19 +82,19 @@ def submission_store(
     body_truncated: bool,
     idempotency_key: str,
     remote_addr: str,
-    rejection: tuple[int, list[dict[str, str]]] | None = None,
+    rejection: tuple[str, list[dict[str, str]]] | None = None,
     retry_after: timedelta = timedelta(seconds=60),
 ) -> Submission:
-    """Store one request as it came. With `rejection` (status, errors) it is stored already rejected.
+    """Store one request as it came. With `rejection` (outcome, errors) it is stored already rejected.
 
     A submission to be processed is stored claimed by this process for
     `retry_after` (see core.claims): if the process dies, the worker takes it
     over at once; if it finishes, the claim and due time are cleared.
     """
     errors: list[dict[str, str]] = []
-    status, http_status = Submission.Status.RECEIVED, None
+    status, outcome = Submission.Status.RECEIVED, ""
     if rejection is not None:
-        status, (http_status, errors) = Submission.Status.REJECTED, rejection
+        status, (outcome, errors) = Submission.Status.REJECTED, rejection
     return Submission.objects.create(
         source_id=key.source_id,
         key=key,
@@ -106,7 +106,8 @@ def submission_store(
         body_truncated=body_truncated,
         idempotency_key=idempotency_key,
         status=status,
-        http_status=http_status,
+        outcome=outcome,
+        http_status=ANSWER_CODES.get(outcome),
         errors=errors,
         processed_at=received_at if rejection is not None else None,
         **({} if rejection is not None else {"due_at": received_at, **claim_values(now=received_at, lease=retry_after)}),
@@ -132,8 +133,7 @@ def submission_copy(*, original: Submission, now: datetime) -> Submission:
 def submission_finish(
     *,
     submission: Submission,
-    status: str,
-    http_status: int,
+    outcome: str,
     now: datetime,
     lead_id: int | None = None,
     merged: bool = False,
@@ -141,8 +141,10 @@ def submission_finish(
     warnings: list[dict[str, str]] | None = None,
     replay_of_id: int | None = None,
 ) -> None:
-    submission.status = status
-    submission.http_status = http_status
+    """Record what became of the submission (an Outcome): rejected for a refusal, else processed."""
+    submission.status = Submission.Status.REJECTED if outcome in Submission.REFUSALS else Submission.Status.PROCESSED
+    submission.outcome = outcome
+    submission.http_status = ANSWER_CODES[outcome]
     submission.lead_id = lead_id
     submission.merged = merged
     submission.errors = errors or []
@@ -154,7 +156,7 @@ def submission_finish(
         submission.replay_of_id = replay_of_id
     submission.save(
         update_fields=[
-            "status", "http_status", "lead", "merged", "errors", "warnings", "processed_at",
+            "status", "outcome", "http_status", "lead", "merged", "errors", "warnings", "processed_at",
             "due_at", "claimed_until", "claimed_by", "replay_of",
         ]
     )
@@ -168,11 +170,11 @@ def retry_backoff(max_attempts: int) -> Backoff:
 def submission_fail(*, submission_id: int, error: str, now: datetime, max_attempts: int) -> Submission:
     """Record an unexpected failure. The worker retries it with backoff until max_attempts, then it stays as a dead letter."""
     submission = Submission.objects.get(pk=submission_id)
-    submission.status = Submission.Status.FAILED
-    submission.http_status = 202
+    submission.status, submission.outcome = Submission.Status.FAILED, Submission.Outcome.PENDING
+    submission.http_status = ANSWER_CODES[submission.outcome]
     submission.attempts = max(submission.attempts, 1)  # the first try happened in the request itself
     fields = due_failed(submission, error=error, now=now, backoff=retry_backoff(max_attempts))
-    submission.save(update_fields=[*fields, "http_status", "attempts"])
+    submission.save(update_fields=[*fields, "outcome", "http_status", "attempts"])
     return submission
 
 

@@ -1,11 +1,26 @@
-"""Writes that keep a lead's ownership and its ledger in step."""
+"""Every write of a Lead's fields: ownership and its ledger in step, inquiries, touches, outcomes.
+
+This module is the lead's one writer (tests/leads/test_one_writer.py holds every other module to it):
+use cases decide and check, then call a service here to change the row.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
-from leadbaton.leads.models import Handoff, Inquiry, Lead, LeadIdentity, Owner, OwnerKind, PossibleDuplicate
+from leadbaton.leads.models import (
+    CLOSED_STAGES,
+    Handoff,
+    Inquiry,
+    Lead,
+    LeadIdentity,
+    Owner,
+    OwnerKind,
+    PossibleDuplicate,
+    Stage,
+)
 
 
 def handoff_record(
@@ -152,6 +167,64 @@ def lead_rescore(*, lead: Lead, score: int, reasons: list[str], definition_versi
 def lead_set_stage(*, lead: Lead, stage: str, now: datetime) -> None:
     lead.stage, lead.updated_at = stage, now
     lead.save(update_fields=["stage", "updated_at"])
+
+
+def lead_touch_record(*, lead: Lead, now: datetime) -> None:
+    """Count a touch (a call, email, SMS or meeting) and save the lead: an attempt and progress.
+
+    The first touch sets first_touch_at and moves an untouched (assigned) lead to in_progress.
+    Call inside the transaction that writes the touch's activity, with the lead's row locked.
+    """
+    lead.touch_count += 1
+    lead.last_progress_at = lead.updated_at = now
+    changed = ["touch_count", "last_progress_at", "updated_at"]
+    if lead.first_touch_at is None:
+        lead.first_touch_at = now
+        changed.append("first_touch_at")
+    if lead.stage == Stage.ASSIGNED:
+        lead.stage = Stage.IN_PROGRESS
+        changed.append("stage")
+    lead.save(update_fields=changed)
+
+
+def lead_note_record(*, lead: Lead, now: datetime) -> None:
+    """A note was written on the lead: it changed (updated_at), but a note is not a touch. Same transaction as the note."""
+    lead.updated_at = now
+    lead.save(update_fields=["updated_at"])
+
+
+def lead_outcome_set(
+    *,
+    lead: Lead,
+    outcome: str,
+    now: datetime,
+    blocker: str = "",
+    next_step: str = "",
+    next_step_at: datetime | None = None,
+    value: Decimal | None = None,
+    currency: str = "",
+    lost_reason: str = "",
+) -> None:
+    """Set where the lead stands (in_progress, purchased, not_interested) and save it; the values are already checked.
+
+    Each outcome keeps only its own fields (in_progress: blocker and next step; purchased: value
+    and currency; not_interested: the reason); the others are cleared, so a closed lead keeps no
+    blocker or next step: nothing is pending. A closing outcome sets closed_at. Recording an
+    outcome is progress. Call inside the transaction that writes the outcome's activity, with the
+    lead's row locked.
+    """
+    in_progress, purchased = outcome == Stage.IN_PROGRESS, outcome == Stage.PURCHASED
+    lead.stage = outcome
+    lead.blocker = blocker if in_progress else ""
+    lead.next_step = next_step if in_progress else ""
+    lead.next_step_at = next_step_at if in_progress else None
+    lead.value = value if purchased else None
+    lead.currency = currency if purchased else ""
+    lead.lost_reason = lost_reason if outcome == Stage.NOT_INTERESTED else ""
+    lead.closed_at = now if outcome in CLOSED_STAGES else None
+    lead.last_progress_at = lead.updated_at = now
+    lead.save(update_fields=["stage", "blocker", "next_step", "next_step_at", "value", "currency", "lost_reason",
+                             "closed_at", "last_progress_at", "updated_at"])
 
 
 def identities_record(*, lead: Lead, email_key: str, phone: str) -> None:

@@ -5,10 +5,11 @@ PostgreSQL; SQLite's IMMEDIATE transaction holds the database), and writes
 its Activity row together with the change, so the timeline and the lead
 always agree (F4).
 
-The order of refusals: a lead that does not exist or that the caller may not
-read (404, one answer for both, so an id tells nothing), a caller who may read
-but not work it (403), a lead that cannot take the change in its stage (409),
-then the fields themselves (422, every problem at once).
+The order of refusals (core.refusals): a lead that does not exist or that the
+caller may not read (NotFound, one answer for both, so an id tells nothing), a
+caller who may read but not work it (NotAllowed), a lead that cannot take the
+change in its stage (Conflict), then the fields themselves (Invalid, every
+problem at once).
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ import pycountry
 from django.db import transaction
 
 from leadbaton.accounts.models import RepProfile, Team, User
+from leadbaton.core.refusals import Conflict, Invalid, NotAllowed, NotFound
 from leadbaton.leads import queries as lead_queries
+from leadbaton.leads import services as leads
 from leadbaton.leads.access import ADMIN, MARKETING, Viewer, lead_access
 from leadbaton.leads.models import CLOSED_STAGES, Activity, Blocker, Lead, Stage
 from leadbaton.pipeline.clocks import clocks_after_outcome, clocks_after_touch
@@ -34,18 +37,6 @@ NOTE_MAX, TEXT_MAX = 5000, 500
 VALUE_LIMIT = Decimal("10000000000")  # Lead.value holds 12 digits, 2 of them after the point
 EXAMPLE_TIME = "2026-11-27T10:00:00+01:00"
 NO_SUCH_LEAD = "there is no lead with this id that you can see"
-
-
-class Refused(Exception):
-    """The request cannot be carried out; `status` is the HTTP status that says so, `errors` the field-level reasons."""
-
-    def __init__(self, status: int, errors: list[dict[str, str]]) -> None:
-        super().__init__("; ".join(f"{error['field']}: {error['message']}" for error in errors))
-        self.status, self.errors = status, errors
-
-    @classmethod
-    def one(cls, status: int, field: str, message: str) -> Refused:
-        return cls(status, [{"field": field, "message": message}])
 
 
 def viewer_of(user: User) -> Viewer:
@@ -62,7 +53,7 @@ def viewer_of(user: User) -> Viewer:
 
 
 def lead_readable(*, lead_id: int, by: User) -> Lead:
-    """The lead, with its owner loaded, if `by` may read it; else Refused (404), the same whether it exists or not."""
+    """The lead, with its owner loaded, if `by` may read it; else NotFound, the same whether it exists or not."""
     lead = lead_queries.lead_with_owner(lead_id)
     if lead is None or not lead_access(viewer_of(by), lead).read:
         raise lead_unseen()
@@ -87,21 +78,12 @@ def activity_log(*, lead_id: int, by: User, kind: str, result: str, note: str, n
         lead = _lead_to_work(lead_id, by)
         problems = _activity_problems(kind, result, note)
         if problems:
-            raise Refused(422, problems)
+            raise Invalid(problems)
         activity = Activity.objects.create(lead=lead, by_user=by, at=now, kind=kind, result=result, note=note)
-        changed = ["updated_at"]
         if activity.is_touch:
-            lead.touch_count += 1
-            lead.last_progress_at = now
-            changed += ["touch_count", "last_progress_at"]
-            if lead.first_touch_at is None:
-                lead.first_touch_at = now
-                changed.append("first_touch_at")
-            if lead.stage == Stage.ASSIGNED:
-                lead.stage = Stage.IN_PROGRESS
-                changed.append("stage")
-        lead.updated_at = now
-        lead.save(update_fields=changed)
+            leads.lead_touch_record(lead=lead, now=now)
+        else:
+            leads.lead_note_record(lead=lead, now=now)
         clocks_after_touch(lead, activity, now=now)
     return Logged(activity, lead)
 
@@ -139,12 +121,15 @@ def outcome_record(
     with transaction.atomic():
         lead = _lead_to_work(lead_id, by)
         if given["outcome"] == Stage.IN_PROGRESS and lead.stage == Stage.ASSIGNED:
-            raise Refused.one(409, "stage", "this lead is untouched (assigned, no touch yet); log the first touch "
+            raise Conflict.one("stage", "this lead is untouched (assigned, no touch yet); log the first touch "
                                             f"(POST /api/v1/leads/{lead.pk}/activities) before recording it in progress")
         problems = _outcome_problems(given, now)
         if problems:
-            raise Refused(422, problems)
-        _outcome_apply(lead, given, now)
+            raise Invalid(problems)
+        leads.lead_outcome_set(
+            lead=lead, outcome=given["outcome"], now=now, blocker=given["blocker"], next_step=given["next_step"],
+            next_step_at=given["next_step_at"], value=given["value"], currency=given["currency"], lost_reason=given["reason"],
+        )
         detail = {name: _json(given[name]) for name in _fields_of(given["outcome"])}
         activity = Activity.objects.create(lead=lead, by_user=by, at=now, kind=Activity.Kind.OUTCOME,
                                            note=_outcome_summary(given), detail={"outcome": given["outcome"], **detail})
@@ -161,20 +146,20 @@ def _lead_to_work(lead_id: int, by: User) -> Lead:
     if not access.read:
         raise lead_unseen()
     if not access.work:
-        raise Refused.one(403, access.field, access.reason)
+        raise NotAllowed.one(access.field, access.reason)
     stage_name = lead.get_stage_display().lower()
     if lead.stage in CLOSED_STAGES:
         closed = f" (closed {lead.closed_at:%Y-%m-%d %H:%M} UTC)" if lead.closed_at else ""
-        raise Refused.one(409, "stage", f"this lead is {stage_name}{closed}; a closed lead takes no new touches or outcomes")
+        raise Conflict.one("stage", f"this lead is {stage_name}{closed}; a closed lead takes no new touches or outcomes")
     if lead.stage not in (Stage.ASSIGNED, Stage.IN_PROGRESS):
-        raise Refused.one(409, "stage", f"this lead is {stage_name}, not yet with a rep; touches and outcomes "
+        raise Conflict.one("stage", f"this lead is {stage_name}, not yet with a rep; touches and outcomes "
                                         "are logged once a rep owns it")
     return lead
 
 
-def lead_unseen() -> Refused:
+def lead_unseen() -> NotFound:
     """The one answer for a lead id that names no lead the caller may read: it does not say which of the two it is."""
-    return Refused.one(404, "lead_id", NO_SUCH_LEAD)
+    return NotFound.one("lead_id", NO_SUCH_LEAD)
 
 
 def _choices(values: tuple[str, ...] | list[str]) -> str:
@@ -263,22 +248,6 @@ def _outcome_problems(given: dict[str, Any], now: datetime) -> list[dict[str, st
     elif len(given["reason"]) > TEXT_MAX:
         problem("reason", f"is {len(given['reason'])} characters; at most {TEXT_MAX}")
     return problems
-
-
-def _outcome_apply(lead: Lead, given: dict[str, Any], now: datetime) -> None:
-    """Set the lead's outcome fields and save them. A closed lead keeps no blocker or next step: nothing is pending."""
-    outcome = given["outcome"]
-    lead.stage = outcome
-    lead.blocker = given["blocker"] if outcome == Stage.IN_PROGRESS else ""
-    lead.next_step = given["next_step"] if outcome == Stage.IN_PROGRESS else ""
-    lead.next_step_at = given["next_step_at"] if outcome == Stage.IN_PROGRESS else None
-    lead.value = given["value"] if outcome == Stage.PURCHASED else None
-    lead.currency = given["currency"] if outcome == Stage.PURCHASED else ""
-    lead.lost_reason = given["reason"] if outcome == Stage.NOT_INTERESTED else ""
-    lead.closed_at = now if outcome in CLOSED_STAGES else None
-    lead.last_progress_at = lead.updated_at = now
-    lead.save(update_fields=["stage", "blocker", "next_step", "next_step_at", "value", "currency", "lost_reason",
-                             "closed_at", "last_progress_at", "updated_at"])
 
 
 def _outcome_summary(given: dict[str, Any]) -> str:

@@ -8,9 +8,10 @@
 2. Process, in one transaction: understand the person, find their open lead or
    create one, judge it against the lead definition, choose its stage and
    owner, record the handoff (see pipeline.person).
-3. Answer with the lead's id, stage, score and owner. Bad input answers 4xx and
-   keeps the submission as rejected; an unexpected error keeps it as failed,
-   answers 202, and the worker tries again.
+3. Say what happened (a Submission.Outcome) with the lead's id, stage, score and
+   owner. Bad input is refused and keeps the submission as rejected; an
+   unexpected error keeps it as failed (pending) and the worker tries again.
+   The outcome is all this module says: the API answers it with an HTTP status.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import json
 import logging
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,6 +29,7 @@ from django.conf import settings
 from django.db import transaction
 
 from leadbaton.core import clock
+from leadbaton.core.refusals import Conflict
 from leadbaton.intake import queries as intake_queries
 from leadbaton.intake import services as intake
 from leadbaton.intake.models import SourceKey, Submission
@@ -36,7 +38,6 @@ from leadbaton.leads import queries as lead_queries
 from leadbaton.leads import services as leads
 from leadbaton.leads.models import Lead
 from leadbaton.pipeline.announce import lead_announce, queue_announce
-from leadbaton.pipeline.followup import Refused
 from leadbaton.pipeline.person import inquiry_values, lead_for_person
 
 log = logging.getLogger(__name__)
@@ -58,32 +59,41 @@ class IncomingRequest:
 
 
 @dataclass
-class Answer:
-    status: int
+class Received:
+    """What became of a submission: its outcome (Submission.Outcome) and what the source is told.
+
+    `body` is the lead (id, stage, score, owner, warnings) or, for a refusal, the problems
+    (`errors`); `retry_after`: seconds until the source may send again (rate limited).
+    """
+
+    outcome: str
     body: dict[str, Any]
-    headers: dict[str, str] = field(default_factory=dict)
+    retry_after: int | None = None
 
 
-def lead_receive(*, key: SourceKey, request: IncomingRequest) -> Answer:
+Outcome = Submission.Outcome
+
+
+def lead_receive(*, key: SourceKey, request: IncomingRequest) -> Received:
     """Store the request, then process it. See the module docstring."""
     now = clock.now()
     payload, problem = (None, None) if request.body_truncated else body_decode(request.body)
-    rejection: tuple[int, list[dict[str, str]]] | None = None
-    headers: dict[str, str] = {}
+    rejection: tuple[str, list[dict[str, str]]] | None = None
+    retry_after = None
     earlier = None
     with transaction.atomic():
         count, window_left = intake.rate_window_hit(key_id=key.pk, now=now)
         limit = key.source.rate_limit_per_minute or settings.INTAKE_RATE_LIMIT_PER_MINUTE
         if count > limit:
             message = f"this key may send {limit} requests a minute; try again in {window_left} s"
-            rejection, headers = (429, [Problem("Authorization", message).as_dict()]), {"Retry-After": str(window_left)}
+            rejection, retry_after = (Outcome.RATE_LIMITED, [Problem("Authorization", message).as_dict()]), window_left
         elif request.body_truncated:
             message = f"is {request.body_size} bytes; at most {settings.INTAKE_MAX_BODY_BYTES} bytes are accepted"
-            rejection = (413, [Problem("body", message).as_dict()])
+            rejection = (Outcome.TOO_LARGE, [Problem("body", message).as_dict()])
         elif len(request.idempotency_key) > 255:
-            rejection = (422, [Problem("Idempotency-Key", "must be at most 255 characters").as_dict()])
+            rejection = (Outcome.INVALID, [Problem("Idempotency-Key", "must be at most 255 characters").as_dict()])
         elif problem is not None:
-            rejection = (400, [problem.as_dict()])
+            rejection = (Outcome.MALFORMED, [problem.as_dict()])
         submission = intake.submission_store(
             key=key,
             received_at=now,
@@ -105,11 +115,11 @@ def lead_receive(*, key: SourceKey, request: IncomingRequest) -> Answer:
                     f"was already used with a different body (submission {earlier.submission_id}); "
                     "use a new key for a new lead, or resend the same body"
                 )
-                rejection = (409, [Problem("Idempotency-Key", message).as_dict()])
-                intake.submission_finish(submission=submission, status=Submission.Status.REJECTED, http_status=409, now=now, errors=rejection[1])
+                rejection = (Outcome.KEY_REUSED, [Problem("Idempotency-Key", message).as_dict()])
+                intake.submission_finish(submission=submission, outcome=Outcome.KEY_REUSED, now=now, errors=rejection[1])
     if rejection is not None:
-        status, errors = rejection
-        return Answer(status, {"errors": errors, "submission_id": submission.pk}, headers)
+        outcome, errors = rejection
+        return Received(outcome, {"errors": errors, "submission_id": submission.pk}, retry_after)
     submission.source = key.source
     if earlier is not None:
         _wait_until_finished(earlier.submission_id, lease=timedelta(seconds=settings.WORKER_LEASE_SECONDS))
@@ -163,7 +173,7 @@ def _wait_until_finished(submission_id: int, *, lease: timedelta) -> None:
         time.sleep(0.02)
 
 
-def submission_process(*, submission: Submission, payload: Any = None, fresh: bool = False) -> Answer:
+def submission_process(*, submission: Submission, payload: Any = None, fresh: bool = False) -> Received:
     """Turn a stored submission into a lead. Idempotent: a finished submission answers as it did.
 
     `fresh`: the caller stored it a moment ago and no one else can have it yet
@@ -184,7 +194,7 @@ def submission_process(*, submission: Submission, payload: Any = None, fresh: bo
         return _pending_answer(failed, "Processing failed unexpectedly; the submission is kept and will be retried automatically.")
 
 
-def _process(fresh: Submission | None, submission_id: int, payload: Any) -> Answer:
+def _process(fresh: Submission | None, submission_id: int, payload: Any) -> Received:
     now = clock.now()
     # Unless just stored, locked and read again: the worker and a staff replay may reach the same submission.
     submission = fresh or Submission.objects.select_for_update(of=("self",)).select_related("source").get(pk=submission_id)
@@ -194,11 +204,11 @@ def _process(fresh: Submission | None, submission_id: int, payload: Any) -> Answ
     if payload is None:
         payload, problem = body_decode(bytes(submission.body))
         if problem is not None:
-            return _reject(submission, 400, [problem], now)
+            return _reject(submission, Outcome.MALFORMED, [problem], now)
     try:
         person = person_from_payload(payload, default_region=source.default_region)
     except Unreachable as unreachable:
-        return _reject(submission, 422, unreachable.problems, now)
+        return _reject(submission, Outcome.UNREACHABLE, unreachable.problems, now)
     warnings = [problem.as_dict() for problem in person.warnings]
 
     if submission.idempotency_key:
@@ -213,30 +223,29 @@ def _process(fresh: Submission | None, submission_id: int, payload: Any) -> Answ
     if result.queue_alert is not None:
         team, why = result.queue_alert
         queue_announce(lead=lead, team=team, why=why, now=now)
+    outcome = Outcome.MERGED if merged else Outcome.CREATED
     intake.submission_finish(
         submission=submission,
-        status=Submission.Status.PROCESSED,
-        http_status=200 if merged else 201,
+        outcome=outcome,
         now=now,
         lead_id=lead.pk,
         merged=merged,
         warnings=warnings,
     )
-    return Answer(200 if merged else 201, lead_answer(lead, submission, merged=merged, warnings=warnings))
+    return Received(outcome, lead_answer(lead, submission, merged=merged, warnings=warnings))
 
 
-def _reject(submission: Submission, status: int, problems: list[Problem], now: datetime) -> Answer:
+def _reject(submission: Submission, outcome: str, problems: list[Problem], now: datetime) -> Received:
     errors = [problem.as_dict() for problem in problems]
-    intake.submission_finish(submission=submission, status=Submission.Status.REJECTED, http_status=status, now=now, errors=errors)
-    return Answer(status, {"errors": errors, "submission_id": submission.pk})
+    intake.submission_finish(submission=submission, outcome=outcome, now=now, errors=errors)
+    return Received(outcome, {"errors": errors, "submission_id": submission.pk})
 
 
-def _replay(submission: Submission, original: Submission, warnings: list[dict[str, str]], now: datetime) -> Answer:
+def _replay(submission: Submission, original: Submission, warnings: list[dict[str, str]], now: datetime) -> Received:
     """A retry with the same Idempotency-Key and body: answer with the first request's lead, add nothing."""
     if original.status != Submission.Status.PROCESSED or original.lead_id is None:
         intake.submission_finish(
-            submission=submission, status=Submission.Status.PROCESSED, http_status=202, now=now,
-            warnings=warnings, replay_of_id=original.pk,
+            submission=submission, outcome=Outcome.PENDING, now=now, warnings=warnings, replay_of_id=original.pk,
         )
         return _pending_answer(
             submission,
@@ -246,18 +255,18 @@ def _replay(submission: Submission, original: Submission, warnings: list[dict[st
         )
     lead = Lead.objects.select_related("owner_team", "owner_rep").get(pk=original.lead_id)
     intake.submission_finish(
-        submission=submission, status=Submission.Status.PROCESSED, http_status=200, now=now,
+        submission=submission, outcome=Outcome.REPLAYED, now=now,
         lead_id=lead.pk, warnings=warnings, replay_of_id=original.pk,
     )
     answer = lead_answer(lead, submission, merged=original.merged, warnings=warnings)
     answer["replay_of"] = original.pk
-    return Answer(200, answer, {"Idempotent-Replayed": "true"})
+    return Received(Outcome.REPLAYED, answer)
 
 
-def answer_for(submission: Submission) -> Answer:
-    """The answer a finished submission gave, rebuilt from what was stored."""
+def answer_for(submission: Submission) -> Received:
+    """What a finished submission was told, rebuilt from what was stored."""
     if submission.status == Submission.Status.REJECTED:
-        return Answer(submission.http_status or 422, {"errors": submission.errors, "submission_id": submission.pk})
+        return Received(submission.outcome or Outcome.INVALID, {"errors": submission.errors, "submission_id": submission.pk})
     if submission.lead_id is None and submission.replay_of_id is not None:
         original = Submission.objects.get(pk=submission.replay_of_id)
         if original.lead_id is None:
@@ -269,11 +278,11 @@ def answer_for(submission: Submission) -> Answer:
     body = lead_answer(lead, submission, merged=submission.merged, warnings=submission.warnings)
     if submission.replay_of_id:
         body["replay_of"] = submission.replay_of_id
-    return Answer(submission.http_status or 200, body)
+    return Received(submission.outcome or Outcome.MERGED, body)
 
 
 def lead_answer(lead: Lead, submission: Submission, *, merged: bool, warnings: list[dict[str, str]]) -> dict[str, Any]:
-    """The body of a 200 or 201 intake answer."""
+    """What the source is told of its lead (created, merged or replayed)."""
     return {
         "id": lead.pk,
         "submission_id": submission.pk,
@@ -287,7 +296,7 @@ def lead_answer(lead: Lead, submission: Submission, *, merged: bool, warnings: l
 
 
 def _first_request_pending(original: Submission) -> str:
-    """The 202 message of a retry whose first request has no lead yet; it agrees with the answer's `status` (the first request's)."""
+    """The message of a retry whose first request has no lead yet; it agrees with the answer's `status` (the first request's)."""
     if original.status == Submission.Status.FAILED:
         return (
             f"The first request with this Idempotency-Key (submission {original.pk}) failed and is retried automatically; "
@@ -299,8 +308,8 @@ def _first_request_pending(original: Submission) -> str:
     )
 
 
-def _pending_answer(submission: Submission, message: str, *, replay_of: int | None = None, status: str | None = None) -> Answer:
-    """A 202: stored, no lead yet. Until a lead exists the marketing queue answers for the submission.
+def _pending_answer(submission: Submission, message: str, *, replay_of: int | None = None, status: str | None = None) -> Received:
+    """Pending: stored, no lead yet. Until a lead exists the marketing queue answers for the submission.
 
     `status` is where the lead's processing stands: the submission's own, or for a retry its first request's.
     """
@@ -318,18 +327,18 @@ def _pending_answer(submission: Submission, message: str, *, replay_of: int | No
     }
     if replay_of is not None:
         body["replay_of"] = replay_of
-    return Answer(202, body)
+    return Received(Outcome.PENDING, body)
 
 
 def _iso(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
-def submission_replay(*, submission_id: int) -> Answer:
+def submission_replay(*, submission_id: int) -> Received:
     """Process a submission again, as staff asked.
 
     A submission that has not finished (failed, or left received by a crash) is
-    claimed and processed in place; Refused (409) while another process holds it
+    claimed and processed in place; Conflict while another process holds it
     (a request or the worker processing it now). Any other is copied to a new
     submission (replay_of the original) and processed, so the log stays a true
     record of each attempt.
@@ -343,7 +352,7 @@ def submission_replay(*, submission_id: int) -> Answer:
             return submission_process(submission=original)
         original.refresh_from_db(fields=["status"])
         if original.status in (Submission.Status.FAILED, Submission.Status.RECEIVED):
-            raise Refused.one(409, "submission_id", "this submission is being processed; try again in a moment")
+            raise Conflict.one("submission_id", "this submission is being processed; try again in a moment")
         # it finished meanwhile: replayed as a copy, like any finished submission
     now = clock.now()
     with transaction.atomic():
@@ -353,7 +362,7 @@ def submission_replay(*, submission_id: int) -> Answer:
             intake.idempotency_claim(submission=copy, body_digest=body_digest(payload), now=now)
         if copy.body_truncated:
             problem = Problem("body", "was too large when it arrived; only its start was kept")
-            return _reject(copy, 413, [problem], now)
+            return _reject(copy, Outcome.TOO_LARGE, [problem], now)
     return submission_process(submission=copy)
 
 

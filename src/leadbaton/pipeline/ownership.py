@@ -13,6 +13,7 @@ from django.db import transaction
 
 from leadbaton.accounts import services as accounts
 from leadbaton.accounts.models import RepProfile, Role, Team, User
+from leadbaton.core.refusals import Invalid, NotAllowed
 from leadbaton.core.wakeup import work_queued
 from leadbaton.leads import services as leads
 from leadbaton.leads.access import ADMIN, MARKETING, REP
@@ -24,42 +25,38 @@ from leadbaton.pipeline.followup import viewer_of
 from leadbaton.routing.availability import Eligibility
 
 
-class OwnershipRefused(Exception):
-    """The change cannot be made as asked; `field` says which part of the request, `forbidden` whether it is a permission."""
-
-    def __init__(self, field: str, message: str, *, forbidden: bool = False) -> None:
-        super().__init__(message)
-        self.field, self.message, self.forbidden = field, message, forbidden
-
-
 def lead_reassign(
     *, lead_id: int, by: User, reason: str, now: datetime, to_rep_id: int | None = None, to_team_id: int | None = None
 ) -> Lead:
-    """Give a lead to another rep, or back to a team's queue, as a manager decided. One transaction, one handoff."""
+    """Give a lead to another rep, or back to a team's queue, as a manager decided. One transaction, one handoff.
+
+    Refuses with NotAllowed when `by` does not manage the lead's team or the one it goes to, and with
+    Invalid for a request that cannot be carried out as asked (no reason, no target, a closed lead).
+    """
     if not reason.strip():
-        raise OwnershipRefused("reason", "is required: say why the lead changes hands (it is kept in the ledger)")
+        raise Invalid.one("reason", "is required: say why the lead changes hands (it is kept in the ledger)")
     if (to_rep_id is None) == (to_team_id is None):
-        raise OwnershipRefused("to", "name either a rep (to_rep) or a team whose queue takes the lead (to_team)")
+        raise Invalid.one("to", "name either a rep (to_rep) or a team whose queue takes the lead (to_team)")
     with transaction.atomic():
         lead = Lead.objects.select_for_update(of=("self",)).select_related("owner_team", "owner_rep").get(pk=lead_id)
         if lead.stage not in OPEN_STAGES:
-            raise OwnershipRefused("stage", f"the lead is {lead.get_stage_display().lower()}; only open leads change hands")
+            raise Invalid.one("stage", f"the lead is {lead.get_stage_display().lower()}; only open leads change hands")
         _check_may_manage(by, _team_of(lead), what="this lead")
         if to_rep_id is not None:
             profile = RepProfile.objects.select_related("user", "team").filter(user_id=to_rep_id).first()
             if profile is None or not profile.user.is_active:
-                raise OwnershipRefused("to_rep", f"user {to_rep_id} is not an active rep")
+                raise Invalid.one("to_rep", f"user {to_rep_id} is not an active rep")
             _check_may_manage(by, profile.team, what=f"{profile.user.display_name}'s team")
             owner, handoff_reason, rep = Owner.rep(profile.user_id, profile.team_id), Handoff.Reason.REASSIGNED, profile.user
             stage = Stage.IN_PROGRESS if lead.stage == Stage.IN_PROGRESS else Stage.ASSIGNED
         else:
             team = Team.objects.filter(pk=to_team_id or 0, active=True).first()
             if team is None:
-                raise OwnershipRefused("to_team", f"team {to_team_id} is not an active team")
+                raise Invalid.one("to_team", f"team {to_team_id} is not an active team")
             _check_may_manage(by, team, what=f"the {team.name} queue")
             owner, handoff_reason, rep, stage = Owner.team(team.pk), Handoff.Reason.RETURNED, None, Stage.QUEUED
         if lead.owner == owner:
-            raise OwnershipRefused("to", "the lead is already theirs")
+            raise Invalid.one("to", "the lead is already theirs")
         leads.lead_set_stage(lead=lead, stage=stage, now=now)
         leads.lead_set_owner(lead=lead, to=owner, at=now, reason=handoff_reason, note=reason.strip(), rule="by hand", by_user_id=by.pk)
         lead.owner_rep = rep
@@ -159,8 +156,8 @@ def _check_may_manage(user: User, team: Team | None, *, what: str) -> None:
     if user.role == Role.MANAGER and team is not None and team.manager_id == user.pk:
         return
     if user.role == Role.MANAGER:
-        raise OwnershipRefused("to", f"you do not manage {what}; its manager or an admin can", forbidden=True)
-    raise OwnershipRefused("role", f"only managers and admins change who owns a lead; you are {Role(user.role).label.lower()}", forbidden=True)
+        raise NotAllowed.one("to", f"you do not manage {what}; its manager or an admin can")
+    raise NotAllowed.one("role", f"only managers and admins change who owns a lead; you are {Role(user.role).label.lower()}")
 
 
 def reps_seen_by(*, by: User, team_id: int | None, reps: list[Eligibility]) -> list[dict[str, Any]]:

@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from leadbaton.accounts.models import User
+from leadbaton.core.refusals import NotAllowed, NotFound, Refused
 from leadbaton.intake.queries import submissions_list
 from leadbaton.leads.access import ADMIN, MANAGER, MARKETING, readable_leads, submissions_readable
 from leadbaton.leads.models import Stage
@@ -20,10 +21,11 @@ from leadbaton.leads.queries import (
     stage_counts,
 )
 from leadbaton.notify.card import company_of
-from leadbaton.pipeline.followup import Refused, lead_readable, viewer_of
+from leadbaton.pipeline.followup import lead_readable, viewer_of
 from leadbaton.pipeline.person import possible_duplicates_seen_by
 
-REFUSED_TITLES = {403: "You cannot open this lead", 404: "No such lead"}
+# The page a refused lead shows: its status and title, by the kind of refusal.
+REFUSED_PAGES: dict[type[Refused], tuple[int, str]] = {NotFound: (404, "No such lead"), NotAllowed: (403, "You cannot open this lead")}
 STAGES_TITLES = {ADMIN: "Leads by stage", MARKETING: "Leads by stage", MANAGER: "Leads of the teams you manage, by stage"}
 
 
@@ -56,8 +58,8 @@ def lead_page(request: HttpRequest, lead_id: int) -> HttpResponse:
     try:
         lead = lead_readable(lead_id=lead_id, by=user)
     except Refused as refused:
-        refusal = {"title": REFUSED_TITLES.get(refused.status, "Refused"), "errors": refused.errors}
-        return render(request, "web/refused.html", refusal, status=refused.status)
+        status, title = next((page for kind, page in REFUSED_PAGES.items() if isinstance(refused, kind)), (400, "Refused"))
+        return render(request, "web/refused.html", {"title": title, "errors": refused.errors}, status=status)
     company, company_guessed = company_of(lead)
     context: dict[str, Any] = {
         "lead": lead,

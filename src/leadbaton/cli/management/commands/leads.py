@@ -8,8 +8,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from leadbaton.accounts.models import Team, User
 from leadbaton.core import clock
+from leadbaton.core.refusals import Refused
 from leadbaton.leads.models import Lead
-from leadbaton.pipeline.ownership import OwnershipRefused, lead_reassign
+from leadbaton.pipeline.ownership import lead_reassign
 
 
 class Command(BaseCommand):
@@ -39,8 +40,8 @@ class Command(BaseCommand):
         try:
             lead = lead_reassign(lead_id=options["lead_id"], by=by, reason=options["reason"], to_rep_id=to_rep_id,
                                  to_team_id=to_team_id, now=clock.now())
-        except OwnershipRefused as refused:
-            raise CommandError(f"{refused.field}: {refused.message}") from None
+        except Refused as refused:
+            raise CommandError(str(refused)) from None
         owner = lead.owner_rep.display_name if lead.owner_rep else f"the {options['to_queue']} queue"
         self.stdout.write(f"lead {lead.pk} is now {lead.stage}, owned by {owner}")
 

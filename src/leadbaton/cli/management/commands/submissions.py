@@ -8,10 +8,11 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from rich.table import Table
 
+from leadbaton.api.intake import intake_answer
 from leadbaton.cli.tables import table_text
+from leadbaton.core.refusals import Conflict
 from leadbaton.intake.models import Submission
 from leadbaton.intake.queries import submissions_list
-from leadbaton.pipeline.followup import Refused
 from leadbaton.pipeline.intake import submission_replay
 
 STATUSES = [status for status, _ in Submission.Status.choices]
@@ -65,11 +66,12 @@ class Command(BaseCommand):
                 if not Submission.objects.filter(pk=submission_id).exists():
                     raise CommandError(f"no submission {submission_id}")
                 try:
-                    answer = submission_replay(submission_id=submission_id)
-                except Refused as refusal:
+                    received = submission_replay(submission_id=submission_id)
+                except Conflict as refusal:
                     self.stderr.write(f"{submission_id}: not replayed: {refusal.errors[0]['message']}")
                     refused.append(submission_id)
                     continue
-                self.stdout.write(f"{submission_id}: {answer.status} {json.dumps(answer.body)}")
+                # Said as the API would answer it: the status of the outcome, then the body.
+                self.stdout.write(f"{submission_id}: {intake_answer(received).status_code} {json.dumps(received.body)}")
             if refused:
                 raise CommandError(f"not replayed: {', '.join(map(str, refused))} (being processed; try again in a moment)")
