@@ -444,3 +444,28 @@ def test_the_cli_saves_nothing_on_a_dry_run(db: None, tmp_path: Path) -> None:
     assert "created      team emea" in out.getvalue()
     assert "lb_src_" not in out.getvalue()
     assert row_counts() == dict.fromkeys(row_counts(), 0)
+
+
+def test_a_team_may_write_its_own_service_levels_over_the_organisations(db: None) -> None:
+    org = small_org()
+    org["sla"] = {"first_response_minutes": 5, "attempts": 8}
+    org["teams"][1]["sla"] = {"first_response_minutes": 15, "business_hours": False}
+    apply(org)
+    amer = SlaPolicy.objects.get(team__slug="amer", active=True)
+    assert (amer.first_response_minutes, amer.business_hours, amer.attempts) == (15, False, 8)  # the rest is the organisation's
+    assert SlaPolicy.objects.get(name="default").first_response_minutes == 5
+    assert not SlaPolicy.objects.filter(team__slug="emea").exists()
+    del org["teams"][1]["sla"]
+    report = apply(org)
+    assert [(change.name, change.action) for change in report.changes if change.kind == "SLA policy"] == [
+        ("default", "unchanged"), ("team amer", "deactivated"),
+    ]
+    assert not SlaPolicy.objects.filter(team__slug="amer", active=True).exists()
+
+
+def test_a_teams_service_levels_are_checked_like_the_organisations(db: None) -> None:
+    assert problems(_edit("teams.1.sla", {"first_response_minutes": 0, "atempts": 3})) == [
+        "teams[1].sla.atempts: is not a key of a team's sla (did you mean attempts?); use first_response_minutes, attempts, "
+        "attempts_within_days, progress_every_days, business_hours, business_days, remind_before_minutes",
+        "teams[1].sla.first_response_minutes: 0 is less than 1; write a whole number of minutes, 1 or more",
+    ]

@@ -181,3 +181,15 @@ def test_a_merged_inquiry_does_not_restart_the_clock(intake, lenas_lead, sales):
         assert intake.post({"email": "pat@buyer.example", "message": "still waiting"}).status_code == 200
     first = Deadline.objects.get(lead_id=lenas_lead, kind="first_response")
     assert (Deadline.objects.filter(lead_id=lenas_lead).count(), first.breach_at) == (2, ARRIVED + timedelta(minutes=5))
+
+
+def test_a_teams_own_policy_sets_its_leads_clocks(intake, sales):  # noqa: F811
+    from leadbaton.sla.services import policy_configure
+
+    policy_configure(name="team emea", team=sales.emea, first_response_minutes=15, attempts=3, attempts_within_days=5,
+                     progress_every_days=7, business_hours=False, remind_before_minutes=0, now=ARRIVED)
+    with time_machine.travel(ARRIVED, tick=False):
+        lead_id = lead_to(intake, sales.lena, "sam@buyer.example")
+    first = Deadline.objects.get(lead_id=lead_id, kind="first_response")
+    assert (first.breach_at, first.terms["counted"]) == (ARRIVED + timedelta(minutes=15), "wall time")
+    assert Deadline.objects.get(lead_id=lead_id, kind="attempts").terms["touches"] == 3

@@ -34,6 +34,7 @@ from leadbaton.qualification.queries import definition_active
 from leadbaton.qualification.services import definition_publish
 from leadbaton.routing import services as routing
 from leadbaton.sla import services as sla
+from leadbaton.sla.models import SlaPolicy
 
 CREATED, UPDATED, DEACTIVATED, UNCHANGED = "created", "updated", "deactivated", "unchanged"
 # The report lists changes in the order of the file's sections.
@@ -150,6 +151,8 @@ def _apply(organisation: Organisation, now: datetime, *, issue_keys: bool) -> Ap
             tally.add("routing rule", repr(rule.name), action=DEACTIVATED)
     if organisation.sla is not None:
         _sla_apply(organisation.sla, now, tally)
+    if organisation.teams is not None:
+        _team_slas_apply(organisation, teams, now, tally)
     if organisation.lead_definition is not None:
         _definition_apply(organisation.lead_definition, now, tally)
     report.changes = sorted(tally.entries.values(), key=lambda change: KINDS.index(change.kind))
@@ -241,18 +244,44 @@ def _sources_apply(specs: tuple[SourceSpec, ...], now: datetime, tally: _Tally, 
     return keys
 
 
-def _sla_apply(values: SlaSpec, now: datetime, tally: _Tally) -> None:
+def _sla_apply(values: SlaSpec, now: datetime, tally: _Tally, *, team: Team | None = None) -> None:
     policy, created, changed = sla.policy_configure(
-        name="default",
+        name=f"team {team.slug}" if team is not None else "default",
+        team=team,
         first_response_minutes=values.first_response_minutes,
         attempts=values.attempts,
         attempts_within_days=values.attempts_within_days,
         progress_every_days=values.progress_every_days,
         business_hours=values.business_hours,
+        business_days=values.business_days,
         remind_before_minutes=values.remind_before_minutes,
         now=now,
     )
     tally.add("SLA policy", policy.name, created=created, fields=changed)
+
+
+def _team_slas_apply(organisation: Organisation, teams: dict[str, Team], now: datetime, tally: _Tally) -> None:
+    """A team that writes `sla:` gets its own policy: the organisation's values with the team's in their place.
+
+    A team that no longer writes one follows the organisation's policy again. Without an organisation
+    `sla:` in the file, a team's values override the policy in the database (or the defaults).
+    """
+    base = organisation.sla or _spec_of(sla.policy_for(None))
+    keep = set()
+    for spec in organisation.teams or ():
+        if spec.sla is not None:
+            _sla_apply(spec.sla.over(base), now, tally, team=teams[spec.slug])
+            keep.add(teams[spec.slug].pk)
+    for policy in sla.team_policies_deactivate(keep_team_ids=keep):
+        tally.add("SLA policy", policy.name, action=DEACTIVATED)
+
+
+def _spec_of(policy: SlaPolicy) -> SlaSpec:
+    return SlaSpec(
+        first_response_minutes=policy.first_response_minutes, attempts=policy.attempts, attempts_within_days=policy.attempts_within_days,
+        progress_every_days=policy.progress_every_days, business_hours=policy.business_hours, business_days=policy.business_days,
+        remind_before_minutes=policy.remind_before_minutes,
+    )
 
 
 def _definition_apply(agreed: DefinitionSpec, now: datetime, tally: _Tally) -> None:

@@ -36,13 +36,14 @@ from leadbaton.routing.models import Strategy
 STAFF_ROLES = (Role.ADMIN.value, Role.MARKETING.value, Role.MANAGER.value)
 TOP_KEYS = ("organisation", "sources", "teams", "users", "reps", "routing", "sla", "lead_definition")
 SOURCE_KEYS = ("slug", "kind", "name", "default_region", "rate_limit_per_minute")
-TEAM_KEYS = ("slug", "name", "time_zone", "manager", "default", "overflow_nurture_below", "chat")
+TEAM_KEYS = ("slug", "name", "time_zone", "manager", "default", "overflow_nurture_below", "chat", "sla")
 USER_KEYS = ("email", "name", "role")
 REP_KEYS = ("email", "name", "team", "time_zone", "country", "hours", "weight", "daily_cap", "max_open", "paused", "time_off", "chat")
 TIME_OFF_KEYS = ("from", "to", "reason")
 RULE_KEYS = ("name", "when", "team", "strategy")
 SLA_KEYS = (
-    "first_response_minutes", "attempts", "attempts_within_days", "progress_every_days", "business_hours", "remind_before_minutes",
+    "first_response_minutes", "attempts", "attempts_within_days", "progress_every_days", "business_hours", "business_days",
+    "remind_before_minutes",
 )
 DEFINITION_KEYS = ("name", "description", "required", "threshold", "signed_off_by", "fit")
 # Fields whose value is true or false, so `equals: true` is meant; elsewhere a bare NO is Norway read as false.
@@ -67,6 +68,7 @@ class TeamSpec:
     default: bool
     overflow_nurture_below: int | None = None  # when the team is full, leads scoring below this go to nurture
     chat: tuple[str, ...] | None = None  # apprise URLs; None: the file does not say, keep the team's chat targets
+    sla: SlaSpec | None = None  # the team's own service levels: the keys it writes override the organisation's
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,12 @@ class SlaSpec:
     progress_every_days: int
     business_hours: bool
     remind_before_minutes: int
+    business_days: bool = False
+    given: frozenset[str] = frozenset()  # the keys the file wrote (a team's overrides)
+
+    def over(self, base: SlaSpec) -> SlaSpec:
+        """`base` with the values this spec's file wrote in its place (a team's sla over the organisation's)."""
+        return replace(base, **{key: getattr(self, key) for key in self.given}, given=base.given | self.given)
 
 
 @dataclass(frozen=True)
@@ -226,6 +234,7 @@ def _team(entry: Entry) -> TeamSpec:
             minimum=1, maximum=32767,
         ),
         chat=_chat(entry),
+        sla=_sla(Entry(entry.raw["sla"], entry.at("sla"), SLA_KEYS, entry.errors, "a team's sla")) if entry.section("sla") else None,
     )
 
 
@@ -311,6 +320,8 @@ def _sla(entry: Entry) -> SlaSpec:
         progress_every_days=count("progress_every_days", 7, "days"),
         business_hours=bool(entry.flag("business_hours", default=True)),
         remind_before_minutes=minutes("remind_before_minutes", 2, minimum=0),
+        business_days=bool(entry.flag("business_days", default=False)),
+        given=frozenset(key for key in SLA_KEYS if entry.has(key)),
     )
     if spec.remind_before_minutes >= spec.first_response_minutes:
         default = "" if entry.has("remind_before_minutes") else " (the default)"

@@ -54,7 +54,7 @@ def clocks_follow_owner(lead: Lead, *, now: datetime, working_time: WorkingTime 
         return
     if working_time is None:
         working_time = routing_queries.working_time_of(lead.owner_rep_id)
-    policy = sla.policy_current()
+    policy = sla.policy_for(lead.owner_team_id)
     kinds: list[str] = [Clock.FIRST_RESPONSE]
     if new or not lead_queries.lead_had_conversation(lead.pk):
         kinds.append(Clock.ATTEMPTS)
@@ -107,7 +107,7 @@ def _start(lead: Lead, kinds: list[str], now: datetime) -> None:
     if lead.owner_kind != OwnerKind.REP or lead.owner_rep_id is None:
         return
     working_time = routing_queries.working_time_of(lead.owner_rep_id)
-    policy = sla.policy_current()
+    policy = sla.policy_for(lead.owner_team_id)
     plans = {}
     for kind in kinds:
         plan = sla.clock_plan(kind, policy=policy, start=now, working_time=working_time, due=lead.next_step_at)

@@ -5,11 +5,15 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from leadbaton.core.models import DueRow
+from leadbaton.core.models import ConfigModel, DueRow
 
 
-class SlaPolicy(models.Model):
+class SlaPolicy(ConfigModel):
+    """The service levels sales answers to: the organisation's (`default`), or one team's own (`team`)."""
+
     name = models.CharField(max_length=100, unique=True, default="default")
+    team = models.OneToOneField("accounts.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="sla_policy",
+                                help_text="Empty: the organisation's policy, for every team without its own")
     first_response_minutes = models.PositiveIntegerField(default=5)
     attempts = models.PositiveIntegerField(default=6, help_text="Touches expected within attempts_within_days")
     attempts_within_days = models.PositiveIntegerField(default=10)

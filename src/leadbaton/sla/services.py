@@ -6,6 +6,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from django.db.models import Q
+
+from leadbaton.accounts.models import Team
+from leadbaton.core.cache import cached
 from leadbaton.core.calendar import WorkingTime, working_days_add, working_time_add
 from leadbaton.core.rows import fields_update
 from leadbaton.sla.models import Clock, Deadline, EscalationStep, SlaPolicy
@@ -23,23 +27,44 @@ def policy_configure(
     business_hours: bool,
     remind_before_minutes: int,
     now: datetime,
+    business_days: bool = False,
+    team: Team | None = None,
 ) -> tuple[SlaPolicy, bool, list[str]]:
-    """Create or update the named policy; it becomes active. `updated_at` moves only when a value changed.
+    """Create or update the named policy (a team's, with `team`); it becomes active. `updated_at` moves only when a value changed.
 
     Returns (policy, created, changed field names).
     """
-    values = {
+    values: dict[str, Any] = {
         "first_response_minutes": first_response_minutes, "attempts": attempts,
         "attempts_within_days": attempts_within_days, "progress_every_days": progress_every_days,
-        "business_hours": business_hours, "remind_before_minutes": remind_before_minutes, "active": True,
+        "business_hours": business_hours, "business_days": business_days, "remind_before_minutes": remind_before_minutes,
+        "team": team, "active": True,
     }
-    policy = SlaPolicy.objects.filter(name=name).first()
+    policy = SlaPolicy.objects.filter(name=name).first() or (SlaPolicy.objects.filter(team=team).first() if team else None)
     if policy is None:
         return SlaPolicy.objects.create(name=name, updated_at=now, **values), True, []
-    changed = [field for field, value in values.items() if getattr(policy, field) != value]
+    changed = [field for field, value in {**values, "name": name}.items() if getattr(policy, field) != value]
     if changed:
-        fields_update(policy, {**values, "updated_at": now})
+        fields_update(policy, {**values, "name": name, "updated_at": now})
     return policy, False, changed
+
+
+def team_policies_deactivate(*, keep_team_ids: set[int]) -> list[SlaPolicy]:
+    """Switch off the teams' own policies not kept: those teams follow the organisation's again."""
+    gone = list(SlaPolicy.objects.filter(team__isnull=False, active=True).exclude(team_id__in=keep_team_ids).order_by("name"))
+    SlaPolicy.objects.filter(pk__in=[policy.pk for policy in gone]).update(active=False)
+    return gone
+
+
+def policy_for(team_id: int | None) -> SlaPolicy:
+    """The policy a team's leads run on: its own, else the organisation's, else the defaults. Kept in memory (core.cache)."""
+    policies = cached("sla policies", _policies_load)
+    return policies.get(team_id) or policies.get(None) or SlaPolicy(name="default", updated_at=datetime.min.replace(tzinfo=UTC))
+
+
+def _policies_load() -> dict[int | None, SlaPolicy]:
+    active = SlaPolicy.objects.filter(active=True).filter(Q(team__isnull=True, name="default") | Q(team__isnull=False, team__active=True))
+    return {policy.team_id: policy for policy in active}
 
 
 # Clocks: when each runs out, which escalation steps come before and at its breach.
@@ -60,12 +85,6 @@ class Plan:
     breach_at: datetime
     steps: list[dict[str, Any]]
     terms: dict[str, Any]
-
-
-def policy_current() -> SlaPolicy:
-    """The active policy (the organisation's `default`), or the defaults when none was configured."""
-    policy = SlaPolicy.objects.filter(active=True, name="default").first()
-    return policy or SlaPolicy(name="default", updated_at=datetime.min.replace(tzinfo=UTC))
 
 
 def clock_plan(kind: str, *, policy: SlaPolicy, start: datetime, working_time: WorkingTime | None, due: datetime | None = None) -> Plan | None:
