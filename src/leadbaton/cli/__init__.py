@@ -14,7 +14,7 @@ import sys
 # Shown first by `leadbaton help`, in this order. Each one line; the command's --help says the rest.
 LEADBATON_COMMANDS = {
     "serve": "apply migrations, then serve LeadBaton with a worker beside it",
-    "worker": "run a worker: sends notifications, retries submissions, hands out team queues",
+    "worker": "run a worker: sends notifications, fires service-level steps, retries submissions, hands out team queues",
     "demo": "load the demo organisation and print its logins and keys (never on a real installation)",
     "config": "apply the organisation file (org.yaml): sources, teams, people, routing, SLA",
     "createadmin": "create an admin who can sign in",
@@ -23,6 +23,7 @@ LEADBATON_COMMANDS = {
     "tokens": "personal API tokens: create, revoke, list",
     "leads": "move a lead to another rep or team queue by hand",
     "routing": "why a lead went where it did: explain",
+    "sla": "service levels: status by team, explain a lead's clocks, the policies",
     "webhooks": "signed webhooks and their delivery log",
 }
 
