@@ -11,6 +11,7 @@ from django.db.models import Q
 from leadbaton.accounts.models import Team
 from leadbaton.core.cache import cached
 from leadbaton.core.calendar import WorkingTime, working_days_add, working_time_add
+from leadbaton.core.refusals import Invalid
 from leadbaton.core.rows import fields_update
 from leadbaton.sla.models import Clock, Deadline, EscalationStep, SlaPolicy
 
@@ -193,3 +194,34 @@ def deadline_advance(deadline: Deadline, *, now: datetime, taken: int, breached:
     deadline.due_at = datetime.fromisoformat(upcoming[0]["at"]) if upcoming else None
     deadline.claimed_until, deadline.claimed_by_id = None, None
     deadline.save(update_fields=["steps_taken", "status", "breached_at", "due_at", "claimed_until", "claimed_by"])
+
+
+# Policies as staff set them through the API: checked here, so the API and the file say the same thing.
+
+POLICY_FIELDS = ("first_response_minutes", "attempts", "attempts_within_days", "progress_every_days", "business_hours",
+                 "business_days", "remind_before_minutes")
+_MINIMUM = {"first_response_minutes": 1, "attempts": 1, "attempts_within_days": 1, "progress_every_days": 1, "remind_before_minutes": 0}
+_UNIT = {"first_response_minutes": "minutes", "attempts": "touches", "attempts_within_days": "days", "progress_every_days": "days",
+         "remind_before_minutes": "minutes"}
+
+
+def policy_set(*, team: Team | None, values: dict[str, Any], now: datetime) -> SlaPolicy:
+    """Set the organisation's policy (`team` None) or a team's own. Values not given are the product's defaults for the
+    organisation's, the organisation's own values for a team's. Raises Invalid naming each field that cannot be used.
+    """
+    base = policy_for(None) if team is not None else SlaPolicy()
+    merged = {field: values[field] if values.get(field) is not None else getattr(base, field) for field in POLICY_FIELDS}
+    problems = []
+    for field, minimum in _MINIMUM.items():
+        value = merged[field]
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum or value > 100_000:
+            problems.append({"field": field, "message": f"{value!r} is not a whole number of {_UNIT[field]} from {minimum} to 100000"})
+    if not problems and merged["remind_before_minutes"] >= merged["first_response_minutes"]:
+        problems.append({"field": "remind_before_minutes", "message": (
+            f"{merged['remind_before_minutes']} must be less than first_response_minutes ({merged['first_response_minutes']}); "
+            "0 sends no reminder")})
+    if problems:
+        raise Invalid(problems)
+    name = f"team {team.slug}" if team is not None else "default"
+    policy, _, _ = policy_configure(name=name, team=team, now=now, **merged)
+    return policy

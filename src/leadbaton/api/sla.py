@@ -1,0 +1,82 @@
+"""Service levels through the API: the policies in force, the organisation's and each team's own."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+
+from leadbaton.accounts.models import Role, Team
+from leadbaton.api.auth import STAFF_AUTH, Forbidden, caller, require_role
+from leadbaton.api.schemas import refusals
+from leadbaton.core import clock
+from leadbaton.core.refusals import NotFound
+from leadbaton.sla.models import SlaPolicy
+from leadbaton.sla.queries import policies_active
+from leadbaton.sla.services import policy_set
+
+router = Router(tags=["service levels"], auth=STAFF_AUTH)
+
+
+class PolicyIn(Schema):
+    """Every field may be left out: the organisation's policy then takes the product's default, a team's the organisation's value."""
+
+    first_response_minutes: int | None = None
+    attempts: int | None = None
+    attempts_within_days: int | None = None
+    progress_every_days: int | None = None
+    business_hours: bool | None = None
+    business_days: bool | None = None
+    remind_before_minutes: int | None = None
+
+
+class PolicyOut(Schema):
+    scope: str  # "default" (the organisation's) or a team's slug
+    team: str | None
+    first_response_minutes: int
+    attempts: int
+    attempts_within_days: int
+    progress_every_days: int
+    business_hours: bool
+    business_days: bool
+    remind_before_minutes: int
+    updated_at: datetime
+
+
+def _out(policy: SlaPolicy) -> dict[str, Any]:
+    return {
+        "scope": policy.team.slug if policy.team else "default", "team": policy.team.name if policy.team else None,
+        **{field: getattr(policy, field) for field in ("first_response_minutes", "attempts", "attempts_within_days",
+                                                        "progress_every_days", "business_hours", "business_days",
+                                                        "remind_before_minutes", "updated_at")},
+    }
+
+
+@router.get("/sla/policies", response={200: list[PolicyOut], **refusals(401)}, summary="The service levels in force")
+def policies_get(request: HttpRequest) -> Any:
+    """The organisation's policy (`scope` default) first, then each team's own; a team without one follows the organisation's."""
+    caller(request)
+    return [_out(policy) for policy in policies_active()]
+
+
+@router.put("/sla/policies/{scope}", response={200: PolicyOut, **refusals(400, 401, 403, 404, 422)}, summary="Set a service-level policy")
+def policy_put(request: HttpRequest, scope: str, payload: PolicyIn) -> Any:
+    """`default` sets the organisation's (admins); a team's slug sets that team's own (admins, and the team's manager).
+
+    Applies to clocks started from now on. The organisation file, applied again, sets what it writes.
+    """
+    user = caller(request)
+    require_role(user, Role.ADMIN, Role.MANAGER)
+    admin = user.is_superuser or user.role == Role.ADMIN
+    team = None
+    if scope != "default":
+        team = Team.objects.filter(slug=scope, active=True).first()
+        if team is None:
+            raise NotFound.one("scope", f"{scope!r} is neither default nor the slug of an active team")
+        if not admin and team.manager_id != user.pk:
+            raise Forbidden(f"only an admin or the manager of {team.name} sets its service levels")
+    elif not admin:
+        raise Forbidden("only an admin sets the organisation's service levels; a manager sets their own team's (PUT /api/v1/sla/policies/TEAM)")
+    return _out(policy_set(team=team, values=payload.model_dump(), now=clock.now()))
