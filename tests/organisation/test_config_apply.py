@@ -466,6 +466,23 @@ def test_a_team_may_write_its_own_service_levels_over_the_organisations(db: None
 def test_a_teams_service_levels_are_checked_like_the_organisations(db: None) -> None:
     assert problems(_edit("teams.1.sla", {"first_response_minutes": 0, "atempts": 3})) == [
         "teams[1].sla.atempts: is not a key of a team's sla (did you mean attempts?); use first_response_minutes, attempts, "
-        "attempts_within_days, progress_every_days, business_hours, business_days, remind_before_minutes",
+        "attempts_within_days, progress_every_days, business_hours, business_days, remind_before_minutes, escalation",
         "teams[1].sla.first_response_minutes: 0 is less than 1; write a whole number of minutes, 1 or more",
+    ]
+
+
+def test_it_takes_each_clocks_escalation_steps_and_names_a_wrong_one(db: None) -> None:
+    org = small_org()
+    org["sla"]["escalation"] = {"first_response": ["remind at 25%", "queue at breach"]}
+    apply(org)
+    assert SlaPolicy.objects.get(name="default").escalation == {"first_response": [[0.25, "remind"], [1.0, "queue"]]}
+    steps = {"first_respons": [], "progress": ["remind at breach", "reassign at 50%", "call at 80%", "remind at 150%"]}
+    assert problems(_edit("sla.escalation", steps)) == [
+        "sla.escalation.first_respons: 'first_respons' is not a clock; use first_response, attempts, progress, next_step",
+        "sla.escalation.progress[0]: 'remind at breach': a reminder comes before the breach; write a share such as 80%",
+        "sla.escalation.progress[1]: 'reassign at 50%': the lead moves only at the breach; write reassign at breach",
+        "sla.escalation.progress[2]: 'call at 80%' is not a step; write ACTION at NN% or ACTION at breach, "
+        'ACTION one of remind, alert_manager, reassign, queue, such as "remind at 50%"',
+        "sla.escalation.progress[3]: 'remind at 150%' is not a step; write ACTION at NN% or ACTION at breach, "
+        'ACTION one of remind, alert_manager, reassign, queue, such as "remind at 50%"',
     ]

@@ -193,3 +193,18 @@ def test_a_teams_own_policy_sets_its_leads_clocks(intake, sales):  # noqa: F811
     first = Deadline.objects.get(lead_id=lead_id, kind="first_response")
     assert (first.breach_at, first.terms["counted"]) == (ARRIVED + timedelta(minutes=15), "wall time")
     assert Deadline.objects.get(lead_id=lead_id, kind="attempts").terms["touches"] == 3
+
+
+def test_a_policy_may_send_a_breached_lead_straight_to_the_team_queue(intake, sales):  # noqa: F811
+    from leadbaton.sla.services import policy_configure
+
+    policy_configure(name="default", first_response_minutes=5, attempts=6, attempts_within_days=10, progress_every_days=7,
+                     business_hours=True, remind_before_minutes=0, now=ARRIVED,
+                     escalation={"first_response": [[1.0, "queue"]]})
+    with time_machine.travel(ARRIVED, tick=False):
+        lead_id = lead_to(intake, sales.lena, "sam@buyer.example")
+    at(ARRIVED, seconds=300)
+    assert steps(lead_id) == [("first_response", "breach", False), ("first_response", "queue", False)]
+    lead = Lead.objects.get(pk=lead_id)
+    assert (lead.stage, lead.owner_kind) == ("queued", "team")
+    assert not Notification.objects.filter(user=sales.maria).exists()  # no alert asked for

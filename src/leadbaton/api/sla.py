@@ -13,9 +13,9 @@ from leadbaton.api.auth import STAFF_AUTH, Forbidden, caller, require_role
 from leadbaton.api.schemas import refusals
 from leadbaton.core import clock
 from leadbaton.core.refusals import NotFound
-from leadbaton.sla.models import SlaPolicy
+from leadbaton.sla.models import Clock, SlaPolicy
 from leadbaton.sla.queries import policies_active
-from leadbaton.sla.services import policy_set
+from leadbaton.sla.services import escalation_of, escalation_text, policy_set
 
 router = Router(tags=["service levels"], auth=STAFF_AUTH)
 
@@ -30,6 +30,7 @@ class PolicyIn(Schema):
     business_hours: bool | None = None
     business_days: bool | None = None
     remind_before_minutes: int | None = None
+    escalation: dict[str, Any] | None = None  # {"first_response": ["remind at 50%", "reassign at breach"]}; kinds left out: default steps
 
 
 class PolicyOut(Schema):
@@ -42,6 +43,7 @@ class PolicyOut(Schema):
     business_hours: bool
     business_days: bool
     remind_before_minutes: int
+    escalation: dict[str, list[str]]  # every clock kind's steps besides the breach itself, as written
     updated_at: datetime
 
 
@@ -51,6 +53,7 @@ def _out(policy: SlaPolicy) -> dict[str, Any]:
         **{field: getattr(policy, field) for field in ("first_response_minutes", "attempts", "attempts_within_days",
                                                         "progress_every_days", "business_hours", "business_days",
                                                         "remind_before_minutes", "updated_at")},
+        "escalation": {kind: escalation_text(escalation_of(policy, kind)) for kind in Clock.values},
     }
 
 

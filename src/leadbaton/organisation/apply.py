@@ -255,6 +255,7 @@ def _sla_apply(values: SlaSpec, now: datetime, tally: _Tally, *, team: Team | No
         business_hours=values.business_hours,
         business_days=values.business_days,
         remind_before_minutes=values.remind_before_minutes,
+        escalation={kind: [list(step) for step in steps] for kind, steps in values.escalation.items()},
         now=now,
     )
     tally.add("SLA policy", policy.name, created=created, fields=changed)
@@ -281,6 +282,7 @@ def _spec_of(policy: SlaPolicy) -> SlaSpec:
         first_response_minutes=policy.first_response_minutes, attempts=policy.attempts, attempts_within_days=policy.attempts_within_days,
         progress_every_days=policy.progress_every_days, business_hours=policy.business_hours, business_days=policy.business_days,
         remind_before_minutes=policy.remind_before_minutes,
+        escalation={kind: [(float(share), str(action)) for share, action in steps] for kind, steps in policy.escalation.items()},
     )
 
 

@@ -8,7 +8,7 @@ mistake. docs/configuration.md describes each key.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,7 @@ from leadbaton.organisation.values import (
 )
 from leadbaton.qualification.scoring import REQUIRABLE
 from leadbaton.routing.models import Strategy
+from leadbaton.sla.services import escalation_parse
 
 STAFF_ROLES = (Role.ADMIN.value, Role.MARKETING.value, Role.MANAGER.value)
 TOP_KEYS = ("organisation", "sources", "teams", "users", "reps", "routing", "sla", "lead_definition")
@@ -43,7 +44,7 @@ TIME_OFF_KEYS = ("from", "to", "reason")
 RULE_KEYS = ("name", "when", "team", "strategy")
 SLA_KEYS = (
     "first_response_minutes", "attempts", "attempts_within_days", "progress_every_days", "business_hours", "business_days",
-    "remind_before_minutes",
+    "remind_before_minutes", "escalation",
 )
 DEFINITION_KEYS = ("name", "description", "required", "threshold", "signed_off_by", "fit")
 # Fields whose value is true or false, so `equals: true` is meant; elsewhere a bare NO is Norway read as false.
@@ -118,6 +119,7 @@ class SlaSpec:
     business_hours: bool
     remind_before_minutes: int
     business_days: bool = False
+    escalation: dict[str, list[tuple[float, str]]] = field(default_factory=dict)  # clock kinds the file writes steps for
     given: frozenset[str] = frozenset()  # the keys the file wrote (a team's overrides)
 
     def over(self, base: SlaSpec) -> SlaSpec:
@@ -321,6 +323,7 @@ def _sla(entry: Entry) -> SlaSpec:
         business_hours=bool(entry.flag("business_hours", default=True)),
         remind_before_minutes=minutes("remind_before_minutes", 2, minimum=0),
         business_days=bool(entry.flag("business_days", default=False)),
+        escalation=_escalation(entry),
         given=frozenset(key for key in SLA_KEYS if entry.has(key)),
     )
     if spec.remind_before_minutes >= spec.first_response_minutes:
@@ -331,6 +334,14 @@ def _sla(entry: Entry) -> SlaSpec:
             "0 sends no reminder",
         )
     return spec
+
+
+def _escalation(entry: Entry) -> dict[str, list[tuple[float, str]]]:
+    if not entry.has("escalation"):
+        return {}
+    steps, problems = escalation_parse(entry.raw["escalation"], entry.at("escalation"))
+    entry.errors.extend(f"{path}: {message}" for path, message in problems)
+    return steps
 
 
 def _definition(entry: Entry) -> DefinitionSpec:

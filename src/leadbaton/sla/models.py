@@ -21,6 +21,7 @@ class SlaPolicy(ConfigModel):
     business_hours = models.BooleanField(default=True, help_text="The first-response clock runs only in the owner's working hours")
     business_days = models.BooleanField(default=False, help_text="The attempts and progress clocks count the owner's working days")
     remind_before_minutes = models.PositiveIntegerField(default=2)
+    escalation = models.JSONField(default=dict, blank=True, help_text='Steps per clock kind, {"first_response": [[0.5, "remind"], [1.0, "reassign"]]}; a kind left out takes the default steps')
     active = models.BooleanField(default=True)
     updated_at = models.DateTimeField()
 

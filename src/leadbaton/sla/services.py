@@ -30,6 +30,7 @@ def policy_configure(
     now: datetime,
     business_days: bool = False,
     team: Team | None = None,
+    escalation: dict[str, list[Any]] | None = None,
 ) -> tuple[SlaPolicy, bool, list[str]]:
     """Create or update the named policy (a team's, with `team`); it becomes active. `updated_at` moves only when a value changed.
 
@@ -39,7 +40,7 @@ def policy_configure(
         "first_response_minutes": first_response_minutes, "attempts": attempts,
         "attempts_within_days": attempts_within_days, "progress_every_days": progress_every_days,
         "business_hours": business_hours, "business_days": business_days, "remind_before_minutes": remind_before_minutes,
-        "team": team, "active": True,
+        "escalation": escalation or {}, "team": team, "active": True,
     }
     policy = SlaPolicy.objects.filter(name=name).first() or (SlaPolicy.objects.filter(team=team).first() if team else None)
     if policy is None:
@@ -70,13 +71,72 @@ def _policies_load() -> dict[int | None, SlaPolicy]:
 
 # Clocks: when each runs out, which escalation steps come before and at its breach.
 
-# The escalation each clock kind takes unless configured otherwise: (share of the window or "breach", action).
+# The escalation each clock kind takes unless its policy says otherwise: (share of the window, action).
+# The breach itself (a share of 1) is always recorded, first among the steps at the breach.
 ESCALATION: dict[str, tuple[tuple[float, str], ...]] = {
-    Clock.FIRST_RESPONSE: ((0.5, Action.REMIND), (1.0, Action.BREACH), (1.0, Action.ALERT_MANAGER), (1.0, Action.REASSIGN)),
-    Clock.ATTEMPTS: ((0.8, Action.REMIND), (1.0, Action.BREACH), (1.0, Action.ALERT_MANAGER)),
-    Clock.PROGRESS: ((0.8, Action.REMIND), (1.0, Action.BREACH), (1.0, Action.ALERT_MANAGER)),
-    Clock.NEXT_STEP: ((0.8, Action.REMIND), (1.0, Action.BREACH), (1.0, Action.ALERT_MANAGER)),
+    Clock.FIRST_RESPONSE: ((0.5, Action.REMIND), (1.0, Action.ALERT_MANAGER), (1.0, Action.REASSIGN)),
+    Clock.ATTEMPTS: ((0.8, Action.REMIND), (1.0, Action.ALERT_MANAGER)),
+    Clock.PROGRESS: ((0.8, Action.REMIND), (1.0, Action.ALERT_MANAGER)),
+    Clock.NEXT_STEP: ((0.8, Action.REMIND), (1.0, Action.ALERT_MANAGER)),
 }
+# What a policy may ask for at each step; a reminder only before the breach.
+STEP_ACTIONS = (Action.REMIND, Action.ALERT_MANAGER, Action.REASSIGN, Action.QUEUE)
+STEP_EXAMPLE = '["remind at 50%", "alert_manager at breach", "reassign at breach"]'
+
+
+def escalation_of(policy: SlaPolicy, kind: str) -> tuple[tuple[float, str], ...]:
+    """The steps of a clock kind under `policy`: its own, else the default ones."""
+    written = (policy.escalation or {}).get(kind)
+    if written is None:
+        return ESCALATION[kind]
+    return tuple((float(share), str(action)) for share, action in written)
+
+
+def escalation_parse(raw: object, path: str) -> tuple[dict[str, list[tuple[float, str]]], list[tuple[str, str]]]:
+    """Read escalation steps as people write them: {clock kind: ["ACTION at NN%" | "ACTION at breach", ...]}.
+
+    Returns (the steps per kind as (share, action), problems as (path, message)). Kinds left out keep their defaults.
+    """
+    problems: list[tuple[str, str]] = []
+    if not isinstance(raw, dict):
+        return {}, [(path, f"must be a mapping of clock kinds ({', '.join(Clock.values)}) to lists of steps such as {STEP_EXAMPLE}")]
+    steps: dict[str, list[tuple[float, str]]] = {}
+    for kind, items in raw.items():
+        where = f"{path}.{kind}"
+        if kind not in Clock.values:
+            problems.append((where, f"{kind!r} is not a clock; use {', '.join(Clock.values)}"))
+            continue
+        if not isinstance(items, list):
+            problems.append((where, f"must be a list of steps such as {STEP_EXAMPLE}"))
+            continue
+        parsed = []
+        for index, item in enumerate(items):
+            action, _, when = str(item).strip().partition(" at ") if isinstance(item, str) else ("", "", "")
+            share = 1.0 if when.strip() == "breach" else _share(when)
+            if action not in STEP_ACTIONS or share is None:
+                problems.append((f"{where}[{index}]", f"{item!r} is not a step; write ACTION at NN% or ACTION at breach, "
+                                                      f"ACTION one of {', '.join(STEP_ACTIONS)}, such as \"remind at 50%\""))
+            elif action == Action.REMIND and share >= 1:
+                problems.append((f"{where}[{index}]", f"{item!r}: a reminder comes before the breach; write a share such as 80%"))
+            elif action in (Action.REASSIGN, Action.QUEUE) and share < 1:
+                problems.append((f"{where}[{index}]", f"{item!r}: the lead moves only at the breach; write {action} at breach"))
+            else:
+                parsed.append((share, action))
+        steps[kind] = sorted(parsed)
+    return steps, problems
+
+
+def _share(when: str) -> float | None:
+    text = when.strip()
+    if not text.endswith("%") or not text[:-1].strip().isdigit():
+        return None
+    percent = int(text[:-1])
+    return percent / 100 if 0 < percent < 100 else None
+
+
+def escalation_text(steps: tuple[tuple[float, str], ...] | list[tuple[float, str]]) -> list[str]:
+    """Steps as people write them: ["remind at 50%", "alert_manager at breach"]."""
+    return [f"{action} at {'breach' if share >= 1 else f'{round(share * 100)}%'}" for share, action in steps]
 
 
 @dataclass(frozen=True)
@@ -128,8 +188,8 @@ def clock_plan(kind: str, *, policy: SlaPolicy, start: datetime, working_time: W
 
 
 def _steps(kind: str, policy: SlaPolicy, start: datetime, breach: datetime, at: Any) -> list[dict[str, Any]]:
-    steps = []
-    for share, action in ESCALATION[kind]:
+    steps = [{"at": breach.isoformat(), "do": Action.BREACH, "label": "breach"}]
+    for share, action in escalation_of(policy, kind):
         when = breach if share >= 1 else at(share)
         label = "breach" if share >= 1 else f"{round(share * 100)}% of the time"
         steps.append({"at": when.isoformat(), "do": action, "label": label})
@@ -199,7 +259,7 @@ def deadline_advance(deadline: Deadline, *, now: datetime, taken: int, breached:
 # Policies as staff set them through the API: checked here, so the API and the file say the same thing.
 
 POLICY_FIELDS = ("first_response_minutes", "attempts", "attempts_within_days", "progress_every_days", "business_hours",
-                 "business_days", "remind_before_minutes")
+                 "business_days", "remind_before_minutes", "escalation")
 _MINIMUM = {"first_response_minutes": 1, "attempts": 1, "attempts_within_days": 1, "progress_every_days": 1, "remind_before_minutes": 0}
 _UNIT = {"first_response_minutes": "minutes", "attempts": "touches", "attempts_within_days": "days", "progress_every_days": "days",
          "remind_before_minutes": "minutes"}
@@ -212,6 +272,10 @@ def policy_set(*, team: Team | None, values: dict[str, Any], now: datetime) -> S
     base = policy_for(None) if team is not None else SlaPolicy()
     merged = {field: values[field] if values.get(field) is not None else getattr(base, field) for field in POLICY_FIELDS}
     problems = []
+    if values.get("escalation") is not None:
+        steps, wrong = escalation_parse(values["escalation"], "escalation")
+        problems += [{"field": path, "message": message} for path, message in wrong]
+        merged["escalation"] = {kind: [list(step) for step in kind_steps] for kind, kind_steps in steps.items()}
     for field, minimum in _MINIMUM.items():
         value = merged[field]
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum or value > 100_000:
