@@ -102,7 +102,8 @@ def test_an_untouched_lead_is_reminded_then_breached_and_reassigned_each_step_on
     handoff = Handoff.objects.filter(lead=lead).order_by("id").last()
     assert (handoff.reason, handoff.from_rep_id, handoff.note) == ("sla_breach", sales.lena.pk, "SLA breach: first response, 5 min")
     assert Notification.objects.filter(user=sales.maria, event="sla.breached", lead=lead).count() == 1
-    assert Deadline.objects.get(lead=lead, rep=sales.lena, kind="first_response").status == "breached"
+    breached = Deadline.objects.get(lead=lead, rep=sales.lena, kind="first_response")
+    assert (breached.status, breached.breached_at, breached.cancelled_at) == ("breached", ARRIVED + timedelta(minutes=5), None)
     assert Deadline.objects.get(lead=lead, rep=sales.lena, kind="attempts").status == "cancelled"
     jonas = Deadline.objects.get(lead=lead, rep=sales.jonas, kind="first_response")
     assert (jonas.status, jonas.started_at) == ("pending", ARRIVED + timedelta(minutes=5))
@@ -208,3 +209,17 @@ def test_a_policy_may_send_a_breached_lead_straight_to_the_team_queue(intake, sa
     lead = Lead.objects.get(pk=lead_id)
     assert (lead.stage, lead.owner_kind) == ("queued", "team")
     assert not Notification.objects.filter(user=sales.maria).exists()  # no alert asked for
+
+
+def test_a_deadline_whose_steps_fail_is_tried_again_and_then_kept_as_a_dead_letter(lenas_lead, sales):  # noqa: F811
+    broken = Deadline.objects.get(lead_id=lenas_lead, kind="first_response")
+    broken.steps = [{"at": "half past", "do": "remind", "label": "50% of the time"}]  # a row no code of ours writes
+    broken.save(update_fields=["steps"])
+    moment = ARRIVED + timedelta(minutes=3)
+    for wait in (0, 10, 60, 300, 1800):
+        moment += timedelta(seconds=wait)
+        at(moment)
+        broken.refresh_from_db()
+    assert (broken.status, broken.due_at, broken.attempts) == ("pending", None, 5)
+    assert "ValueError" in broken.last_error
+    assert Lead.objects.get(pk=lenas_lead).owner_rep_id == sales.lena.pk  # the other clocks go on; this one waits for a person

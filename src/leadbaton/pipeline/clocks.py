@@ -18,12 +18,14 @@ A merged inquiry changes no clock: a lead the owner never touched keeps its firs
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+import traceback
+from datetime import datetime, timedelta
 
 from django.db import transaction
 
 from leadbaton.accounts.models import Team, User
 from leadbaton.core.calendar import WorkingTime
+from leadbaton.core.due import Backoff, due_failed
 from leadbaton.core.wakeup import work_queued
 from leadbaton.leads import queries as lead_queries
 from leadbaton.leads import services as leads
@@ -40,6 +42,8 @@ from leadbaton.sla.models import Clock, Deadline, EscalationStep
 
 log = logging.getLogger(__name__)
 Action = EscalationStep.Action
+# A deadline whose steps fail: tried again after these waits, then kept as a dead letter.
+STEP_RETRY = Backoff((timedelta(seconds=10), timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30)))
 
 
 def clocks_follow_owner(lead: Lead, *, now: datetime, working_time: WorkingTime | None = None, new: bool = False, why: str = "") -> None:
@@ -120,11 +124,21 @@ def _start(lead: Lead, kinds: list[str], now: datetime) -> None:
 
 
 def deadlines_fire(deadline_ids: list[int], now: datetime) -> int:
-    """Take the steps that have come of the claimed deadlines (worker.work). Returns how many steps were taken or skipped."""
+    """Take the steps that have come of the claimed deadlines (worker.work). Returns how many steps were taken or skipped.
+
+    Each deadline in a transaction of its own. One whose steps fail is tried again after STEP_RETRY and,
+    when those tries run out, stays pending with its error and no due time (a dead letter `sla explain` shows).
+    """
     done = 0
     for deadline_id in deadline_ids:
-        with transaction.atomic():
-            done += _fire(deadline_id, now)
+        try:
+            with transaction.atomic():
+                done += _fire(deadline_id, now)
+        except Exception:
+            log.exception("service-level deadline %s failed; it is tried again later", deadline_id)
+            with transaction.atomic():
+                deadline = Deadline.objects.get(pk=deadline_id)
+                deadline.save(update_fields=due_failed(deadline, error=traceback.format_exc(), now=now, backoff=STEP_RETRY))
     return done
 
 
@@ -144,37 +158,34 @@ def _fire(deadline_id: int, now: datetime) -> int:
         late = step["do"] == Action.REMIND and deadline.breach_at <= now
         if sla.step_record(deadline=deadline, index=taken, now=now, skipped=late,
                            note="the breach came too: not sent" if late else step.get("label", "")):
+            if step["do"] == Action.BREACH:
+                sla.deadline_breach(deadline)  # before what follows it: a reassignment stops only the clocks still running
             if not late:
-                breached |= _take(step["do"], deadline, lead, now)
+                _take(step["do"], deadline, lead, now)
             done += 1
-        if step["do"] == Action.BREACH:
-            breached = True
+        breached |= step["do"] == Action.BREACH
         taken += 1
     sla.deadline_advance(deadline, now=now, taken=taken, breached=breached)
     return done
 
 
-def _take(action: str, deadline: Deadline, lead: Lead, now: datetime) -> bool:
-    """Take one step. Returns True when it is the breach."""
+def _take(action: str, deadline: Deadline, lead: Lead, now: datetime) -> None:
+    """Take one step."""
     kind = deadline.get_kind_display().lower()
     if action == Action.REMIND:
         left = max(int((deadline.breach_at - now).total_seconds() // 60), 0)
         _tell(lead, lead.owner_rep, Event.SLA_REMINDER, f"{deadline.get_kind_display()} due in {left} min: {lead}", deadline, now)
-        return False
-    if action == Action.BREACH:
+    elif action == Action.BREACH:
         late = int((now - deadline.started_at).total_seconds() // 60)
         _tell(lead, None, Event.SLA_BREACHED, f"SLA breached ({kind}, {late} min): {lead}", deadline, now)
-        return True
-    if action == Action.ALERT_MANAGER:
-        team = lead.owner_team or (Team.objects.filter(pk=deadline.team_id).first() if deadline.team_id else None)
+    elif action == Action.ALERT_MANAGER:
+        team = Team.objects.filter(pk=deadline.team_id).first() if deadline.team_id else lead.owner_team
         manager = User.objects.filter(pk=team.manager_id, is_active=True).first() if team and team.manager_id else None
         if manager is not None:
-            owner = lead.owner_rep.display_name if lead.owner_rep else "the owner"
+            owner = deadline.rep.display_name  # the clock's owner, even if a step before this one moved the lead
             _tell(lead, manager, Event.SLA_BREACHED, f"{owner} missed the {kind} time on {lead}", deadline, now, webhook=False)
-        return False
-    if action in (Action.REASSIGN, Action.QUEUE):
+    elif action in (Action.REASSIGN, Action.QUEUE):
         _move_on(action, deadline, lead, now)
-    return False
 
 
 def _move_on(action: str, deadline: Deadline, lead: Lead, now: datetime) -> None:

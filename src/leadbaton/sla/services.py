@@ -245,15 +245,23 @@ def step_record(*, deadline: Deadline, index: int, now: datetime, skipped: bool 
     return created
 
 
+def deadline_breach(deadline: Deadline) -> None:
+    """The clock ran out: recorded at once, so steps after the breach (a reassignment) stop only the clocks still running."""
+    deadline.status, deadline.breached_at = Deadline.Status.BREACHED, deadline.breach_at
+    deadline.save(update_fields=["status", "breached_at"])
+
+
 def deadline_advance(deadline: Deadline, *, now: datetime, taken: int, breached: bool) -> None:
     """After its due steps were taken: the next step's time, or nothing more; the claim is given up."""
     deadline.steps_taken = taken
     if breached and deadline.status == Deadline.Status.PENDING:
         deadline.status, deadline.breached_at = Deadline.Status.BREACHED, deadline.breach_at
+    if deadline.status == Deadline.Status.PENDING:
+        deadline.last_error = ""
     upcoming = deadline.steps[taken:] if deadline.status == Deadline.Status.PENDING else []
     deadline.due_at = datetime.fromisoformat(upcoming[0]["at"]) if upcoming else None
     deadline.claimed_until, deadline.claimed_by_id = None, None
-    deadline.save(update_fields=["steps_taken", "status", "breached_at", "due_at", "claimed_until", "claimed_by"])
+    deadline.save(update_fields=["steps_taken", "status", "breached_at", "due_at", "claimed_until", "claimed_by", "last_error"])
 
 
 # Policies as staff set them through the API: checked here, so the API and the file say the same thing.
