@@ -223,3 +223,22 @@ def test_a_deadline_whose_steps_fail_is_tried_again_and_then_kept_as_a_dead_lett
     assert (broken.status, broken.due_at, broken.attempts) == ("pending", None, 5)
     assert "ValueError" in broken.last_error
     assert Lead.objects.get(pk=lenas_lead).owner_rep_id == sales.lena.pk  # the other clocks go on; this one waits for a person
+
+
+def test_reminders_reach_the_owners_chat_and_alerts_the_teams_chat(intake, sales):  # noqa: F811
+    from leadbaton.notify.models import ChatTarget
+
+    ChatTarget.objects.create(rep=sales.lena, url="json://chat.example/lena", label="Lena's phone")
+    ChatTarget.objects.create(team=sales.emea, url="json://chat.example/emea", label="EMEA channel")
+    with time_machine.travel(ARRIVED, tick=False):
+        lead_id = lead_to(intake, sales.lena, "sam@buyer.example")
+    with time_machine.travel(ARRIVED + timedelta(seconds=150), tick=False):
+        from leadbaton.pipeline.clocks import deadlines_fire
+
+        deadlines_fire(list(Deadline.objects.filter(lead_id=lead_id, kind="first_response").values_list("id", flat=True)), clock.now())
+    with time_machine.travel(ARRIVED + timedelta(seconds=300), tick=False):
+        deadlines_fire(list(Deadline.objects.filter(lead_id=lead_id, kind="first_response").values_list("id", flat=True)), clock.now())
+    chats = OutboxMessage.objects.filter(channel="chat", event__startswith="sla.").order_by("id")
+    assert [(message.event, message.chat_target.label) for message in chats] == [
+        ("sla.reminder", "Lena's phone"), ("sla.breached", "EMEA channel"),
+    ]

@@ -222,10 +222,15 @@ def _tell(lead: Lead, to: User | None, event: str, headline: str, deadline: Dead
     messages = []
     if to is not None:
         notify.notification_create(user_id=to.pk, lead_id=lead.pk, event=event, title=headline, card=card, now=now)
+        payload = {"headline": headline, "subject": headline, "card": card}
         if to.email:
-            payload = {"headline": headline, "subject": headline, "card": card}
             messages.append(notify.outbox_message(channel=OutboxMessage.Channel.EMAIL, event=event, payload=payload,
                                                   now=now, lead_id=lead.pk, recipient=to.email))
+        # The owner's own chat for a reminder; the team's chat for the manager's alert.
+        chats = notify_queries.chat_targets_for(team_id=None, rep_id=to.pk) if event == Event.SLA_REMINDER else (
+            notify_queries.chat_targets_for(team_id=deadline.team_id, rep_id=None))
+        messages += [notify.outbox_message(channel=OutboxMessage.Channel.CHAT, event=event, payload=payload, now=now,
+                                           lead_id=lead.pk, chat_target=target) for target in chats]
     for subscribed, subscription in notify_queries.subscriptions_for([event]) if webhook else []:
         data = {"lead": card, "clock": clock, "owner": {"kind": lead.owner_kind, "team_id": lead.owner_team_id, "rep_id": lead.owner_rep_id}}
         messages.append(notify.outbox_message(channel=OutboxMessage.Channel.WEBHOOK, event=subscribed, payload=data,
