@@ -18,6 +18,7 @@ from leadbaton.core import clock
 from leadbaton.leads.models import Activity, Lead
 from leadbaton.qualification.models import LeadDefinition
 from leadbaton.routing.models import RoutingRule
+from leadbaton.worker.loop import Worker
 
 WEDNESDAY_MORNING_IN_BERLIN = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)  # 11:00 in Berlin, 05:00 in New York
 WEDNESDAY_EVENING_IN_BERLIN = datetime(2026, 11, 25, 20, 0, tzinfo=UTC)  # 21:00 in Berlin: EMEA is off
@@ -112,7 +113,7 @@ def iso(moment: datetime) -> str:
 # My leads, most urgent first
 
 
-def test_it_lists_my_leads_untouched_first_then_overdue_then_by_next_step(intake, sales, morning):
+def test_it_lists_my_leads_by_the_clock_that_runs_out_first(intake, sales, morning):
     lena_only(sales)
     lena = as_user(sales.lena)
     later, overdue, no_step = (lead_to(intake, sales.lena, f"{name}@buyer.example") for name in ("later", "overdue", "nostep"))
@@ -132,13 +133,71 @@ def test_it_lists_my_leads_untouched_first_then_overdue_then_by_next_step(intake
 
     assert answer.status_code == 200
     rows = answer.json()
-    assert [row["id"] for row in rows] == [older, newer, overdue, no_step, later]
+    # No worker ran, so no clock is recorded breached: the untouched leads' first responses run out first
+    # (their time has come: 0 seconds left), then the next steps, then the no_step lead's weekly progress.
+    assert [row["id"] for row in rows] == [older, newer, overdue, later, no_step]
     assert [(row["stage"], row["untouched"], row["overdue"]) for row in rows] == [
         ("assigned", True, False), ("assigned", True, False),
         ("in_progress", False, True), ("in_progress", False, False), ("in_progress", False, False),
     ]
+    two_minutes_in = WEDNESDAY_MORNING_IN_BERLIN + timedelta(minutes=2)
+    assert [row["next_clock"] for row in rows] == [
+        {"kind": "first_response", "breaches_at": iso(WEDNESDAY_MORNING_IN_BERLIN + timedelta(minutes=6)), "seconds_left": 0},
+        {"kind": "first_response", "breaches_at": iso(WEDNESDAY_MORNING_IN_BERLIN + timedelta(minutes=7)), "seconds_left": 0},
+        {"kind": "next_step", "breaches_at": iso(two_minutes_in + timedelta(hours=1)), "seconds_left": 0},
+        {"kind": "next_step", "breaches_at": iso(two_minutes_in + timedelta(days=2)), "seconds_left": 45 * 3600},
+        {"kind": "progress", "breaches_at": iso(two_minutes_in + timedelta(days=7)), "seconds_left": 165 * 3600},
+    ]
     assert rows[0]["name"] == "older@buyer.example"
     assert rows[0]["owner"] == {"kind": "rep", "id": sales.lena.pk, "name": "Lena Rep"}
+
+
+def test_a_breached_clock_comes_first_then_the_clock_that_runs_out_first_then_the_higher_score(intake, sales, morning):
+    LeadDefinition.objects.create(version=1, name="big companies first", required=[], threshold=0, active=True,
+                                  fit_rules=[{"field": "company_size", "at_least": 500, "points": 40}], created_at=clock.now())
+    lena_only(sales)
+    lena = as_user(sales.lena)
+    late = lead_to(intake, sales.lena, "late@buyer.example")
+    touch(lena, late, "call", "connected")
+    assert in_progress(lena, late, clock.now() + timedelta(hours=1)).status_code == 200
+    morning.shift(timedelta(hours=1, seconds=1))
+    Worker(poll_seconds=0).tick()  # the next step's time has come: Lena's next-step clock is breached
+    small = lead_to(intake, sales.lena, "small@buyer.example", company_size=10)
+    big = lead_to(intake, sales.lena, "big@buyer.example", company_size=5000)
+    morning.shift(timedelta(minutes=1))
+    later_big = lead_to(intake, sales.lena, "later-big@buyer.example", company_size=5000)
+
+    rows = lena.get("/api/v1/me/leads").json()
+
+    assert [(row["id"], row["score"]) for row in rows] == [(late, 0), (big, 40), (small, 0), (later_big, 40)]
+    assert rows[0]["overdue"] is True
+    assert rows[0]["next_clock"]["kind"] in ("attempts", "progress")  # its breached clock is no longer pending
+    assert rows[1]["next_clock"] == {"kind": "first_response", "breaches_at": iso(clock.now() + timedelta(minutes=4)), "seconds_left": 240}
+    assert rows[3]["next_clock"] == {"kind": "first_response", "breaches_at": iso(clock.now() + timedelta(minutes=5)), "seconds_left": 300}
+
+
+def test_a_breach_of_the_rep_who_had_the_lead_before_does_not_put_it_first_for_the_next(intake, sales, morning):
+    breached = lead_to(intake, sales.lena, "first@buyer.example")  # Lena's; Jonas gets the next
+    morning.shift(timedelta(minutes=5))
+    Worker(poll_seconds=0).tick()  # Lena's first response is breached: the lead goes to Jonas
+    assert Lead.objects.get(pk=breached).owner_rep_id == sales.jonas.pk
+    morning.shift(timedelta(seconds=1))
+    sooner = lead_to(intake, sales.lena, "second@buyer.example")  # round robin: Lena (Jonas had the last one)
+
+    lenas = as_user(sales.lena).get("/api/v1/me/leads").json()
+    jonases = as_user(sales.jonas).get("/api/v1/me/leads").json()
+
+    assert [row["id"] for row in lenas] == [sooner]
+    assert [(row["id"], row["next_clock"]["kind"], row["next_clock"]["seconds_left"]) for row in jonases] == [(breached, "first_response", 299)]
+
+
+def test_a_closed_lead_has_no_next_clock(intake, sales, morning):
+    lead_id = lead_to(intake, sales.lena, "dana@northwind.example")
+    lena = as_user(sales.lena)
+    touch(lena, lead_id, "call", "connected")
+    post(lena, f"/api/v1/leads/{lead_id}/outcome", {"outcome": "purchased", "value": 900, "currency": "EUR"})
+    rows = lena.get("/api/v1/me/leads?stage=purchased").json()
+    assert [(row["id"], row["next_clock"]) for row in rows] == [(lead_id, None)]
 
 
 def test_it_lists_only_my_own_leads(intake, sales, morning):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -12,6 +12,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from leadbaton.core import clock
 from leadbaton.notify.models import Notification
 
 MORNING_IN_BERLIN = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
@@ -113,4 +114,51 @@ def test_the_page_reads_a_constant_number_of_queries_however_long_the_history(da
     with CaptureQueriesContext(connection) as long:
         page = client.get(f"/leads/{dana['id']}/")
     assert "follow-up 4" in page.content.decode()
-    assert len(long) == len(short) <= 10
+    assert len(long) == len(short) <= 12  # 9, and the clocks, their steps and the viewer's time zone
+
+
+# Service levels
+
+
+def test_the_page_shows_each_clock_with_its_status_due_time_in_the_viewers_time_zone_and_steps(dana, org):
+    from leadbaton.worker.loop import Worker
+
+    with time_machine.travel(MORNING_IN_BERLIN + timedelta(seconds=150), tick=False):
+        Worker(poll_seconds=0).tick()  # half the first-response time: Alice is reminded
+    with time_machine.travel(MORNING_IN_BERLIN + timedelta(seconds=200), tick=False):
+        alices = signed_in(org.alice).get(f"/leads/{dana['id']}/").content.decode()
+        marias = signed_in(org.manager).get(f"/leads/{dana['id']}/").content.decode()  # no rep: the zone of the first team she manages
+
+    clocks = alices[alices.index('id="clocks"'):alices.index("What they asked")]
+    assert "Due (Europe/Berlin)" in clocks
+    for shown in ("First response", "Attempts", "Alice Rep", "working time in Europe/Berlin"):
+        assert shown in clocks, shown
+    assert "Pending" in clocks
+    assert "2026-11-25 11:05:00 CET" in clocks  # breaches at 10:05 UTC, shown in Berlin time
+    assert "Remind the owner: 2026-11-25 11:02:30 CET" in clocks
+    assert 'data-breaches-at="2026-11-25T10:05:00+00:00"' in clocks
+    assert '<strong class="countdown" data-breaches-at="2026-11-25T10:05:00+00:00">1:40 left</strong>' in clocks
+    assert clocks.count("data-breaches-at") == 1  # only the first response counts down
+    assert '<script src="/static/web/countdown.js" defer></script>' in alices
+    assert "Due (America/New_York)" in marias
+    assert "2026-11-25 05:05:00 EST" in marias
+
+
+def test_a_met_clock_says_when_and_why_and_no_longer_counts_down(dana, org):
+    from leadbaton.pipeline.followup import activity_log
+
+    with time_machine.travel(MORNING_IN_BERLIN + timedelta(seconds=90), tick=False):
+        activity_log(lead_id=dana["id"], by=org.alice, kind="call", result="connected", note="", now=clock.now())
+        html = signed_in(org.alice).get(f"/leads/{dana['id']}/").content.decode()
+    clocks = html[html.index('id="clocks"'):html.index("What they asked")]
+    assert "Met</span> 2026-11-25 11:01:30 CET" in clocks
+    assert "call logged" in clocks
+    assert "data-breaches-at" not in clocks
+
+
+@pytest.mark.parametrize(("seconds", "shown"), [(0, "time is up"), (59, "0:59 left"), (250, "4:10 left"), (3723, "1:02:03 left"),
+                                                (2 * 86400 + 3 * 3600 + 4 * 60 + 5, "2 d 3:04:05 left")])
+def test_a_countdown_reads_minutes_and_seconds_then_hours_then_days(seconds, shown):
+    from leadbaton.web.views import countdown_text
+
+    assert countdown_text(seconds) == shown

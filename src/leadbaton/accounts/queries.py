@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from leadbaton.accounts.models import ApiToken, Team
+from leadbaton.accounts.models import ApiToken, RepProfile, Team
 from leadbaton.core.tokens import secret_matches, secret_prefix
 
 
@@ -20,3 +20,12 @@ def token_find(plaintext: str) -> ApiToken | None:
 def teams_not_managed_by(user_id: int) -> list[str]:
     """The names of the active teams this user does not manage, by name. One query."""
     return list(Team.objects.filter(active=True).exclude(manager_id=user_id).order_by("name").values_list("name", flat=True))
+
+
+def time_zone_of(user_id: int, default: str) -> str:
+    """The time zone a person reads times in: a rep's own, else that of a team they manage, else `default`. One or two queries."""
+    own = RepProfile.objects.filter(user_id=user_id).values_list("time_zone", flat=True).first()
+    if own:
+        return own
+    managed = Team.objects.filter(manager_id=user_id).order_by("name").values_list("time_zone", flat=True).first()
+    return managed or default

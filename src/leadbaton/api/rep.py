@@ -13,11 +13,13 @@ from ninja import Router, Status
 
 from leadbaton.accounts.models import Role
 from leadbaton.api.auth import STAFF_AUTH, caller
+from leadbaton.api.clocks import next_clock_out
 from leadbaton.api.schemas import (
     ActivityIn,
     ActivityLogged,
     ActivityOut,
     LeadSummaryOut,
+    MyLeadOut,
     NotificationOut,
     NotificationsMarked,
     NotificationsReadIn,
@@ -27,10 +29,11 @@ from leadbaton.api.schemas import (
 )
 from leadbaton.core import clock
 from leadbaton.leads.models import Activity, Lead, Stage
-from leadbaton.leads.queries import activities_of, leads_of_rep, leads_queued, owner_summary
+from leadbaton.leads.queries import activities_of, leads_queued, owner_summary
 from leadbaton.notify.queries import notifications_of
 from leadbaton.notify.services import notifications_mark_read
 from leadbaton.pipeline.followup import EXAMPLE_TIME, activity_log, lead_readable, outcome_record, viewer_of
+from leadbaton.sla.queries import leads_of_rep_by_clock
 
 router = Router(tags=["rep"], auth=STAFF_AUTH)
 STAGES = [choice.value for choice in Stage]
@@ -69,16 +72,18 @@ def activity_out(activity: Activity) -> dict[str, Any]:
     }
 
 
-@router.get("/me/leads", response={200: list[LeadSummaryOut], **refusals(401, 422)}, summary="My leads, most urgent first")
+@router.get("/me/leads", response={200: list[MyLeadOut], **refusals(401, 422)}, summary="My leads, most urgent first")
 def my_leads_get(request: HttpRequest, stage: str | None = None, limit: int = 50) -> Any:
-    """The leads you own: untouched first (longest waiting first), then in progress with the next step
-    overdue, without a next step, and due later. `stage` picks one stage; closed stages come newest first."""
+    """The leads you own, most urgent first: those with a service-level clock of yours breached, then by the
+    clock that runs out first (`next_clock`), then the higher score; then untouched, next step overdue, without
+    a next step, due later. `stage` picks one stage; closed stages come newest first."""
     if stage is not None and stage not in STAGES:
         return _invalid("stage", f"{stage!r} is not a stage; use one of {', '.join(STAGES)}")
     if problem := _limit_problem(limit):
         return problem
-    rows = leads_of_rep(caller(request).pk, now=clock.now(), stages=(stage,) if stage else None, limit=limit)
-    return [lead_summary(lead) for lead in rows]
+    now = clock.now()
+    rows = leads_of_rep_by_clock(caller(request).pk, now=now, stages=(stage,) if stage else None, limit=limit)
+    return [{**lead_summary(row.lead), "next_clock": next_clock_out(row.next_clock, now=now)} for row in rows]
 
 
 @router.get("/me/queue", response={200: list[LeadSummaryOut], **refusals(401, 422)}, summary="My team's queue")

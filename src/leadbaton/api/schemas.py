@@ -259,6 +259,68 @@ class LeadSummaryOut(SpeedToLead, Outcome):
     last_progress_at: datetime | None
 
 
+ClockKind = Literal["first_response", "attempts", "progress", "next_step"]
+
+
+class EscalationStepOut(Schema):
+    """A step of a clock's escalation as it was taken, or skipped (its time had passed with the breach's)."""
+
+    action: Literal["remind", "breach", "alert_manager", "reassign", "queue"]
+    planned_at: datetime
+    at: datetime = Field(description="When it was taken (or skipped)")
+    skipped: bool
+    note: str
+
+
+class ClockTermsOut(Schema):
+    """The policy values the clock started with, and how its time was counted."""
+
+    counted: str = Field(examples=["working time in Europe/Berlin", "wall time", "calendar days", "working days in America/New_York",
+                                   "at the time the owner set"])
+    minutes: int | None = Field(None, description="first response: the window in minutes")
+    days: int | None = Field(None, description="attempts and progress: the window in days")
+    touches: int | None = Field(None, description="attempts: the touches expected within `days`")
+
+
+class ClockOut(Schema):
+    """One service-level clock of the lead, for the owner it ran for."""
+
+    id: int
+    kind: ClockKind
+    owner: PersonOut = Field(description="the rep the clock ran for")
+    status: Literal["pending", "met", "breached", "cancelled"]
+    started_at: datetime
+    breaches_at: datetime = Field(description="when the clock runs (or ran) out")
+    met_at: datetime | None
+    breached_at: datetime | None
+    cancelled_at: datetime | None
+    why_closed: str = Field(description="what met or cancelled it; empty while pending and for a breach")
+    seconds_left: int | None = Field(description="pending: whole seconds until `breaches_at`, 0 once it has passed; null otherwise")
+    terms: ClockTermsOut
+    steps: list[EscalationStepOut] = Field(description="the escalation steps taken, in the order planned")
+
+
+class ClockTally(Schema):
+    met: int
+    breached: int
+
+
+class ClockTallies(Schema):
+    first_response: ClockTally
+    attempts: ClockTally
+    progress: ClockTally
+    next_step: ClockTally
+
+
+class SpeedToLeadOut(SpeedToLead):
+    """Speed to lead (S4): seconds from the first inquiry, touches until someone reached the person,
+    and how the clocks went."""
+
+    touches_before_conversation: int | None = Field(
+        description="touches before the first conversation (a touch that connected, or a meeting); null until there is one")
+    by_clock: ClockTallies = Field(description="per clock kind, how many clocks were met and how many breached (every owner's)")
+
+
 class LeadDetailOut(LeadOut, SpeedToLead, Outcome):
     untouched: bool
     owned_at: datetime | None
@@ -266,6 +328,20 @@ class LeadDetailOut(LeadOut, SpeedToLead, Outcome):
     touch_count: int
     last_progress_at: datetime | None
     activities: list[ActivityOut]
+    clocks: list[ClockOut] = Field(description="every service-level clock of the lead, oldest first")
+    speed_to_lead: SpeedToLeadOut
+
+
+class NextClockOut(Schema):
+    """The owner's pending clock that runs out first."""
+
+    kind: ClockKind
+    breaches_at: datetime
+    seconds_left: int = Field(description="whole seconds until `breaches_at`; 0 once it has passed")
+
+
+class MyLeadOut(LeadSummaryOut):
+    next_clock: NextClockOut | None
 
 
 class ActivityIn(Schema):

@@ -12,6 +12,7 @@ from ninja import Router, Status
 from leadbaton.accounts.models import ApiToken, Role, User
 from leadbaton.accounts.services import token_issue, token_revoke
 from leadbaton.api.auth import STAFF_AUTH, Forbidden, caller, require_role
+from leadbaton.api.clocks import clock_out, speed_to_lead_out
 from leadbaton.api.intake import intake_answer
 from leadbaton.api.rep import activity_out
 from leadbaton.api.schemas import (
@@ -34,6 +35,7 @@ from leadbaton.leads.queries import activities_of, owner_summary
 from leadbaton.pipeline.followup import lead_readable, viewer_of
 from leadbaton.pipeline.intake import submission_replay
 from leadbaton.pipeline.person import possible_duplicates_seen_by
+from leadbaton.sla.queries import clocks_of
 
 router = Router(tags=["staff"], auth=STAFF_AUTH)
 OFFICE = (Role.ADMIN, Role.MARKETING, Role.MANAGER)
@@ -105,14 +107,19 @@ def submission_replay_post(request: HttpRequest, submission_id: RowId) -> JsonRe
 
 @router.get("/leads/{lead_id}", response={200: LeadDetailOut, **refusals(401, 403, 404, 422)}, summary="Read a lead")
 def lead_get(request: HttpRequest, lead_id: RowId) -> Any:
-    """The lead with every inquiry, handoff and activity, its outcome and speed to lead; for whoever may see it (leads.access)."""
+    """The lead with every inquiry, handoff, activity and service-level clock, its outcome and speed to lead; for whoever
+    may see it (leads.access)."""
     user = caller(request)
     lead = lead_readable(lead_id=lead_id, by=user)
-    lists = ("owner", "inquiries", "handoffs", "activities", "possible_duplicates")
+    now = clock.now()
+    activities, clocks = activities_of(lead.pk), clocks_of(lead.pk)
+    lists = ("owner", "inquiries", "handoffs", "activities", "possible_duplicates", "clocks", "speed_to_lead")
     out = {name: getattr(lead, name) for name in LeadDetailOut.model_fields if hasattr(lead, name) and name not in lists}
     out.update(owner=owner_summary(lead), inquiries=list(lead.inquiries.all()), handoffs=list(lead.handoffs.all()),
-               activities=[activity_out(activity) for activity in activities_of(lead.pk)],
-               possible_duplicates=possible_duplicates_seen_by(lead_id=lead.pk, by=user))
+               activities=[activity_out(activity) for activity in activities],
+               possible_duplicates=possible_duplicates_seen_by(lead_id=lead.pk, by=user),
+               clocks=[clock_out(deadline, now=now) for deadline in clocks],
+               speed_to_lead=speed_to_lead_out(lead, activities=activities, clocks=clocks))
     return out
 
 

@@ -361,3 +361,18 @@ class Activity(models.Model):
     @property
     def is_touch(self) -> bool:
         return self.kind in self.TOUCHES
+
+    @property
+    def is_conversation(self) -> bool:
+        """Someone reached the person: a touch that connected, or a meeting (as leads.queries.lead_had_conversation asks)."""
+        return self.is_touch and (self.result == self.Result.CONNECTED or self.kind == self.Kind.MEETING)
+
+
+def touches_before_conversation(activities: list[Activity]) -> int | None:
+    """How many touches came before the first conversation, of a lead's activities oldest first; None before any conversation."""
+    touches = 0
+    for activity in activities:
+        if activity.is_conversation:
+            return touches
+        touches += activity.is_touch
+    return None

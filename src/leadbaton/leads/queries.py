@@ -184,7 +184,10 @@ def lead_with_owner(lead_id: int, *, lock: bool = False) -> Lead | None:
     return rows.filter(pk=lead_id).first()
 
 
-def leads_of_rep(rep_id: int, *, now: datetime, stages: tuple[str, ...] | None = None, limit: int = 50) -> list[Lead]:
+def leads_of_rep(
+    rep_id: int, *, now: datetime, stages: tuple[str, ...] | None = None, limit: int = 50,
+    annotations: dict[str, Any] | None = None, order_first: list[Any] | None = None,
+) -> list[Lead]:
     """A rep's own leads, most urgent first (F1). One query.
 
     Open leads (the default: assigned and in progress) come in this order:
@@ -193,9 +196,14 @@ def leads_of_rep(rep_id: int, *, now: datetime, stages: tuple[str, ...] | None =
     3. in progress without a next step (it needs an outcome), longest waiting first;
     4. in progress with a next step to come, soonest first.
     Closed stages, when asked for, come most recently closed first.
+
+    A capability that knows more about urgency (sla.queries: the clocks) passes `annotations` to read
+    with each lead and `order_first`, expressions over them that open leads are ordered by before the above.
     """
     stages = stages or (Stage.ASSIGNED, Stage.IN_PROGRESS)
     rows = Lead.objects.filter(owner_kind=OwnerKind.REP, owner_rep_id=rep_id, stage__in=stages).select_related("owner_team", "owner_rep")
+    if annotations:
+        rows = rows.annotate(**annotations)
     in_progress = Q(stage=Stage.IN_PROGRESS)
     bucket = Case(
         When(stage=Stage.ASSIGNED, then=Value(0)),
@@ -213,7 +221,7 @@ def leads_of_rep(rep_id: int, *, now: datetime, stages: tuple[str, ...] | None =
     closed_last = F("closed_at").desc(nulls_last=True)
     if all(stage in CLOSED_STAGES for stage in stages):
         return list(rows.order_by(closed_last, "-id")[:limit])
-    return list(rows.annotate(urgency=bucket, urgent_at=when).order_by("urgency", "urgent_at", closed_last, "id")[:limit])
+    return list(rows.annotate(urgency=bucket, urgent_at=when).order_by(*(order_first or ()), "urgency", "urgent_at", closed_last, "id")[:limit])
 
 
 def leads_queued(team_ids: list[int] | None, *, limit: int = 50) -> list[Lead]:

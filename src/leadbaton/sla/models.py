@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 
@@ -81,6 +83,12 @@ class Deadline(DueRow):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on lead {self.lead_id} ({self.status})"
+
+    def seconds_left(self, now: datetime) -> int | None:
+        """Whole seconds until a pending clock runs out (0 once its time has come); None for a closed one."""
+        if self.status != self.Status.PENDING:
+            return None
+        return max(0, int((self.breach_at - now).total_seconds()))
 
 
 class EscalationStep(models.Model):

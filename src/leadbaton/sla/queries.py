@@ -1,4 +1,5 @@
-"""Reads of the SLA capability: the state of the clocks, for the CLI, pages and the API."""
+"""Reads of the SLA capability: a lead's clocks as the lead page and the API show them, the clocks that
+order a rep's leads by urgency, how each team's clocks stand, and the policies in force."""
 
 from __future__ import annotations
 
@@ -6,10 +7,75 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
 
 from leadbaton.accounts.models import Team
-from leadbaton.sla.models import Deadline, SlaPolicy
+from leadbaton.leads.models import Lead
+from leadbaton.leads.queries import leads_of_rep
+from leadbaton.sla.models import Clock, Deadline, SlaPolicy
+
+
+def clocks_of(lead_id: int) -> list[Deadline]:
+    """Every clock the lead has run, for every owner it had, oldest first, each with its owner and the
+    escalation steps taken (`taken`, in the order they were planned). Two queries."""
+    rows = Deadline.objects.filter(lead_id=lead_id).select_related("rep").prefetch_related("taken")
+    return list(rows.order_by("started_at", "id"))
+
+
+def clock_tally(clocks: list[Deadline]) -> dict[str, dict[str, int]]:
+    """How many clocks of each kind were met and how many breached (every kind present, zero if none)."""
+    tally = {kind.value: {"met": 0, "breached": 0} for kind in Clock}
+    for deadline in clocks:
+        if deadline.status in (Deadline.Status.MET, Deadline.Status.BREACHED) and deadline.kind in tally:
+            tally[deadline.kind][deadline.status] += 1
+    return tally
+
+
+@dataclass(frozen=True)
+class NextClock:
+    """The owner's pending clock that runs out first."""
+
+    kind: str
+    breaches_at: datetime
+
+    def seconds_left(self, now: datetime) -> int:
+        return max(0, int((self.breaches_at - now).total_seconds()))
+
+
+@dataclass(frozen=True)
+class RepLead:
+    """A lead in its owner's list: whether the owner let one of its clocks run out, and the clock that runs out next."""
+
+    lead: Lead
+    breached: bool
+    next_clock: NextClock | None
+
+
+def leads_of_rep_by_clock(rep_id: int, *, now: datetime, stages: tuple[str, ...] | None = None, limit: int = 50) -> list[RepLead]:
+    """A rep's own leads, most urgent first by their service-level clocks (F1, S1). One query.
+
+    Open leads come in this order:
+    1. a clock of this owner breached (the breach is theirs to answer for while the lead stays open);
+    2. the pending clock that runs out first, soonest first (leads without one after);
+    3. the higher score;
+    4. then as leads.queries.leads_of_rep orders them (untouched, next step overdue, ...).
+    Closed stages, when asked for, come most recently closed first, as leads_of_rep has them.
+    """
+    owners = Deadline.objects.filter(lead_id=OuterRef("pk"), rep_id=OuterRef("owner_rep_id"))
+    pending = owners.filter(status=Deadline.Status.PENDING).order_by("breach_at", "id")
+    clocks = {
+        "clock_breached": Exists(owners.filter(status=Deadline.Status.BREACHED)),
+        "next_clock_at": Subquery(pending.values("breach_at")[:1]),
+        "next_clock_kind": Subquery(pending.values("kind")[:1]),
+    }
+    first = [F("clock_breached").desc(), F("next_clock_at").asc(nulls_last=True), F("score").desc()]
+    rows = leads_of_rep(rep_id, now=now, stages=stages, limit=limit, annotations=clocks, order_first=first)
+    return [_rep_lead(lead) for lead in rows]
+
+
+def _rep_lead(lead: Lead) -> RepLead:
+    at, kind = getattr(lead, "next_clock_at", None), getattr(lead, "next_clock_kind", None)
+    return RepLead(lead, bool(getattr(lead, "clock_breached", False)), NextClock(kind, at) if at is not None and kind else None)
 
 
 @dataclass(frozen=True)
@@ -40,11 +106,6 @@ def clocks_by_team(*, now: datetime, team_slug: str | None = None) -> list[TeamC
         )
         rows.append(TeamClocks(team, counts["pending"], counts["due"], counts["breached"], counts["met"]))
     return rows
-
-
-def deadlines_of(lead_id: int) -> list[Deadline]:
-    """Every clock of a lead, oldest first, with its owner and the steps taken (prefetched)."""
-    return list(Deadline.objects.filter(lead_id=lead_id).select_related("rep", "team").prefetch_related("taken").order_by("started_at", "id"))
 
 
 def policies_active() -> list[SlaPolicy]:

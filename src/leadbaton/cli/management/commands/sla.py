@@ -12,7 +12,7 @@ from rich.table import Table
 from leadbaton.cli.tables import table_text
 from leadbaton.core import clock
 from leadbaton.leads.models import Lead
-from leadbaton.sla.queries import clocks_by_team, deadlines_of, policies_active
+from leadbaton.sla.queries import clocks_by_team, clocks_of, policies_active
 
 
 def _at(moment: datetime | None, zone: Any = None) -> str:
@@ -48,7 +48,7 @@ class Command(BaseCommand):
         lead = Lead.objects.filter(pk=options["lead_id"]).first()
         if lead is None:
             raise CommandError(f"no lead {options['lead_id']}")
-        deadlines = deadlines_of(lead.pk)
+        deadlines = clocks_of(lead.pk)
         self.stdout.write(f"Lead {lead.pk} ({lead}): {lead.stage}; {len(deadlines)} clock(s)")
         for deadline in deadlines:
             self.stdout.write("")
