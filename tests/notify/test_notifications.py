@@ -164,3 +164,19 @@ def test_nothing_is_written_for_a_lead_nobody_owns_personally(intake, lena):
     intake.post(DANA)  # evening in Berlin: the lead waits in the team queue
     assert Notification.objects.count() == 0
     assert OutboxMessage.objects.count() == 0
+
+
+def test_a_batch_stops_sending_at_half_its_lease_and_gives_the_rest_back(db, settings):
+    from leadbaton.notify.services import outbox_claim, outbox_deliver_batch, outbox_message, outbox_write_all
+
+    settings.WORKER_LEASE_SECONDS = 2  # half of it is spent on the first slow delivery
+    with HttpReceiver(delay=1.1) as receiver:
+        subscription = subscription_create(url=receiver.url, events=["lead.created"], description="", now=clock.now())
+        outbox_write_all([outbox_message(channel="webhook", event="lead.created", payload={"n": n}, now=clock.now(),
+                                         subscription=subscription) for n in range(3)])
+        claimed = outbox_claim(now=clock.now(), lease=timedelta(seconds=2))
+        assert len(claimed) == 3
+        outbox_deliver_batch(message_ids=claimed, now=clock.now())
+    rows = list(OutboxMessage.objects.order_by("id").values_list("status", "attempts", "claimed_until"))
+    assert rows == [("sent", 1, None), ("pending", 0, None), ("pending", 0, None)]  # the rest go with the next batch
+    assert len(receiver.requests) == 1

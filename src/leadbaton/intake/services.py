@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 
-from leadbaton.core.claims import claim_values
+from leadbaton.core.claims import claim_values, holder_current
 from leadbaton.core.due import Backoff, due_claim_one, due_failed
 from leadbaton.core.rows import fields_update
 from leadbaton.core.tokens import secret_new
@@ -168,8 +168,14 @@ def retry_backoff(max_attempts: int) -> Backoff:
 
 
 def submission_fail(*, submission_id: int, error: str, now: datetime, max_attempts: int) -> Submission:
-    """Record an unexpected failure. The worker retries it with backoff until max_attempts, then it stays as a dead letter."""
-    submission = Submission.objects.get(pk=submission_id)
+    """Record an unexpected failure. The worker retries it with backoff until max_attempts, then it stays as a dead letter.
+
+    Only while it is unfinished and this process holds it (or nobody does): a try that outlived its
+    claim must not turn a submission another process has since finished into a failed one.
+    """
+    submission = Submission.objects.select_for_update().get(pk=submission_id)
+    if submission.status not in Submission.DUE_STATES or submission.claimed_by_id not in (None, holder_current()):
+        return submission
     submission.status, submission.outcome = Submission.Status.FAILED, Submission.Outcome.PENDING
     submission.http_status = ANSWER_CODES[submission.outcome]
     submission.attempts = max(submission.attempts, 1)  # the first try happened in the request itself

@@ -6,6 +6,7 @@ import base64
 import contextlib
 import logging
 import secrets
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -13,9 +14,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import apprise
+from django.conf import settings
 from django.core.mail import get_connection
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 
 from leadbaton.core.due import Backoff, due_claim, due_failed, due_released, still_mine
 from leadbaton.core.rows import fields_update
@@ -97,9 +99,19 @@ def outbox_deliver_batch(*, message_ids: list[int], now: datetime) -> int:
     messages = list(OutboxMessage.objects.select_related("subscription", "chat_target").filter(pk__in=message_ids).order_by("id"))
     pending = [message for message in messages if message.status == OutboxMessage.Status.PENDING]
     attempts = []
+    # A batch stops sending once half its lease has gone (slow receivers): a message whose claim ran out
+    # could be taken and sent by another process too. What is left is given back, its try not counted.
+    stop_at = time.monotonic() + settings.WORKER_LEASE_SECONDS / 2
     with _smtp_connection(any(message.channel == OutboxMessage.Channel.EMAIL for message in pending)) as smtp:
         for message in pending:
+            if time.monotonic() >= stop_at:
+                break
             attempts.append(_attempt(message, now, smtp))
+    unsent, pending = pending[len(attempts):], pending[:len(attempts)]
+    if unsent:
+        still_mine(OutboxMessage.objects.filter(pk__in=[message.pk for message in unsent])).update(
+            claimed_until=None, claimed_by=None, attempts=F("attempts") - 1
+        )
     with transaction.atomic():
         DeliveryAttempt.objects.bulk_create(attempts)  # every try is on record, whoever holds the message now
         for message, attempt in zip(pending, attempts, strict=True):

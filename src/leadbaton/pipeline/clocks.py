@@ -83,8 +83,15 @@ def clocks_after_touch(lead: Lead, activity: Activity, *, now: datetime) -> None
     conversation = activity.result == Activity.Result.CONNECTED or activity.kind == Activity.Kind.MEETING
     met = []
     for deadline in pending:
-        if deadline.kind in (Clock.FIRST_RESPONSE, Clock.NEXT_STEP):
+        if deadline.kind == Clock.FIRST_RESPONSE:
             met.append(deadline)
+        elif deadline.kind == Clock.NEXT_STEP:
+            # A touch does the next step only once it is near (from its first reminder on); an email days
+            # before a call planned for Friday leaves Friday's call due.
+            near = min((datetime.fromisoformat(step["at"]) for step in deadline.steps if step["do"] == Action.REMIND),
+                       default=deadline.breach_at)
+            if now >= near:
+                met.append(deadline)
         elif deadline.kind == Clock.ATTEMPTS:
             needed = int(deadline.terms.get("touches", 0))
             done = lead.touch_count - int(deadline.terms.get("touches_at_start", 0))
@@ -137,20 +144,25 @@ def deadlines_fire(deadline_ids: list[int], now: datetime) -> int:
         except Exception:
             log.exception("service-level deadline %s failed; it is tried again later", deadline_id)
             with transaction.atomic():
-                deadline = Deadline.objects.get(pk=deadline_id)
-                deadline.save(update_fields=due_failed(deadline, error=traceback.format_exc(), now=now, backoff=STEP_RETRY))
+                deadline = Deadline.objects.select_for_update().filter(pk=deadline_id, status=Deadline.Status.PENDING).first()
+                if deadline is not None:  # gone with its lead, or met meanwhile: nothing to try again
+                    deadline.save(update_fields=due_failed(deadline, error=traceback.format_exc(), now=now, backoff=STEP_RETRY))
     return done
 
 
 def _fire(deadline_id: int, now: datetime) -> int:
+    # The lead first, then its clock: the order every use case that touches both takes (no deadlock on PostgreSQL).
+    lead_id = Deadline.objects.filter(pk=deadline_id).values_list("lead_id", flat=True).first()
+    if lead_id is None:
+        return 0
+    lead = Lead.objects.select_for_update(of=("self",)).select_related("owner_team", "owner_rep").get(pk=lead_id)
     deadline = Deadline.objects.select_for_update(of=("self",)).get(pk=deadline_id)
-    lead = Lead.objects.select_for_update(of=("self",)).select_related("owner_team", "owner_rep").get(pk=deadline.lead_id)
     if deadline.status != Deadline.Status.PENDING:
         sla.deadline_advance(deadline, now=now, taken=deadline.steps_taken, breached=False)
         return 0
     if not lead.is_open or lead.owner_kind != OwnerKind.REP or lead.owner_rep_id != deadline.rep_id:
         # The world moved on without telling this clock (it should have been cancelled): stop it.
-        sla.deadlines_cancel(lead_id=lead.pk, now=now, why="the lead changed hands or closed", kinds=(deadline.kind,))
+        sla.deadline_cancel(deadline, now=now, why="the lead changed hands or closed")
         return 0
     taken, breached, done = deadline.steps_taken, False, 0
     while taken < len(deadline.steps) and datetime.fromisoformat(deadline.steps[taken]["at"]) <= now:

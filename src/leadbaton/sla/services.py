@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import F, Q
 
 from leadbaton.accounts.models import Team
 from leadbaton.core.cache import cached
@@ -153,11 +153,13 @@ def clock_plan(kind: str, *, policy: SlaPolicy, start: datetime, working_time: W
 
     First response: policy minutes, of working time when the policy says business hours. Attempts and
     progress: policy days, working days when it says business days. Next step: due at `due`, the
-    time the owner set. None when the clock can never run out (an owner with no working time at all).
+    time the owner set. None when the clock can never run out (an owner with no working time at all),
+    and for a next step already past when the clock would start (a new owner is not charged with it).
     """
     if kind == Clock.NEXT_STEP:
-        if due is None:
+        if due is None or due <= start:
             return None
+        due = due.astimezone(UTC)
         terms: dict[str, Any] = {"due": due.isoformat(), "counted": "at the time the owner set"}
         return Plan(due, _steps(kind, policy, start, due, lambda share: start + (due - start) * share), terms)
     if kind == Clock.FIRST_RESPONSE:
@@ -188,16 +190,21 @@ def clock_plan(kind: str, *, policy: SlaPolicy, start: datetime, working_time: W
 
 
 def _steps(kind: str, policy: SlaPolicy, start: datetime, breach: datetime, at: Any) -> list[dict[str, Any]]:
-    steps = [{"at": breach.isoformat(), "do": Action.BREACH, "label": "breach"}]
+    """The clock's steps with their times (UTC), earliest first; at one time, the breach first, then as the policy lists them."""
+    planned: list[tuple[datetime, str, str]] = [(breach, Action.BREACH, "breach")]
     for share, action in escalation_of(policy, kind):
         when = breach if share >= 1 else at(share)
-        label = "breach" if share >= 1 else f"{round(share * 100)}% of the time"
-        steps.append({"at": when.isoformat(), "do": action, "label": label})
+        planned.append((when, action, "breach" if share >= 1 else f"{round(share * 100)}% of the time"))
     if kind == Clock.FIRST_RESPONSE and policy.remind_before_minutes:
         before = breach - timedelta(minutes=policy.remind_before_minutes)
         if before > start:
-            steps.append({"at": before.isoformat(), "do": Action.REMIND, "label": f"{policy.remind_before_minutes} min before the breach"})
-    return sorted(steps, key=lambda step: (step["at"], step["do"] != Action.REMIND))
+            planned.append((before, Action.REMIND, f"{policy.remind_before_minutes} min before the breach"))
+    steps, seen = [], set()
+    for when, action, label in sorted(planned, key=lambda step: (step[0], step[1] != Action.REMIND, step[1] != Action.BREACH)):
+        if (when, action) not in seen:  # two reminders due at one moment are one reminder
+            seen.add((when, action))
+            steps.append({"at": when.astimezone(UTC).isoformat(), "do": action, "label": label})
+    return steps
 
 
 def deadlines_start(*, lead_id: int, rep_id: int, team_id: int | None, plans: dict[str, Plan], now: datetime) -> list[Deadline]:
@@ -220,11 +227,19 @@ def deadlines_pending(lead_id: int, *, kinds: tuple[str, ...] | None = None) -> 
 
 
 def deadlines_meet(deadlines: list[Deadline], *, now: datetime, why: str) -> int:
-    """The clocks are met: nothing more will be sent for them."""
+    """The clocks are met: nothing more will be sent for them.
+
+    One whose time ran out before the worker recorded its breach (the workers were stopped, or between
+    two polls) is breached all the same, at its time, and closed without its escalation: the owner has
+    acted now, so nobody is alerted and the lead is not moved, but the breach counts.
+    """
     ids = [deadline.pk for deadline in deadlines if deadline.status == Deadline.Status.PENDING]
-    return Deadline.objects.filter(pk__in=ids, status=Deadline.Status.PENDING).update(
-        status=Deadline.Status.MET, met_at=now, why_closed=why[:200], due_at=None, claimed_until=None, claimed_by=None
+    pending = Deadline.objects.filter(pk__in=ids, status=Deadline.Status.PENDING)
+    released = {"due_at": None, "claimed_until": None, "claimed_by": None}
+    pending.filter(breach_at__lte=now).update(
+        status=Deadline.Status.BREACHED, breached_at=F("breach_at"), met_at=now, why_closed=f"{why} after the breach"[:200], **released
     )
+    return pending.filter(breach_at__gt=now).update(status=Deadline.Status.MET, met_at=now, why_closed=why[:200], **released)
 
 
 def deadlines_cancel(*, lead_id: int, now: datetime, why: str, kinds: tuple[str, ...] | None = None) -> int:
@@ -233,6 +248,13 @@ def deadlines_cancel(*, lead_id: int, now: datetime, why: str, kinds: tuple[str,
     if kinds is not None:
         rows = rows.filter(kind__in=kinds)
     return rows.update(status=Deadline.Status.CANCELLED, cancelled_at=now, why_closed=why[:200], due_at=None, claimed_until=None, claimed_by=None)
+
+
+def deadline_cancel(deadline: Deadline, *, now: datetime, why: str) -> None:
+    """Stop this one clock (its lead moved on without it being stopped)."""
+    Deadline.objects.filter(pk=deadline.pk, status=Deadline.Status.PENDING).update(
+        status=Deadline.Status.CANCELLED, cancelled_at=now, why_closed=why[:200], due_at=None, claimed_until=None, claimed_by=None
+    )
 
 
 def step_record(*, deadline: Deadline, index: int, now: datetime, skipped: bool = False, note: str = "") -> bool:
@@ -258,10 +280,11 @@ def deadline_advance(deadline: Deadline, *, now: datetime, taken: int, breached:
         deadline.status, deadline.breached_at = Deadline.Status.BREACHED, deadline.breach_at
     if deadline.status == Deadline.Status.PENDING:
         deadline.last_error = ""
+    deadline.attempts = 0  # its steps went through: a later failure starts its tries afresh
     upcoming = deadline.steps[taken:] if deadline.status == Deadline.Status.PENDING else []
     deadline.due_at = datetime.fromisoformat(upcoming[0]["at"]) if upcoming else None
     deadline.claimed_until, deadline.claimed_by_id = None, None
-    deadline.save(update_fields=["steps_taken", "status", "breached_at", "due_at", "claimed_until", "claimed_by", "last_error"])
+    deadline.save(update_fields=["steps_taken", "status", "breached_at", "due_at", "claimed_until", "claimed_by", "last_error", "attempts"])
 
 
 # Policies as staff set them through the API: checked here, so the API and the file say the same thing.
