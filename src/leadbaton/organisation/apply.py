@@ -250,6 +250,8 @@ def _sla_apply(values: SlaSpec, now: datetime, tally: _Tally) -> None:
         progress_every_days=values.progress_every_days,
         business_hours=values.business_hours,
         remind_before_minutes=values.remind_before_minutes,
+        catch_up_stale_share=values.catch_up_stale_share,
+        catch_up_overdue_next_steps=values.catch_up_overdue_next_steps,
         now=now,
     )
     tally.add("SLA policy", policy.name, created=created, fields=changed)

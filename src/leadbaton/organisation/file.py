@@ -43,6 +43,7 @@ TIME_OFF_KEYS = ("from", "to", "reason")
 RULE_KEYS = ("name", "when", "team", "strategy")
 SLA_KEYS = (
     "first_response_minutes", "attempts", "attempts_within_days", "progress_every_days", "business_hours", "remind_before_minutes",
+    "catch_up_stale_share", "catch_up_overdue_next_steps",
 )
 DEFINITION_KEYS = ("name", "description", "required", "threshold", "signed_off_by", "fit")
 # Fields whose value is true or false, so `equals: true` is meant; elsewhere a bare NO is Norway read as false.
@@ -115,6 +116,8 @@ class SlaSpec:
     progress_every_days: int
     business_hours: bool
     remind_before_minutes: int
+    catch_up_stale_share: int = 20
+    catch_up_overdue_next_steps: int = 5
 
 
 @dataclass(frozen=True)
@@ -311,6 +314,10 @@ def _sla(entry: Entry) -> SlaSpec:
         progress_every_days=count("progress_every_days", 7, "days"),
         business_hours=bool(entry.flag("business_hours", default=True)),
         remind_before_minutes=minutes("remind_before_minutes", 2, minimum=0),
+        catch_up_stale_share=_whole_or(entry, "catch_up_stale_share", 20, maximum=100,
+                                       hint="a whole percent of a rep's open leads from 0 to 100, such as 20; 0 switches it off"),
+        catch_up_overdue_next_steps=_whole_or(entry, "catch_up_overdue_next_steps", 5,
+                                              hint="a whole number of overdue next steps, such as 5; 0 switches it off"),
     )
     if spec.remind_before_minutes >= spec.first_response_minutes:
         default = "" if entry.has("remind_before_minutes") else " (the default)"
@@ -320,6 +327,12 @@ def _sla(entry: Entry) -> SlaSpec:
             "0 sends no reminder",
         )
     return spec
+
+
+def _whole_or(entry: Entry, key: str, default: int, *, hint: str, maximum: int | None = None) -> int:
+    """A whole number from 0 (0 switches the setting off), or `default` when absent or wrong (the error is recorded)."""
+    value = entry.whole(key, hint=hint, minimum=0, maximum=maximum, default=default)
+    return default if value is None else value
 
 
 def _definition(entry: Entry) -> DefinitionSpec:

@@ -5,10 +5,15 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from leadbaton.core.models import DueRow
+from leadbaton.core.models import ConfigModel, DueRow
 
 
-class SlaPolicy(models.Model):
+class SlaPolicy(ConfigModel):
+    """The service levels (S1) and when a rep is too far behind to take new leads (H3).
+
+    A ConfigModel: routing reads the catch-up values for every lead, from memory until they change.
+    """
+
     name = models.CharField(max_length=100, unique=True, default="default")
     first_response_minutes = models.PositiveIntegerField(default=5)
     attempts = models.PositiveIntegerField(default=6, help_text="Touches expected within attempts_within_days")
@@ -17,6 +22,13 @@ class SlaPolicy(models.Model):
     business_hours = models.BooleanField(default=True, help_text="The first-response clock runs only in the owner's working hours")
     business_days = models.BooleanField(default=False, help_text="The attempts and progress clocks count the owner's working days")
     remind_before_minutes = models.PositiveIntegerField(default=2)
+    catch_up_stale_share = models.PositiveSmallIntegerField(
+        default=20, help_text="Percent of a rep's open leads in progress without progress for progress_every_days above which "
+                              "they get no new leads until caught up; 0 switches this off",
+    )
+    catch_up_overdue_next_steps = models.PositiveIntegerField(
+        default=5, help_text="Overdue next steps above which a rep gets no new leads until caught up; 0 switches this off",
+    )
     active = models.BooleanField(default=True)
     updated_at = models.DateTimeField()
 

@@ -23,6 +23,8 @@ def policy_configure(
     business_hours: bool,
     remind_before_minutes: int,
     now: datetime,
+    catch_up_stale_share: int = 20,
+    catch_up_overdue_next_steps: int = 5,
 ) -> tuple[SlaPolicy, bool, list[str]]:
     """Create or update the named policy; it becomes active. `updated_at` moves only when a value changed.
 
@@ -31,7 +33,8 @@ def policy_configure(
     values = {
         "first_response_minutes": first_response_minutes, "attempts": attempts,
         "attempts_within_days": attempts_within_days, "progress_every_days": progress_every_days,
-        "business_hours": business_hours, "remind_before_minutes": remind_before_minutes, "active": True,
+        "business_hours": business_hours, "remind_before_minutes": remind_before_minutes,
+        "catch_up_stale_share": catch_up_stale_share, "catch_up_overdue_next_steps": catch_up_overdue_next_steps, "active": True,
     }
     policy = SlaPolicy.objects.filter(name=name).first()
     if policy is None:
