@@ -25,6 +25,7 @@ api.add_router("", ownership_router)
 api.add_router("", "leadbaton.api.webhooks.router")
 api.add_router("", "leadbaton.api.routing.router")
 api.add_router("", "leadbaton.api.rep.router")
+api.add_router("", "leadbaton.api.reps.router")
 
 if settings.BENCH_ENDPOINTS:
     from leadbaton.api.bench import router as bench_router
