@@ -334,7 +334,8 @@ def test_it_keeps_the_number_of_queries_per_intake_small_and_constant(intake, or
     # Each entry is one round trip to the database. On PostgreSQL the phone's lock, which decides
     # between two inquiries with one number (no unique index can: people share numbers), travels
     # with the person's lookup: a statement of its own, sent in the same round trip.
-    assert len(statements[0]) <= 12, statements[0]
+    # Routing to a rep counts the team's leads once (the catch-up gate, on by default): one aggregate statement.
+    assert len(statements[0]) <= 13, statements[0]
     lookups = [q["sql"] for q in new_lead.captured_queries if "leads_leadidentity WHERE kind" in q["sql"]]
     assert [sql.startswith("SELECT pg_advisory_xact_lock(") for sql in lookups] == [on_postgres]
     assert len(statements[1]) <= 9, statements[1]  # a repeat with known addresses records no identity: the lock fits

@@ -94,6 +94,13 @@ class World:
     webhook_id: int
     message_id: str
 
+    @property
+    def rep_id(self) -> int:
+        """Lena's user id: the rep of EMEA who owns the lead."""
+        rep = self.callers["rep (owner)"]
+        assert rep is not None
+        return rep.pk
+
 
 @pytest.fixture
 def world(intake: Any, db: None) -> World:
@@ -145,6 +152,8 @@ PROBES: dict[str, Probe] = {
     "POST /api/v1/leads/{}/outcome": lambda w: (f"/api/v1/leads/{w.lead_id}/outcome", {"outcome": "not_interested", "reason": "no budget"}),
     "POST /api/v1/leads/{}/reassign": lambda w: (f"/api/v1/leads/{w.lead_id}/reassign", {"to_team": "emea", "reason": "Lena is ill"}),
     "GET /api/v1/leads/{}/routing": lambda w: (f"/api/v1/leads/{w.lead_id}/routing", None),
+    "POST /api/v1/reps/{}/pause": lambda w: (f"/api/v1/reps/{w.rep_id}/pause", {"reason": "training"}),
+    "POST /api/v1/reps/{}/resume": lambda w: (f"/api/v1/reps/{w.rep_id}/resume", None),
     "GET /api/v1/routing/rules": lambda w: ("/api/v1/routing/rules", None),
     "PUT /api/v1/routing/rules": lambda w: ("/api/v1/routing/rules", {"rules": [{"name": "Everyone", "team": "emea"}]}),
     "GET /api/v1/sla/policies": lambda w: ("/api/v1/sla/policies", None),

@@ -135,6 +135,20 @@ def test_it_creates_the_example_organisation(db: None) -> None:
     assert report.count("created") == 29
 
 
+def test_it_sets_the_catch_up_gate_from_the_sla_section_and_defaults_it_when_absent(db: None) -> None:
+    apply(small_org())
+    policy = SlaPolicy.objects.get(name="default")
+    assert (policy.catch_up_stale_share, policy.catch_up_overdue_next_steps) == (20, 5)
+
+    org = small_org()
+    org["sla"].update(catch_up_stale_share=0, catch_up_overdue_next_steps=3)
+    report = apply(org)
+
+    policy.refresh_from_db()
+    assert (policy.catch_up_stale_share, policy.catch_up_overdue_next_steps) == (0, 3)
+    assert any("catch_up_stale_share" in line and "catch_up_overdue_next_steps" in line for line in report.lines()), report.lines()
+
+
 def test_it_makes_a_german_director_sales_ready_and_a_student_with_gmail_not(db: None) -> None:
     report = apply(EXAMPLE.read_text())
     key = next(key.plaintext for key in report.keys if key.source == "website")
@@ -366,6 +380,13 @@ def _edit(path: str, value: Any) -> dict[str, Any]:
         ("teams.0.overflow_nurture_below", "low", 'teams[0].overflow_nurture_below: "low" is not a whole number; write a score such as 60'),
         ("teams.0.overflow_nurture_below", 0, "teams[0].overflow_nurture_below: 0 is less than 1; write a score such as 60"),
         ("teams.0.overflow_nurture_below", 40000, "teams[0].overflow_nurture_below: 40000 is more than 32767"),
+        ("sla.catch_up_stale_share", 120,
+         "sla.catch_up_stale_share: 120 is more than 100; write a whole percent of a rep's open leads from 0 to 100, such as 20"),
+        ("sla.catch_up_stale_share", "20%", 'sla.catch_up_stale_share: "20%" is not a whole number; write a whole percent'),
+        ("sla.catch_up_stale_share", -1, "sla.catch_up_stale_share: -1 is less than 0"),
+        ("sla.catch_up_overdue_next_steps", 2.5,
+         "sla.catch_up_overdue_next_steps: 2.5 is not a whole number; write a whole number of overdue next steps, such as 5; 0 switches it off"),
+        ("sla.catch_up_overdue_next_steps", True, "sla.catch_up_overdue_next_steps: true is not a whole number"),
     ],
 )
 def test_it_names_the_path_of_each_error_and_applies_nothing(db: None, path: str, value: Any, message: str) -> None:
@@ -466,7 +487,8 @@ def test_a_team_may_write_its_own_service_levels_over_the_organisations(db: None
 def test_a_teams_service_levels_are_checked_like_the_organisations(db: None) -> None:
     assert problems(_edit("teams.1.sla", {"first_response_minutes": 0, "atempts": 3})) == [
         "teams[1].sla.atempts: is not a key of a team's sla (did you mean attempts?); use first_response_minutes, attempts, "
-        "attempts_within_days, progress_every_days, business_hours, business_days, remind_before_minutes, escalation",
+        "attempts_within_days, progress_every_days, business_hours, business_days, remind_before_minutes, escalation, "
+        "catch_up_stale_share, catch_up_overdue_next_steps",
         "teams[1].sla.first_response_minutes: 0 is less than 1; write a whole number of minutes, 1 or more",
     ]
 

@@ -132,6 +132,11 @@ def rep_configure(
     return rep, False, fields_update(rep, values)
 
 
+def rep_pause_set(*, profile: RepProfile, paused: bool, reason: str = "") -> list[str]:
+    """Pause a rep (routing gives them no new leads; `reason` says why) or let them take leads again. Returns the fields changed."""
+    return fields_update(profile, {"paused": paused, "pause_reason": reason if paused else ""})
+
+
 def rep_profile_delete(*, profile: RepProfile) -> None:
     """Make a user no longer a rep (their time off goes with the profile). Their leads are the caller's to hand back."""
     profile.delete()

@@ -15,6 +15,7 @@ from leadbaton.api.auth import STAFF_AUTH, Forbidden, caller, require_role
 from leadbaton.api.schemas import OwnerOut, RowId, refusals
 from leadbaton.core import clock
 from leadbaton.leads.queries import handoff_sides, owner_summary
+from leadbaton.pipeline.catch_up import catch_up_terms
 from leadbaton.pipeline.followup import lead_readable
 from leadbaton.pipeline.ownership import reps_seen_by
 from leadbaton.routing.models import RoutingRule, Strategy
@@ -134,7 +135,7 @@ def lead_routing_get(request: HttpRequest, lead_id: RowId) -> Any:
     lead = lead_readable(lead_id=lead_id, by=user)
     if user.role == Role.REP and not user.is_superuser and lead.owner_rep_id != user.pk:
         raise Forbidden("a sales rep can explain only the leads they own; this one waits in your team's queue")
-    explained = routing_explain(lead, clock.now())
+    explained = routing_explain(lead, clock.now(), catch_up_for=catch_up_terms)
     choice = explained.choice
     handoffs = []
     for handoff in explained.handoffs:

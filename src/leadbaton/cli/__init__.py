@@ -22,6 +22,7 @@ LEADBATON_COMMANDS = {
     "submissions": "everything sources sent: list, show, replay",
     "tokens": "personal API tokens: create, revoke, list",
     "leads": "move a lead to another rep or team queue by hand",
+    "reps": "pause a rep (no new leads, with a reason) or resume them",
     "routing": "why a lead went where it did: explain",
     "sla": "service levels: status by team, explain a lead's clocks, the policies",
     "webhooks": "signed webhooks and their delivery log",

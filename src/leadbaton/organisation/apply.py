@@ -256,6 +256,8 @@ def _sla_apply(values: SlaSpec, now: datetime, tally: _Tally, *, team: Team | No
         business_days=values.business_days,
         remind_before_minutes=values.remind_before_minutes,
         escalation={kind: [list(step) for step in steps] for kind, steps in values.escalation.items()},
+        catch_up_stale_share=values.catch_up_stale_share,
+        catch_up_overdue_next_steps=values.catch_up_overdue_next_steps,
         now=now,
     )
     tally.add("SLA policy", policy.name, created=created, fields=changed)

@@ -44,7 +44,7 @@ TIME_OFF_KEYS = ("from", "to", "reason")
 RULE_KEYS = ("name", "when", "team", "strategy")
 SLA_KEYS = (
     "first_response_minutes", "attempts", "attempts_within_days", "progress_every_days", "business_hours", "business_days",
-    "remind_before_minutes", "escalation",
+    "remind_before_minutes", "escalation", "catch_up_stale_share", "catch_up_overdue_next_steps",
 )
 DEFINITION_KEYS = ("name", "description", "required", "threshold", "signed_off_by", "fit")
 # Fields whose value is true or false, so `equals: true` is meant; elsewhere a bare NO is Norway read as false.
@@ -120,6 +120,8 @@ class SlaSpec:
     remind_before_minutes: int
     business_days: bool = False
     escalation: dict[str, list[tuple[float, str]]] = field(default_factory=dict)  # clock kinds the file writes steps for
+    catch_up_stale_share: int = 20
+    catch_up_overdue_next_steps: int = 5
     given: frozenset[str] = frozenset()  # the keys the file wrote (a team's overrides)
 
     def over(self, base: SlaSpec) -> SlaSpec:
@@ -324,6 +326,10 @@ def _sla(entry: Entry) -> SlaSpec:
         remind_before_minutes=minutes("remind_before_minutes", 2, minimum=0),
         business_days=bool(entry.flag("business_days", default=False)),
         escalation=_escalation(entry),
+        catch_up_stale_share=_whole_or(entry, "catch_up_stale_share", 20, maximum=100,
+                                       hint="a whole percent of a rep's open leads from 0 to 100, such as 20; 0 switches it off"),
+        catch_up_overdue_next_steps=_whole_or(entry, "catch_up_overdue_next_steps", 5,
+                                              hint="a whole number of overdue next steps, such as 5; 0 switches it off"),
         given=frozenset(key for key in SLA_KEYS if entry.has(key)),
     )
     if spec.remind_before_minutes >= spec.first_response_minutes:
@@ -342,6 +348,12 @@ def _escalation(entry: Entry) -> dict[str, list[tuple[float, str]]]:
     steps, problems = escalation_parse(entry.raw["escalation"], entry.at("escalation"))
     entry.errors.extend(f"{path}: {message}" for path, message in problems)
     return steps
+
+
+def _whole_or(entry: Entry, key: str, default: int, *, hint: str, maximum: int | None = None) -> int:
+    """A whole number from 0 (0 switches the setting off), or `default` when absent or wrong (the error is recorded)."""
+    value = entry.whole(key, hint=hint, minimum=0, maximum=maximum, default=default)
+    return default if value is None else value
 
 
 def _definition(entry: Entry) -> DefinitionSpec:

@@ -35,6 +35,7 @@ from leadbaton.notify import services as notify
 from leadbaton.notify.card import card_for
 from leadbaton.notify.models import Event, OutboxMessage
 from leadbaton.pipeline.announce import lead_announce
+from leadbaton.pipeline.catch_up import catch_up_terms
 from leadbaton.routing import queries as routing_queries
 from leadbaton.routing.services import rep_choose
 from leadbaton.sla import services as sla
@@ -211,7 +212,8 @@ def _move_on(action: str, deadline: Deadline, lead: Lead, now: datetime) -> None
     rep = None
     if action == Action.REASSIGN and not moved_before:
         strategy = routing_queries.team_strategy(team_id)
-        routed = rep_choose(team_id=team_id, strategy=strategy, company_domain="", now=now, exclude=(lead.owner_rep_id,))
+        routed = rep_choose(team_id=team_id, strategy=strategy, company_domain="", now=now, exclude=(lead.owner_rep_id,),
+                            catch_up=catch_up_terms(team_id))
         rep = routed.rep
     if rep is not None:
         leads.lead_set_owner(lead=lead, to=Owner.rep(rep.pk, team_id), at=now, reason=Handoff.Reason.SLA_BREACH, note=note, rule="escalation")

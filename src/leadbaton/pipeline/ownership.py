@@ -13,7 +13,7 @@ from django.db import transaction
 
 from leadbaton.accounts import services as accounts
 from leadbaton.accounts.models import RepProfile, Role, Team, User
-from leadbaton.core.refusals import Invalid, NotAllowed
+from leadbaton.core.refusals import Invalid, NotAllowed, NotFound
 from leadbaton.core.wakeup import work_queued
 from leadbaton.leads import services as leads
 from leadbaton.leads.access import ADMIN, MARKETING, REP
@@ -115,6 +115,56 @@ def inactive_owners_return(*, now: datetime) -> int:
     return returned
 
 
+# Pausing by hand: a rep who is away, training or ill takes no new leads; their own leads stay theirs.
+
+PAUSE_REASON_MAX = RepProfile._meta.get_field("pause_reason").max_length or 200
+
+
+def rep_pause(*, rep_id: int, by: User | None, reason: str, now: datetime) -> RepProfile:
+    """Pause a rep with a reason: routing passes them over (routing explain shows `paused (REASON)`) until resumed.
+
+    `by`: an admin, or the manager of the rep's team; None is the operator at the command line.
+    Pausing a paused rep again replaces the reason. Refuses with NotAllowed, NotFound (not a rep)
+    or Invalid (no reason, or one too long to keep).
+    """
+    why = " ".join(reason.split())
+    if by is not None and not (by.is_superuser or by.role in (Role.ADMIN, Role.MANAGER)):
+        _check_may_manage(by, None, what="", doing="pause and resume reps")
+    if not why:
+        raise Invalid.one("reason", "is required: say why the rep takes no new leads, such as training or sick leave (their manager sees it)")
+    if len(why) > PAUSE_REASON_MAX:
+        raise Invalid.one("reason", f"is {len(why)} characters long; at most {PAUSE_REASON_MAX} fit")
+    with transaction.atomic():
+        profile = _rep_profile_for_change(rep_id, by)
+        accounts.rep_pause_set(profile=profile, paused=True, reason=why)
+    return profile
+
+
+def rep_resume(*, rep_id: int, by: User | None, now: datetime) -> RepProfile:
+    """Let a paused rep take new leads again; their team's queue goes out to them within seconds. Resuming a rep who is not paused changes nothing.
+
+    The same people may do it as may pause them (rep_pause).
+    """
+    if by is not None and not (by.is_superuser or by.role in (Role.ADMIN, Role.MANAGER)):
+        _check_may_manage(by, None, what="", doing="pause and resume reps")
+    with transaction.atomic():
+        profile = _rep_profile_for_change(rep_id, by)
+        if accounts.rep_pause_set(profile=profile, paused=False):
+            transaction.on_commit(work_queued)  # their team's queue may have leads for them
+    return profile
+
+
+def _rep_profile_for_change(rep_id: int, by: User | None) -> RepProfile:
+    """The rep's profile, locked, once `by` may manage their team (None: the operator, who may)."""
+    profile = RepProfile.objects.select_for_update(of=("self",)).select_related("user", "team").filter(user_id=rep_id).first()
+    if profile is None:
+        raise NotFound.one("rep_id", f"there is no rep {rep_id}")
+    if by is not None:
+        _check_may_manage(by, profile.team, what=f"{profile.team.name}, {profile.user.display_name}'s team",
+                          doing="pause and resume reps", field="rep_id")
+    return profile
+
+
 def _rep_team_id(rep: User) -> int | None:
     return RepProfile.objects.filter(user=rep).values_list("team_id", flat=True).first()
 
@@ -150,14 +200,14 @@ def _team_of(lead: Lead) -> Team | None:
     return None
 
 
-def _check_may_manage(user: User, team: Team | None, *, what: str) -> None:
+def _check_may_manage(user: User, team: Team | None, *, what: str, doing: str = "change who owns a lead", field: str = "to") -> None:
     if user.is_superuser or user.role == Role.ADMIN:
         return
     if user.role == Role.MANAGER and team is not None and team.manager_id == user.pk:
         return
     if user.role == Role.MANAGER:
-        raise NotAllowed.one("to", f"you do not manage {what}; its manager or an admin can")
-    raise NotAllowed.one("role", f"only managers and admins change who owns a lead; you are {Role(user.role).label.lower()}")
+        raise NotAllowed.one(field, f"you do not manage {what}; its manager or an admin can")
+    raise NotAllowed.one("role", f"only managers and admins {doing}; you are {Role(user.role).label.lower()}")
 
 
 def reps_seen_by(*, by: User, team_id: int | None, reps: list[Eligibility]) -> list[dict[str, Any]]:

@@ -21,6 +21,7 @@ from leadbaton.leads.access import lead_access
 from leadbaton.leads.models import Handoff, Lead, LeadIdentity, Owner, Stage
 from leadbaton.leads.queries import Candidate
 from leadbaton.notify.models import Event
+from leadbaton.pipeline.catch_up import catch_up_terms
 from leadbaton.pipeline.clocks import clocks_follow_owner
 from leadbaton.pipeline.followup import viewer_of
 from leadbaton.qualification.queries import definition_active
@@ -222,7 +223,7 @@ def _placement(verdict: Verdict, facts: dict[str, Any], warnings: list[dict[str,
         return Placement(Stage.NURTURE, Owner.marketing(), Handoff.Reason.CREATED, "sales-ready, but no team to hand it to", definition)
     rule = f"{definition}; {choice.rule}"
     domain = "" if facts.get("free_mail") else str(facts.get("company_domain") or "")
-    routed = rep_choose(team_id=choice.team.pk, strategy=choice.strategy, company_domain=domain, now=now)
+    routed = rep_choose(team_id=choice.team.pk, strategy=choice.strategy, company_domain=domain, now=now, catch_up=catch_up_terms(choice.team.pk))
     if routed.rep is None:
         why = routed.nobody_because()
         below = choice.team.overflow_nurture_below

@@ -18,6 +18,7 @@ from leadbaton.leads import services as leads
 from leadbaton.leads.models import Handoff, Owner, Stage
 from leadbaton.notify.models import Event
 from leadbaton.pipeline.announce import lead_announce
+from leadbaton.pipeline.catch_up import catch_up_terms
 from leadbaton.pipeline.clocks import clocks_follow_owner
 from leadbaton.routing import queries as routing_queries
 from leadbaton.routing.services import queue_alert_reset, rep_choose
@@ -41,7 +42,7 @@ def _hand_out_one(team_id: int, strategy: str, now: datetime) -> bool:
             queue_alert_reset(team_id=team_id)
             return False
         domain = "" if lead.free_mail else lead.company_domain
-        routed = rep_choose(team_id=team_id, strategy=strategy, company_domain=domain, now=now)
+        routed = rep_choose(team_id=team_id, strategy=strategy, company_domain=domain, now=now, catch_up=catch_up_terms(team_id))
         if routed.rep is None:
             return False
         waited = int((now - lead.updated_at).total_seconds() // 60)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count
+from django.db.models import Count, Q
 
 from leadbaton.accounts.models import RepProfile, Team, User
 from leadbaton.accounts.models import TimeOff as TimeOffRow
@@ -17,7 +17,7 @@ from leadbaton.core.calendar import TimeOff, WorkingTime
 from leadbaton.core.conditions import LEAD_FIELDS, Condition, ConditionError, condition_parse
 from leadbaton.leads.models import Handoff, Lead, OwnerKind, Stage
 from leadbaton.leads.queries import handoffs_of, lead_facts
-from leadbaton.routing.availability import Candidate, Eligibility, eligibility
+from leadbaton.routing.availability import NO_CATCH_UP, Candidate, CatchUp, Eligibility, eligibility
 from leadbaton.routing.models import RoutingRule, Strategy
 
 log = logging.getLogger(__name__)
@@ -72,19 +72,26 @@ def _routes_load() -> _Routes:
     return _Routes(rules, default)
 
 
-def team_candidates(team_id: int, now: datetime, *, load: bool = False) -> list[tuple[Candidate, RepProfile]]:
+def team_candidates(
+    team_id: int, now: datetime, *, load: bool = False, catch_up: CatchUp = NO_CATCH_UP
+) -> list[tuple[Candidate, RepProfile]]:
     """Every rep of the team as routing sees them at `now`. One query for the reps.
 
     Each rep's open leads are counted (a second query) only when it matters: with
-    `load` (least loaded routing) or when a rep of the team has a ceiling.
-    Time off is kept in memory until the configuration changes.
+    `load` (least loaded routing), when a rep of the team has a ceiling, or when the
+    catch-up gate is on; then the same query counts their stale leads and overdue next
+    steps, from the leads as they are now. Time off is kept in memory until the configuration changes.
     """
     profiles = _team_profiles(team_id)
-    counts: dict[int, int] = {}
-    if load or any(profile.open_ceiling is not None for profile in profiles):
-        counts = open_leads_count([profile.user_id for profile in profiles])
+    counts: dict[int, LeadCounts] = {}
+    rep_ids = [profile.user_id for profile in profiles]
+    if catch_up.on and rep_ids:
+        counts = lead_counts(rep_ids, now, progress_days=catch_up.progress_days)
+    elif rep_ids and (load or any(profile.open_ceiling is not None for profile in profiles)):
+        counts = {rep_id: LeadCounts(open=n) for rep_id, n in open_leads_count(rep_ids).items()}
     time_off = cached("time off", _time_off_load)
-    return [(candidate_from(profile, now, open_leads=counts.get(profile.user_id, 0), time_off=time_off.get(profile.pk, ())), profile)
+    return [(candidate_from(profile, now, counts=counts.get(profile.user_id, NO_LEADS), time_off=time_off.get(profile.pk, ()),
+                            catch_up=catch_up), profile)
             for profile in profiles]
 
 
@@ -136,7 +143,43 @@ def open_leads_count(rep_ids: list[int]) -> dict[int, int]:
     return dict(rows)
 
 
-def candidate_from(profile: RepProfile, now: datetime, *, open_leads: int, time_off: tuple[TimeOff, ...]) -> Candidate:
+@dataclass(frozen=True)
+class LeadCounts:
+    """A rep's open leads, and of those in progress: how many had no progress in the window, and how many have a past next step."""
+
+    open: int = 0
+    stale: int = 0
+    overdue: int = 0
+
+
+NO_LEADS = LeadCounts()
+
+
+def lead_counts(rep_ids: list[int], now: datetime, *, progress_days: int) -> dict[int, LeadCounts]:
+    """Each rep's LeadCounts at `now`. One aggregate query over the owner index, read fresh (never kept):
+    a touch, an outcome or a reassignment counts at the very next routing.
+
+    Stale: in progress with no touch or outcome (last_progress_at) in the last `progress_days` calendar days.
+    Overdue: in progress with a next step at or before `now` (as Lead.next_step_overdue).
+    """
+    in_progress = Q(stage=Stage.IN_PROGRESS)
+    since = now - timedelta(days=progress_days)
+    rows = (
+        Lead.objects.filter(owner_rep_id__in=rep_ids, stage__in=[Stage.ASSIGNED, Stage.IN_PROGRESS])
+        .values("owner_rep_id")
+        .annotate(
+            n=Count("id"),
+            stale=Count("id", filter=in_progress & (Q(last_progress_at__lt=since) | Q(last_progress_at__isnull=True))),
+            overdue=Count("id", filter=in_progress & Q(next_step_at__lte=now)),
+        )
+        .values_list("owner_rep_id", "n", "stale", "overdue")
+    )
+    return {rep_id: LeadCounts(open=n, stale=stale, overdue=overdue) for rep_id, n, stale, overdue in rows}
+
+
+def candidate_from(
+    profile: RepProfile, now: datetime, *, counts: LeadCounts, time_off: tuple[TimeOff, ...], catch_up: CatchUp = NO_CATCH_UP
+) -> Candidate:
     working_time = WorkingTime(time_zone=profile.time_zone, hours=profile.hours, country=profile.country, time_off=time_off)
     today = now.astimezone(working_time.zone()).date()
     return Candidate(
@@ -149,16 +192,19 @@ def candidate_from(profile: RepProfile, now: datetime, *, open_leads: int, time_
         daily_cap=profile.daily_cap,
         assigned_today=profile.assigned_count if profile.assigned_on == today else 0,
         open_ceiling=profile.open_ceiling,
-        open_in_progress=open_leads,
+        open_in_progress=counts.open,
         weight=max(profile.routing_weight, 1),
         last_assigned_at=profile.last_assigned_at,
         rotation_credit=profile.rotation_credit,
+        stale_leads=counts.stale,
+        overdue_next_steps=counts.overdue,
+        catch_up=catch_up,
     )
 
 
-def team_eligibility(team_id: int, now: datetime) -> list[Eligibility]:
+def team_eligibility(team_id: int, now: datetime, *, catch_up: CatchUp = NO_CATCH_UP) -> list[Eligibility]:
     """For each rep of the team: could they take a lead at `now`, and if not, why. Reads only."""
-    return [eligibility(candidate, now) for candidate, _ in team_candidates(team_id, now)]
+    return [eligibility(candidate, now) for candidate, _ in team_candidates(team_id, now, catch_up=catch_up)]
 
 
 def account_owner_find(company_domain: str) -> int | None:
@@ -214,10 +260,13 @@ class RoutingExplanation:
         return ""
 
 
-def routing_explain(lead: Lead, now: datetime) -> RoutingExplanation:
-    """Routing re-run for the lead's facts as they are now, without changing anything. Reads only; a constant number of queries."""
+def routing_explain(lead: Lead, now: datetime, *, catch_up_for: Callable[[int], CatchUp]) -> RoutingExplanation:
+    """Routing re-run for the lead's facts as they are now, without changing anything. Reads only; a constant number of queries.
+
+    `catch_up_for(team_id)`: the gate routing applies to that team's reps (the use case reads it from the service levels).
+    """
     choice = team_choose(lead_facts(lead))
-    reps = team_eligibility(choice.team.pk, now) if choice is not None else []
+    reps = team_eligibility(choice.team.pk, now, catch_up=catch_up_for(choice.team.pk)) if choice is not None else []
     return RoutingExplanation(lead=lead, at=now, choice=choice, reps=reps, handoffs=handoffs_of(lead.pk))
 
 

@@ -14,7 +14,7 @@ from leadbaton.core.calendar import WorkingTime
 from leadbaton.core.conditions import LEAD_FIELDS, ConditionError, condition_as_dict, condition_parse
 from leadbaton.core.models import config_lock
 from leadbaton.core.rows import fields_update
-from leadbaton.routing.availability import Candidate, Eligibility, eligibility
+from leadbaton.routing.availability import Candidate, CatchUp, Eligibility, eligibility
 from leadbaton.routing.models import RoutingRule, RoutingState, Strategy
 from leadbaton.routing.queries import account_owner_find, team_candidates
 from leadbaton.routing.strategies import Pick, least_loaded, round_robin, weighted
@@ -59,18 +59,22 @@ class Routed:
         return "; ".join(f"{check.name}: {', '.join(check.reasons)}" for check in self.eligibility)
 
 
-def rep_choose(*, team_id: int, strategy: str, company_domain: str, now: datetime, exclude: tuple[int | None, ...] = ()) -> Routed:
+def rep_choose(
+    *, team_id: int, strategy: str, company_domain: str, now: datetime, exclude: tuple[int | None, ...] = (),
+    catch_up: CatchUp,
+) -> Routed:
     """Pick an available rep of the team for a new lead and remember it. Call inside the intake transaction.
 
     The team's RoutingState row is locked first (FOR UPDATE on PostgreSQL; on
     SQLite the write transaction already holds the database), so leads arriving
     at the same instant are routed one after the other and see each other's
     counts: two leads never go to the same rep by accident of timing. Reps in `exclude` are passed over
-    (the owner a lead is being taken from).
+    (the owner a lead is being taken from). `catch_up`: reps behind on their leads get none (the use case
+    passes the organisation's service levels; routing reads no other capability).
     """
     if connection.features.has_select_for_update:
         RoutingState.objects.select_for_update().get_or_create(team_id=team_id)
-    candidates = team_candidates(team_id, now, load=strategy == Strategy.LEAST_LOADED)
+    candidates = team_candidates(team_id, now, load=strategy == Strategy.LEAST_LOADED, catch_up=catch_up)
     checks = [eligibility(candidate, now) for candidate, _ in candidates]
     available = [candidate for (candidate, _), check in zip(candidates, checks, strict=True) if check.eligible and candidate.rep_id not in exclude]
     profiles = {candidate.rep_id: profile for candidate, profile in candidates}

@@ -11,7 +11,9 @@ from leadbaton.core.models import ConfigModel, DueRow
 
 
 class SlaPolicy(ConfigModel):
-    """The service levels sales answers to: the organisation's (`default`), or one team's own (`team`)."""
+    """The service levels sales answers to (S1), the organisation's (`default`) or one team's own (`team`), and when a rep
+    is too far behind to take new leads (H3). A ConfigModel: read for every lead, from memory until it changes.
+    """
 
     name = models.CharField(max_length=100, unique=True, default="default")
     team = models.OneToOneField("accounts.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="sla_policy",
@@ -24,6 +26,13 @@ class SlaPolicy(ConfigModel):
     business_days = models.BooleanField(default=False, help_text="The attempts and progress clocks count the owner's working days")
     remind_before_minutes = models.PositiveIntegerField(default=2)
     escalation = models.JSONField(default=dict, blank=True, help_text='Steps per clock kind, {"first_response": [[0.5, "remind"], [1.0, "reassign"]]}; a kind left out takes the default steps')
+    catch_up_stale_share = models.PositiveSmallIntegerField(
+        default=20, help_text="Percent of a rep's open leads in progress without progress for progress_every_days above which "
+                              "they get no new leads until caught up; 0 switches this off",
+    )
+    catch_up_overdue_next_steps = models.PositiveIntegerField(
+        default=5, help_text="Overdue next steps above which a rep gets no new leads until caught up; 0 switches this off",
+    )
     active = models.BooleanField(default=True)
     updated_at = models.DateTimeField()
 

@@ -31,6 +31,8 @@ def policy_configure(
     business_days: bool = False,
     team: Team | None = None,
     escalation: dict[str, list[Any]] | None = None,
+    catch_up_stale_share: int = 20,
+    catch_up_overdue_next_steps: int = 5,
 ) -> tuple[SlaPolicy, bool, list[str]]:
     """Create or update the named policy (a team's, with `team`); it becomes active. `updated_at` moves only when a value changed.
 
@@ -40,6 +42,7 @@ def policy_configure(
         "first_response_minutes": first_response_minutes, "attempts": attempts,
         "attempts_within_days": attempts_within_days, "progress_every_days": progress_every_days,
         "business_hours": business_hours, "business_days": business_days, "remind_before_minutes": remind_before_minutes,
+        "catch_up_stale_share": catch_up_stale_share, "catch_up_overdue_next_steps": catch_up_overdue_next_steps,
         "escalation": escalation or {}, "team": team, "active": True,
     }
     policy = SlaPolicy.objects.filter(name=name).first() or (SlaPolicy.objects.filter(team=team).first() if team else None)

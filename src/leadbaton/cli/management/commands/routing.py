@@ -12,6 +12,7 @@ from leadbaton.cli.tables import table_text
 from leadbaton.core import clock
 from leadbaton.leads.models import Lead
 from leadbaton.leads.queries import handoff_sides, owner_summary
+from leadbaton.pipeline.catch_up import catch_up_terms
 from leadbaton.routing.queries import RoutingExplanation, routing_explain, rules_active
 
 
@@ -35,7 +36,7 @@ class Command(BaseCommand):
         lead = Lead.objects.select_related("owner_team", "owner_rep").filter(pk=options["lead_id"]).first()
         if lead is None:
             raise CommandError(f"no lead {options['lead_id']}")
-        self._explain(routing_explain(lead, clock.now()))
+        self._explain(routing_explain(lead, clock.now(), catch_up_for=catch_up_terms))
 
     def _explain(self, explained: RoutingExplanation) -> None:
         lead, choice = explained.lead, explained.choice

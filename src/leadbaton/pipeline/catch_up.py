@@ -1,0 +1,21 @@
+"""The catch-up gate (H3): the service levels say when a rep is too far behind to take new leads; routing applies it.
+
+Routing is a capability and reads no other one, so the use cases that route read the values here
+and hand them to routing as a routing value (CatchUp). They are configuration, kept in memory until
+it changes; the leads they are applied to are counted afresh at every routing.
+"""
+
+from __future__ import annotations
+
+from leadbaton.routing.availability import CatchUp
+from leadbaton.sla import services as sla
+
+
+def catch_up_terms(team_id: int | None = None) -> CatchUp:
+    """The catch-up gate for a team's reps: its policy's values (its own, else the organisation's, else the defaults)."""
+    policy = sla.policy_for(team_id)  # kept in memory until the configuration changes
+    return CatchUp(
+        stale_share=policy.catch_up_stale_share,
+        overdue_next_steps=policy.catch_up_overdue_next_steps,
+        progress_days=policy.progress_every_days,
+    )
