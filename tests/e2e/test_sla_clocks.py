@@ -100,7 +100,7 @@ def test_an_untouched_lead_is_reminded_at_half_time_then_reassigned_at_the_breac
         time.sleep(1)  # anything sent twice would arrive now
         routing = http_request(server.url, "GET", f"/api/v1/leads/{lead['id']}/routing",
                                headers={"Authorization": f"Bearer {manager_token}"})
-        inbox = Counter((message["To"], message["Subject"].split(":")[0]) for message in smtp.inbox.messages)
+        inbox = Counter((message["To"], message["Subject"].split(":")[0].split(" due in")[0]) for message in smtp.inbox.messages)
 
     # The reminder went to the owner at half time, once, and not before.
     assert [message["To"] for message in reminded] == ["ana@lumen.example"]
@@ -111,7 +111,7 @@ def test_an_untouched_lead_is_reminded_at_half_time_then_reassigned_at_the_breac
     assert [message["To"] for message in alerted] == ["maria@lumen.example"]
     assert inbox == Counter({
         ("ana@lumen.example", "New lead for you"): 1,
-        ("ana@lumen.example", "First response due in 0 min"): 1,
+        ("ana@lumen.example", "First response"): 1,
         ("maria@lumen.example", "Ana Rep missed the first response time on Dana"): 1,
         ("ben@lumen.example", "Lead handed to you"): 1,
     })
