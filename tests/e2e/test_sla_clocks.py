@@ -112,7 +112,7 @@ def test_an_untouched_lead_is_reminded_at_half_time_then_reassigned_at_the_breac
     assert inbox == Counter({
         ("ana@lumen.example", "New lead for you"): 1,
         ("ana@lumen.example", "First response"): 1,
-        ("maria@lumen.example", "Ana Rep missed the first response time on Dana"): 1,
+        ("maria@lumen.example", "Ana Rep missed the first response time on Dana (Northwind)"): 1,
         ("ben@lumen.example", "Lead handed to you"): 1,
     })
 

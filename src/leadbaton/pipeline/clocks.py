@@ -186,8 +186,8 @@ def _take(action: str, deadline: Deadline, lead: Lead, now: datetime) -> None:
     """Take one step."""
     kind = deadline.get_kind_display().lower()
     if action == Action.REMIND:
-        left = max(int((deadline.breach_at - now).total_seconds() // 60), 0)
-        _tell(lead, lead.owner_rep, Event.SLA_REMINDER, f"{deadline.get_kind_display()} due in {left} min: {lead}", deadline, now)
+        left = _duration((deadline.breach_at - now).total_seconds())
+        _tell(lead, lead.owner_rep, Event.SLA_REMINDER, f"{deadline.get_kind_display()} due in {left}: {_who(lead)}", deadline, now)
     elif action == Action.BREACH:
         late = int((now - deadline.started_at).total_seconds() // 60)
         _tell(lead, None, Event.SLA_BREACHED, f"SLA breached ({kind}, {late} min): {lead}", deadline, now)
@@ -196,9 +196,26 @@ def _take(action: str, deadline: Deadline, lead: Lead, now: datetime) -> None:
         manager = User.objects.filter(pk=team.manager_id, is_active=True).first() if team and team.manager_id else None
         if manager is not None:
             owner = deadline.rep.display_name  # the clock's owner, even if a step before this one moved the lead
-            _tell(lead, manager, Event.SLA_BREACHED, f"{owner} missed the {kind} time on {lead}", deadline, now, webhook=False)
+            _tell(lead, manager, Event.SLA_BREACHED, f"{owner} missed the {kind} time on {_who(lead)}", deadline, now, webhook=False)
     elif action in (Action.REASSIGN, Action.QUEUE):
         _move_on(action, deadline, lead, now)
+
+
+def _duration(seconds: float) -> str:
+    """How long is left, as people say it: 45 s, 2 min, 5 h, 3 days."""
+    seconds = max(seconds, 0)
+    if seconds < 100:
+        return f"{round(seconds)} s"
+    if seconds < 100 * 60:
+        return f"{round(seconds / 60)} min"
+    if seconds < 48 * 3600:
+        return f"{round(seconds / 3600)} h"
+    return f"{round(seconds / 86400)} days"
+
+
+def _who(lead: Lead) -> str:
+    """The lead as a subject line names it: the person, and their company when there is one."""
+    return f"{lead} ({lead.company})" if lead.company and lead.company != str(lead) else str(lead)
 
 
 def _move_on(action: str, deadline: Deadline, lead: Lead, now: datetime) -> None:
