@@ -14,9 +14,6 @@ from leadbaton.core.rows import fields_update
 from leadbaton.core.tokens import secret_new
 from leadbaton.intake.models import ANSWER_CODES, IdempotencyKey, Source, SourceKey, Submission
 
-# Submissions the worker may still have to process: failed ones, and ones a crash left received.
-UNFINISHED = Submission.DUE_STATES
-
 
 class SourceError(ValueError):
     """A source operation that cannot be done as asked."""

@@ -53,16 +53,17 @@ def leads_open_for(*, email_key: str, phone: str, lock: bool = False) -> list[Ca
     email = LeadIdentity.Kind.EMAIL
     params: list[Any] = [email, email_key or None, email, email_key or None, LeadIdentity.Kind.PHONE, phone or None, *OPEN_STAGES]
     sql = _OPEN_FOR_SQL
+    phone_locked = bool(lock and phone and connection.vendor == "postgresql")
     if lock and connection.vendor == "postgresql":
         sql += " FOR UPDATE"
-        if phone:
-            sql = f"SELECT pg_advisory_xact_lock(%s); {sql}"
-            params.insert(0, _phone_lock_key(phone))
+    if phone_locked:
+        sql = f"SELECT pg_advisory_xact_lock(%s); {sql}"
+        params.insert(0, _phone_lock_key(phone))
     # No join: PostgreSQL re-checks only the locked row after waiting on a concurrent change, so
     # joined owner rows could come back empty. The owner is read after the lock, when answering.
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        if len(params) > _OPEN_FOR_PARAMS:
+        if phone_locked:
             cursor.nextset()  # past the lock's empty answer
         rows = cursor.fetchall()
     # As Lead.objects.raw would (it cannot skip the lock's answer): the fields' converters, then the
@@ -85,7 +86,6 @@ def _phone_lock_key(phone: str) -> int:
 # A switchboard's number may be shared by many open leads; an inquiry looks at this many of them.
 CANDIDATES = 10
 _IDENTITY = LeadIdentity._meta.db_table
-_OPEN_FOR_PARAMS = 6 + len(OPEN_STAGES)
 _OPEN_FOR_SQL = (
     f"SELECT {', '.join(str(field.column) for field in Lead._meta.concrete_fields)},"
     f" id IN (SELECT lead_id FROM {_IDENTITY} WHERE kind = %s AND value = %s) AS by_email"

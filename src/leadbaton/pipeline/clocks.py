@@ -57,22 +57,12 @@ def clocks_follow_owner(lead: Lead, *, now: datetime, working_time: WorkingTime 
         sla.deadlines_cancel(lead_id=lead.pk, now=now, why=why or "the lead changed hands")
     if lead.owner_kind != OwnerKind.REP or lead.owner_rep_id is None or not lead.is_open:
         return
-    if working_time is None:
-        working_time = routing_queries.working_time_of(lead.owner_rep_id)
-    policy = sla.policy_for(lead.owner_team_id)
     kinds: list[str] = [Clock.FIRST_RESPONSE]
     if new or not lead_queries.lead_had_conversation(lead.pk):
         kinds.append(Clock.ATTEMPTS)
     if lead.stage == Stage.IN_PROGRESS:
         kinds += [Clock.PROGRESS, Clock.NEXT_STEP]
-    plans: dict[str, sla.Plan] = {}
-    for kind in kinds:
-        plan = sla.clock_plan(kind, policy=policy, start=now, working_time=working_time, due=lead.next_step_at)
-        if plan is not None:
-            if kind == Clock.ATTEMPTS:
-                plan.terms["touches_at_start"] = lead.touch_count
-            plans[kind] = plan
-    sla.deadlines_start(lead_id=lead.pk, rep_id=lead.owner_rep_id, team_id=lead.owner_team_id, plans=plans, now=now)
+    _start(lead, kinds, now, working_time=working_time)
     transaction.on_commit(work_queued)
 
 
@@ -115,15 +105,19 @@ def clocks_after_outcome(lead: Lead, *, now: datetime) -> None:
         _start(lead, [Clock.PROGRESS, Clock.NEXT_STEP], now)
 
 
-def _start(lead: Lead, kinds: list[str], now: datetime) -> None:
+def _start(lead: Lead, kinds: list[str], now: datetime, *, working_time: WorkingTime | None = None) -> None:
+    """Start these clocks for the lead's rep owner, under their team's policy; `working_time`: the rep's, when known."""
     if lead.owner_kind != OwnerKind.REP or lead.owner_rep_id is None:
         return
-    working_time = routing_queries.working_time_of(lead.owner_rep_id)
+    if working_time is None:
+        working_time = routing_queries.working_time_of(lead.owner_rep_id)
     policy = sla.policy_for(lead.owner_team_id)
-    plans = {}
+    plans: dict[str, sla.Plan] = {}
     for kind in kinds:
         plan = sla.clock_plan(kind, policy=policy, start=now, working_time=working_time, due=lead.next_step_at)
         if plan is not None:
+            if kind == Clock.ATTEMPTS:
+                plan.terms["touches_at_start"] = lead.touch_count
             plans[kind] = plan
     sla.deadlines_start(lead_id=lead.pk, rep_id=lead.owner_rep_id, team_id=lead.owner_team_id, plans=plans, now=now)
 

@@ -222,11 +222,8 @@ def deadlines_start(*, lead_id: int, rep_id: int, team_id: int | None, plans: di
     return Deadline.objects.bulk_create(rows) if rows else []
 
 
-def deadlines_pending(lead_id: int, *, kinds: tuple[str, ...] | None = None) -> list[Deadline]:
-    rows = Deadline.objects.filter(lead_id=lead_id, status=Deadline.Status.PENDING)
-    if kinds is not None:
-        rows = rows.filter(kind__in=kinds)
-    return list(rows.order_by("id"))
+def deadlines_pending(lead_id: int) -> list[Deadline]:
+    return list(Deadline.objects.filter(lead_id=lead_id, status=Deadline.Status.PENDING).order_by("id"))
 
 
 def deadlines_meet(deadlines: list[Deadline], *, now: datetime, why: str) -> int:
@@ -245,11 +242,9 @@ def deadlines_meet(deadlines: list[Deadline], *, now: datetime, why: str) -> int
     return pending.filter(breach_at__gt=now).update(status=Deadline.Status.MET, met_at=now, why_closed=why[:200], **released)
 
 
-def deadlines_cancel(*, lead_id: int, now: datetime, why: str, kinds: tuple[str, ...] | None = None) -> int:
+def deadlines_cancel(*, lead_id: int, now: datetime, why: str) -> int:
     """Stop the lead's pending clocks (it changed hands, or closed)."""
     rows = Deadline.objects.filter(lead_id=lead_id, status=Deadline.Status.PENDING)
-    if kinds is not None:
-        rows = rows.filter(kind__in=kinds)
     return rows.update(status=Deadline.Status.CANCELLED, cancelled_at=now, why_closed=why[:200], due_at=None, claimed_until=None, claimed_by=None)
 
 
