@@ -132,7 +132,7 @@ class Clocks:
 
         from leadbaton.leads.models import Lead, OwnerKind, Stage
         from leadbaton.sla.models import Clock, Deadline
-        from leadbaton.sla.services import clock_plan, policy_current
+        from leadbaton.sla.services import clock_plan, policy_for
 
         now = datetime.now(UTC)
         tag = secrets.token_hex(3)
@@ -144,7 +144,7 @@ class Clocks:
         ]
         with transaction.atomic():
             Lead.objects.bulk_create(leads, batch_size=500)
-        policy = policy_current()
+        policy = policy_for(None)
         half = timedelta(minutes=WINDOW_MINUTES) / 2
         rows = []
         for number, lead in enumerate(leads):

@@ -132,3 +132,38 @@ def test_routing_explain_names_the_reason_in_the_api_and_the_cli(intake, sales, 
     call_command("routing", "explain", str(ids[0]), stdout=out)
     assert STALE in out.getvalue()
     assert Lead.objects.get(pk=ids[0]).owner_rep_id == sales.lena.pk
+
+
+def test_the_rep_sees_for_themselves_why_they_get_no_new_leads_and_when_that_ends(intake, sales, morning):
+    lena_only(sales)
+    ids = leads_in_progress(intake, sales, 5, next_step_in=timedelta(days=30))
+    lena = as_user(sales.lena)
+    me = lena.get("/api/v1/me").json()
+    assert me["team"] == {"id": sales.emea.pk, "slug": "emea", "name": "EMEA"}
+    assert (me["role"], me["managed_teams"]) == ("rep", [])
+    assert (me["availability"]["available"], me["availability"]["reasons"]) == (True, [])
+
+    morning.shift(timedelta(days=8))
+    for lead_id in ids[:3]:
+        assert touch(lena, lead_id).status_code == 201
+    sales.lena.rep.paused, sales.lena.rep.pause_reason = True, "training"
+    sales.lena.rep.save(update_fields=["paused", "pause_reason"])
+
+    availability = lena.get("/api/v1/me").json()["availability"]
+    assert availability["available"] is False
+    assert availability["reasons"] == ["paused (training)", STALE]
+
+    sales.lena.rep.paused = False
+    sales.lena.rep.save(update_fields=["paused"])
+    assert touch(lena, ids[3]).status_code == 201  # 1 of 5 stale: back in the rotation at once
+    availability = lena.get("/api/v1/me").json()["availability"]
+    assert (availability["available"], availability["reasons"]) == (True, [])
+    assert availability["checked_at"] == clock.now().isoformat().replace("+00:00", "Z")
+
+
+def test_a_manager_sees_the_teams_they_run_and_no_availability_of_their_own(sales):
+    me = as_user(sales.maria).get("/api/v1/me").json()
+    assert me["name"] == sales.maria.display_name
+    assert (me["role"], me["team"], me["availability"]) == ("manager", None, None)
+    assert me["managed_teams"] == [{"id": sales.emea.pk, "slug": "emea", "name": "EMEA"}]
+    assert as_user(sales.ada).get("/api/v1/me").json()["role"] == "admin"

@@ -158,6 +158,7 @@ PROBES: dict[str, Probe] = {
     "PUT /api/v1/routing/rules": lambda w: ("/api/v1/routing/rules", {"rules": [{"name": "Everyone", "team": "emea"}]}),
     "GET /api/v1/sla/policies": lambda w: ("/api/v1/sla/policies", None),
     "PUT /api/v1/sla/policies/{}": lambda w: ("/api/v1/sla/policies/emea", {"first_response_minutes": 10}),
+    "GET /api/v1/me": lambda w: ("/api/v1/me", None),
     "GET /api/v1/me/leads": lambda w: ("/api/v1/me/leads", None),
     "GET /api/v1/me/queue": lambda w: ("/api/v1/me/queue", None),
     "GET /api/v1/me/notifications": lambda w: ("/api/v1/me/notifications", None),

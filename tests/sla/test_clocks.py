@@ -13,6 +13,7 @@ from leadbaton.leads.models import Handoff, Lead
 from leadbaton.notify.models import Notification, OutboxMessage
 from leadbaton.pipeline.followup import activity_log, outcome_record
 from leadbaton.pipeline.ownership import lead_reassign
+from leadbaton.sla import services as sla
 from leadbaton.sla.models import Deadline, EscalationStep
 from leadbaton.worker.loop import Worker
 from tests.api.test_rep_api import WEDNESDAY_MORNING_IN_BERLIN, lead_to, sales  # noqa: F401  (a fixture)
@@ -109,6 +110,16 @@ def test_an_untouched_lead_is_reminded_then_breached_and_reassigned_each_step_on
     assert (jonas.status, jonas.started_at) == ("pending", ARRIVED + timedelta(minutes=5))
     at(ARRIVED, seconds=301)
     assert EscalationStep.objects.filter(deadline__lead=lead).count() == 5  # nothing twice
+
+
+def test_a_step_is_recorded_once_however_often_it_is_offered(lenas_lead, sales):  # noqa: F811
+    deadline = Deadline.objects.get(lead_id=lenas_lead, kind="first_response")
+    now = ARRIVED + timedelta(seconds=150)
+    assert sla.step_record(deadline=deadline, index=0, now=now, note="half the time") is True
+    assert sla.step_record(deadline=deadline, index=0, now=now + timedelta(seconds=1), skipped=True) is False
+    recorded = EscalationStep.objects.get(deadline=deadline)
+    assert (recorded.index, recorded.action, recorded.at, recorded.skipped, recorded.note) == (0, "remind", now, False, "half the time")
+    assert recorded.planned_at == datetime.fromisoformat(deadline.steps[0]["at"])
 
 
 def test_a_second_breach_puts_the_lead_in_the_team_queue(lenas_lead, sales):  # noqa: F811

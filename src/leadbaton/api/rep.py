@@ -11,7 +11,8 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Status
 
-from leadbaton.accounts.models import Role
+from leadbaton.accounts.models import Role, Team
+from leadbaton.accounts.queries import teams_by_id
 from leadbaton.api.auth import STAFF_AUTH, caller
 from leadbaton.api.clocks import next_clock_out
 from leadbaton.api.schemas import (
@@ -19,6 +20,7 @@ from leadbaton.api.schemas import (
     ActivityLogged,
     ActivityOut,
     LeadSummaryOut,
+    MeOut,
     MyLeadOut,
     NotificationOut,
     NotificationsMarked,
@@ -32,6 +34,7 @@ from leadbaton.leads.models import Activity, Lead, Stage
 from leadbaton.leads.queries import activities_of, leads_queued, owner_summary
 from leadbaton.notify.queries import notifications_of
 from leadbaton.notify.services import notifications_mark_read
+from leadbaton.pipeline.catch_up import rep_availability
 from leadbaton.pipeline.followup import EXAMPLE_TIME, activity_log, lead_readable, outcome_record, viewer_of
 from leadbaton.sla.queries import leads_of_rep_by_clock
 
@@ -70,6 +73,32 @@ def activity_out(activity: Activity) -> dict[str, Any]:
         "id": activity.pk, "at": activity.at, "kind": activity.kind, "result": activity.result, "note": activity.note,
         "detail": activity.detail, "by": {"id": by.pk, "name": by.display_name},
     }
+
+
+@router.get("/me", response={200: MeOut, **refusals(401)}, summary="Who I am, and whether I get new leads now")
+def me_get(request: HttpRequest) -> Any:
+    """You: your role, the team you sell for, the teams you manage, and for a rep whether routing would give you a
+    new lead right now, with every reason it would not (outside your hours, time off, paused, daily cap, ceiling,
+    catching up on stale leads or overdue next steps). You are back in the rotation the moment no reason is left."""
+    user = caller(request)
+    viewer = viewer_of(user)
+    now = clock.now()
+    teams = {team.pk: team for team in teams_by_id({*viewer.managed_team_ids, *filter(None, [viewer.own_team_id])})}
+    availability = None
+    if viewer.own_team_id is not None:
+        found = rep_availability(rep_id=user.pk, team_id=viewer.own_team_id, now=now)
+        if found is not None:
+            availability = {"available": found.eligible, "reasons": found.reasons, "checked_at": now}
+    return {
+        "id": user.pk, "name": user.display_name, "email": user.email, "role": Role.ADMIN if user.is_superuser else user.role,
+        "team": _team_ref(teams.get(viewer.own_team_id)) if viewer.own_team_id else None,
+        "managed_teams": [_team_ref(teams[team_id]) for team_id in sorted(viewer.managed_team_ids)],
+        "availability": availability,
+    }
+
+
+def _team_ref(team: Team | None) -> dict[str, Any] | None:
+    return None if team is None else {"id": team.pk, "slug": team.slug, "name": team.name}
 
 
 @router.get("/me/leads", response={200: list[MyLeadOut], **refusals(401, 422)}, summary="My leads, most urgent first")

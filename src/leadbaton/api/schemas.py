@@ -344,6 +344,31 @@ class MyLeadOut(LeadSummaryOut):
     next_clock: NextClockOut | None
 
 
+class TeamRefOut(Schema):
+    id: int
+    slug: str
+    name: str
+
+
+class AvailabilityOut(Schema):
+    """Whether routing would give this rep a new lead now, and every reason it would not."""
+
+    available: bool
+    reasons: list[str] = Field(description="why not, e.g. outside working hours, paused (reason), daily cap reached, "
+                                           "catching up: 3 of 10 open leads stale (over 20%); empty when available")
+    checked_at: datetime
+
+
+class MeOut(Schema):
+    id: int
+    name: str
+    email: str
+    role: str
+    team: TeamRefOut | None = Field(description="the team you sell for; null for staff who are no rep")
+    managed_teams: list[TeamRefOut]
+    availability: AvailabilityOut | None = Field(description="null for staff who are no rep")
+
+
 class ActivityIn(Schema):
     kind: str
     result: str = ""

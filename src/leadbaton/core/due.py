@@ -94,12 +94,6 @@ def due_failed(row: DueRow, *, error: str, now: datetime, backoff: Backoff) -> l
     return ["last_error", "claimed_until", "claimed_by", "due_at", "status"]
 
 
-def due_released(row: DueRow) -> list[str]:
-    """Give up the claim on `row` (not saved): its work is done, or it is due again at the time set. Returns the fields set."""
-    row.claimed_until, row.claimed_by_id = None, None
-    return ["claimed_until", "claimed_by"]
-
-
 def still_mine(rows: QuerySet[Row]) -> QuerySet[Row]:
     """Of `rows`, those this process still holds: one whose claim was taken over (its lease ran out, its
     process was taken for gone) must not have its new holder's claim cleared."""

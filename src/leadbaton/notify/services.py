@@ -19,7 +19,7 @@ from django.core.mail import get_connection
 from django.db import transaction
 from django.db.models import F, Q
 
-from leadbaton.core.due import Backoff, due_claim, due_failed, due_released, still_mine
+from leadbaton.core.due import Backoff, due_claim, due_failed, still_mine
 from leadbaton.core.rows import fields_update
 from leadbaton.core.wakeup import work_queued
 from leadbaton.notify.channels import DeliveryFailed, chat_send, email_send, webhook_send
@@ -112,17 +112,19 @@ def outbox_deliver_batch(*, message_ids: list[int], now: datetime) -> int:
         still_mine(OutboxMessage.objects.filter(pk__in=[message.pk for message in unsent])).update(
             claimed_until=None, claimed_by=None, attempts=F("attempts") - 1
         )
+    sent = [message.pk for message, attempt in zip(pending, attempts, strict=True) if attempt.ok]
+    failed = [message for message, attempt in zip(pending, attempts, strict=True) if not attempt.ok]
     with transaction.atomic():
         DeliveryAttempt.objects.bulk_create(attempts)  # every try is on record, whoever holds the message now
+        # Only for the messages this process still holds: one statement for those sent, one for those to try again.
+        kept = still_mine(OutboxMessage.objects.filter(pk__in=sent)).update(
+            status=OutboxMessage.Status.SENT, sent_at=now, last_error="", claimed_until=None, claimed_by=None
+        ) if sent else 0
         for message, attempt in zip(pending, attempts, strict=True):
-            if attempt.ok:
-                message.status, message.sent_at, message.last_error = OutboxMessage.Status.SENT, now, ""
-                due_released(message)
-            else:
+            if not attempt.ok:
                 due_failed(message, error=attempt.error, now=now, backoff=RETRY)
-        # One statement, and only for the messages this process still holds.
-        fields = ["status", "sent_at", "last_error", "due_at", "claimed_until", "claimed_by"]
-        kept = still_mine(OutboxMessage.objects.all()).bulk_update(pending, fields)
+        if failed:
+            kept += still_mine(OutboxMessage.objects.all()).bulk_update(failed, ["status", "last_error", "due_at", "claimed_until", "claimed_by"])
         if kept < len(pending):
             log.warning("%d outbox message(s) were taken over by another process while this one sent them", len(pending) - kept)
     return sum(attempt.ok for attempt in attempts)

@@ -7,7 +7,10 @@ it changes; the leads they are applied to are counted afresh at every routing.
 
 from __future__ import annotations
 
-from leadbaton.routing.availability import CatchUp
+from datetime import datetime
+
+from leadbaton.routing.availability import CatchUp, Eligibility
+from leadbaton.routing.queries import team_eligibility
 from leadbaton.sla import services as sla
 
 
@@ -19,3 +22,9 @@ def catch_up_terms(team_id: int | None = None) -> CatchUp:
         overdue_next_steps=policy.catch_up_overdue_next_steps,
         progress_days=policy.progress_every_days,
     )
+
+
+def rep_availability(*, rep_id: int, team_id: int, now: datetime) -> Eligibility | None:
+    """Whether routing would give the rep of this team a new lead at `now`, and every reason why not (the
+    catch-up gate included), as routing explain would say it; None when they are not on the team."""
+    return next((found for found in team_eligibility(team_id, now, catch_up=catch_up_terms(team_id)) if found.rep_id == rep_id), None)

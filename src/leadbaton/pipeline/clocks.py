@@ -22,6 +22,7 @@ import traceback
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import Subquery
 
 from leadbaton.accounts.models import Team, User
 from leadbaton.core.calendar import WorkingTime
@@ -147,10 +148,10 @@ def deadlines_fire(deadline_ids: list[int], now: datetime) -> int:
 
 def _fire(deadline_id: int, now: datetime) -> int:
     # The lead first, then its clock: the order every use case that touches both takes (no deadlock on PostgreSQL).
-    lead_id = Deadline.objects.filter(pk=deadline_id).values_list("lead_id", flat=True).first()
-    if lead_id is None:
+    of_deadline = Deadline.objects.filter(pk=deadline_id).values("lead_id")
+    lead = Lead.objects.select_for_update(of=("self",)).select_related("owner_team", "owner_rep").filter(pk=Subquery(of_deadline)).first()
+    if lead is None:
         return 0
-    lead = Lead.objects.select_for_update(of=("self",)).select_related("owner_team", "owner_rep").get(pk=lead_id)
     deadline = Deadline.objects.select_for_update(of=("self",)).get(pk=deadline_id)
     if deadline.status != Deadline.Status.PENDING:
         sla.deadline_advance(deadline, now=now, taken=deadline.steps_taken, breached=False)

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import close_old_connections
 
 from leadbaton.core import clock
+from leadbaton.core.cache import config_scope
 from leadbaton.core.claims import heartbeat_start
 from leadbaton.core.due import due_claim, periodic_jobs_ensure
 from leadbaton.core.wakeup import wait_for_work, work_queued
@@ -59,7 +60,8 @@ class Worker:
         for work in TIMED_WORK:
             claimed = due_claim(work.rows(), now=now, lease=lease, limit=work.batch)
             if claimed:
-                done += work.handle(claimed, clock.now())
+                with config_scope():  # one read of the configuration generation for the batch, as for one request
+                    done += work.handle(claimed, clock.now())
         return done
 
     def start_thread(self) -> threading.Thread:
