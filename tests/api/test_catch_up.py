@@ -167,3 +167,14 @@ def test_a_manager_sees_the_teams_they_run_and_no_availability_of_their_own(sale
     assert (me["role"], me["team"], me["availability"]) == ("manager", None, None)
     assert me["managed_teams"] == [{"id": sales.emea.pk, "slug": "emea", "name": "EMEA"}]
     assert as_user(sales.ada).get("/api/v1/me").json()["role"] == "admin"
+
+
+def test_the_gate_reads_no_untouched_lead_until_a_rep_has_a_stale_one(intake, sales, morning):
+    lena_only(sales)
+    for number in range(3):
+        lead_to(intake, sales.lena, f"untouched{number}@buyer.example")
+    with CaptureQueriesContext(connection) as queries:
+        lead_to(intake, sales.lena, "fourth@buyer.example")
+    counted = [query["sql"] for query in queries.captured_queries if "COUNT(" in query["sql"].upper()]
+    assert counted, "the gate counts the in-progress leads"
+    assert not [sql for sql in counted if "'assigned'" in sql], counted  # the open leads' count waits for a stale lead

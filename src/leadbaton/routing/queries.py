@@ -77,17 +77,18 @@ def team_candidates(
 ) -> list[tuple[Candidate, RepProfile]]:
     """Every rep of the team as routing sees them at `now`. One query for the reps.
 
-    Each rep's open leads are counted (a second query) only when it matters: with
-    `load` (least loaded routing), when a rep of the team has a ceiling, or when the
-    catch-up gate is on; then the same query counts their stale leads and overdue next
-    steps, from the leads as they are now. Time off is kept in memory until the configuration changes.
+    Each rep's open leads are counted only when it matters: with `load` (least loaded
+    routing) or when a rep of the team has a ceiling; with the catch-up gate on, their
+    in-progress leads are counted too (stale, overdue next steps), and the open ones of
+    a rep with a stale lead (lead_counts). Time off is kept in memory until the configuration changes.
     """
     profiles = _team_profiles(team_id)
     counts: dict[int, LeadCounts] = {}
     rep_ids = [profile.user_id for profile in profiles]
+    every_open = load or any(profile.open_ceiling is not None for profile in profiles)
     if catch_up.on and rep_ids:
-        counts = lead_counts(rep_ids, now, progress_days=catch_up.progress_days)
-    elif rep_ids and (load or any(profile.open_ceiling is not None for profile in profiles)):
+        counts = lead_counts(rep_ids, now, progress_days=catch_up.progress_days, every_open=every_open)
+    elif rep_ids and every_open:
         counts = {rep_id: LeadCounts(open=n) for rep_id, n in open_leads_count(rep_ids).items()}
     time_off = cached("time off", _time_off_load)
     return [(candidate_from(profile, now, counts=counts.get(profile.user_id, NO_LEADS), time_off=time_off.get(profile.pk, ()),
@@ -155,26 +156,33 @@ class LeadCounts:
 NO_LEADS = LeadCounts()
 
 
-def lead_counts(rep_ids: list[int], now: datetime, *, progress_days: int) -> dict[int, LeadCounts]:
-    """Each rep's LeadCounts at `now`. One aggregate query over the owner index, read fresh (never kept):
-    a touch, an outcome or a reassignment counts at the very next routing.
+def lead_counts(rep_ids: list[int], now: datetime, *, progress_days: int, every_open: bool = False) -> dict[int, LeadCounts]:
+    """Each rep's LeadCounts at `now`, read fresh (never kept): a touch, an outcome or a reassignment counts at
+    the very next routing.
 
     Stale: in progress with no touch or outcome (last_progress_at) in the last `progress_days` calendar days.
     Overdue: in progress with a next step at or before `now` (as Lead.next_step_overdue).
+    One query over the in-progress leads; the open leads (assigned too: the share's denominator) are counted
+    by a second, over the owner index alone, only for reps with a stale lead, or for all with `every_open`
+    (a ceiling or least-loaded routing needs them). A rep's untouched leads are never read row by row, however many.
     """
-    in_progress = Q(stage=Stage.IN_PROGRESS)
     since = now - timedelta(days=progress_days)
     rows = (
-        Lead.objects.filter(owner_rep_id__in=rep_ids, stage__in=[Stage.ASSIGNED, Stage.IN_PROGRESS])
+        Lead.objects.filter(owner_rep_id__in=rep_ids, stage=Stage.IN_PROGRESS)
         .values("owner_rep_id")
         .annotate(
-            n=Count("id"),
-            stale=Count("id", filter=in_progress & (Q(last_progress_at__lt=since) | Q(last_progress_at__isnull=True))),
-            overdue=Count("id", filter=in_progress & Q(next_step_at__lte=now)),
+            stale=Count("id", filter=Q(last_progress_at__lt=since) | Q(last_progress_at__isnull=True)),
+            overdue=Count("id", filter=Q(next_step_at__lte=now)),
         )
-        .values_list("owner_rep_id", "n", "stale", "overdue")
+        .values_list("owner_rep_id", "stale", "overdue")
     )
-    return {rep_id: LeadCounts(open=n, stale=stale, overdue=overdue) for rep_id, n, stale, overdue in rows}
+    behind = {rep_id: (stale, overdue) for rep_id, stale, overdue in rows}
+    counted = rep_ids if every_open else [rep_id for rep_id, (stale, _) in behind.items() if stale]
+    opened = open_leads_count(counted) if counted else {}
+    return {
+        rep_id: LeadCounts(open=opened.get(rep_id, 0), stale=behind.get(rep_id, (0, 0))[0], overdue=behind.get(rep_id, (0, 0))[1])
+        for rep_id in behind.keys() | opened.keys()
+    }
 
 
 def candidate_from(
