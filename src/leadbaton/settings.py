@@ -7,6 +7,7 @@ under ./var, SQLite, the console email backend. Importing it creates no file.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -41,6 +42,7 @@ INSTALLED_APPS = [
     "leadbaton.notify",
     "leadbaton.web",
     "leadbaton.cli",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -55,6 +57,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as its documentation asks: answers a sign-in refused for too many failures (LEADBATON_SIGNIN_*).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "leadbaton.urls"
@@ -133,6 +137,20 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+
+# Sign-in throttling (django-axes): after LEADBATON_SIGNIN_FAILURES failed sign-ins for one account, or
+# from one address, within LEADBATON_SIGNIN_PAUSE_MINUTES, sign-in for it pauses that long (docs/configuration.md).
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env_int("LEADBATON_SIGNIN_FAILURES", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LEADBATON_SIGNIN_PAUSE_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own: an account, and an address
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "leadbaton.web.signin.signin_paused"
+AXES_CLIENT_IP_CALLABLE = "leadbaton.web.signin.client_address"
+AXES_USERNAME_CALLABLE = "leadbaton.web.signin.signin_account"
+AXES_VERBOSE = False
+# The header a proxy in front writes the client's address into (e.g. X-Forwarded-For); unset, the socket's.
+CLIENT_ADDRESS_HEADER = env_str("LEADBATON_CLIENT_ADDRESS_HEADER", "")
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

@@ -26,6 +26,7 @@ LEADBATON_COMMANDS = {
     "routing": "why a lead went where it did: explain",
     "sla": "service levels: status by team, explain a lead's clocks, the policies",
     "webhooks": "signed webhooks and their delivery log",
+    "signins": "failed sign-ins: list, unlock an account or an address",
 }
 
 # Django's commands an operator may need, listed apart.
