@@ -144,7 +144,7 @@ AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contri
 AXES_FAILURE_LIMIT = env_int("LEADBATON_SIGNIN_FAILURES", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LEADBATON_SIGNIN_PAUSE_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own: an account, and an address
-AXES_RESET_ON_SUCCESS = True
+AXES_RESET_ON_SUCCESS = False  # web.signin.failures_forget forgets the account's failures, not the address's
 AXES_LOCKOUT_CALLABLE = "leadbaton.web.signin.signin_paused"
 AXES_CLIENT_IP_CALLABLE = "leadbaton.web.signin.client_address"
 AXES_USERNAME_CALLABLE = "leadbaton.web.signin.signin_account"

@@ -5,13 +5,14 @@ from django.urls import path
 from leadbaton.api import api
 from leadbaton.api.errors import api_urls
 from leadbaton.web import views
+from leadbaton.web.signin import PasswordChange
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.health, name="health"),
     path("login/", auth_views.LoginView.as_view(template_name="web/login.html", redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("account/password/", auth_views.PasswordChangeView.as_view(template_name="web/password_change.html"), name="password_change"),
+    path("account/password/", PasswordChange.as_view(), name="password_change"),
     path("account/password/changed/", auth_views.PasswordChangeDoneView.as_view(template_name="web/password_change_done.html"),
          name="password_change_done"),
     path("leads/<int:lead_id>/", views.lead_page, name="lead"),

@@ -14,7 +14,7 @@ from leadbaton.accounts.models import Role, User
 from leadbaton.web.signin import client_address
 
 NOON = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
-PAUSED = "Too many failed sign-ins for this account or from this address. Try again in 15 minutes"
+PAUSED = "Too many failed sign-ins for this account or from this address. Try again 15 minutes after the last failed try"
 
 
 @pytest.fixture
@@ -60,6 +60,53 @@ def test_a_successful_sign_in_forgets_the_failures_before_it(lena):
         for _ in range(4):
             assert sign_in("lena@lumen.example", "wrong")[0] == 200
         assert sign_in("lena@lumen.example", "correct horse battery")[0] == 302
+
+
+def test_signing_in_to_ones_own_account_between_guesses_forgets_only_ones_own_failures(lena):
+    User.objects.create_user("mallory@lumen.example", "mallory's own phrase", name="Mallory", role=Role.REP)
+    with time_machine.travel(NOON, tick=False):
+        for guess in range(4):
+            assert sign_in("lena@lumen.example", f"guess {guess}", address="203.0.113.50")[0] == 200
+        assert sign_in("mallory@lumen.example", "mallory's own phrase", address="203.0.113.50")[0] == 302
+        assert sign_in("lena@lumen.example", "guess 4", address="192.0.2.50")[0] == 429  # Lena's fifth failure
+        assert sign_in("nobody@lumen.example", "guess", address="203.0.113.50")[0] == 429  # the address's fifth
+
+
+def test_a_wrong_old_password_counts_as_a_failed_sign_in(lena):
+    client = Client(REMOTE_ADDR="203.0.113.9")
+    client.force_login(lena)
+    with time_machine.travel(NOON, tick=False):
+        for guess in range(4):
+            answer = client.post("/account/password/", {"old_password": f"guess {guess}", "new_password1": "a much longer phrase 42",
+                                                         "new_password2": "a much longer phrase 42"})
+            assert answer.status_code == 200
+        answer = client.post("/account/password/", {"old_password": "correct horse battery", "new_password1": "a much longer phrase 42",
+                                                     "new_password2": "a much longer phrase 42"})
+        assert answer.status_code == 302  # the right one still works: 4 failures are not 5
+        lena.refresh_from_db()
+        assert lena.check_password("a much longer phrase 42")
+        for guess in range(5):
+            answer = client.post("/account/password/", {"old_password": f"again {guess}", "new_password1": "yet another phrase 43",
+                                                         "new_password2": "yet another phrase 43"})
+        assert (answer.status_code, PAUSED in answer.content.decode()) == (429, True)
+        assert sign_in("lena@lumen.example", "a much longer phrase 42", address="192.0.2.77")[0] == 429
+
+
+def test_the_list_sums_failures_per_account_and_per_address_as_the_pause_does(lena):
+    with time_machine.travel(NOON, tick=False):
+        for number in range(4):
+            sign_in("lena@lumen.example", "wrong", address=f"198.51.100.{number}")
+        listed = StringIO()
+        call_command("signins", "list", stdout=listed)
+        account = next(line for line in listed.getvalue().splitlines() if "lena@lumen.example" in line)
+        assert " 4 " in account
+        assert "yes" not in account
+        sign_in("lena@lumen.example", "wrong", address="198.51.100.9")
+        listed = StringIO()
+        call_command("signins", "list", stdout=listed)
+        account = next(line for line in listed.getvalue().splitlines() if "lena@lumen.example" in line)
+        assert " 5 " in account
+        assert "yes" in account
 
 
 def test_an_administrator_lifts_a_pause_at_once(lena):

@@ -34,3 +34,9 @@ def time_zone_of(user_id: int, default: str) -> str:
 def teams_by_id(team_ids: set[int]) -> list[Team]:
     """These teams, by id. One query (none for no ids)."""
     return list(Team.objects.filter(pk__in=team_ids).order_by("pk")) if team_ids else []
+
+
+def team_ids_of(user_id: int) -> tuple[int | None, frozenset[int]]:
+    """The team a person sells for (None: they are no rep) and the teams they manage, whatever their role. Two small queries."""
+    own = RepProfile.objects.filter(user_id=user_id).values_list("team_id", flat=True).first()
+    return own, frozenset(Team.objects.filter(manager_id=user_id).values_list("pk", flat=True))

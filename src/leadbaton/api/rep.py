@@ -12,7 +12,7 @@ from django.http import HttpRequest
 from ninja import Router, Status
 
 from leadbaton.accounts.models import Role, Team
-from leadbaton.accounts.queries import teams_by_id
+from leadbaton.accounts.queries import team_ids_of, teams_by_id
 from leadbaton.api.auth import STAFF_AUTH, caller
 from leadbaton.api.clocks import next_clock_out
 from leadbaton.api.schemas import (
@@ -81,18 +81,18 @@ def me_get(request: HttpRequest) -> Any:
     new lead right now, with every reason it would not (outside your hours, time off, paused, daily cap, ceiling,
     catching up on stale leads or overdue next steps). You are back in the rotation the moment no reason is left."""
     user = caller(request)
-    viewer = viewer_of(user)
+    own_team_id, managed_team_ids = team_ids_of(user.pk)  # whatever the role: an admin may run a team too
     now = clock.now()
-    teams = {team.pk: team for team in teams_by_id({*viewer.managed_team_ids, *filter(None, [viewer.own_team_id])})}
+    teams = {team.pk: team for team in teams_by_id({*managed_team_ids, *filter(None, [own_team_id])})}
     availability = None
-    if viewer.own_team_id is not None:
-        found = rep_availability(rep_id=user.pk, team_id=viewer.own_team_id, now=now)
+    if own_team_id is not None:
+        found = rep_availability(rep_id=user.pk, team_id=own_team_id, now=now)
         if found is not None:
             availability = {"available": found.eligible, "reasons": found.reasons, "checked_at": now}
     return {
         "id": user.pk, "name": user.display_name, "email": user.email, "role": Role.ADMIN if user.is_superuser else user.role,
-        "team": _team_ref(teams.get(viewer.own_team_id)) if viewer.own_team_id else None,
-        "managed_teams": [_team_ref(teams[team_id]) for team_id in sorted(viewer.managed_team_ids)],
+        "team": _team_ref(teams.get(own_team_id)) if own_team_id else None,
+        "managed_teams": [_team_ref(teams[team_id]) for team_id in sorted(managed_team_ids)],
         "availability": availability,
     }
 

@@ -1,10 +1,16 @@
-"""Signing in: the page a paused sign-in answers, and whose address a failure counts against (django-axes)."""
+"""Signing in: the page a paused sign-in answers, whose account and address a failure counts against
+(django-axes), what a successful sign-in forgets, and a password change that counts wrong old passwords."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from axes.models import AccessAttempt
 from django.conf import settings
+from django.contrib.auth import authenticate
+from django.contrib.auth.forms import PasswordChangeForm
+from django.contrib.auth.views import PasswordChangeView
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -25,7 +31,37 @@ def signin_account(request: HttpRequest, credentials: dict[str, Any] | None) -> 
     return str((credentials or {}).get("username") or request.POST.get("username") or "").strip().lower()
 
 
+def failures_forget(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
+    """A successful sign-in forgets that account's failures, and only those: the failures from the same address
+    against other accounts still count (axes's own reset would forget every failure from the address, so that
+    signing in to one's own account between guesses at a colleague's would never pause anything)."""
+    AccessAttempt.objects.filter(username=str(user.email).strip().lower()).delete()
+
+
 def signin_paused(request: HttpRequest, response: Any = None, credentials: Any = None, *args: Any, **kwargs: Any) -> HttpResponse:
     """429 and a page that says why sign-in is refused and for how long; nothing about whether the account exists."""
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
     return render(request, "web/locked.html", {"minutes": minutes}, status=429)
+
+
+class _OldPasswordCounted(PasswordChangeForm):
+    """The old password is checked as a sign-in is: a wrong one counts as a failed sign-in for the account
+    and the address, and a paused account cannot be tried here either (a borrowed session is no way round)."""
+
+    def __init__(self, user: Any, *args: Any, request: HttpRequest, **kwargs: Any) -> None:
+        super().__init__(user, *args, **kwargs)
+        self.request = request
+
+    def clean_old_password(self) -> str:
+        old = str(self.cleaned_data["old_password"])
+        if authenticate(self.request, username=self.user.email, password=old) is None:
+            raise ValidationError(self.error_messages["password_incorrect"], code="password_incorrect")
+        return old
+
+
+class PasswordChange(PasswordChangeView):
+    form_class = _OldPasswordCounted
+    template_name = "web/password_change.html"
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "request": self.request}

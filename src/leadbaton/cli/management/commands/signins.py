@@ -8,9 +8,11 @@ from axes.models import AccessAttempt
 from axes.utils import reset
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db.models import Max, Sum
 from rich.table import Table
 
 from leadbaton.cli.tables import table_text
+from leadbaton.core import clock
 
 
 class Command(BaseCommand):
@@ -25,12 +27,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "list":
-            limit = settings.AXES_FAILURE_LIMIT
-            table = Table("account", "address", "failures", "last", "paused")
-            for attempt in AccessAttempt.objects.order_by("-attempt_time")[:200]:
-                table.add_row(attempt.username or "", attempt.ip_address or "", str(attempt.failures_since_start),
-                              f"{attempt.attempt_time:%Y-%m-%d %H:%M:%S} UTC", "yes" if attempt.failures_since_start >= limit else "")
-            self.stdout.write(table_text(table))
+            self.stdout.write(table_text(self._paused_table("account", "username")))
+            self.stdout.write(table_text(self._paused_table("address", "ip_address")))
             return
         email, address = options["email"], options["address"]
         if not email and not address:
@@ -39,3 +37,17 @@ class Command(BaseCommand):
             self.stdout.write(f"{email}: {reset(username=email.strip().lower())} record(s) of failed sign-ins forgotten")
         if address:
             self.stdout.write(f"{address}: {reset(ip=address.strip())} record(s) of failed sign-ins forgotten")
+
+    def _paused_table(self, title: str, column: str) -> Table:
+        """Failures in the pause window, summed per account or per address as the pause counts them (a row of
+        axes is one account from one address), most recent first."""
+        since = clock.now() - settings.AXES_COOLOFF_TIME
+        rows = (
+            AccessAttempt.objects.filter(attempt_time__gte=since).exclude(**{column: None}).values(column)
+            .annotate(failures=Sum("failures_since_start"), last=Max("attempt_time")).order_by("-last")[:200]
+        )
+        table = Table(title, "failures", "last", "paused", title=f"failed sign-ins per {title}, last {settings.AXES_COOLOFF_TIME}")
+        for row in rows:
+            paused = row["failures"] >= settings.AXES_FAILURE_LIMIT
+            table.add_row(row[column] or "", str(row["failures"]), f"{row['last']:%Y-%m-%d %H:%M:%S} UTC", "yes" if paused else "")
+        return table
