@@ -26,6 +26,7 @@ class Inbox:
 
     def __init__(self, delay: float = 0.0) -> None:
         self.messages: list[Message] = []
+        self.connections: set[tuple[str, int]] = set()  # the sender's address and port of each SMTP connection a message came over
         self.arrived = threading.Condition()
         self.delay = delay
 
@@ -34,6 +35,7 @@ class Inbox:
             await asyncio.sleep(self.delay)  # a slow mail server: senders hold their work meanwhile
         with self.arrived:
             self.messages.append(email.message_from_bytes(envelope.content))
+            self.connections.add(tuple(session.peer))
             self.arrived.notify_all()
         return "250 Message accepted for delivery"
 

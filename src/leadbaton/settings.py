@@ -126,6 +126,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 
+# How long the link in a password reset email works (it works once either way).
+PASSWORD_RESET_TIMEOUT = 60 * env_int("LEADBATON_PASSWORD_RESET_MINUTES", 60, minimum=5)
+
 LANGUAGE_CODE = "en"
 TIME_ZONE = env_str("LEADBATON_TIME_ZONE", "UTC")
 USE_I18N = True

@@ -5,7 +5,7 @@ from django.urls import path
 from leadbaton.api import api
 from leadbaton.api.errors import api_urls
 from leadbaton.web import views
-from leadbaton.web.signin import PasswordChange
+from leadbaton.web.signin import PasswordChange, PasswordReset, PasswordResetConfirm
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -15,6 +15,12 @@ urlpatterns = [
     path("account/password/", PasswordChange.as_view(), name="password_change"),
     path("account/password/changed/", auth_views.PasswordChangeDoneView.as_view(template_name="web/password_change_done.html"),
          name="password_change_done"),
+    path("account/password/reset/", PasswordReset.as_view(), name="password_reset"),
+    path("account/password/reset/sent/", auth_views.PasswordResetDoneView.as_view(template_name="web/password_reset_sent.html"),
+         name="password_reset_sent"),
+    path("account/password/reset/<uidb64>/<token>/", PasswordResetConfirm.as_view(), name="password_reset_confirm"),
+    path("account/password/reset/done/", auth_views.PasswordResetCompleteView.as_view(template_name="web/password_reset_complete.html"),
+         name="password_reset_complete"),
     path("leads/<int:lead_id>/", views.lead_page, name="lead"),
     path("admin/", admin.site.urls),
     path("api/v1/", api_urls(api)),

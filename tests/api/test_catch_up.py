@@ -103,7 +103,9 @@ def test_limits_of_zero_switch_the_gate_off_and_count_nothing(intake, sales, mor
     assert not [query for query in captured.captured_queries if "COUNT(" in query["sql"].upper()]
 
 
-def test_the_gate_counts_every_rep_of_the_team_in_one_query(intake, sales, morning):
+def test_the_gate_counts_every_rep_of_the_team_in_the_query_that_reads_the_reps(intake, sales, morning):
+    from leadbaton.accounts.models import RepProfile
+
     lena_only(sales)
     leads_in_progress(intake, sales, 2, next_step_in=timedelta(hours=1))
 
@@ -112,6 +114,7 @@ def test_the_gate_counts_every_rep_of_the_team_in_one_query(intake, sales, morni
 
     counts = [query["sql"] for query in captured.captured_queries if "COUNT(" in query["sql"].upper()]
     assert len(counts) == 1, counts
+    assert f"FROM {RepProfile._meta.db_table} p" in counts[0]  # no round trip of its own
 
 
 def test_routing_explain_names_the_reason_in_the_api_and_the_cli(intake, sales, morning):

@@ -14,7 +14,7 @@ from leadbaton.core import clock
 from leadbaton.notify.models import ChatTarget, DeliveryAttempt, Notification, OutboxMessage
 from leadbaton.notify.services import outbox_redeliver, subscription_create
 from leadbaton.worker.loop import Worker
-from tests.receivers import HttpReceiver, SmtpServer
+from tests.receivers import HttpReceiver, Inbox, SmtpServer, free_port
 
 MORNING = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)  # 11:00 in Berlin, a Wednesday
 DANA = {
@@ -180,3 +180,65 @@ def test_a_batch_stops_sending_at_half_its_lease_and_gives_the_rest_back(db, set
     rows = list(OutboxMessage.objects.order_by("id").values_list("status", "attempts", "claimed_until"))
     assert rows == [("sent", 1, None), ("pending", 0, None), ("pending", 0, None)]  # the rest go with the next batch
     assert len(receiver.requests) == 1
+
+
+def test_a_batch_of_emails_goes_over_one_smtp_connection(db, smtp):
+    from leadbaton.notify.services import outbox_claim, outbox_deliver_batch, outbox_message, outbox_write_all
+
+    outbox_write_all([outbox_message(channel="email", event="lead.created", recipient=f"rep{n}@lumen.example", now=clock.now(),
+                                     payload={"headline": "New lead", "subject": f"Lead {n}", "card": _card(n)}) for n in range(3)])
+    claimed = outbox_claim(now=clock.now(), lease=timedelta(seconds=30))
+    assert outbox_deliver_batch(message_ids=claimed, now=clock.now()) == 3
+    assert len(smtp.inbox.wait_for(3)) == 3
+    assert len(smtp.inbox.connections) == 1  # not a connection, greeting and goodbye per email
+
+
+def test_a_mail_server_that_cannot_be_reached_fails_each_email_on_record_and_stops_nothing_else(db, settings):
+    from leadbaton.notify.services import outbox_claim, outbox_deliver_batch, outbox_message, outbox_write_all
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", free_port(), 2  # nobody listens there
+    with HttpReceiver() as receiver:
+        subscription = subscription_create(url=receiver.url, events=["lead.created"], description="", now=clock.now())
+        outbox_write_all([
+            outbox_message(channel="email", event="lead.created", recipient="rep@lumen.example", now=clock.now(),
+                           payload={"headline": "New lead", "subject": "Lead", "card": _card(1)}),
+            outbox_message(channel="webhook", event="lead.created", payload={"n": 1}, now=clock.now(), subscription=subscription),
+        ])
+        claimed = outbox_claim(now=clock.now(), lease=timedelta(seconds=30))
+        assert outbox_deliver_batch(message_ids=claimed, now=clock.now()) == 1
+    email, webhook = OutboxMessage.objects.order_by("id")
+    assert (email.status, webhook.status) == ("pending", "sent")
+    assert "Connection refused" in email.last_error
+    assert email.due_at > clock.now()
+    assert len(receiver.requests) == 1
+
+
+def _card(number: int) -> dict[str, object]:
+    from leadbaton.leads.models import Lead
+    from leadbaton.notify.card import card_for
+
+    return card_for(Lead(pk=number, email=f"buyer{number}@example.com", received_at=clock.now()))
+
+
+def test_when_the_mail_server_hangs_up_mid_batch_the_next_emails_connect_again(db, settings):
+    from leadbaton.notify.services import outbox_claim, outbox_deliver_batch, outbox_message, outbox_write_all
+
+    class HangsUpOnce(Inbox):
+        async def handle_DATA(self, server, session, envelope):
+            if not self.hung_up:
+                self.hung_up = True
+                return "421 closing the connection"  # smtplib closes its socket on a 421
+            return await super().handle_DATA(server, session, envelope)
+
+    with SmtpServer() as server:
+        server.controller.handler = server.inbox = inbox = HangsUpOnce()
+        inbox.hung_up = False
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", server.port
+        outbox_write_all([outbox_message(channel="email", event="lead.created", recipient=f"rep{n}@lumen.example", now=clock.now(),
+                                         payload={"headline": "New lead", "subject": f"Lead {n}", "card": _card(n)}) for n in range(3)])
+        claimed = outbox_claim(now=clock.now(), lease=timedelta(seconds=30))
+        assert outbox_deliver_batch(message_ids=claimed, now=clock.now()) == 2
+        assert [message["Subject"] for message in inbox.wait_for(2)] == ["Lead 1", "Lead 2"]
+    assert list(OutboxMessage.objects.order_by("id").values_list("status", flat=True)) == ["pending", "sent", "sent"]

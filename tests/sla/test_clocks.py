@@ -16,7 +16,7 @@ from leadbaton.pipeline.ownership import lead_reassign
 from leadbaton.sla import services as sla
 from leadbaton.sla.models import Deadline, EscalationStep
 from leadbaton.worker.loop import Worker
-from tests.api.test_rep_api import WEDNESDAY_MORNING_IN_BERLIN, lead_to, sales  # noqa: F401  (a fixture)
+from tests.api.test_rep_api import WEDNESDAY_MORNING_IN_BERLIN, lead_to, lena_only, sales  # noqa: F401  (a fixture)
 
 ARRIVED = WEDNESDAY_MORNING_IN_BERLIN  # 11:00 in Berlin: Lena and Jonas work 08:00-18:00
 NINE_TO_FIVE = {day: [["09:00", "17:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}
@@ -253,3 +253,74 @@ def test_reminders_reach_the_owners_chat_and_alerts_the_teams_chat(intake, sales
     assert [(message.event, message.chat_target.label) for message in chats] == [
         ("sla.reminder", "Lena's phone"), ("sla.breached", "EMEA channel"),
     ]
+
+
+# Many at once: the worker fires a batch of deadlines together
+
+
+def _first_responses(lead_ids: list[int]) -> list[int]:
+    return list(Deadline.objects.filter(lead_id__in=lead_ids, kind="first_response").values_list("id", flat=True))
+
+
+def test_a_batch_of_reminders_takes_the_same_statements_for_two_leads_as_for_six(intake, sales):  # noqa: F811
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from leadbaton.core.cache import config_scope
+    from leadbaton.pipeline.clocks import deadlines_fire
+
+    lena_only(sales)
+    with time_machine.travel(ARRIVED, tick=False):
+        leads = [lead_to(intake, sales.lena, f"buyer{number}@buyer.example") for number in range(8)]
+    statements = []
+    with time_machine.travel(ARRIVED + timedelta(seconds=150), tick=False):
+        for batch in (leads[:2], leads[2:]):
+            with CaptureQueriesContext(connection) as queries, config_scope():  # as the worker calls it
+                assert deadlines_fire(_first_responses(batch), clock.now()) == len(batch)
+            statements.append(len(queries))
+    assert statements[0] == statements[1]
+    assert all(steps(lead) == [("first_response", "remind", False)] for lead in leads)
+    reminders = OutboxMessage.objects.filter(event="sla.reminder", channel="email")
+    assert sorted(reminders.values_list("lead_id", flat=True)) == sorted(leads)
+    assert Notification.objects.filter(user=sales.lena, event="sla.reminder").count() == 8
+    assert not Deadline.objects.filter(lead_id__in=leads, kind="first_response", claimed_by__isnull=False).exists()
+
+
+def test_in_one_batch_a_broken_clock_waits_a_breached_one_moves_its_lead_and_a_reminder_goes_out(intake, sales):  # noqa: F811
+    from leadbaton.pipeline.clocks import deadlines_fire
+
+    with time_machine.travel(ARRIVED, tick=False):
+        early = lead_to(intake, sales.lena, "early@buyer.example")
+    with time_machine.travel(ARRIVED + timedelta(seconds=150), tick=False):
+        reminded, broken = (lead_to(intake, owner, f"{name}@buyer.example") for owner, name in ((sales.jonas, "later"), (sales.lena, "broken")))
+    Deadline.objects.filter(lead_id=broken, kind="first_response").update(steps=[{"at": "half past", "do": "remind", "label": "?"}], due_at=ARRIVED)
+    with time_machine.travel(ARRIVED + timedelta(seconds=300), tick=False):
+        # early: breached (to Jonas); later: its reminder; broken: fails alone, tried again later
+        assert deadlines_fire(_first_responses([early, reminded, broken]), clock.now()) == 6  # a skipped reminder counts
+    assert steps(early) == [("first_response", "remind", True), ("first_response", "remind", True),  # too late: not sent
+                            ("first_response", "breach", False), ("first_response", "alert_manager", False),
+                            ("first_response", "reassign", False)]
+    assert Lead.objects.get(pk=early).owner_rep_id == sales.jonas.pk
+    assert steps(reminded) == [("first_response", "remind", False)]
+    failed = Deadline.objects.get(lead_id=broken, kind="first_response")
+    assert failed.status == "pending"
+    assert "ValueError" in failed.last_error
+    assert failed.due_at == ARRIVED + timedelta(seconds=310)  # its first retry
+
+
+def test_breaches_that_only_alert_are_recorded_together_and_end_their_clocks(intake, sales):  # noqa: F811
+    from leadbaton.sla.services import policy_configure
+
+    policy_configure(name="default", first_response_minutes=5, attempts=6, attempts_within_days=10, progress_every_days=7,
+                     business_hours=True, remind_before_minutes=0, now=ARRIVED, escalation={"first_response": [[1.0, "alert_manager"]]})
+    lena_only(sales)
+    with time_machine.travel(ARRIVED, tick=False):
+        leads = [lead_to(intake, sales.lena, f"buyer{number}@buyer.example") for number in range(3)]
+    at(ARRIVED, seconds=300)
+    for lead_id in leads:
+        assert steps(lead_id) == [("first_response", "breach", False), ("first_response", "alert_manager", False)]
+        clock_row = Deadline.objects.get(lead_id=lead_id, kind="first_response")
+        assert (clock_row.status, clock_row.breached_at, clock_row.due_at, clock_row.steps_taken) == ("breached", ARRIVED + timedelta(minutes=5), None, 2)
+        assert Lead.objects.get(pk=lead_id).owner_rep_id == sales.lena.pk  # nobody asked to move it
+    assert Notification.objects.filter(user=sales.maria, event="sla.breached").count() == 3
+    assert Deadline.objects.filter(lead_id__in=leads, kind="attempts", status="pending").count() == 3  # the other clocks run on

@@ -170,3 +170,146 @@ def test_each_unusable_password_is_named_next_to_its_field_and_nothing_changes(l
     assert message in errors
     lena.refresh_from_db()
     assert lena.check_password("correct horse battery")
+
+
+# A forgotten password: a link by email, through the outbox and a real SMTP server
+
+
+@pytest.fixture
+def mailbox(settings):
+    from tests.receivers import SmtpServer
+
+    with SmtpServer() as server:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", server.port
+        settings.BASE_URL = "https://leads.lumen.example"
+        settings.ALLOWED_HOSTS = ["testserver", "leads.lumen.example", "evil.example"]  # a proxy that passes any Host on
+        yield server.inbox
+
+
+def deliver() -> int:
+    from leadbaton.worker.loop import Worker
+
+    return Worker(poll_seconds=0).tick()
+
+
+def ask_for_reset(email: str, *, host: str = "leads.lumen.example") -> int:
+    answer = Client(HTTP_HOST=host).post("/account/password/reset/", {"email": email})
+    if answer.status_code == 302:
+        assert answer["Location"] == "/account/password/reset/sent/"
+    return answer.status_code
+
+
+def reset_link(message) -> str:
+    import re
+
+    text = message.get_payload()[0].get_payload(decode=True).decode()
+    [link] = re.findall(r"https://leads\.lumen\.example(/account/password/reset/\S+/\S+/)", text)
+    return link
+
+
+def set_password(link: str, password: str, again: str | None = None):
+    browser = Client()
+    opened = browser.get(link)
+    assert opened.status_code == 302  # the token moves out of the address bar (and out of any Referer)
+    return browser.post(opened["Location"], {"new_password1": password, "new_password2": again or password})
+
+
+def test_a_forgotten_password_is_set_again_through_a_link_sent_by_email(lena, mailbox):
+    from leadbaton.notify.models import OutboxMessage
+
+    with time_machine.travel(NOON, tick=True):
+        assert ask_for_reset("LENA@lumen.example ", host="evil.example") == 302  # the address as typed; the Host is not trusted
+        assert mailbox.messages == []  # queued, not sent in the request
+        assert deliver() >= 1
+        [message] = mailbox.wait_for(1)
+        assert (message["To"], message["Subject"]) == ("lena@lumen.example", "Set a new LeadBaton password")
+        link = reset_link(message)  # made from LEADBATON_BASE_URL, never from the Host the request named
+        assert "evil.example" not in message.as_string()
+        assert OutboxMessage.objects.get(event="account.password_reset").payload["link"] == ""  # not kept once sent
+        answer = set_password(link, "a brand new phrase")
+        assert (answer.status_code, answer["Location"]) == (302, "/account/password/reset/done/")
+    assert sign_in("lena@lumen.example", "correct horse battery")[0] == 200
+    assert sign_in("lena@lumen.example", "a brand new phrase")[0] == 302
+    used = Client().get(link, follow=True)
+    assert "This link no longer works" in used.content.decode()  # once only
+
+
+def test_an_unknown_address_gets_the_same_answer_and_no_email(lena, mailbox):
+    from leadbaton.notify.models import OutboxMessage
+
+    User.objects.create_user("gone@lumen.example", "some old phrase", name="Gone", role=Role.REP, is_active=False)
+    for address in ("nobody@lumen.example", "gone@lumen.example"):
+        assert ask_for_reset(address) == 302
+    assert not OutboxMessage.objects.exists()
+
+
+def test_a_reset_link_expires_and_then_offers_a_new_one(lena, mailbox):
+    with time_machine.travel(NOON, tick=True) as traveller:
+        ask_for_reset("lena@lumen.example")
+        deliver()
+        link = reset_link(mailbox.wait_for(1)[0])
+        traveller.shift(timedelta(minutes=61))
+        page = Client().get(link, follow=True).content.decode()
+    assert "This link no longer works" in page
+    assert 'href="/account/password/reset/"' in page
+
+
+def test_asking_again_and_again_sends_one_email_in_five_minutes(lena, mailbox):
+    from leadbaton.notify.models import OutboxMessage
+
+    with time_machine.travel(NOON, tick=False) as traveller:
+        for _ in range(4):
+            assert ask_for_reset("lena@lumen.example") == 302  # the same answer each time
+        assert OutboxMessage.objects.filter(event="account.password_reset").count() == 1
+        traveller.shift(timedelta(minutes=5, seconds=1))
+        ask_for_reset("lena@lumen.example")
+        assert OutboxMessage.objects.filter(event="account.password_reset").count() == 2
+
+
+def test_the_new_password_is_checked_and_each_problem_named_next_to_its_field(lena, mailbox):
+    with time_machine.travel(NOON, tick=True):
+        ask_for_reset("lena@lumen.example")
+        deliver()
+        link = reset_link(mailbox.wait_for(1)[0])
+        answer = set_password(link, "password")
+        page = answer.content.decode()
+        assert answer.status_code == 200
+        assert 'id="id_new_password2_errors"' in page
+        assert "This password is too common." in page
+        answer = set_password(link, "a brand new phrase", again="a different phrase")
+        assert "The two password fields didn" in answer.content.decode()
+    assert sign_in("lena@lumen.example", "correct horse battery")[0] == 302  # nothing changed
+
+
+def test_setting_a_new_password_lifts_the_accounts_pause(lena, mailbox):
+    with time_machine.travel(NOON, tick=True):
+        for attempt in range(5):
+            sign_in("lena@lumen.example", f"wrong {attempt}", address=f"198.51.100.{attempt}")
+        assert sign_in("lena@lumen.example", "correct horse battery", address="192.0.2.1")[0] == 429
+        ask_for_reset("lena@lumen.example")
+        deliver()
+        set_password(reset_link(mailbox.wait_for(1)[0]), "a brand new phrase")
+        assert sign_in("lena@lumen.example", "a brand new phrase", address="192.0.2.1")[0] == 302
+
+
+def test_no_webhook_or_chat_is_ever_offered_an_account_email(lena, mailbox):
+    from leadbaton.notify.models import Event, OutboxMessage
+    from leadbaton.notify.services import SubscriptionInvalid, subscription_add
+
+    with pytest.raises(SubscriptionInvalid) as refused:
+        subscription_add(url="https://crm.example.com/in", events=["account.password_reset"], description="", now=NOON)
+    assert "'account.password_reset' is not an event" in str(refused.value)
+    subscription_add(url="https://crm.example.com/in", events=list(Event.values), description="everything", now=NOON)
+    ask_for_reset("lena@lumen.example")
+    assert list(OutboxMessage.objects.values_list("channel", "recipient")) == [("email", "lena@lumen.example")]
+
+
+def test_someone_the_organisation_file_made_sets_their_first_password_through_the_link(db, mailbox):
+    newcomer = User.objects.create_user("noor@lumen.example", None, name="Noor Haddad", role=Role.REP)
+    assert not newcomer.has_usable_password()
+    with time_machine.travel(NOON, tick=True):
+        assert ask_for_reset("noor@lumen.example") == 302
+        deliver()
+        set_password(reset_link(mailbox.wait_for(1)[0]), "my very first phrase")
+    assert sign_in("noor@lumen.example", "my very first phrase")[0] == 302

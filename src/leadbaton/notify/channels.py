@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import urllib.error
 import urllib.request
@@ -16,7 +17,7 @@ from django.template.loader import render_to_string
 from standardwebhooks import Webhook
 
 from leadbaton.notify.card import card_text
-from leadbaton.notify.models import ChatTarget, OutboxMessage, WebhookSubscription
+from leadbaton.notify.models import AccountEmail, ChatTarget, OutboxMessage, WebhookSubscription
 
 TIMEOUT_SECONDS = 10
 
@@ -35,11 +36,13 @@ class Delivered:
 def email_send(message: OutboxMessage, *, connection: Any = None) -> Delivered:
     """Send one email; with `connection`, over that open SMTP connection (a batch shares one)."""
     payload = message.payload
-    card = payload["card"]
-    context = {"card": card, "headline": payload["headline"], "text": card_text(card)}
+    if message.event in AccountEmail.values:  # about the person's own account: its own words, no lead
+        template, context = "notify/account_email", payload
+    else:
+        template, context = "notify/lead_email", {"card": payload["card"], "headline": payload["headline"], "text": card_text(payload["card"])}
     mail = EmailMultiAlternatives(
         subject=payload["subject"],
-        body=render_to_string("notify/lead_email.txt", context),
+        body=render_to_string(f"{template}.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[message.recipient],
         connection=connection,
@@ -49,10 +52,14 @@ def email_send(message: OutboxMessage, *, connection: Any = None) -> Delivered:
             "X-LeadBaton-Lead": str(message.lead_id or ""),
         },
     )
-    mail.attach_alternative(render_to_string("notify/lead_email.html", context), "text/html")
+    mail.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
     try:
         mail.send(fail_silently=False)
     except Exception as error:  # any SMTP or socket error: the worker retries
+        if connection is not None:
+            # The shared connection may be the broken part (the server hung up): the batch's next emails connect afresh.
+            with contextlib.suppress(Exception):
+                connection.close()
         raise DeliveryFailed(f"{type(error).__name__}: {error}") from error
     return Delivered()
 

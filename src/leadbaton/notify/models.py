@@ -23,6 +23,12 @@ class Event(models.TextChoices):
     SLA_BREACHED = "sla.breached", "Service level breached"
 
 
+class AccountEmail(models.TextChoices):
+    """Emails to a person about their own account: by email only, never offered to webhooks or chat (not an Event)."""
+
+    PASSWORD_RESET = "account.password_reset", "Password reset"
+
+
 class Notification(models.Model):
     """What a person sees in the app's notification list."""
 
@@ -103,6 +109,8 @@ class OutboxMessage(DueRow):
         indexes = [
             models.Index(fields=["due_at"], condition=models.Q(status="pending"), name="outbox_pending_due"),
             models.Index(fields=["subscription", "-created_at"], name="outbox_subscription_time"),
+            models.Index(fields=["recipient", "event", "-created_at"], condition=models.Q(channel="email", event__in=AccountEmail.values),
+                         name="outbox_account_email"),
         ]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db.models import QuerySet
 
 from leadbaton.core.cache import cached
@@ -46,3 +48,8 @@ def webhook_message_find(message_id: str, *, subscription_id: int | None = None)
     if subscription_id is not None:
         rows = rows.filter(subscription_id=subscription_id)
     return rows.select_related("subscription").first()
+
+
+def account_email_sent_since(*, recipient: str, event: str, since: datetime) -> bool:
+    """Whether an account email of this kind was queued for the address at or after `since` (a partial index answers)."""
+    return OutboxMessage.objects.filter(channel=OutboxMessage.Channel.EMAIL, event=event, recipient=recipient, created_at__gte=since).exists()

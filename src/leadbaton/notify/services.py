@@ -23,7 +23,15 @@ from leadbaton.core.due import Backoff, due_claim, due_failed, still_mine
 from leadbaton.core.rows import fields_update
 from leadbaton.core.wakeup import work_queued
 from leadbaton.notify.channels import DeliveryFailed, chat_send, email_send, webhook_send
-from leadbaton.notify.models import ChatTarget, DeliveryAttempt, Event, Notification, OutboxMessage, WebhookSubscription
+from leadbaton.notify.models import (
+    AccountEmail,
+    ChatTarget,
+    DeliveryAttempt,
+    Event,
+    Notification,
+    OutboxMessage,
+    WebhookSubscription,
+)
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +42,19 @@ MAX_ATTEMPTS = RETRY.tries
 
 
 def notification_create(*, user_id: int, lead_id: int | None, event: str, title: str, card: dict[str, Any], now: datetime) -> Notification:
-    return Notification.objects.create(user_id=user_id, lead_id=lead_id, event=event, title=title[:300], card=card, created_at=now)
+    row = notification(user_id=user_id, lead_id=lead_id, event=event, title=title, card=card, now=now)
+    row.save()
+    return row
+
+
+def notification(*, user_id: int, lead_id: int | None, event: str, title: str, card: dict[str, Any], now: datetime) -> Notification:
+    """A notification to write (not yet saved): give a batch of them to notifications_write_all."""
+    return Notification(user_id=user_id, lead_id=lead_id, event=event, title=title[:300], card=card, created_at=now)
+
+
+def notifications_write_all(notifications: list[Notification]) -> None:
+    if notifications:
+        Notification.objects.bulk_create(notifications)
 
 
 def notifications_mark_read(*, user_id: int, ids: list[int] | None, now: datetime) -> int:
@@ -66,6 +86,18 @@ def outbox_write_all(messages: list[OutboxMessage]) -> None:
     """Queue messages in one statement. Call in the transaction of the change they report: they exist exactly when it does."""
     if messages:
         OutboxMessage.objects.bulk_create(messages)
+
+
+def account_email(*, recipient: str, event: str, subject: str, lines: list[str], link: str, link_text: str, now: datetime) -> OutboxMessage:
+    """Queue an email to a person about their own account (an AccountEmail event): the lines, then the link.
+
+    The link is a credential (a password reset's): it is kept only until the email is sent (outbox_deliver_batch).
+    """
+    message = outbox_message(channel=OutboxMessage.Channel.EMAIL, event=event, recipient=recipient, now=now,
+                             payload={"subject": subject, "lines": lines, "link": link, "link_text": link_text})
+    outbox_write_all([message])
+    transaction.on_commit(work_queued)
+    return message
 
 
 def secret_generate() -> str:
@@ -120,6 +152,9 @@ def outbox_deliver_batch(*, message_ids: list[int], now: datetime) -> int:
         kept = still_mine(OutboxMessage.objects.filter(pk__in=sent)).update(
             status=OutboxMessage.Status.SENT, sent_at=now, last_error="", claimed_until=None, claimed_by=None
         ) if sent else 0
+        if sent and any(message.event in AccountEmail.values for message in pending):
+            # A sent password reset link is nobody's business any more, whoever reads the table later.
+            OutboxMessage.objects.filter(pk__in=sent, event__in=AccountEmail.values).update(payload={"link": "", "sent": True})
         for message, attempt in zip(pending, attempts, strict=True):
             if not attempt.ok:
                 due_failed(message, error=attempt.error, now=now, backoff=RETRY)
@@ -132,11 +167,21 @@ def outbox_deliver_batch(*, message_ids: list[int], now: datetime) -> int:
 
 @contextlib.contextmanager
 def _smtp_connection(needed: bool) -> Iterator[Any]:
-    """One SMTP connection for a batch's emails (None when the batch has none); closed at the end."""
+    """One open SMTP connection for a batch's emails, closed at the end; None when the batch has none.
+
+    Opened here: a connection Django opens itself for a send is closed after that one email. When the
+    server cannot be reached, the error (a DeliveryFailed) stands in for the connection, and each email
+    of the batch fails with it, on record, without trying again to connect.
+    """
     if not needed:
         yield None
         return
     connection = get_connection()
+    try:
+        connection.open()
+    except Exception as error:
+        yield DeliveryFailed(f"{type(error).__name__}: {error}")
+        return
     try:
         yield connection
     finally:
@@ -150,6 +195,8 @@ def _attempt(message: OutboxMessage, now: datetime, smtp: Any) -> DeliveryAttemp
     status_code, error = None, ""
     try:
         if message.channel == OutboxMessage.Channel.EMAIL:
+            if isinstance(smtp, DeliveryFailed):
+                raise smtp
             status_code = email_send(message, connection=smtp).status_code
         elif message.channel == OutboxMessage.Channel.WEBHOOK and message.subscription is not None:
             status_code = webhook_send(message, message.subscription, now).status_code

@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import logging
 import traceback
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Subquery
@@ -33,8 +35,8 @@ from leadbaton.leads import services as leads
 from leadbaton.leads.models import Activity, Handoff, Lead, Owner, OwnerKind, Stage
 from leadbaton.notify import queries as notify_queries
 from leadbaton.notify import services as notify
-from leadbaton.notify.card import card_for
-from leadbaton.notify.models import Event, OutboxMessage
+from leadbaton.notify.card import card_for, cards_for
+from leadbaton.notify.models import Event, Notification, OutboxMessage
 from leadbaton.pipeline.announce import lead_announce
 from leadbaton.pipeline.catch_up import catch_up_terms
 from leadbaton.routing import queries as routing_queries
@@ -45,6 +47,7 @@ from leadbaton.sla.models import Clock, Deadline, EscalationStep
 log = logging.getLogger(__name__)
 Action = EscalationStep.Action
 # A deadline whose steps fail: tried again after these waits, then kept as a dead letter.
+MOVES = (Action.REASSIGN, Action.QUEUE)  # steps that move the lead: taken one deadline at a time
 STEP_RETRY = Backoff((timedelta(seconds=10), timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30)))
 
 
@@ -126,14 +129,45 @@ def _start(lead: Lead, kinds: list[str], now: datetime, *, working_time: Working
 # The worker: each step of each clock, once, when it comes.
 
 
+@dataclass
+class _Told:
+    """What a run of steps says, written together at its end: notifications and outbox messages. Managers are looked up once."""
+
+    notifications: list[Notification] = field(default_factory=list)
+    messages: list[OutboxMessage] = field(default_factory=list)
+    managers: dict[int, User | None] = field(default_factory=dict)
+
+    def manager_of(self, team_id: int | None) -> User | None:
+        if team_id is None:
+            return None
+        if team_id not in self.managers:
+            manager_id = Team.objects.filter(pk=team_id).values("manager_id")
+            self.managers[team_id] = User.objects.filter(pk=Subquery(manager_id), is_active=True).first()
+        return self.managers[team_id]
+
+    def write(self) -> None:
+        notify.notifications_write_all(self.notifications)
+        notify.outbox_write_all(self.messages)
+        if self.messages:
+            transaction.on_commit(work_queued)
+
+
 def deadlines_fire(deadline_ids: list[int], now: datetime) -> int:
     """Take the steps that have come of the claimed deadlines (worker.work). Returns how many steps were taken or skipped.
 
-    Each deadline in a transaction of its own. One whose steps fail is tried again after STEP_RETRY and,
-    when those tries run out, stays pending with its error and no due time (a dead letter `sla explain` shows).
+    Reminders, breaches and the manager's alerts of the whole batch are taken in one transaction, with a
+    statement per kind of row rather than per step (thousands fall due in a minute). A deadline whose step
+    moves the lead, or whose lead moved on, is fired in a transaction of its own, after; so is every
+    deadline of a batch that failed together. One whose steps fail alone is tried again after STEP_RETRY
+    and, when those tries run out, stays pending with its error and no due time (a dead letter `sla explain` shows).
     """
-    done = 0
-    for deadline_id in deadline_ids:
+    try:
+        with transaction.atomic():
+            done, alone = _fire_together(deadline_ids, now)
+    except Exception:
+        log.warning("service-level deadlines %s failed together; firing each on its own", deadline_ids, exc_info=True)
+        done, alone = 0, deadline_ids
+    for deadline_id in alone:
         try:
             with transaction.atomic():
                 done += _fire(deadline_id, now)
@@ -146,8 +180,58 @@ def deadlines_fire(deadline_ids: list[int], now: datetime) -> int:
     return done
 
 
+def _due_steps(deadline: Deadline, now: datetime) -> list[sla.StepDone]:
+    """The steps of a deadline whose time has come and that are not behind it; a reminder the breach overtook is skipped."""
+    due = []
+    for index in range(deadline.steps_taken, len(deadline.steps)):
+        step = deadline.steps[index]
+        if datetime.fromisoformat(step["at"]) > now:
+            break
+        late = step["do"] == Action.REMIND and deadline.breach_at <= now
+        due.append(sla.StepDone(deadline, index, skipped=late, note="the breach came too: not sent" if late else step.get("label", "")))
+    return due
+
+
+def _fire_together(deadline_ids: list[int], now: datetime) -> tuple[int, list[int]]:
+    """Fire the deadlines whose due steps only tell people, all at once. Returns (steps taken, the deadlines left to fire alone)."""
+    # The leads first, then their clocks, each in id order: the order every use case that touches both takes.
+    of_deadlines = Deadline.objects.filter(pk__in=deadline_ids).values("lead_id")
+    leads = {lead.pk: lead for lead in Lead.objects.select_for_update(of=("self",)).select_related("owner_team", "owner_rep")
+             .filter(pk__in=Subquery(of_deadlines)).order_by("pk")}
+    deadlines = list(Deadline.objects.select_for_update(of=("self",)).select_related("rep").filter(pk__in=deadline_ids).order_by("pk"))
+    together, alone, steps = [], [], {}
+    for deadline in deadlines:
+        lead = leads.get(deadline.lead_id)
+        current = lead is not None and lead.is_open and lead.owner_kind == OwnerKind.REP and lead.owner_rep_id == deadline.rep_id
+        try:
+            due = _due_steps(deadline, now)
+        except (KeyError, TypeError, ValueError):  # a plan no code of ours writes: alone, it fails on record
+            alone.append(deadline.pk)
+            continue
+        if deadline.status != Deadline.Status.PENDING or not current or any(deadline.steps[step.index]["do"] in MOVES for step in due):
+            alone.append(deadline.pk)
+        else:
+            together.append(deadline)
+            steps[deadline.pk] = due
+    recorded = sla.steps_record([step for due in steps.values() for step in due], now=now)
+    cards = cards_for([leads[deadline.lead_id] for deadline in together if any((deadline.pk, step.index) in recorded for step in steps[deadline.pk])])
+    told, done = _Told(), 0
+    for deadline in together:
+        lead = leads[deadline.lead_id]
+        for step in steps[deadline.pk]:
+            if (deadline.pk, step.index) in recorded:
+                if not step.skipped:
+                    _take(deadline.steps[step.index]["do"], deadline, lead, now, told, cards[lead.pk])
+                done += 1
+        breached = any(deadline.steps[step.index]["do"] == Action.BREACH for step in steps[deadline.pk])
+        sla.deadline_advanced(deadline, taken=deadline.steps_taken + len(steps[deadline.pk]), breached=breached)
+    sla.deadlines_save_advanced(together)
+    told.write()
+    return done, alone
+
+
 def _fire(deadline_id: int, now: datetime) -> int:
-    # The lead first, then its clock: the order every use case that touches both takes (no deadlock on PostgreSQL).
+    """Fire one deadline: its steps in order, each recorded before it is taken, so a step that moves the lead comes after the breach."""
     of_deadline = Deadline.objects.filter(pk=deadline_id).values("lead_id")
     lead = Lead.objects.select_for_update(of=("self",)).select_related("owner_team", "owner_rep").filter(pk=Subquery(of_deadline)).first()
     if lead is None:
@@ -161,38 +245,37 @@ def _fire(deadline_id: int, now: datetime) -> int:
         sla.deadline_cancel(deadline, now=now, why="the lead changed hands or closed")
         return 0
     taken, breached, done = deadline.steps_taken, False, 0
-    while taken < len(deadline.steps) and datetime.fromisoformat(deadline.steps[taken]["at"]) <= now:
-        step = deadline.steps[taken]
-        late = step["do"] == Action.REMIND and deadline.breach_at <= now
-        if sla.step_record(deadline=deadline, index=taken, now=now, skipped=late,
-                           note="the breach came too: not sent" if late else step.get("label", "")):
-            if step["do"] == Action.BREACH:
+    for step in _due_steps(deadline, now):
+        action = deadline.steps[step.index]["do"]
+        if sla.steps_record([step], now=now):
+            if action == Action.BREACH:
                 sla.deadline_breach(deadline)  # before what follows it: a reassignment stops only the clocks still running
-            if not late:
-                _take(step["do"], deadline, lead, now)
+            if not step.skipped:
+                told = _Told()
+                _take(action, deadline, lead, now, told, card_for(lead) if action not in MOVES else {})
+                told.write()
             done += 1
-        breached |= step["do"] == Action.BREACH
-        taken += 1
+        breached |= action == Action.BREACH
+        taken = step.index + 1
     sla.deadline_advance(deadline, now=now, taken=taken, breached=breached)
     return done
 
 
-def _take(action: str, deadline: Deadline, lead: Lead, now: datetime) -> None:
-    """Take one step."""
+def _take(action: str, deadline: Deadline, lead: Lead, now: datetime, told: _Told, card: dict[str, Any]) -> None:
+    """Take one step; what it says goes to `told`."""
     kind = deadline.get_kind_display().lower()
     if action == Action.REMIND:
         left = _duration((deadline.breach_at - now).total_seconds())
-        _tell(lead, lead.owner_rep, Event.SLA_REMINDER, f"{deadline.get_kind_display()} due in {left}: {_who(lead)}", deadline, now)
+        _tell(told, card, lead, lead.owner_rep, Event.SLA_REMINDER, f"{deadline.get_kind_display()} due in {left}: {_who(lead)}", deadline, now)
     elif action == Action.BREACH:
         late = int((now - deadline.started_at).total_seconds() // 60)
-        _tell(lead, None, Event.SLA_BREACHED, f"SLA breached ({kind}, {late} min): {lead}", deadline, now)
+        _tell(told, card, lead, None, Event.SLA_BREACHED, f"SLA breached ({kind}, {late} min): {lead}", deadline, now)
     elif action == Action.ALERT_MANAGER:
-        team = Team.objects.filter(pk=deadline.team_id).first() if deadline.team_id else lead.owner_team
-        manager = User.objects.filter(pk=team.manager_id, is_active=True).first() if team and team.manager_id else None
+        manager = told.manager_of(deadline.team_id or lead.owner_team_id)
         if manager is not None:
             owner = deadline.rep.display_name  # the clock's owner, even if a step before this one moved the lead
-            _tell(lead, manager, Event.SLA_BREACHED, f"{owner} missed the {kind} time on {_who(lead)}", deadline, now, webhook=False)
-    elif action in (Action.REASSIGN, Action.QUEUE):
+            _tell(told, card, lead, manager, Event.SLA_BREACHED, f"{owner} missed the {kind} time on {_who(lead)}", deadline, now, webhook=False)
+    elif action in MOVES:
         _move_on(action, deadline, lead, now)
 
 
@@ -241,25 +324,22 @@ def _move_on(action: str, deadline: Deadline, lead: Lead, now: datetime) -> None
     transaction.on_commit(work_queued)
 
 
-def _tell(lead: Lead, to: User | None, event: str, headline: str, deadline: Deadline, now: datetime, *, webhook: bool = True) -> None:
+def _tell(told: _Told, card: dict[str, Any], lead: Lead, to: User | None, event: str, headline: str, deadline: Deadline, now: datetime,
+          *, webhook: bool = True) -> None:
     """A step's message: in the app and by email to `to` (None: nobody), and with `webhook` the event to its subscribers."""
-    card = card_for(lead)
     clock = {"kind": deadline.kind, "started_at": deadline.started_at.isoformat(), "breach_at": deadline.breach_at.isoformat()}
-    messages = []
     if to is not None:
-        notify.notification_create(user_id=to.pk, lead_id=lead.pk, event=event, title=headline, card=card, now=now)
+        told.notifications.append(notify.notification(user_id=to.pk, lead_id=lead.pk, event=event, title=headline, card=card, now=now))
         payload = {"headline": headline, "subject": headline, "card": card}
         if to.email:
-            messages.append(notify.outbox_message(channel=OutboxMessage.Channel.EMAIL, event=event, payload=payload,
-                                                  now=now, lead_id=lead.pk, recipient=to.email))
+            told.messages.append(notify.outbox_message(channel=OutboxMessage.Channel.EMAIL, event=event, payload=payload,
+                                                       now=now, lead_id=lead.pk, recipient=to.email))
         # The owner's own chat for a reminder; the team's chat for the manager's alert.
         chats = notify_queries.chat_targets_for(team_id=None, rep_id=to.pk) if event == Event.SLA_REMINDER else (
             notify_queries.chat_targets_for(team_id=deadline.team_id, rep_id=None))
-        messages += [notify.outbox_message(channel=OutboxMessage.Channel.CHAT, event=event, payload=payload, now=now,
-                                           lead_id=lead.pk, chat_target=target) for target in chats]
+        told.messages += [notify.outbox_message(channel=OutboxMessage.Channel.CHAT, event=event, payload=payload, now=now,
+                                                lead_id=lead.pk, chat_target=target) for target in chats]
     for subscribed, subscription in notify_queries.subscriptions_for([event]) if webhook else []:
         data = {"lead": card, "clock": clock, "owner": {"kind": lead.owner_kind, "team_id": lead.owner_team_id, "rep_id": lead.owner_rep_id}}
-        messages.append(notify.outbox_message(channel=OutboxMessage.Channel.WEBHOOK, event=subscribed, payload=data,
-                                              now=now, lead_id=lead.pk, subscription=subscription))
-    notify.outbox_write_all(messages)
-    transaction.on_commit(work_queued)
+        told.messages.append(notify.outbox_message(channel=OutboxMessage.Channel.WEBHOOK, event=subscribed, payload=data,
+                                                   now=now, lead_id=lead.pk, subscription=subscription))

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db import connection
+from django.db.models import Count
 
 from leadbaton.accounts.models import RepProfile, Team, User
 from leadbaton.accounts.models import TimeOff as TimeOffRow
@@ -79,15 +80,16 @@ def team_candidates(
 
     Each rep's open leads are counted only when it matters: with `load` (least loaded
     routing) or when a rep of the team has a ceiling; with the catch-up gate on, their
-    in-progress leads are counted too (stale, overdue next steps), and the open ones of
-    a rep with a stale lead (lead_counts). Time off is kept in memory until the configuration changes.
+    in-progress leads are counted too (stale, overdue next steps) in the same query, and the
+    open ones of a rep with a stale lead. Time off is kept in memory until the configuration changes.
     """
-    profiles = _team_profiles(team_id)
+    behind_since = now - timedelta(days=catch_up.progress_days) if catch_up.on else None
+    profiles, behind = _team_profiles(team_id, behind_since=behind_since, now=now)
     counts: dict[int, LeadCounts] = {}
     rep_ids = [profile.user_id for profile in profiles]
     every_open = load or any(profile.open_ceiling is not None for profile in profiles)
     if catch_up.on and rep_ids:
-        counts = lead_counts(rep_ids, now, progress_days=catch_up.progress_days, every_open=every_open)
+        counts = _with_open_counts(behind, rep_ids if every_open else [rep_id for rep_id, (stale, _) in behind.items() if stale])
     elif rep_ids and every_open:
         counts = {rep_id: LeadCounts(open=n) for rep_id, n in open_leads_count(rep_ids).items()}
     time_off = cached("time off", _time_off_load)
@@ -99,22 +101,40 @@ def team_candidates(
 # In the model's field order, as Model.from_db expects them.
 _USER_COLUMNS = tuple(str(field.column) for field in User._meta.concrete_fields if field.attname in ("email", "name", "is_active"))
 _TEAM_PROFILES_SQL = (
-    f"SELECT p.*, {', '.join(f'u.{column} AS user_{column}' for column in _USER_COLUMNS)}"
+    f"SELECT p.*, {', '.join(f'u.{column} AS user_{column}' for column in _USER_COLUMNS)}{{behind}}"
     f" FROM {RepProfile._meta.db_table} p JOIN {User._meta.db_table} u ON u.id = p.user_id WHERE p.team_id = %s ORDER BY p.user_id"
 )
+# With the catch-up gate on, each rep's in-progress leads are counted in the same round trip, fresh at every routing (a
+# touch, an outcome or a reassignment counts at the very next one). Stale: no touch or outcome (last_progress_at) in the
+# policy's progress window. Overdue: a next step at or before now (as Lead.next_step_overdue). Over the owner index; a
+# rep's untouched leads are never read row by row, however many.
+_IN_PROGRESS = f"FROM {Lead._meta.db_table} l WHERE l.owner_rep_id = p.user_id AND l.stage = '{Stage.IN_PROGRESS}'"
+_BEHIND = (f", (SELECT COUNT(*) {_IN_PROGRESS} AND (l.last_progress_at < %s OR l.last_progress_at IS NULL)) AS stale"
+           f", (SELECT COUNT(*) {_IN_PROGRESS} AND l.next_step_at <= %s) AS overdue")
 
 
-def _team_profiles(team_id: int) -> list[RepProfile]:
-    """The team's rep profiles, each with the user's email, name and active flag loaded (the rest is deferred).
-
+def _team_profiles(
+    team_id: int, *, behind_since: datetime | None = None, now: datetime | None = None
+) -> tuple[list[RepProfile], dict[int, tuple[int, int]]]:
+    """The team's rep profiles, each with the user's email, name and active flag loaded (the rest is deferred), and
+    with `behind_since` (the catch-up gate is on) (stale, overdue) by rep for those with either: of the rep's
+    in-progress leads, those with no progress since then and those with a next step at or before `now`.
     Written out: routing runs it for every sales-ready lead, and select_related cost more than the query.
     """
-    profiles = list(RepProfile.objects.raw(_TEAM_PROFILES_SQL, [team_id]))
+    if behind_since is not None:
+        moments = [connection.ops.adapt_datetimefield_value(moment) for moment in (behind_since, now)]
+        profiles = list(RepProfile.objects.raw(_TEAM_PROFILES_SQL.format(behind=_BEHIND), [*moments, team_id]))
+    else:
+        profiles = list(RepProfile.objects.raw(_TEAM_PROFILES_SQL.format(behind=""), [team_id]))
+    behind: dict[int, tuple[int, int]] = {}
     for profile in profiles:
         values = {column: getattr(profile, f"user_{column}") for column in _USER_COLUMNS}
         values["is_active"] = bool(values["is_active"])  # SQLite answers 0/1
         profile.user = User.from_db(profile._state.db, ["id", *_USER_COLUMNS], [profile.user_id, *values.values()])
-    return profiles
+        counted: tuple[int, int] = (profile.stale, profile.overdue) if behind_since is not None else (0, 0)  # type: ignore[attr-defined]
+        if any(counted):  # the query's own columns, there with the catch-up gate on
+            behind[profile.user_id] = counted
+    return profiles, behind
 
 
 def working_time_of(rep_id: int) -> WorkingTime | None:
@@ -156,28 +176,9 @@ class LeadCounts:
 NO_LEADS = LeadCounts()
 
 
-def lead_counts(rep_ids: list[int], now: datetime, *, progress_days: int, every_open: bool = False) -> dict[int, LeadCounts]:
-    """Each rep's LeadCounts at `now`, read fresh (never kept): a touch, an outcome or a reassignment counts at
-    the very next routing.
-
-    Stale: in progress with no touch or outcome (last_progress_at) in the last `progress_days` calendar days.
-    Overdue: in progress with a next step at or before `now` (as Lead.next_step_overdue).
-    One query over the in-progress leads; the open leads (assigned too: the share's denominator) are counted
-    by a second, over the owner index alone, only for reps with a stale lead, or for all with `every_open`
-    (a ceiling or least-loaded routing needs them). A rep's untouched leads are never read row by row, however many.
-    """
-    since = now - timedelta(days=progress_days)
-    rows = (
-        Lead.objects.filter(owner_rep_id__in=rep_ids, stage=Stage.IN_PROGRESS)
-        .values("owner_rep_id")
-        .annotate(
-            stale=Count("id", filter=Q(last_progress_at__lt=since) | Q(last_progress_at__isnull=True)),
-            overdue=Count("id", filter=Q(next_step_at__lte=now)),
-        )
-        .values_list("owner_rep_id", "stale", "overdue")
-    )
-    behind = {rep_id: (stale, overdue) for rep_id, stale, overdue in rows}
-    counted = rep_ids if every_open else [rep_id for rep_id, (stale, _) in behind.items() if stale]
+def _with_open_counts(behind: dict[int, tuple[int, int]], counted: list[int]) -> dict[int, LeadCounts]:
+    """LeadCounts from (stale, overdue) per rep, with the open leads (assigned too: the stale share's denominator) of the
+    `counted` reps: those with a stale lead, or all when a ceiling or least-loaded routing needs them. One query."""
     opened = open_leads_count(counted) if counted else {}
     return {
         rep_id: LeadCounts(open=opened.get(rep_id, 0), stale=behind.get(rep_id, (0, 0))[0], overdue=behind.get(rep_id, (0, 0))[1])

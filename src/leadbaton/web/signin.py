@@ -1,18 +1,25 @@
 """Signing in: the page a paused sign-in answers, whose account and address a failure counts against
-(django-axes), what a successful sign-in forgets, and a password change that counts wrong old passwords."""
+(django-axes), what a successful sign-in forgets, a password change that counts wrong old passwords,
+and a forgotten password set again through a link sent by email (through the outbox)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth import authenticate
-from django.contrib.auth.forms import PasswordChangeForm
-from django.contrib.auth.views import PasswordChangeView
+from django.contrib.auth.forms import PasswordChangeForm, PasswordResetForm
+from django.contrib.auth.views import PasswordChangeView, PasswordResetConfirmView, PasswordResetView
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse, reverse_lazy
+
+from leadbaton.accounts.models import User
+from leadbaton.core import clock
+from leadbaton.pipeline.accounts import password_reset_email
 
 
 def client_address(request: HttpRequest) -> str:
@@ -65,3 +72,38 @@ class PasswordChange(PasswordChangeView):
 
     def get_form_kwargs(self) -> dict[str, Any]:
         return {**super().get_form_kwargs(), "request": self.request}
+
+
+class _ResetByOutbox(PasswordResetForm):
+    """Django's reset form (it finds the active account, whatever the address's case, and says nothing about
+    whether there is one), with the email queued in the outbox instead of sent in the request. The link is made
+    from LEADBATON_BASE_URL, never from the Host the request named. An account without a password yet (one
+    the organisation file created) gets the link too: that is how a new person sets their first password."""
+
+    def get_users(self, email: str) -> Iterator[Any]:
+        return (user for user in User.objects.filter(email__iexact=email.strip(), is_active=True))
+
+    def send_mail(self, subject_template_name: str, email_template_name: str, context: dict[str, Any], from_email: str | None,
+                  to_email: str, html_email_template_name: str | None = None) -> None:
+        path = reverse("password_reset_confirm", kwargs={"uidb64": context["uid"], "token": context["token"]})
+        password_reset_email(user=context["user"], link=settings.BASE_URL + path, now=clock.now())
+
+
+class PasswordReset(PasswordResetView):
+    form_class = _ResetByOutbox
+    template_name = "web/password_reset.html"
+    success_url = reverse_lazy("password_reset_sent")
+
+
+class PasswordResetConfirm(PasswordResetConfirmView):
+    """The link from the email: a new password, twice. A used or expired link says so and offers a new one.
+    Setting the password ends every session of the account and forgets its failed sign-ins (a paused account
+    whose owner proved they read its mailbox may sign in at once)."""
+
+    template_name = "web/password_reset_confirm.html"
+    success_url = reverse_lazy("password_reset_complete")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        AccessAttempt.objects.filter(username=str(form.user.email).strip().lower()).delete()
+        return response
