@@ -169,7 +169,9 @@ class Deployment:
                 return [tuple(row) for row in connection.execute(query).fetchall()]
         connection = sqlite3.connect(self.data_dir / "leadbaton.sqlite3", timeout=20)
         try:
-            return connection.execute(query).fetchall()
+            rows = connection.execute(query).fetchall()
+            connection.commit()  # a change is kept, as with autocommit on PostgreSQL
+            return rows
         finally:
             connection.close()
 

@@ -7,7 +7,8 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from django.db import connection
-from django.db.models import Case, DateTimeField, F, IntegerField, Q, Value, When
+from django.db.models import Case, DateTimeField, F, IntegerField, Q, Value, When, Window
+from django.db.models.functions import RowNumber
 from django.db.models.sql import Query
 
 from leadbaton.leads.access import OWNER_RELATED
@@ -186,7 +187,7 @@ def lead_with_owner(lead_id: int, *, lock: bool = False) -> Lead | None:
 
 def leads_of_rep(
     rep_id: int, *, now: datetime, stages: tuple[str, ...] | None = None, limit: int = 50,
-    annotations: dict[str, Any] | None = None, order_first: list[Any] | None = None,
+    annotations: dict[str, Any] | None = None, order_first: list[Any] | None = None, where: Q | None = None,
 ) -> list[Lead]:
     """A rep's own leads, most urgent first (F1). One query.
 
@@ -199,11 +200,14 @@ def leads_of_rep(
 
     A capability that knows more about urgency (sla.queries: the clocks) passes `annotations` to read
     with each lead and `order_first`, expressions over them that open leads are ordered by before the above.
+    `where` narrows the leads (it may name the annotations).
     """
     stages = stages or (Stage.ASSIGNED, Stage.IN_PROGRESS)
     rows = Lead.objects.filter(owner_kind=OwnerKind.REP, owner_rep_id=rep_id, stage__in=stages).select_related("owner_team", "owner_rep")
     if annotations:
         rows = rows.annotate(**annotations)
+    if where is not None:
+        rows = rows.filter(where)
     in_progress = Q(stage=Stage.IN_PROGRESS)
     bucket = Case(
         When(stage=Stage.ASSIGNED, then=Value(0)),
@@ -259,3 +263,13 @@ def lead_had_conversation(lead_id: int) -> bool:
 def lead_moved_for(lead_id: int, *, reason: str) -> bool:
     """Has the lead changed hands for this reason before?"""
     return Handoff.objects.filter(lead_id=lead_id, reason=reason).exists()
+
+
+def recent_inquiries(lead_ids: list[int], *, per_lead: int) -> dict[int, list[Inquiry]]:
+    """Each lead's latest inquiries, newest first, at most `per_lead` of them (every lead id is a key). One query."""
+    recent = Window(RowNumber(), partition_by=[F("lead_id")], order_by=[F("received_at").desc(), F("id").desc()])
+    found: dict[int, list[Inquiry]] = {lead_id: [] for lead_id in lead_ids}
+    rows = Inquiry.objects.filter(lead_id__in=lead_ids).annotate(recent=recent).filter(recent__lte=per_lead).order_by("lead_id", "recent")
+    for inquiry in rows:
+        found[inquiry.lead_id].append(inquiry)
+    return found

@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.db.models import F, Window
-from django.db.models.functions import RowNumber
 
 from leadbaton.leads.models import Inquiry, Lead
+from leadbaton.leads.queries import recent_inquiries
 
 
 def card_for(lead: Lead, *, latest: Inquiry | None = None) -> dict[str, Any]:
@@ -25,10 +24,7 @@ def card_for(lead: Lead, *, latest: Inquiry | None = None) -> dict[str, Any]:
 
 def cards_for(leads: list[Lead]) -> dict[int, dict[str, Any]]:
     """card_for of each lead, by lead id, with one query for all their inquiries (the worker tells many at once)."""
-    recent = Window(RowNumber(), partition_by=[F("lead_id")], order_by=[F("received_at").desc(), F("id").desc()])
-    inquiries: dict[int, list[Inquiry]] = {lead.pk: [] for lead in leads}
-    for inquiry in Inquiry.objects.filter(lead_id__in=list(inquiries)).annotate(recent=recent).filter(recent__lte=4).order_by("lead_id", "recent"):
-        inquiries[inquiry.lead_id].append(inquiry)
+    inquiries = recent_inquiries([lead.pk for lead in leads], per_lead=4)
     return {lead.pk: _card(lead, inquiries[lead.pk], None) for lead in leads}
 
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
 
 from leadbaton.accounts.models import Team
-from leadbaton.leads.models import Lead
+from leadbaton.leads.models import Lead, Stage
 from leadbaton.leads.queries import leads_of_rep
 from leadbaton.sla.models import Clock, Deadline, SlaPolicy
 
@@ -51,7 +51,9 @@ class RepLead:
     next_clock: NextClock | None
 
 
-def leads_of_rep_by_clock(rep_id: int, *, now: datetime, stages: tuple[str, ...] | None = None, limit: int = 50) -> list[RepLead]:
+def leads_of_rep_by_clock(
+    rep_id: int, *, now: datetime, stages: tuple[str, ...] | None = None, limit: int = 50, where: Q | None = None,
+) -> list[RepLead]:
     """A rep's own leads, most urgent first by their service-level clocks (F1, S1). One query.
 
     Open leads come in this order:
@@ -60,6 +62,7 @@ def leads_of_rep_by_clock(rep_id: int, *, now: datetime, stages: tuple[str, ...]
     3. the higher score;
     4. then as leads.queries.leads_of_rep orders them (untouched, next step overdue, ...).
     Closed stages, when asked for, come most recently closed first, as leads_of_rep has them.
+    `where` narrows them; it may name `clock_breached` and `next_clock_at` (as inbox_where does).
     """
     owners = Deadline.objects.filter(lead_id=OuterRef("pk"), rep_id=OuterRef("owner_rep_id"))
     pending = owners.filter(status=Deadline.Status.PENDING).order_by("breach_at", "id")
@@ -69,8 +72,37 @@ def leads_of_rep_by_clock(rep_id: int, *, now: datetime, stages: tuple[str, ...]
         "next_clock_kind": Subquery(pending.values("kind")[:1]),
     }
     first = [F("clock_breached").desc(), F("next_clock_at").asc(nulls_last=True), F("score").desc()]
-    rows = leads_of_rep(rep_id, now=now, stages=stages, limit=limit, annotations=clocks, order_first=first)
+    rows = leads_of_rep(rep_id, now=now, stages=stages, limit=limit, annotations=clocks, order_first=first, where=where)
     return [_rep_lead(lead) for lead in rows]
+
+
+# The rep's inbox narrowed to one kind of lead (F1): the filter's name in the address, and what it shows.
+INBOX_VIEWS = {
+    "": "All open",
+    "untouched": "Untouched",
+    "due_today": "Due today",
+    "overdue": "Overdue",
+    "stale": "Stale",
+}
+
+
+def inbox_where(view: str, *, now: datetime, day_ends_at: datetime, stale_before: datetime, blocker: str = "") -> Q | None:
+    """The leads_of_rep_by_clock filter for an inbox view (INBOX_VIEWS) and, with `blocker`, in progress held back by it.
+
+    untouched: assigned, nobody has touched it yet. due today: a clock of the owner or the next step comes
+    before the owner's day ends (`day_ends_at`), or already came (a breached clock too). overdue: a clock breached, or the next
+    step's time has passed. stale: in progress with no touch or outcome since `stale_before`.
+    """
+    in_progress = Q(stage=Stage.IN_PROGRESS)
+    where = {
+        "untouched": Q(stage=Stage.ASSIGNED),
+        "due_today": Q(clock_breached=True) | Q(next_clock_at__lt=day_ends_at) | Q(next_step_at__lt=day_ends_at),
+        "overdue": Q(clock_breached=True) | Q(next_step_at__lte=now),
+        "stale": in_progress & (Q(last_progress_at__lt=stale_before) | Q(last_progress_at__isnull=True)),
+    }.get(view)
+    if blocker:
+        where = (where or Q()) & in_progress & Q(blocker=blocker)
+    return where
 
 
 def _rep_lead(lead: Lead) -> RepLead:

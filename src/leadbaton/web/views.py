@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
 from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -14,20 +16,24 @@ from leadbaton.core import clock
 from leadbaton.core.refusals import NotAllowed, NotFound, Refused
 from leadbaton.intake.queries import submissions_list
 from leadbaton.leads.access import ADMIN, MANAGER, MARKETING, readable_leads, submissions_readable
-from leadbaton.leads.models import Stage
+from leadbaton.leads.models import Blocker, Inquiry, Stage
 from leadbaton.leads.queries import (
     activities_of,
     handoff_sides,
     handoffs_of,
     inquiries_of,
+    leads_queued,
     owner_summary,
+    recent_inquiries,
     stage_counts,
 )
 from leadbaton.notify.card import company_of
+from leadbaton.pipeline.catch_up import rep_availability
 from leadbaton.pipeline.followup import lead_readable, viewer_of
 from leadbaton.pipeline.person import possible_duplicates_seen_by
+from leadbaton.sla import services as sla
 from leadbaton.sla.models import Clock, Deadline
-from leadbaton.sla.queries import clocks_of
+from leadbaton.sla.queries import INBOX_VIEWS, RepLead, clocks_of, inbox_where, leads_of_rep_by_clock
 
 # The page a refused lead shows: its status and title, by the kind of refusal.
 REFUSED_PAGES: dict[type[Refused], tuple[int, str]] = {NotFound: (404, "No such lead"), NotAllowed: (403, "You cannot open this lead")}
@@ -35,10 +41,13 @@ STAGES_TITLES = {ADMIN: "Leads by stage", MARKETING: "Leads by stage", MANAGER: 
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    """For a visitor, what LeadBaton is; for staff, the leads they may read by stage and, if they may read the log, its latest rows."""
+    """For a visitor, what LeadBaton is; for a rep, their inbox; for other staff, the leads they may read by
+    stage and, if they may read the log, its latest rows."""
     context: dict[str, Any] = {}
     if request.user.is_authenticated:
         viewer = viewer_of(cast(User, request.user))
+        if viewer.own_team_id is not None:
+            return _inbox(request, cast(User, request.user), viewer.own_team_id)
         counts = stage_counts(readable_leads(viewer))
         log = submissions_readable(viewer)
         context = {
@@ -47,6 +56,61 @@ def home(request: HttpRequest) -> HttpResponse:
             "submissions": submissions_list(where=log, limit=15) if log is not None else None,
         }
     return render(request, "web/home.html", context)
+
+
+INBOX_LIMIT = 100
+
+
+def _inbox(request: HttpRequest, user: User, team_id: int) -> HttpResponse:
+    """The rep's open leads, most urgent first (F1), narrowed by `show` (sla.queries.INBOX_VIEWS) and `blocker`,
+    with whether they get new leads now and their team's queue. web/static/web/inbox.js reloads the lists
+    every few seconds and tells of new leads; without it the page is whole and current when loaded."""
+    now = clock.now()
+    zone = ZoneInfo(time_zone_of(user.pk, settings.TIME_ZONE))
+    show, blocker = request.GET.get("show", ""), request.GET.get("blocker", "")
+    errors = []
+    if show not in INBOX_VIEWS:
+        errors.append({"field": "show", "message": f"{show[:40]!r} is not a view of the inbox; use one of {', '.join(filter(None, INBOX_VIEWS))}"})
+        show = ""
+    if blocker and blocker not in Blocker.values:
+        errors.append({"field": "blocker", "message": f"{blocker[:40]!r} is not a blocker; use one of {', '.join(Blocker.values)}"})
+        blocker = ""
+    tomorrow = datetime.combine(now.astimezone(zone).date() + timedelta(days=1), time(0), tzinfo=zone)
+    stale_before = now - timedelta(days=sla.policy_for(team_id).progress_every_days)
+    where = inbox_where(show, now=now, day_ends_at=tomorrow, stale_before=stale_before, blocker=blocker)
+    rows = leads_of_rep_by_clock(user.pk, now=now, limit=INBOX_LIMIT, where=where)
+    asked = recent_inquiries([row.lead.pk for row in rows], per_lead=1)
+    availability = rep_availability(rep_id=user.pk, team_id=team_id, now=now)
+    context = {
+        "rows": [_inbox_row(row, asked[row.lead.pk], now=now) for row in rows],
+        "limit": INBOX_LIMIT,
+        "views": [(key, label, key == show) for key, label in INBOX_VIEWS.items()],
+        "show": show, "blocker": blocker, "blockers": Blocker.choices, "errors": errors,
+        "queue": leads_queued([team_id], limit=25),
+        "availability": availability,
+        "time_zone": zone.key,
+        "now": now,
+    }
+    return render(request, "web/inbox.html", context, status=400 if errors else 200)
+
+
+def _inbox_row(row: RepLead, asked: list[Inquiry], *, now: datetime) -> dict[str, Any]:
+    """A lead as the inbox lists it: who, what they asked, and what is due."""
+    lead = row.lead
+    latest = asked[0] if asked else None
+    clock_due = row.next_clock
+    return {
+        "lead": lead,
+        "name": str(lead) or f"Lead {lead.pk}",
+        "company": company_of(lead)[0],
+        "asked": (latest.message if latest else "") or lead.product_interest,
+        "source": latest.source_slug if latest else lead.source_slug,
+        "breached": row.breached,
+        "clock_kind": Clock(clock_due.kind).label if clock_due else "",
+        "clock_at": clock_due.breaches_at if clock_due else None,
+        "countdown": countdown_text(clock_due.seconds_left(now)) if clock_due and clock_due.kind == Clock.FIRST_RESPONSE else "",
+        "overdue": lead.next_step_overdue(now),
+    }
 
 
 def health(request: HttpRequest) -> JsonResponse:

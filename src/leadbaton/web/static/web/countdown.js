@@ -1,5 +1,6 @@
 // Live countdowns on a page: every element with data-breaches-at (an ISO 8601 time) shows the time
 // left until then, updated every second, in the same words the server wrote (web.views.countdown_text).
+// On a page marked data-live (the inbox), also those that arrive later.
 (function () {
   "use strict";
 
@@ -35,7 +36,8 @@
   }
 
   function start() {
-    if (document.querySelector("[data-breaches-at]")) {
+    // A page whose lists are replaced as they change (data-live) may gain a countdown later.
+    if (document.querySelector("[data-breaches-at], [data-live]")) {
       update();
       window.setInterval(update, 1000);
     }

@@ -1,0 +1,124 @@
+"""The rep's inbox, their home page (F1): open leads most urgent first, what is due, the views that narrow it, the team queue."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+
+from leadbaton.accounts.models import RepProfile, User
+from leadbaton.core import clock
+from leadbaton.sla.models import Deadline
+from tests.api import test_rep_api
+from tests.api.test_rep_api import as_user, in_progress, lead_to, lena_only, touch
+
+sales, morning = test_rep_api.sales, test_rep_api.morning
+
+
+def inbox_of(user: User, query: str = "") -> tuple[int, str]:
+    client = Client()
+    client.force_login(user)
+    answer = client.get(f"/{query}")
+    return answer.status_code, answer.content.decode()
+
+
+def listed(page: str) -> list[int]:
+    """The lead ids of the inbox's rows, in their order."""
+    return [int(n) for n in re.findall(r'<tr data-lead-id="(\d+)"', page)]
+
+
+@pytest.fixture
+def lenas_leads(intake, sales, morning):
+    """Lena's open leads at 11:00 in Berlin, one of each kind; returns them by name."""
+    lena_only(sales)
+    lena = as_user(sales.lena)
+    ids = {}
+    ids["breached"] = lead_to(intake, sales.lena, "old@buyer.example", first_name="Olga", company="Oldco", message="Still waiting for a call")
+    Deadline.objects.filter(lead_id=ids["breached"]).update(status="breached", breached_at=clock.now())
+    morning.shift(timedelta(minutes=1))
+    ids["fresh"] = lead_to(intake, sales.lena, "fresh@buyer.example", first_name="Finn", message="Demo please", product_interest="Forecasting")
+    for name, due, blocker in (("tomorrow", timedelta(days=1), "timing"), ("overdue", timedelta(minutes=30), "budget")):
+        ids[name] = lead_to(intake, sales.lena, f"{name}@buyer.example", first_name=name.title())
+        assert touch(lena, ids[name]).status_code == 201
+        assert in_progress(lena, ids[name], clock.now() + due, blocker=blocker, next_step=f"call {name}").status_code == 200
+    morning.shift(timedelta(hours=1))  # 12:01: the overdue lead's next step has passed
+    return ids
+
+
+def test_a_reps_home_lists_their_open_leads_most_urgent_first_with_what_is_due(lenas_leads, sales):
+    status, page = inbox_of(sales.lena)
+    assert status == 200
+    assert listed(page) == [lenas_leads["breached"], lenas_leads["fresh"], lenas_leads["overdue"], lenas_leads["tomorrow"]]
+    first = page.split('<tr data-lead-id="')[1]
+    assert "Olga" in first
+    assert "Oldco" in first
+    assert "Still waiting for a call" in first
+    assert "Breached" in first
+    fresh = page.split('<tr data-lead-id="')[2]
+    assert "Demo please" in fresh
+    assert re.search(r'First response:\s*<strong class="countdown" data-breaches-at="[^"]+">', fresh)  # counts down in the browser
+    overdue = page.split('<tr data-lead-id="')[3]
+    assert "call overdue" in overdue
+    assert "overdue since Wed 25 Nov, 11:31 CET" in overdue
+    assert "held back by budget" in overdue
+    assert "Times in Europe/Berlin" in page
+    assert "You get new leads now." in page
+    assert "/leads/" in page
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("?show=untouched", ["breached", "fresh"]),
+    ("?show=overdue", ["breached", "overdue"]),
+    ("?show=due_today", ["breached", "fresh", "overdue"]),
+    ("?blocker=timing", ["tomorrow"]),
+    ("?show=overdue&blocker=budget", ["overdue"]),
+])
+def test_each_view_narrows_the_inbox(lenas_leads, sales, query, expected):
+    status, page = inbox_of(sales.lena, query)
+    assert status == 200
+    assert listed(page) == [lenas_leads[name] for name in expected]
+
+
+def test_stale_shows_the_leads_in_progress_without_progress_for_the_policys_days(lenas_leads, sales, morning):
+    assert listed(inbox_of(sales.lena, "?show=stale")[1]) == []
+    morning.shift(timedelta(days=8))
+    assert listed(inbox_of(sales.lena, "?show=stale")[1]) == [lenas_leads["overdue"], lenas_leads["tomorrow"]]
+
+
+def test_an_unknown_view_or_blocker_is_named_with_what_would_do_and_everything_is_shown(lenas_leads, sales):
+    status, page = inbox_of(sales.lena, "?show=urgent&blocker=money")
+    assert status == 400
+    assert "<strong>show</strong>: &#x27;urgent&#x27; is not a view of the inbox; use one of untouched, due_today, overdue, stale" in page
+    assert "<strong>blocker</strong>: &#x27;money&#x27; is not a blocker; use one of budget," in page
+    assert len(listed(page)) == 4
+
+
+def test_nobody_elses_leads_appear_and_the_team_queue_is_beside_them(intake, lenas_leads, sales, morning):
+    _, jonas_page = inbox_of(sales.jonas)
+    assert listed(jonas_page) == []
+    assert "Nobody is waiting in the queue." in jonas_page
+    RepProfile.objects.filter(user=sales.lena).update(paused=True, pause_reason="training")
+    queued = intake.post({"email": "queued@buyer.example"}).json()
+    assert queued["owner"]["kind"] == "team"
+    _, page = inbox_of(sales.lena)
+    queue = re.search(r'<section id="queue">.*?</section>', page, re.S)
+    assert queue is not None
+    assert f'href="/leads/{queued["id"]}/"' in queue.group(0)
+    assert "No new leads for you now: paused (training)." in page
+
+
+def test_the_inbox_reads_a_constant_number_of_queries(intake, lenas_leads, sales, morning):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client()
+    client.force_login(sales.lena)
+    with CaptureQueriesContext(connection) as few:
+        client.get("/")
+    for number in range(6):
+        lead_to(intake, sales.lena, f"more{number}@buyer.example")
+    with CaptureQueriesContext(connection) as many:
+        client.get("/")
+    assert len(many) == len(few)
