@@ -22,6 +22,9 @@ urlpatterns = [
     path("account/password/reset/done/", auth_views.PasswordResetCompleteView.as_view(template_name="web/password_reset_complete.html"),
          name="password_reset_complete"),
     path("leads/<int:lead_id>/", views.lead_page, name="lead"),
+    path("leads/<int:lead_id>/touch/", views.LeadTouch.as_view(), name="lead_touch"),
+    path("leads/<int:lead_id>/outcome/", views.LeadOutcome.as_view(), name="lead_outcome"),
+    path("leads/<int:lead_id>/reject/", views.LeadReject.as_view(), name="lead_reject"),
     path("admin/", admin.site.urls),
     path("api/v1/", api_urls(api)),
 ]

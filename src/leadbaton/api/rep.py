@@ -26,6 +26,7 @@ from leadbaton.api.schemas import (
     NotificationsMarked,
     NotificationsReadIn,
     OutcomeIn,
+    RejectIn,
     RowId,
     refusals,
 )
@@ -35,7 +36,14 @@ from leadbaton.leads.queries import activities_of, leads_queued, owner_summary
 from leadbaton.notify.queries import notifications_of
 from leadbaton.notify.services import notifications_mark_read
 from leadbaton.pipeline.catch_up import rep_availability
-from leadbaton.pipeline.followup import EXAMPLE_TIME, activity_log, lead_readable, outcome_record, viewer_of
+from leadbaton.pipeline.followup import (
+    EXAMPLE_TIME,
+    activity_log,
+    lead_readable,
+    lead_reject,
+    outcome_record,
+    viewer_of,
+)
 from leadbaton.sla.queries import leads_of_rep_by_clock
 
 router = Router(tags=["rep"], auth=STAFF_AUTH)
@@ -176,4 +184,14 @@ def outcome_post(request: HttpRequest, lead_id: RowId, payload: OutcomeIn) -> An
         next_step=payload.next_step, next_step_at=next_step_at, value=payload.value,
         currency=payload.currency, reason=payload.reason, now=clock.now(),
     )
+    return lead_summary(logged.lead)
+
+
+@router.post("/leads/{lead_id}/reject", response={200: LeadSummaryOut, **CHANGE_REFUSALS}, summary="Not a lead: back to marketing")
+def reject_post(request: HttpRequest, lead_id: RowId, payload: RejectIn) -> Any:
+    """Sales says this is not a lead (Q3): it goes back to the marketing queue, closed as rejected, with the
+    reason (spam, student, wrong_person, duplicate with `duplicate_of`, out_of_territory, no_budget_ever,
+    other with a `note`), recorded as a handoff. Its clocks stop."""
+    logged = lead_reject(lead_id=lead_id, by=caller(request), reason=payload.reason, note=payload.note,
+                         duplicate_of=payload.duplicate_of, now=clock.now())
     return lead_summary(logged.lead)

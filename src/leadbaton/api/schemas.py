@@ -391,6 +391,12 @@ class OutcomeIn(Schema):
     reason: str = ""
 
 
+class RejectIn(Schema):
+    reason: str
+    note: str = ""
+    duplicate_of: Annotated[RowId, not_boolean("a lead id such as 812")] | None = None
+
+
 class NotificationOut(Schema):
     id: int
     event: str

@@ -205,10 +205,10 @@ def lead_outcome_set(
     currency: str = "",
     lost_reason: str = "",
 ) -> None:
-    """Set where the lead stands (in_progress, purchased, not_interested) and save it; the values are already checked.
+    """Set where the lead stands (in_progress, purchased, not_interested, rejected) and save it; the values are already checked.
 
     Each outcome keeps only its own fields (in_progress: blocker and next step; purchased: value
-    and currency; not_interested: the reason); the others are cleared, so a closed lead keeps no
+    and currency; not_interested and rejected: the reason); the others are cleared, so a closed lead keeps no
     blocker or next step: nothing is pending. A closing outcome sets closed_at. Recording an
     outcome is progress. Call inside the transaction that writes the outcome's activity, with the
     lead's row locked.
@@ -220,7 +220,7 @@ def lead_outcome_set(
     lead.next_step_at = next_step_at if in_progress else None
     lead.value = value if purchased else None
     lead.currency = currency if purchased else ""
-    lead.lost_reason = lost_reason if outcome == Stage.NOT_INTERESTED else ""
+    lead.lost_reason = lost_reason if outcome in (Stage.NOT_INTERESTED, Stage.REJECTED) else ""
     lead.closed_at = now if outcome in CLOSED_STAGES else None
     lead.last_progress_at = lead.updated_at = now
     lead.save(update_fields=["stage", "blocker", "next_step", "next_step_at", "value", "currency", "lost_reason",

@@ -26,8 +26,8 @@ from leadbaton.accounts.models import RepProfile, Team, User
 from leadbaton.core.refusals import Conflict, Invalid, NotAllowed, NotFound
 from leadbaton.leads import queries as lead_queries
 from leadbaton.leads import services as leads
-from leadbaton.leads.access import ADMIN, MARKETING, Viewer, lead_access
-from leadbaton.leads.models import CLOSED_STAGES, Activity, Blocker, Lead, Stage
+from leadbaton.leads.access import ADMIN, MARKETING, Access, Viewer, lead_access
+from leadbaton.leads.models import CLOSED_STAGES, Activity, Blocker, Handoff, Lead, Owner, Stage
 from leadbaton.pipeline.clocks import clocks_after_outcome, clocks_after_touch
 
 OUTCOMES = (Stage.IN_PROGRESS, Stage.PURCHASED, Stage.NOT_INTERESTED)
@@ -37,6 +37,16 @@ NOTE_MAX, TEXT_MAX = 5000, 500
 VALUE_LIMIT = Decimal("10000000000")  # Lead.value holds 12 digits, 2 of them after the point
 EXAMPLE_TIME = "2026-11-27T10:00:00+01:00"
 NO_SUCH_LEAD = "there is no lead with this id that you can see"
+# Why a lead sales was given is not a lead (Q3): what marketing's lead-quality reports count.
+REJECT_REASONS = {
+    "spam": "spam",
+    "student": "a student",
+    "wrong_person": "the wrong person",
+    "duplicate": "a duplicate of another lead",
+    "out_of_territory": "out of territory",
+    "no_budget_ever": "no budget, ever",
+    "other": "other",
+}
 
 
 def viewer_of(user: User) -> Viewer:
@@ -53,11 +63,17 @@ def viewer_of(user: User) -> Viewer:
 
 
 def lead_readable(*, lead_id: int, by: User) -> Lead:
-    """The lead, with its owner loaded, if `by` may read it; else NotFound, the same whether it exists or not."""
+    """The lead, if `by` may read it; else the one NotFound for "no such lead" and "not yours to see"."""
+    return lead_seen(lead_id=lead_id, by=by)[0]
+
+
+def lead_seen(*, lead_id: int, by: User) -> tuple[Lead, Access]:
+    """The lead `by` may read, and what they may do with it (whether they may work it, and if not why)."""
     lead = lead_queries.lead_with_owner(lead_id)
-    if lead is None or not lead_access(viewer_of(by), lead).read:
+    access = lead_access(viewer_of(by), lead) if lead is not None else None
+    if lead is None or access is None or not access.read:
         raise lead_unseen()
-    return lead
+    return lead, access
 
 
 @dataclass(frozen=True)
@@ -135,6 +151,50 @@ def outcome_record(
                                            note=_outcome_summary(given), detail={"outcome": given["outcome"], **detail})
         clocks_after_outcome(lead, now=now)
     return Logged(activity, lead)
+
+
+def lead_reject(*, lead_id: int, by: User, reason: str, now: datetime, note: str = "", duplicate_of: int | None = None) -> Logged:
+    """Not a lead (Q3): sales sends it back to marketing with a reason (REJECT_REASONS), on a lead `by` may work.
+
+    `duplicate` needs `duplicate_of`, another lead `by` can see; `other` needs a `note` saying why.
+    The lead is closed as rejected and owned by the marketing queue again, a handoff the ledger
+    records with the reason; its clocks stop. One transaction, with the `outcome` activity.
+    """
+    reason, note = reason.strip().lower(), note.strip()
+    with transaction.atomic():
+        lead = _lead_to_work(lead_id, by)
+        problems = _reject_problems(lead, by, reason, note, duplicate_of)
+        if problems:
+            raise Invalid(problems)
+        said = f"Not a lead: {REJECT_REASONS[reason]}" + (f" (lead {duplicate_of})" if duplicate_of else "") + (f"; {note}" if note else "")
+        leads.lead_outcome_set(lead=lead, outcome=Stage.REJECTED, now=now, lost_reason=said[:TEXT_MAX])
+        leads.lead_set_owner(lead=lead, to=Owner.marketing(), at=now, reason=Handoff.Reason.REJECTED, note=said[:500], by_user_id=by.pk)
+        activity = Activity.objects.create(lead=lead, by_user=by, at=now, kind=Activity.Kind.OUTCOME, note=said,
+                                           detail={"outcome": Stage.REJECTED, "reason": reason, "note": note, "duplicate_of": duplicate_of})
+        clocks_after_outcome(lead, now=now)
+    return Logged(activity, lead)
+
+
+def _reject_problems(lead: Lead, by: User, reason: str, note: str, duplicate_of: int | None) -> list[dict[str, str]]:
+    problems = []
+    if reason not in REJECT_REASONS:
+        problems.append({"field": "reason", "message": f"{reason!r} is not a reason; use one of {_choices(list(REJECT_REASONS))}"})
+    elif reason == "other" and not note:
+        problems.append({"field": "note", "message": "is required for other: say why this is not a lead"})
+    if reason == "duplicate":
+        if duplicate_of is None:
+            problems.append({"field": "duplicate_of", "message": "is required for duplicate: the id of the lead this one repeats"})
+        elif duplicate_of == lead.pk:
+            problems.append({"field": "duplicate_of", "message": "is this lead; give the id of the other lead"})
+        else:
+            other = lead_queries.lead_with_owner(duplicate_of)
+            if other is None or not lead_access(viewer_of(by), other).read:
+                problems.append({"field": "duplicate_of", "message": f"{duplicate_of}: {NO_SUCH_LEAD}"})
+    elif duplicate_of is not None:
+        problems.append({"field": "duplicate_of", "message": "applies only to duplicate; leave it out"})
+    if len(note) > TEXT_MAX:
+        problems.append({"field": "note", "message": f"is {len(note)} characters; at most {TEXT_MAX}"})
+    return problems
 
 
 def _lead_to_work(lead_id: int, by: User) -> Lead:

@@ -1,22 +1,26 @@
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.views import View
 
 from leadbaton.accounts.models import User
 from leadbaton.accounts.queries import time_zone_of
 from leadbaton.core import clock
-from leadbaton.core.refusals import NotAllowed, NotFound, Refused
+from leadbaton.core.refusals import Conflict, Invalid, NotAllowed, NotFound, Refused
 from leadbaton.intake.queries import submissions_list
 from leadbaton.leads.access import ADMIN, MANAGER, MARKETING, readable_leads, submissions_readable
-from leadbaton.leads.models import Blocker, Inquiry, Stage
+from leadbaton.leads.models import Activity, Blocker, Inquiry, Stage
 from leadbaton.leads.queries import (
     activities_of,
     handoff_sides,
@@ -29,7 +33,16 @@ from leadbaton.leads.queries import (
 )
 from leadbaton.notify.card import company_of
 from leadbaton.pipeline.catch_up import rep_availability
-from leadbaton.pipeline.followup import lead_readable, viewer_of
+from leadbaton.pipeline.followup import (
+    LOGGABLE_KINDS,
+    OUTCOME_FIELDS,
+    REJECT_REASONS,
+    activity_log,
+    lead_seen,
+    outcome_record,
+    viewer_of,
+)
+from leadbaton.pipeline.followup import lead_reject as reject
 from leadbaton.pipeline.person import possible_duplicates_seen_by
 from leadbaton.sla import services as sla
 from leadbaton.sla.models import Clock, Deadline
@@ -122,14 +135,24 @@ def health(request: HttpRequest) -> JsonResponse:
 
 @login_required
 def lead_page(request: HttpRequest, lead_id: int) -> HttpResponse:
-    """Everything about one lead for whoever may read it (leads.access): the link every notification carries."""
+    """Everything about one lead for whoever may read it (leads.access): the link every notification carries.
+    Whoever may work it also finds the forms that log a touch, record an outcome or send it back as not a lead."""
+    return _lead_page(request, lead_id)
+
+
+def _lead_page(request: HttpRequest, lead_id: int, *, form: str = "", errors: list[dict[str, str]] | None = None,
+               status: int = 200) -> HttpResponse:
+    """The lead page; after a refused action, `form` (touch, outcome, reject) shows `errors` next to its fields and keeps what was typed."""
     user = cast(User, request.user)
     try:
-        lead = lead_readable(lead_id=lead_id, by=user)
+        lead, access = lead_seen(lead_id=lead_id, by=user)
     except Refused as refused:
-        status, title = next((page for kind, page in REFUSED_PAGES.items() if isinstance(refused, kind)), (400, "Refused"))
-        return render(request, "web/refused.html", {"title": title, "errors": refused.errors}, status=status)
+        return _refused(request, refused)
+    zone = time_zone_of(user.pk, settings.TIME_ZONE)
     company, company_guessed = company_of(lead)
+    problems: dict[str, list[str]] = {}
+    for error in errors or []:
+        problems.setdefault(error["field"], []).append(error["message"])
     context: dict[str, Any] = {
         "lead": lead,
         "name": str(lead) or f"Lead {lead.pk}",
@@ -138,12 +161,123 @@ def lead_page(request: HttpRequest, lead_id: int) -> HttpResponse:
         "owner": owner_summary(lead),
         "inquiries": inquiries_of(lead.pk),
         "possible_duplicates": possible_duplicates_seen_by(lead_id=lead.pk, by=user),
-        "activities": activities_of(lead.pk),
+        "activities": [_timeline_row(activity) for activity in activities_of(lead.pk)],
         "handoffs": [(handoff, *handoff_sides(handoff)) for handoff in handoffs_of(lead.pk)],
         "clocks": [_clock_row(deadline, now=clock.now()) for deadline in clocks_of(lead.pk)],
-        "time_zone": time_zone_of(user.pk, settings.TIME_ZONE),
+        "time_zone": zone,
+        "can_work": lead.is_open and lead.stage in (Stage.ASSIGNED, Stage.IN_PROGRESS) and access.work,
+        "form": form, "problems": problems, "posted": request.POST if form else {},
+        "mine_touch": form == "touch", "mine_outcome": form == "outcome", "mine_reject": form == "reject",
+        "call_results": [choice for choice in Activity.Result.choices if choice[0] != Activity.Result.OTHER],
+        "kinds": [(kind, Activity.Kind(kind).label) for kind in LOGGABLE_KINDS if kind != Activity.Kind.CALL],
+        "results": Activity.Result.choices, "blockers": Blocker.choices, "reject_reasons": list(REJECT_REASONS.items()),
+        "untouched": lead.stage == Stage.ASSIGNED,
     }
-    return render(request, "web/lead.html", context)
+    return render(request, "web/lead.html", context, status=status)
+
+
+def _refused(request: HttpRequest, refused: Refused) -> HttpResponse:
+    status, title = next((page for kind, page in REFUSED_PAGES.items() if isinstance(refused, kind)), (400, "Refused"))
+    return render(request, "web/refused.html", {"title": title, "errors": refused.errors}, status=status)
+
+
+def _timeline_row(activity: Activity) -> dict[str, Any]:
+    """An activity as the timeline shows it; an outcome's due time as a time (shown in the viewer's zone), not as text."""
+    due = activity.detail.get("next_step_at") if activity.kind == Activity.Kind.OUTCOME else None
+    note = activity.note
+    if due:
+        detail = activity.detail
+        note = f"In progress; blocker: {Blocker(detail['blocker']).label.lower()}; next: {detail['next_step']}"
+    return {"activity": activity, "note": note, "due": datetime.fromisoformat(due) if due else None}
+
+
+class LeadAction(LoginRequiredMixin, View):
+    """A form on the lead page that changes the lead: POST only; a GET answers 405."""
+
+    http_method_names = ["post"]
+
+
+class LeadTouch(LeadAction):
+    def post(self, request: HttpRequest, lead_id: int) -> HttpResponse:
+        return lead_touch(request, lead_id)
+
+
+class LeadOutcome(LeadAction):
+    def post(self, request: HttpRequest, lead_id: int) -> HttpResponse:
+        return lead_outcome(request, lead_id)
+
+
+class LeadReject(LeadAction):
+    def post(self, request: HttpRequest, lead_id: int) -> HttpResponse:
+        return lead_reject(request, lead_id)
+
+
+def lead_touch(request: HttpRequest, lead_id: int) -> HttpResponse:
+    """Log a call with its result, an email, SMS or meeting, or a note (pipeline.followup.activity_log, as the API does)."""
+    data = request.POST
+    try:
+        logged = activity_log(lead_id=lead_id, by=cast(User, request.user), kind=data.get("kind", ""), result=data.get("result", ""),
+                              note=data.get("note", ""), now=clock.now())
+    except Refused as refused:
+        return _acted_wrongly(request, lead_id, "touch", refused)
+    what = logged.activity.get_kind_display() + (f": {logged.activity.get_result_display().lower()}" if logged.activity.result else "")
+    messages.success(request, f"{what} logged.")
+    return redirect("lead", lead_id)
+
+
+def lead_outcome(request: HttpRequest, lead_id: int) -> HttpResponse:
+    """Record where the lead stands (pipeline.followup.outcome_record). The next step's time is read in the viewer's time zone."""
+    user, data = cast(User, request.user), request.POST
+    zone = ZoneInfo(time_zone_of(user.pk, settings.TIME_ZONE))
+    problems, due, value = [], None, None
+    if data.get("next_step_at", "").strip() and data.get("outcome") == Stage.IN_PROGRESS:
+        try:
+            due = datetime.fromisoformat(data["next_step_at"].strip()).replace(tzinfo=zone)
+        except ValueError:
+            problems.append({"field": "next_step_at", "message": f"{data['next_step_at'][:40]!r} is not a date and time; pick one such as 2026-11-27 10:00"})
+    if data.get("value", "").strip() and data.get("outcome") == Stage.PURCHASED:
+        try:
+            value = Decimal(data["value"].strip().replace(",", ""))
+        except InvalidOperation:
+            problems.append({"field": "value", "message": f"{data['value'][:40]!r} is not an amount; write one such as 12500.00"})
+    if problems:
+        return _acted_wrongly(request, lead_id, "outcome", Invalid(problems))
+    outcome = data.get("outcome", "")
+    fields = OUTCOME_FIELDS.get(outcome, ())
+    try:
+        logged = outcome_record(
+            lead_id=lead_id, by=user, outcome=outcome, now=clock.now(), next_step_at=due, value=value,
+            **{name: data.get(name, "") for name in ("blocker", "next_step", "currency", "reason") if name in fields},
+        )
+    except Refused as refused:
+        return _acted_wrongly(request, lead_id, "outcome", refused)
+    messages.success(request, f"Recorded: {logged.lead.get_stage_display().lower()}.")
+    return redirect("lead", lead_id)
+
+
+def lead_reject(request: HttpRequest, lead_id: int) -> HttpResponse:
+    """Not a lead: back to marketing with a reason (pipeline.followup.lead_reject)."""
+    data = request.POST
+    duplicate_of = None
+    if data.get("duplicate_of", "").strip() and data.get("reason") == "duplicate":
+        if not data["duplicate_of"].strip().isdigit():
+            return _acted_wrongly(request, lead_id, "reject", Invalid([{"field": "duplicate_of", "message": (
+                f"{data['duplicate_of'][:40]!r} is not a lead id; give the number of the other lead, such as 812")}]))
+        duplicate_of = int(data["duplicate_of"].strip())
+    try:
+        reject(lead_id=lead_id, by=cast(User, request.user), reason=data.get("reason", ""), note=data.get("note", ""),
+               duplicate_of=duplicate_of, now=clock.now())
+    except Refused as refused:
+        return _acted_wrongly(request, lead_id, "reject", refused)
+    messages.success(request, "Sent back to marketing as not a lead.")
+    return redirect("lead", lead_id)
+
+
+def _acted_wrongly(request: HttpRequest, lead_id: int, form: str, refused: Refused) -> HttpResponse:
+    """A refused action: the page for a lead one may not see or work, else the lead page with the form's errors."""
+    if isinstance(refused, (NotFound, NotAllowed)):
+        return _refused(request, refused)
+    return _lead_page(request, lead_id, form=form, errors=refused.errors, status=409 if isinstance(refused, Conflict) else 400)
 
 
 def _clock_row(deadline: Deadline, *, now: Any) -> dict[str, Any]:
