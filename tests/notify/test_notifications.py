@@ -241,4 +241,5 @@ def test_when_the_mail_server_hangs_up_mid_batch_the_next_emails_connect_again(d
         claimed = outbox_claim(now=clock.now(), lease=timedelta(seconds=30))
         assert outbox_deliver_batch(message_ids=claimed, now=clock.now()) == 2
         assert [message["Subject"] for message in inbox.wait_for(2)] == ["Lead 1", "Lead 2"]
+        assert len(inbox.connections) == 1  # the two after the hang-up share the new connection
     assert list(OutboxMessage.objects.order_by("id").values_list("status", flat=True)) == ["pending", "sent", "sent"]

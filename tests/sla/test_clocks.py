@@ -308,7 +308,7 @@ def test_in_one_batch_a_broken_clock_waits_a_breached_one_moves_its_lead_and_a_r
     assert failed.due_at == ARRIVED + timedelta(seconds=310)  # its first retry
 
 
-def test_breaches_that_only_alert_are_recorded_together_and_end_their_clocks(intake, sales):  # noqa: F811
+def test_breaches_that_only_alert_are_recorded_together_and_end_their_clocks(intake, sales, caplog):  # noqa: F811
     from leadbaton.sla.services import policy_configure
 
     policy_configure(name="default", first_response_minutes=5, attempts=6, attempts_within_days=10, progress_every_days=7,
@@ -324,3 +324,21 @@ def test_breaches_that_only_alert_are_recorded_together_and_end_their_clocks(int
         assert Lead.objects.get(pk=lead_id).owner_rep_id == sales.lena.pk  # nobody asked to move it
     assert Notification.objects.filter(user=sales.maria, event="sla.breached").count() == 3
     assert Deadline.objects.filter(lead_id__in=leads, kind="attempts", status="pending").count() == 3  # the other clocks run on
+    assert "failed together" not in caplog.text  # taken together, not one by one after a failed batch
+
+
+def test_a_lead_one_clock_moves_has_its_other_clocks_fired_after_the_move_not_before(lenas_lead, sales, caplog):  # noqa: F811
+    from leadbaton.pipeline.clocks import deadlines_fire
+
+    attempts = Deadline.objects.get(lead_id=lenas_lead, kind="attempts")
+    attempts.steps = [{"at": (ARRIVED + timedelta(minutes=4)).isoformat(), "do": "remind", "label": "early"}, *attempts.steps]
+    attempts.save(update_fields=["steps"])
+    first = Deadline.objects.get(lead_id=lenas_lead, kind="first_response")
+    with time_machine.travel(ARRIVED + timedelta(minutes=5), tick=False):
+        deadlines_fire([attempts.pk, first.pk], clock.now())  # the worker's batch, in whatever order it claimed them
+    assert Lead.objects.get(pk=lenas_lead).owner_rep_id == sales.jonas.pk
+    attempts.refresh_from_db()
+    assert attempts.status == "cancelled"  # the move stopped it before its reminder
+    assert not EscalationStep.objects.filter(deadline=attempts).exists()
+    assert not OutboxMessage.objects.filter(event="sla.reminder", lead_id=lenas_lead, payload__headline__startswith="Attempts").exists()
+    assert "failed together" not in caplog.text

@@ -122,3 +122,38 @@ def test_the_inbox_reads_a_constant_number_of_queries(intake, lenas_leads, sales
     with CaptureQueriesContext(connection) as many:
         client.get("/")
     assert len(many) == len(few)
+
+
+def test_a_breach_answered_by_a_touch_is_no_longer_overdue_nor_first(lenas_leads, sales):
+    assert touch(as_user(sales.lena), lenas_leads["breached"]).status_code == 201
+    _, page = inbox_of(sales.lena, "?show=overdue")
+    assert listed(page) == [lenas_leads["overdue"]]
+    _, page = inbox_of(sales.lena)
+    assert listed(page)[0] == lenas_leads["fresh"]
+    assert "Breached" not in page
+
+
+def test_a_lead_handed_out_again_with_an_old_next_step_is_not_overdue(lenas_leads, sales):
+    from leadbaton.leads.models import Lead
+
+    Lead.objects.filter(pk=lenas_leads["fresh"]).update(next_step="old plan", next_step_at=clock.now() - timedelta(days=3))
+    _, page = inbox_of(sales.lena, "?show=overdue")
+    assert lenas_leads["fresh"] not in listed(page)
+
+
+def test_due_today_ends_at_midnight_in_the_reps_zone_not_in_utc(intake, sales):
+    import time_machine
+
+    from tests.api.test_rep_api import ALL_DAY
+
+    RepProfile.objects.filter(user=sales.lena).update(hours=ALL_DAY)
+    lena_only(sales)
+    late_evening = test_rep_api.WEDNESDAY_MORNING_IN_BERLIN.replace(hour=22, minute=0)  # 23:00 in Berlin, still Wednesday in UTC
+    with time_machine.travel(late_evening, tick=False):
+        lead = lead_to(intake, sales.lena, "night@buyer.example")
+        assert touch(as_user(sales.lena), lead).status_code == 201
+        assert in_progress(as_user(sales.lena), lead, late_evening + timedelta(hours=1, minutes=30)).status_code == 200  # 00:30 Thursday in Berlin
+        Deadline.objects.filter(lead_id=lead, status="pending").exclude(kind="next_step").update(breach_at=late_evening + timedelta(days=9))
+        assert listed(inbox_of(sales.lena, "?show=due_today")[1]) == []
+        RepProfile.objects.filter(user=sales.lena).update(time_zone="America/New_York")  # 17:00 there: 19:30 is today
+        assert listed(inbox_of(sales.lena, "?show=due_today")[1]) == [lead]

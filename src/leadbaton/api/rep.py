@@ -111,7 +111,8 @@ def _team_ref(team: Team | None) -> dict[str, Any] | None:
 
 @router.get("/me/leads", response={200: list[MyLeadOut], **refusals(401, 422)}, summary="My leads, most urgent first")
 def my_leads_get(request: HttpRequest, stage: str | None = None, limit: int = 50) -> Any:
-    """The leads you own, most urgent first: those with a service-level clock of yours breached, then by the
+    """The leads you own, most urgent first: those with a service-level clock of yours breached and not answered
+    since by a touch or an outcome, then by the
     clock that runs out first (`next_clock`), then the higher score; then untouched, next step overdue, without
     a next step, due later. `stage` picks one stage; closed stages come newest first."""
     if stage is not None and stage not in STAGES:

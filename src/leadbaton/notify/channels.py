@@ -57,9 +57,11 @@ def email_send(message: OutboxMessage, *, connection: Any = None) -> Delivered:
         mail.send(fail_silently=False)
     except Exception as error:  # any SMTP or socket error: the worker retries
         if connection is not None:
-            # The shared connection may be the broken part (the server hung up): the batch's next emails connect afresh.
+            # The shared connection may be the broken part (the server hung up): the batch's next emails share a new one.
             with contextlib.suppress(Exception):
                 connection.close()
+            with contextlib.suppress(Exception):
+                connection.open()
         raise DeliveryFailed(f"{type(error).__name__}: {error}") from error
     return Delivered()
 

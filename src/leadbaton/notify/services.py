@@ -158,8 +158,11 @@ def outbox_deliver_batch(*, message_ids: list[int], now: datetime) -> int:
         for message, attempt in zip(pending, attempts, strict=True):
             if not attempt.ok:
                 due_failed(message, error=attempt.error, now=now, backoff=RETRY)
+        for message in failed:
+            if message.status == OutboxMessage.Status.DEAD and message.event in AccountEmail.values:
+                message.payload = {"link": "", "sent": False}  # never sent: the link is nobody's to use
         if failed:
-            kept += still_mine(OutboxMessage.objects.all()).bulk_update(failed, ["status", "last_error", "due_at", "claimed_until", "claimed_by"])
+            kept += still_mine(OutboxMessage.objects.all()).bulk_update(failed, ["status", "last_error", "due_at", "claimed_until", "claimed_by", "payload"])
         if kept < len(pending):
             log.warning("%d outbox message(s) were taken over by another process while this one sent them", len(pending) - kept)
     return sum(attempt.ok for attempt in attempts)

@@ -199,20 +199,25 @@ def _fire_together(deadline_ids: list[int], now: datetime) -> tuple[int, list[in
     leads = {lead.pk: lead for lead in Lead.objects.select_for_update(of=("self",)).select_related("owner_team", "owner_rep")
              .filter(pk__in=Subquery(of_deadlines)).order_by("pk")}
     deadlines = list(Deadline.objects.select_for_update(of=("self",)).select_related("rep").filter(pk__in=deadline_ids).order_by("pk"))
+    due: dict[int, list[sla.StepDone] | None] = {}
+    for deadline in deadlines:
+        try:
+            due[deadline.pk] = _due_steps(deadline, now)
+        except (KeyError, TypeError, ValueError):  # a plan no code of ours writes: alone, it fails on record
+            due[deadline.pk] = None
+    # A lead one of its clocks moves (or whose clock is broken) has all its clocks of the batch fired alone, in
+    # order: the move stops the others first, as it would have one at a time.
+    apart = {deadline.lead_id for deadline in deadlines
+             if due[deadline.pk] is None or any(deadline.steps[step.index]["do"] in MOVES for step in due[deadline.pk] or [])}
     together, alone, steps = [], [], {}
     for deadline in deadlines:
-        lead = leads.get(deadline.lead_id)
+        lead, planned = leads.get(deadline.lead_id), due[deadline.pk]
         current = lead is not None and lead.is_open and lead.owner_kind == OwnerKind.REP and lead.owner_rep_id == deadline.rep_id
-        try:
-            due = _due_steps(deadline, now)
-        except (KeyError, TypeError, ValueError):  # a plan no code of ours writes: alone, it fails on record
-            alone.append(deadline.pk)
-            continue
-        if deadline.status != Deadline.Status.PENDING or not current or any(deadline.steps[step.index]["do"] in MOVES for step in due):
+        if deadline.status != Deadline.Status.PENDING or not current or deadline.lead_id in apart or planned is None:
             alone.append(deadline.pk)
         else:
             together.append(deadline)
-            steps[deadline.pk] = due
+            steps[deadline.pk] = planned
     recorded = sla.steps_record([step for due in steps.values() for step in due], now=now)
     cards = cards_for([leads[deadline.lead_id] for deadline in together if any((deadline.pk, step.index) in recorded for step in steps[deadline.pk])])
     told, done = _Told(), 0

@@ -175,7 +175,8 @@ def _leads_return(*, rep: User, team_id: int | None, note: str, rule: str, by: U
     Call inside the transaction that makes them no longer able to work them; each lead's row is locked.
     """
     returned = 0
-    for lead in Lead.objects.select_for_update(of=("self",)).filter(owner_kind=OwnerKind.REP, owner_rep=rep, stage__in=OPEN_STAGES):
+    mine = Lead.objects.select_for_update(of=("self",)).filter(owner_kind=OwnerKind.REP, owner_rep=rep, stage__in=OPEN_STAGES)
+    for lead in mine.order_by("pk"):  # in id order, as the worker locks a batch's leads: no deadlock between the two
         queue_id = team_id if team_id is not None else lead.owner_team_id
         if queue_id is None:
             owner, stage = Owner.marketing(), Stage.NURTURE

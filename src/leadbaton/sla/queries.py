@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
+from django.db.models import BooleanField, Case, Count, Exists, F, OuterRef, Q, Subquery, When
 
 from leadbaton.accounts.models import Team
 from leadbaton.leads.models import Lead, Stage
@@ -57,7 +57,7 @@ def leads_of_rep_by_clock(
     """A rep's own leads, most urgent first by their service-level clocks (F1, S1). One query.
 
     Open leads come in this order:
-    1. a clock of this owner breached (the breach is theirs to answer for while the lead stays open);
+    1. a clock of this owner breached and not answered since by a touch or an outcome;
     2. the pending clock that runs out first, soonest first (leads without one after);
     3. the higher score;
     4. then as leads.queries.leads_of_rep orders them (untouched, next step overdue, ...).
@@ -66,8 +66,14 @@ def leads_of_rep_by_clock(
     """
     owners = Deadline.objects.filter(lead_id=OuterRef("pk"), rep_id=OuterRef("owner_rep_id"))
     pending = owners.filter(status=Deadline.Status.PENDING).order_by("breach_at", "id")
+    breached = owners.filter(status=Deadline.Status.BREACHED)
     clocks = {
-        "clock_breached": Exists(owners.filter(status=Deadline.Status.BREACHED)),
+        # Breached and not answered since: no touch or outcome (last_progress_at) after the breach.
+        "clock_breached": Case(
+            When(last_progress_at__isnull=True, then=Exists(breached)),
+            default=Exists(breached.filter(breached_at__gt=OuterRef("last_progress_at"))),
+            output_field=BooleanField(),
+        ),
         "next_clock_at": Subquery(pending.values("breach_at")[:1]),
         "next_clock_kind": Subquery(pending.values("kind")[:1]),
     }
@@ -90,14 +96,14 @@ def inbox_where(view: str, *, now: datetime, day_ends_at: datetime, stale_before
     """The leads_of_rep_by_clock filter for an inbox view (INBOX_VIEWS) and, with `blocker`, in progress held back by it.
 
     untouched: assigned, nobody has touched it yet. due today: a clock of the owner or the next step comes
-    before the owner's day ends (`day_ends_at`), or already came (a breached clock too). overdue: a clock breached, or the next
-    step's time has passed. stale: in progress with no touch or outcome since `stale_before`.
+    before the owner's day ends (`day_ends_at`), or already came (a breach not answered yet too). overdue: a
+    breach not answered yet, or the next step's time has passed. stale: in progress with no touch or outcome since `stale_before`.
     """
-    in_progress = Q(stage=Stage.IN_PROGRESS)
+    in_progress = Q(stage=Stage.IN_PROGRESS)  # a next step is in progress's: a lead queued and handed out again keeps an old one
     where = {
         "untouched": Q(stage=Stage.ASSIGNED),
-        "due_today": Q(clock_breached=True) | Q(next_clock_at__lt=day_ends_at) | Q(next_step_at__lt=day_ends_at),
-        "overdue": Q(clock_breached=True) | Q(next_step_at__lte=now),
+        "due_today": Q(clock_breached=True) | Q(next_clock_at__lt=day_ends_at) | (in_progress & Q(next_step_at__lt=day_ends_at)),
+        "overdue": Q(clock_breached=True) | (in_progress & Q(next_step_at__lte=now)),
         "stale": in_progress & (Q(last_progress_at__lt=stale_before) | Q(last_progress_at__isnull=True)),
     }.get(view)
     if blocker:

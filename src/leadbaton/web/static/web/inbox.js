@@ -1,5 +1,5 @@
 // The rep's inbox, kept current: every few seconds the page is fetched again and its lists replaced.
-// A lead that was not there before counts in the title ("(2) Your leads") until the page is looked at,
+// A new lead (untouched, not listed before) counts in the title ("(2) Your leads") until the page is looked at,
 // and, if the rep allowed it in this browser, shows a notification. Without this script the page is
 // whole and current when loaded (web.views.home).
 (function () {
@@ -10,12 +10,19 @@
   var baseTitle = document.title;
   var unseen = 0;
 
+  // The untouched leads listed: a lead is new to the rep when it first shows up untouched in the whole
+  // inbox (a narrowed view gains leads as their time comes, and those are not new).
   function leadIds(root) {
     var ids = {};
-    root.querySelectorAll("#inbox tr[data-lead-id]").forEach(function (row) {
+    root.querySelectorAll("#inbox tr[data-lead-id][data-untouched]").forEach(function (row) {
       ids[row.getAttribute("data-lead-id")] = row.getAttribute("data-lead-name");
     });
     return ids;
+  }
+
+  function narrowed() {
+    var inbox = document.getElementById("inbox");
+    return Boolean(inbox && inbox.getAttribute("data-narrowed"));
   }
 
   var known = leadIds(document);
@@ -44,7 +51,7 @@
       .then(function (html) {
         var fresh = new DOMParser().parseFromString(html, "text/html");
         var now = leadIds(fresh);
-        var arrived = Object.keys(now).filter(function (id) { return !(id in known); });
+        var arrived = narrowed() ? [] : Object.keys(now).filter(function (id) { return !(id in known); });
         PARTS.forEach(function (id) {
           var mine = document.getElementById(id);
           var theirs = fresh.getElementById(id);
