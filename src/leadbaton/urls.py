@@ -21,6 +21,7 @@ urlpatterns = [
     path("account/password/reset/<uidb64>/<token>/", PasswordResetConfirm.as_view(), name="password_reset_confirm"),
     path("account/password/reset/done/", auth_views.PasswordResetCompleteView.as_view(template_name="web/password_reset_complete.html"),
          name="password_reset_complete"),
+    path("leads/new/", views.LeadEntry.as_view(), name="lead_new"),
     path("leads/<int:lead_id>/", views.lead_page, name="lead"),
     path("leads/<int:lead_id>/touch/", views.LeadTouch.as_view(), name="lead_touch"),
     path("leads/<int:lead_id>/outcome/", views.LeadOutcome.as_view(), name="lead_outcome"),

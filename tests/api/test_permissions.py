@@ -149,6 +149,8 @@ PROBES: dict[str, Probe] = {
     "POST /account/password/reset/{}/{}/": lambda w: ("/account/password/reset/MQ/d3k8xs-0123456789abcdef/", None),
     "PUT /account/password/reset/{}/{}/": lambda w: ("/account/password/reset/MQ/d3k8xs-0123456789abcdef/", None),
     "GET /account/password/reset/done/": lambda w: ("/account/password/reset/done/", None),
+    "GET /leads/new/": lambda w: ("/leads/new/", None),
+    "POST /leads/new/": lambda w: ("/leads/new/", None),
     "GET /leads/{}/": lambda w: (f"/leads/{w.lead_id}/", None),
     "POST /leads/{}/touch/": lambda w: (f"/leads/{w.lead_id}/touch/", None),
     "POST /leads/{}/outcome/": lambda w: (f"/leads/{w.lead_id}/outcome/", None),

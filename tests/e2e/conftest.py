@@ -23,7 +23,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 from psycopg import sql
 
 from . import Reply, http_request, post_lead
@@ -250,3 +250,33 @@ def browser() -> Iterator[Browser]:
         launched = playwright.chromium.launch(executable_path=executable, headless=True, args=["--no-sandbox"])
         yield launched
         launched.close()
+
+
+PASSWORD = "correct horse battery staple"
+ANA_ORG = """\
+teams:
+  - {slug: sales, name: Sales, time_zone: UTC, default: true}
+reps:
+  - {email: ana@lumen.example, name: Ana Rep, team: sales, hours: 'mon-sun 00:00-24:00', time_zone: UTC}
+"""
+
+
+@pytest.fixture
+def ana(deployment: Deployment) -> str:
+    """A rep who is always available, the only one of the default team, with PASSWORD; her email."""
+    from django.contrib.auth.hashers import PBKDF2PasswordHasher
+
+    org = deployment.data_dir / "org.yaml"
+    org.write_text(ANA_ORG)
+    deployment.leadbaton("config", "apply", str(org))
+    hasher = PBKDF2PasswordHasher()  # the server's own hasher, whatever the tests' settings use
+    deployment.sql(f"UPDATE accounts_user SET password = '{hasher.encode(PASSWORD, hasher.salt())}' WHERE email = 'ana@lumen.example'")
+    return "ana@lumen.example"
+
+
+def sign_in(page: Page, server: Server, email: str, password: str = PASSWORD) -> None:
+    page.goto(f"{server.url}/login/")
+    page.fill("#id_username", email)
+    page.fill("#id_password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{server.url}/")

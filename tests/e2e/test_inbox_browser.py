@@ -7,20 +7,12 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from playwright.sync_api import Browser, Page, expect
 
-from .conftest import Deployment, Server
+from .conftest import Server, sign_in
 
 pytestmark = pytest.mark.e2e
 
-PASSWORD = "correct horse battery staple"
-ORG = """\
-teams:
-  - {slug: sales, name: Sales, time_zone: UTC, default: true}
-reps:
-  - {email: ana@lumen.example, name: Ana Rep, team: sales, hours: 'mon-sun 00:00-24:00', time_zone: UTC}
-"""
 # Records each notification the page shows (the browser's own Notification is still what shows it).
 NOTIFICATIONS_SEEN = """
 window.__told = [];
@@ -41,22 +33,8 @@ def page(browser: Browser, server: Server) -> Iterator[Page]:
     context.close()
 
 
-@pytest.fixture
-def ana(deployment: Deployment) -> str:
-    org = deployment.data_dir / "org.yaml"
-    org.write_text(ORG)
-    deployment.leadbaton("config", "apply", str(org))
-    hasher = PBKDF2PasswordHasher()  # the server's own hasher, whatever the tests' settings use
-    deployment.sql(f"UPDATE accounts_user SET password = '{hasher.encode(PASSWORD, hasher.salt())}' WHERE email = 'ana@lumen.example'")
-    return "ana@lumen.example"
-
-
 def test_a_new_lead_appears_in_the_inbox_within_seconds_without_a_reload(ana: str, server: Server, page: Page) -> None:
-    page.goto(f"{server.url}/login/")
-    page.fill("#id_username", ana)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{server.url}/")
+    sign_in(page, server, ana)
     expect(page.locator("h1")).to_have_text("Your leads")
     expect(page.locator("#inbox")).to_contain_text("No open leads")
     page.evaluate("window.__loaded = true")  # gone if the page were reloaded
@@ -86,11 +64,7 @@ def test_the_inbox_works_without_javascript_and_fits_a_phone(ana: str, server: S
     try:
         page = context.new_page()
         server.post_lead({"email": "dana@northwind.example", "first_name": "Dana"})
-        page.goto(f"{server.url}/login/")
-        page.fill("#id_username", ana)
-        page.fill("#id_password", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{server.url}/")
+        sign_in(page, server, ana)
         expect(page.locator("#inbox tr[data-lead-id]")).to_have_count(1)
         page.select_option("#blocker", "budget")
         page.click("text=Show")

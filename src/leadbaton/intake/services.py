@@ -71,7 +71,7 @@ def rate_windows_prune(*, now: datetime) -> int:
 
 def submission_store(
     *,
-    key: SourceKey,
+    key: SourceKey | None,
     received_at: datetime,
     headers: dict[str, str],
     body: bytes,
@@ -81,19 +81,24 @@ def submission_store(
     remote_addr: str,
     rejection: tuple[str, list[dict[str, str]]] | None = None,
     retry_after: timedelta = timedelta(seconds=60),
+    source: Source | None = None,
 ) -> Submission:
-    """Store one request as it came. With `rejection` (outcome, errors) it is stored already rejected.
+    """Store one request as it came (with the key that sent it; a lead staff typed in has `source` and no key).
+    With `rejection` (outcome, errors) it is stored already rejected.
 
     A submission to be processed is stored claimed by this process for
     `retry_after` (see core.claims): if the process dies, the worker takes it
     over at once; if it finishes, the claim and due time are cleared.
     """
+    source_id = key.source_id if key is not None else source.pk if source is not None else None
+    if source_id is None:
+        raise ValueError("a submission comes with the key that sent it, or from a source")
     errors: list[dict[str, str]] = []
     status, outcome = Submission.Status.RECEIVED, ""
     if rejection is not None:
         status, (outcome, errors) = Submission.Status.REJECTED, rejection
     return Submission.objects.create(
-        source_id=key.source_id,
+        source_id=source_id,
         key=key,
         received_at=received_at,
         remote_addr=remote_addr[:64],
@@ -247,3 +252,14 @@ def sources_deactivate(*, keep_slugs: set[str]) -> list[Source]:
     gone = list(Source.objects.filter(managed=True, active=True).exclude(slug__in=keep_slugs).order_by("slug"))
     Source.objects.filter(pk__in=[source.pk for source in gone]).update(active=False)
     return gone
+
+
+MANUAL_SOURCE = "manual"
+
+
+def manual_source(*, now: datetime) -> Source:
+    """The built-in source of leads staff type in (a phone call, a business card): made the first time it is needed.
+    The organisation file does not manage it, so `config apply` leaves it be."""
+    source, _ = Source.objects.get_or_create(slug=MANUAL_SOURCE, defaults={"kind": Source.Kind.MANUAL, "name": "Entered by hand",
+                                                                           "created_at": now})
+    return source

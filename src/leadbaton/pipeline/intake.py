@@ -126,6 +126,24 @@ def lead_receive(*, key: SourceKey, request: IncomingRequest) -> Received:
     return submission_process(submission=submission, payload=payload, fresh=True)
 
 
+def lead_enter(*, values: dict[str, str], by_email: str, remote_addr: str = "") -> Received:
+    """A lead staff typed in (C1: a phone call, a business card), taken exactly the intake path under the
+    built-in `manual` source: stored as a submission first, then normalised, matched to the person,
+    scored, routed and announced like a lead from any form. Empty values are left out."""
+    now = clock.now()
+    payload = {name: value.strip() for name, value in values.items() if isinstance(value, str) and value.strip()}
+    body = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()
+    with transaction.atomic():
+        source = intake.manual_source(now=now)
+        submission = intake.submission_store(
+            key=None, source=source, received_at=now, headers={"Entered-By": by_email}, body=body, body_size=len(body),
+            body_truncated=False, idempotency_key="", remote_addr=remote_addr,
+            retry_after=timedelta(seconds=settings.WORKER_LEASE_SECONDS),
+        )
+    submission.source = source
+    return submission_process(submission=submission, payload=payload, fresh=True)
+
+
 def body_decode(body: bytes) -> tuple[Any, Problem | None]:
     """The JSON document in a body, or the problem that says why there is none. Never raises."""
     if not body.strip():

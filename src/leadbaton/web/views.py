@@ -38,11 +38,13 @@ from leadbaton.pipeline.followup import (
     OUTCOME_FIELDS,
     REJECT_REASONS,
     activity_log,
+    lead_readable,
     lead_seen,
     outcome_record,
     viewer_of,
 )
 from leadbaton.pipeline.followup import lead_reject as reject
+from leadbaton.pipeline.intake import lead_enter
 from leadbaton.pipeline.person import possible_duplicates_seen_by
 from leadbaton.sla import services as sla
 from leadbaton.sla.models import Clock, Deadline
@@ -301,3 +303,46 @@ def countdown_text(seconds: int | None) -> str:
     if hours:
         return f"{hours}:{minutes:02d}:{secs:02d} left"
     return f"{minutes}:{secs:02d} left"
+
+
+# Entering a lead by hand (C1): the fields the form offers, in its order, with their labels.
+ENTRY_FIELDS = (
+    ("first_name", "First name"), ("last_name", "Last name"), ("email", "Email"), ("phone", "Phone"),
+    ("company", "Company"), ("title", "Job title"), ("country", "Country"), ("city", "City"),
+    ("product_interest", "Interested in"), ("campaign", "Campaign or event"), ("message", "What they asked"),
+)
+
+
+class LeadEntry(LoginRequiredMixin, View):
+    """A lead from a phone call or a business card, typed in by staff: the intake path under the `manual` source
+    (pipeline.intake.lead_enter). Refused values come back next to their fields with everything typed kept."""
+
+    http_method_names = ["get", "post"]
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return self._form(request, {}, [])
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        user = cast(User, request.user)
+        values = {name: request.POST.get(name, "") for name, _ in ENTRY_FIELDS}
+        received = lead_enter(values=values, by_email=user.email, remote_addr=str(request.META.get("REMOTE_ADDR", "")))
+        if "id" not in received.body:
+            return self._form(request, values, received.body.get("errors", []), status=400)
+        lead_id, owner = received.body["id"], received.body["owner"]
+        said = "Merged into the person's open lead" if received.body["merged"] else "Lead created"
+        messages.success(request, f"{said}: lead {lead_id}, with {owner['name']}." + "".join(
+            f" {warning['field']}: {warning['message']}." for warning in received.body.get("warnings", [])))
+        try:
+            lead_readable(lead_id=lead_id, by=user)
+        except Refused:
+            return redirect("lead_new")  # it went to someone else's hands: the message says whose
+        return redirect("lead", lead_id)
+
+    def _form(self, request: HttpRequest, values: dict[str, str], errors: list[dict[str, str]], status: int = 200) -> HttpResponse:
+        problems: dict[str, list[str]] = {}
+        for error in errors:
+            problems.setdefault(error["field"], []).append(error["message"])
+        known = {name for name, _ in ENTRY_FIELDS}
+        fields = [{"name": name, "label": label, "value": values.get(name, ""), "errors": problems.get(name, [])} for name, label in ENTRY_FIELDS]
+        other = [f"{field}: {' '.join(messages)}" for field, messages in problems.items() if field not in known]
+        return render(request, "web/lead_new.html", {"fields": fields, "other_errors": other}, status=status)

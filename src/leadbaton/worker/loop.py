@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import timedelta
 
 from django.conf import settings
@@ -29,6 +30,7 @@ class Worker:
         self.poll_seconds = settings.WORKER_POLL_SECONDS if poll_seconds is None else poll_seconds
         self.stopping = threading.Event()
         self._periodic_jobs_made = False
+        self._next_look: dict[str, float] = {}  # per kind of timed work not looked for on every wake-up: when to look next (monotonic)
 
     def stop(self) -> None:
         self.stopping.set()
@@ -58,7 +60,12 @@ class Worker:
             self._periodic_jobs_made = True
         done = 0
         for work in TIMED_WORK:
-            claimed = due_claim(work.rows(), now=now, lease=lease, limit=work.batch)
+            looked_at = time.monotonic()
+            if not work.on_wake_up and looked_at < self._next_look.get(work.name, 0.0):
+                continue
+            # The time now, not the round's start: what the work before wrote (a reminder's email) is due already.
+            claimed = due_claim(work.rows(), now=clock.now(), lease=lease, limit=work.batch)
+            self._next_look[work.name] = looked_at + (0.0 if len(claimed) == work.batch else self.poll_seconds)
             if claimed:
                 with config_scope():  # one read of the configuration generation for the batch, as for one request
                     done += work.handle(claimed, clock.now())

@@ -67,6 +67,10 @@ class TimedWork:
     rows: Callable[[], QuerySet[DueRow]]
     handle: Callable[[list[int], datetime], int]
     batch: int = 20
+    # Looked for on every wake-up (a request queued some: the new lead's email); else at most once a poll
+    # interval, and again at once while batches come full. Every look is a query, and a busy web tier wakes
+    # its workers with every request.
+    on_wake_up: bool = False
 
 
 def _deliver(message_ids: list[int], now: datetime) -> int:
@@ -91,12 +95,13 @@ def _periodic_run(job_ids: list[int], now: datetime) -> int:
 
 
 TIMED_WORK: tuple[TimedWork, ...] = (
-    # Tell people: emails, signed webhooks and chat messages, written with the change they report.
-    TimedWork("outbox message", lambda: OutboxMessage.objects.all(), _deliver),
     # A submission whose processing failed, or that a crash left unprocessed: process it again.
     TimedWork("unfinished submission", lambda: Submission.objects.all(), submissions_retry),
     # The periodic jobs above.
     TimedWork("periodic job", lambda: PeriodicJob.objects.filter(name__in=[job.name for job in PERIODIC]), _periodic_run, batch=len(PERIODIC)),
     # Service-level clocks, after the periodic jobs (a lead a departed rep held goes back first): a reminder, a breach, the manager's alert, an SLA reassignment, each once (pipeline.clocks).
     TimedWork("service-level deadline", lambda: Deadline.objects.all(), deadlines_fire, batch=50),
+    # Tell people: emails, signed webhooks and chat messages, written with the change they report. Last, so
+    # what the work before wrote goes out in the same round.
+    TimedWork("outbox message", lambda: OutboxMessage.objects.all(), _deliver, on_wake_up=True),
 )

@@ -1,0 +1,79 @@
+"""A lead typed in by staff (C1): a phone call or a business card takes exactly the intake path, under the `manual` source."""
+
+from __future__ import annotations
+
+import json
+
+from django.test import Client
+
+from leadbaton.intake.models import Source, Submission
+from leadbaton.leads.models import Handoff, Lead
+from leadbaton.notify.models import OutboxMessage
+from leadbaton.sla.models import Deadline
+from tests.api import test_rep_api
+from tests.api.test_rep_api import lena_only
+
+sales, morning = test_rep_api.sales, test_rep_api.morning
+
+
+def browser(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_a_call_typed_in_is_stored_routed_and_announced_like_any_lead(sales, morning):
+    lena_only(sales)
+    maria = browser(sales.maria)
+    answer = maria.post("/leads/new/", {"first_name": "Dana", "last_name": "Whitfield", "email": "Dana@Northwind.example",
+                                                        "phone": "030 1234567", "company": "Northwind", "country": "Germany",
+                                                        "message": "Called about a demo", "campaign": "Hannover fair"})
+    lead = Lead.objects.get()
+    assert (answer.status_code, answer["Location"]) == (302, f"/leads/{lead.pk}/")  # Maria manages the team: she may open it
+    assert (lead.email_key, lead.phone, lead.country, lead.owner_rep_id, lead.source_slug) == (
+        "dana@northwind.example", "+49301234567", "DE", sales.lena.pk, "manual")
+    submission = Submission.objects.get()
+    assert (submission.source.slug, submission.source.kind, submission.status, submission.headers) == (
+        "manual", "manual", "processed", {"Entered-By": "maria@lumen.example"})
+    assert json.loads(bytes(submission.body))["message"] == "Called about a demo"  # what was typed, kept verbatim
+    assert Handoff.objects.filter(lead=lead, to_rep=sales.lena).exists()
+    assert Deadline.objects.filter(lead=lead, kind="first_response", status="pending").exists()
+    assert OutboxMessage.objects.filter(lead=lead, recipient="lena@lumen.example").exists()  # Lena is told
+    page = maria.get(answer["Location"]).content.decode()
+    assert f"Lead created: lead {lead.pk}, with Lena Rep." in page
+
+
+def test_the_same_person_again_is_merged_into_their_open_lead(intake, sales, morning):
+    lena_only(sales)
+    first = intake.post({"email": "dana@northwind.example"}).json()
+    lena = browser(sales.lena)
+    answer = lena.post("/leads/new/", {"email": "dana@northwind.example", "message": "Called again"})
+    assert answer["Location"] == f"/leads/{first['id']}/"
+    assert Lead.objects.count() == 1
+    assert "Merged into the person&#x27;s open lead" in lena.get(answer["Location"]).content.decode()
+
+
+def test_nobody_to_call_back_is_named_next_to_the_field_and_nothing_typed_is_lost(sales, morning):
+    answer = browser(sales.lena).post("/leads/new/", {"first_name": "Dana", "email": "dana@", "company": "Northwind", "message": "demo?"})
+    page = answer.content.decode()
+    assert answer.status_code == 400
+    assert re_field_error(page, "email")
+    for kept in ('value="Dana"', 'value="dana@"', 'value="Northwind"', ">demo?</textarea>"):
+        assert kept in page
+    assert not Lead.objects.exists()
+    assert Submission.objects.get().status == "rejected"  # kept on the submission log all the same
+    assert Source.objects.get(slug="manual").kind == "manual"
+
+
+def test_a_lead_routed_to_someone_else_sends_the_rep_back_to_the_form_saying_to_whom(sales, morning):
+    lena_only(sales)
+    jordan = browser(sales.jordan)
+    answer = jordan.post("/leads/new/", {"email": "kim@contoso.example"})  # Jordan sells in the Americas
+    assert answer["Location"] == "/leads/new/"
+    assert "with Lena Rep." in jordan.get("/leads/new/").content.decode()
+
+
+def re_field_error(page: str, field: str) -> bool:
+    import re
+
+    return re.search(rf'<p class="error" id="id_{field}_errors" role="alert">[^<]+</p>', page) is not None
