@@ -243,3 +243,18 @@ def test_when_the_mail_server_hangs_up_mid_batch_the_next_emails_connect_again(d
         assert [message["Subject"] for message in inbox.wait_for(2)] == ["Lead 1", "Lead 2"]
         assert len(inbox.connections) == 1  # the two after the hang-up share the new connection
     assert list(OutboxMessage.objects.order_by("id").values_list("status", flat=True)) == ["pending", "sent", "sent"]
+
+
+def test_a_kind_of_work_that_fails_does_not_keep_the_outbox_from_sending(intake, lena, smtp, morning, monkeypatch, caplog):
+    from leadbaton.worker import loop
+    from leadbaton.worker.work import TIMED_WORK, TimedWork
+
+    def broken_rows():
+        raise RuntimeError("a bug in a kind of work")
+
+    failing = TimedWork("always failing", broken_rows, lambda ids, now: 0)
+    monkeypatch.setattr(loop, "TIMED_WORK", (failing, *TIMED_WORK))
+    intake.post(DANA)
+    assert work() == 1  # the failing kind is logged, the round goes on to the outbox
+    assert "always failing failed" in caplog.text
+    assert len(smtp.inbox.wait_for(1)) == 1

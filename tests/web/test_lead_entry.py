@@ -34,7 +34,7 @@ def test_a_call_typed_in_is_stored_routed_and_announced_like_any_lead(sales, mor
         "dana@northwind.example", "+49301234567", "DE", sales.lena.pk, "manual")
     submission = Submission.objects.get()
     assert (submission.source.slug, submission.source.kind, submission.status, submission.headers) == (
-        "manual", "manual", "processed", {"Entered-By": "maria@lumen.example"})
+        "manual", "manual", "processed", {"Entered-By": "maria@lumen.example", "Entered-By-Id": str(sales.maria.pk)})
     assert json.loads(bytes(submission.body))["message"] == "Called about a demo"  # what was typed, kept verbatim
     assert Handoff.objects.filter(lead=lead, to_rep=sales.lena).exists()
     assert Deadline.objects.filter(lead=lead, kind="first_response", status="pending").exists()
@@ -61,7 +61,7 @@ def test_nobody_to_call_back_is_named_next_to_the_field_and_nothing_typed_is_los
     for kept in ('value="Dana"', 'value="dana@"', 'value="Northwind"', ">demo?</textarea>"):
         assert kept in page
     assert not Lead.objects.exists()
-    assert Submission.objects.get().status == "rejected"  # kept on the submission log all the same
+    assert not Submission.objects.exists()  # the person typing corrects it; nothing half-kept
     assert Source.objects.get(slug="manual").kind == "manual"
 
 
@@ -70,7 +70,20 @@ def test_a_lead_routed_to_someone_else_sends_the_rep_back_to_the_form_saying_to_
     jordan = browser(sales.jordan)
     answer = jordan.post("/leads/new/", {"email": "kim@contoso.example"})  # Jordan sells in the Americas
     assert answer["Location"] == "/leads/new/"
-    assert "with Lena Rep." in jordan.get("/leads/new/").content.decode()
+    page = jordan.get("/leads/new/").content.decode()
+    submission = Submission.objects.get()
+    assert f"Saved as submission {submission.pk}; the lead is with a team you do not see, and its owner has been told." in page
+    assert "Lena" not in page  # a lead one may not see says nothing about itself
+    assert submission.headers == {"Entered-By": "jordan@lumen.example", "Entered-By-Id": str(sales.jordan.pk)}
+
+
+def test_a_phone_that_cannot_be_read_is_refused_even_beside_a_good_email(sales, morning):
+    answer = browser(sales.lena).post("/leads/new/", {"email": "dana@northwind.example", "phone": "020 7946 0958"})
+    page = answer.content.decode()
+    assert answer.status_code == 400
+    assert "&#x27;020 7946 0958&#x27; is not a valid phone number; write it with its country code, such as +44 20 7946 0958" in page
+    assert 'value="dana@northwind.example"' in page
+    assert not Submission.objects.exists()  # nothing half-kept: the person typing corrects it
 
 
 def re_field_error(page: str, field: str) -> bool:

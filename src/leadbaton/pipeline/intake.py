@@ -126,18 +126,30 @@ def lead_receive(*, key: SourceKey, request: IncomingRequest) -> Received:
     return submission_process(submission=submission, payload=payload, fresh=True)
 
 
-def lead_enter(*, values: dict[str, str], by_email: str, remote_addr: str = "") -> Received:
+def lead_enter(*, values: dict[str, str], by_id: int, by_email: str, remote_addr: str = "") -> Received:
     """A lead staff typed in (C1: a phone call, a business card), taken exactly the intake path under the
     built-in `manual` source: stored as a submission first, then normalised, matched to the person,
-    scored, routed and announced like a lead from any form. Empty values are left out."""
+    scored, routed and announced like a lead from any form. Empty values are left out.
+
+    Stricter than a form on a website in one way: an email or phone that cannot be used is refused
+    (INVALID, nothing stored) rather than dropped with a warning, since the person typing is there
+    to correct it."""
     now = clock.now()
     payload = {name: value.strip() for name, value in values.items() if isinstance(value, str) and value.strip()}
+    source = intake.manual_source(now=now)
+    try:
+        contact = [problem for problem in person_from_payload(payload, default_region=source.default_region).warnings
+                   if problem.field in ("email", "phone")]
+    except Unreachable as unreachable:
+        contact = unreachable.problems
+    if contact:
+        return Received(Outcome.INVALID, {"errors": [Problem(problem.field, problem.message.split("; the lead was kept")[0]).as_dict()
+                                                     for problem in contact]})
     body = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()
     with transaction.atomic():
-        source = intake.manual_source(now=now)
         submission = intake.submission_store(
-            key=None, source=source, received_at=now, headers={"Entered-By": by_email}, body=body, body_size=len(body),
-            body_truncated=False, idempotency_key="", remote_addr=remote_addr,
+            key=None, source=source, received_at=now, headers={"Entered-By": by_email, "Entered-By-Id": str(by_id)}, body=body,
+            body_size=len(body), body_truncated=False, idempotency_key="", remote_addr=remote_addr,
             retry_after=timedelta(seconds=settings.WORKER_LEASE_SECONDS),
         )
     submission.source = source

@@ -325,17 +325,24 @@ class LeadEntry(LoginRequiredMixin, View):
     def post(self, request: HttpRequest) -> HttpResponse:
         user = cast(User, request.user)
         values = {name: request.POST.get(name, "") for name, _ in ENTRY_FIELDS}
-        received = lead_enter(values=values, by_email=user.email, remote_addr=str(request.META.get("REMOTE_ADDR", "")))
-        if "id" not in received.body:
-            return self._form(request, values, received.body.get("errors", []), status=400)
-        lead_id, owner = received.body["id"], received.body["owner"]
-        said = "Merged into the person's open lead" if received.body["merged"] else "Lead created"
-        messages.success(request, f"{said}: lead {lead_id}, with {owner['name']}." + "".join(
-            f" {warning['field']}: {warning['message']}." for warning in received.body.get("warnings", [])))
+        received = lead_enter(values=values, by_id=user.pk, by_email=user.email, remote_addr=str(request.META.get("REMOTE_ADDR", "")))
+        if received.body.get("errors"):
+            return self._form(request, values, received.body["errors"], status=400)
+        lead_id = received.body.get("id")
+        warnings = "".join(f" {warning['field']}: {warning['message']}." for warning in received.body.get("warnings", []))
+        if lead_id is None:  # kept, not processed yet (it failed unexpectedly): the worker goes on with it
+            messages.success(request, f"Saved as submission {received.body.get('submission_id')}; it is being processed and "
+                                      "will reach its owner shortly. No need to enter it again.")
+            return redirect("lead_new")
         try:
             lead_readable(lead_id=lead_id, by=user)
         except Refused:
-            return redirect("lead_new")  # it went to someone else's hands: the message says whose
+            # A lead this person may not see says nothing about itself: not its id, its owner, or that it existed.
+            messages.success(request, f"Saved as submission {received.body.get('submission_id')}; the lead is with a team "
+                                      "you do not see, and its owner has been told." + warnings)
+            return redirect("lead_new")
+        said = "Merged into the person's open lead" if received.body["merged"] else "Lead created"
+        messages.success(request, f"{said}: lead {lead_id}, with {received.body['owner']['name']}." + warnings)
         return redirect("lead", lead_id)
 
     def _form(self, request: HttpRequest, values: dict[str, str], errors: list[dict[str, str]], status: int = 200) -> HttpResponse:

@@ -31,6 +31,7 @@ class Worker:
         self.stopping = threading.Event()
         self._periodic_jobs_made = False
         self._next_look: dict[str, float] = {}  # per kind of timed work not looked for on every wake-up: when to look next (monotonic)
+        self._more = False  # the last round had a full batch: look again at once
 
     def stop(self) -> None:
         self.stopping.set()
@@ -47,8 +48,10 @@ class Worker:
                 busy = 0
             finally:
                 close_old_connections()
-            if not busy and not self.stopping.is_set():
-                wait_for_work(self.poll_seconds)
+            if not busy and not self._more and not self.stopping.is_set():
+                # No longer than until a kind of work is to be looked for again.
+                soonest = min(self._next_look.values(), default=time.monotonic() + self.poll_seconds)
+                wait_for_work(min(self.poll_seconds, max(0.0, soonest - time.monotonic())))
         log.info("worker stopped")
 
     def tick(self) -> int:
@@ -58,17 +61,23 @@ class Worker:
         if not self._periodic_jobs_made:
             periodic_jobs_ensure([job.name for job in PERIODIC], now=now)
             self._periodic_jobs_made = True
-        done = 0
+        done, self._more = 0, False
         for work in TIMED_WORK:
             looked_at = time.monotonic()
             if not work.on_wake_up and looked_at < self._next_look.get(work.name, 0.0):
                 continue
-            # The time now, not the round's start: what the work before wrote (a reminder's email) is due already.
-            claimed = due_claim(work.rows(), now=clock.now(), lease=lease, limit=work.batch)
-            self._next_look[work.name] = looked_at + (0.0 if len(claimed) == work.batch else self.poll_seconds)
-            if claimed:
-                with config_scope():  # one read of the configuration generation for the batch, as for one request
-                    done += work.handle(claimed, clock.now())
+            try:
+                # The time now, not the round's start: what the work before wrote (a reminder's email) is due already.
+                claimed = due_claim(work.rows(), now=clock.now(), lease=lease, limit=work.batch)
+                full = len(claimed) == work.batch
+                self._next_look[work.name] = looked_at + (0.0 if full else self.poll_seconds)
+                self._more |= full  # a full batch: more may be waiting, whatever the handler reports
+                if claimed:
+                    with config_scope():  # one read of the configuration generation for the batch, as for one request
+                        done += work.handle(claimed, clock.now())
+            except Exception:  # one kind failing does not stop the others (the outbox comes last)
+                log.exception("worker: %s failed; the other kinds of work go on", work.name)
+                close_old_connections()
         return done
 
     def start_thread(self) -> threading.Thread:
