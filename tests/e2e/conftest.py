@@ -166,7 +166,8 @@ class Deployment:
         """Rows of a query run directly against this deployment's database (psycopg or sqlite3)."""
         if self.database_url:
             with psycopg.connect(self.database_url, autocommit=True) as connection:
-                return [tuple(row) for row in connection.execute(query).fetchall()]
+                cursor = connection.execute(query)
+                return [tuple(row) for row in cursor.fetchall()] if cursor.description is not None else []
         connection = sqlite3.connect(self.data_dir / "leadbaton.sqlite3", timeout=20)
         try:
             rows = connection.execute(query).fetchall()

@@ -77,7 +77,6 @@ class Worker:
                         done += work.handle(claimed, clock.now())
             except Exception:  # one kind failing does not stop the others (the outbox comes last)
                 log.exception("worker: %s failed; the other kinds of work go on", work.name)
-                close_old_connections()
         return done
 
     def start_thread(self) -> threading.Thread:
