@@ -4,7 +4,7 @@ from django.urls import path
 
 from leadbaton.api import api
 from leadbaton.api.errors import api_urls
-from leadbaton.web import views
+from leadbaton.web import board, views
 from leadbaton.web.signin import PasswordChange, PasswordReset, PasswordResetConfirm
 
 urlpatterns = [
@@ -26,6 +26,12 @@ urlpatterns = [
     path("leads/<int:lead_id>/touch/", views.LeadTouch.as_view(), name="lead_touch"),
     path("leads/<int:lead_id>/outcome/", views.LeadOutcome.as_view(), name="lead_outcome"),
     path("leads/<int:lead_id>/reject/", views.LeadReject.as_view(), name="lead_reject"),
+    path("leads/<int:lead_id>/reassign/", board.LeadReassign.as_view(), name="lead_reassign"),
+    path("leads/<int:lead_id>/take/", board.LeadTake.as_view(), name="lead_take"),
+    path("teams/", board.teams, name="teams"),
+    path("teams/<slug:slug>/", board.board, name="board"),
+    path("reps/<int:rep_id>/pause/", board.RepPause.as_view(), name="rep_pause"),
+    path("reps/<int:rep_id>/resume/", board.RepResume.as_view(), name="rep_resume"),
     path("admin/", admin.site.urls),
     path("api/v1/", api_urls(api)),
 ]

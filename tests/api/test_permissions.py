@@ -155,6 +155,12 @@ PROBES: dict[str, Probe] = {
     "POST /leads/{}/touch/": lambda w: (f"/leads/{w.lead_id}/touch/", None),
     "POST /leads/{}/outcome/": lambda w: (f"/leads/{w.lead_id}/outcome/", None),
     "POST /leads/{}/reject/": lambda w: (f"/leads/{w.lead_id}/reject/", None),
+    "POST /leads/{}/reassign/": lambda w: (f"/leads/{w.lead_id}/reassign/", {"team": "emea", "reason": "Lena is ill"}),
+    "POST /leads/{}/take/": lambda w: (f"/leads/{w.lead_id}/take/", None),
+    "GET /teams/": lambda w: ("/teams/", None),
+    "GET /teams/{}/": lambda w: ("/teams/emea/", None),
+    "POST /reps/{}/pause/": lambda w: (f"/reps/{w.rep_id}/pause/", {"team": "emea", "reason": "training"}),
+    "POST /reps/{}/resume/": lambda w: (f"/reps/{w.rep_id}/resume/", {"team": "emea"}),
     "GET /admin/": lambda w: ("/admin/", None),
     "GET /api/v1/": lambda w: ("/api/v1/", None),
     "GET /api/v1/docs": lambda w: ("/api/v1/docs", None),
@@ -202,6 +208,13 @@ def test_every_route_the_server_answers_has_a_line_in_the_permission_table_and_n
     assert sorted(routes - PROBES.keys()) == [], "routes this test does not know how to call yet"
 
 
+def body_of(path: str, body: dict[str, Any] | None) -> dict[str, Any]:
+    """How the body is sent: JSON to the API, as a browser posts a form to the web pages."""
+    if body is None:
+        return {}
+    return {"data": body, "content_type": "application/json"} if path.startswith("/api/") else {"data": body}
+
+
 def call(user: User | None, method: str, path: str, body: dict[str, Any] | None) -> int:
     client = Client()
     headers = {}
@@ -211,8 +224,7 @@ def call(user: User | None, method: str, path: str, body: dict[str, Any] | None)
     # Each caller meets the same world: what one changes is undone before the next calls.
     with transaction.atomic():
         kwargs: dict[str, Any] = {"headers": headers}
-        if body is not None:
-            kwargs.update(data=body, content_type="application/json")
+        kwargs.update(body_of(path, body))
         status = getattr(client, method.lower())(path, **kwargs).status_code
         transaction.set_rollback(True)
     cache_clear()
@@ -242,8 +254,7 @@ def test_a_lead_a_caller_may_not_read_answers_as_one_that_does_not_exist(world: 
         client.force_login(user)
         headers = {"Authorization": f"Bearer {token_issue(user=user, name='probe', now=clock.now()).plaintext}"}
         kwargs: dict[str, Any] = {"headers": headers}
-        if body is not None:
-            kwargs.update(data=body, content_type="application/json")
+        kwargs.update(body_of(path, body))
         theirs, nothing = (getattr(client, method.lower())(where, **kwargs) for where in (path, missing))
         assert theirs.status_code == nothing.status_code == 404, caller
         text = re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", theirs.content.decode())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -273,3 +274,28 @@ def recent_inquiries(lead_ids: list[int], *, per_lead: int) -> dict[int, list[In
     for inquiry in rows:
         found[inquiry.lead_id].append(inquiry)
     return found
+
+
+SEARCH_LIMIT = 50
+PHONE_LIKE = re.compile(r"[\d\s+\-().]+")
+
+
+def leads_search(text: str, *, where: Q, limit: int = SEARCH_LIMIT) -> list[Lead]:
+    """Leads within `where` that match every word of `text` in the name, email, company or phone, latest inquiry first. One query.
+
+    A text that is all digits (spaces, dashes, dots, brackets and a leading + or 0 ignored), four or more, matches
+    the phone numbers holding them, so "030 1234 567" finds +49301234567. Every stage: a search finds closed leads too.
+    """
+    rows = Lead.objects.filter(where)
+    digits = "".join(ch for ch in text if ch.isdigit()).lstrip("0")
+    if len(digits) >= 4 and PHONE_LIKE.fullmatch(text.strip()):  # the whole of it is a number, however it is spaced
+        rows = rows.filter(phone__contains=digits)
+    else:
+        for word in text.split()[:8]:
+            rows = rows.filter(Q(first_name__icontains=word) | Q(last_name__icontains=word) | Q(email__icontains=word) | Q(company__icontains=word))
+    return list(rows.select_related("owner_team", "owner_rep").order_by("-last_inquiry_at", "-id")[:limit])
+
+
+def team_leads(team_id: int) -> Q:
+    """Every lead of a team, as a filter: waiting in its queue, or owned by a rep it routed them to or who sells for it now."""
+    return Q(owner_team_id=team_id) | Q(owner_kind=OwnerKind.REP, owner_rep__rep__team_id=team_id)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from leadbaton.routing.availability import CatchUp, Eligibility
-from leadbaton.routing.queries import team_eligibility
+from leadbaton.routing.availability import Candidate, CatchUp, Eligibility, eligibility
+from leadbaton.routing.queries import team_candidates, team_eligibility
 from leadbaton.sla import services as sla
 
 
@@ -28,3 +28,10 @@ def rep_availability(*, rep_id: int, team_id: int, now: datetime) -> Eligibility
     """Whether routing would give the rep of this team a new lead at `now`, and every reason why not (the
     catch-up gate included), as routing explain would say it; None when they are not on the team."""
     return next((found for found in team_eligibility(team_id, now, catch_up=catch_up_terms(team_id)) if found.rep_id == rep_id), None)
+
+
+def team_availability(team_id: int, *, now: datetime) -> list[tuple[Candidate, Eligibility]]:
+    """Every rep of the team as routing sees them at `now` (caps, today's count, pause) with whether they would get
+    a new lead and why not, the catch-up gate included: the manager's board. Two queries, however many reps."""
+    candidates = team_candidates(team_id, now, catch_up=catch_up_terms(team_id))
+    return [(candidate, eligibility(candidate, now)) for candidate, _ in candidates]

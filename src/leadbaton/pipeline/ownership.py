@@ -15,13 +15,14 @@ from leadbaton.accounts import services as accounts
 from leadbaton.accounts.models import RepProfile, Role, Team, User
 from leadbaton.core.refusals import Invalid, NotAllowed, NotFound
 from leadbaton.core.wakeup import work_queued
+from leadbaton.leads import queries as lead_queries
 from leadbaton.leads import services as leads
-from leadbaton.leads.access import ADMIN, MARKETING, REP
+from leadbaton.leads.access import ADMIN, MARKETING, REP, lead_access
 from leadbaton.leads.models import OPEN_STAGES, Handoff, Lead, Owner, OwnerKind, Stage
 from leadbaton.notify.models import Event
 from leadbaton.pipeline.announce import lead_announce
 from leadbaton.pipeline.clocks import clocks_follow_owner
-from leadbaton.pipeline.followup import viewer_of
+from leadbaton.pipeline.followup import lead_unseen, viewer_of
 from leadbaton.routing.availability import Eligibility
 
 
@@ -30,18 +31,22 @@ def lead_reassign(
 ) -> Lead:
     """Give a lead to another rep, or back to a team's queue, as a manager decided. One transaction, one handoff.
 
-    Refuses with NotAllowed when `by` does not manage the lead's team or the one it goes to, and with
-    Invalid for a request that cannot be carried out as asked (no reason, no target, a closed lead).
+    Refuses, in this order: NotFound for a lead `by` may not read (as for no lead); NotAllowed when `by` does not
+    manage the lead's team; Invalid for a request that cannot be carried out as asked (a closed lead, no target, no
+    reason); NotAllowed when `by` does not manage the team it goes to.
     """
-    if not reason.strip():
-        raise Invalid.one("reason", "is required: say why the lead changes hands (it is kept in the ledger)")
-    if (to_rep_id is None) == (to_team_id is None):
-        raise Invalid.one("to", "name either a rep (to_rep) or a team whose queue takes the lead (to_team)")
+    viewer = viewer_of(by)
     with transaction.atomic():
-        lead = Lead.objects.select_for_update(of=("self",)).select_related("owner_team", "owner_rep").get(pk=lead_id)
+        lead = lead_queries.lead_with_owner(lead_id, lock=True)
+        if lead is None or not lead_access(viewer, lead).read:
+            raise lead_unseen()
+        _check_may_manage(by, _team_of(lead), what="this lead")
         if lead.stage not in OPEN_STAGES:
             raise Invalid.one("stage", f"the lead is {lead.get_stage_display().lower()}; only open leads change hands")
-        _check_may_manage(by, _team_of(lead), what="this lead")
+        if (to_rep_id is None) == (to_team_id is None):
+            raise Invalid.one("to", "name either a rep (to_rep) or a team whose queue takes the lead (to_team)")
+        if not reason.strip():
+            raise Invalid.one("reason", "is required: say why the lead changes hands (it is kept in the ledger)")
         if to_rep_id is not None:
             profile = RepProfile.objects.select_related("user", "team").filter(user_id=to_rep_id).first()
             if profile is None or not profile.user.is_active:

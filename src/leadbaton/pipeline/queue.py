@@ -13,15 +13,19 @@ from datetime import datetime
 
 from django.db import transaction
 
+from leadbaton.accounts.models import User
+from leadbaton.core.refusals import Conflict, NotAllowed
 from leadbaton.leads import queries as lead_queries
 from leadbaton.leads import services as leads
-from leadbaton.leads.models import Handoff, Owner, Stage
+from leadbaton.leads.access import REP, lead_access
+from leadbaton.leads.models import Handoff, Lead, Owner, OwnerKind, Stage
 from leadbaton.notify.models import Event
 from leadbaton.pipeline.announce import lead_announce
 from leadbaton.pipeline.catch_up import catch_up_terms
 from leadbaton.pipeline.clocks import clocks_follow_owner
+from leadbaton.pipeline.followup import lead_unseen, viewer_of
 from leadbaton.routing import queries as routing_queries
-from leadbaton.routing.services import queue_alert_reset, rep_choose
+from leadbaton.routing.services import queue_alert_reset, rep_choose, rep_take
 
 
 def queues_hand_out(*, now: datetime) -> int:
@@ -59,3 +63,34 @@ def _hand_out_one(team_id: int, strategy: str, now: datetime) -> bool:
         lead_announce(lead=lead, events=[Event.LEAD_ASSIGNED], now=now)
         clocks_follow_owner(lead, now=now, working_time=routed.working_time, new=True)
     return True
+
+
+def lead_take(*, lead_id: int, by: User, now: datetime) -> Lead:
+    """A rep takes a lead waiting in their own team's queue, when routing would give them a new lead now (their hours,
+    daily cap, ceiling, pause and the catch-up gate: the team's rules). One transaction; recorded as a queue hand-out
+    with the rep as the one who did it; the clocks start as for any new owner.
+
+    NotFound for a lead `by` may not read; NotAllowed for someone who is not a rep of the queue's team; Conflict
+    when the lead no longer waits in a queue (another rep took it first) or the rep may not get a lead now (why, in words).
+    """
+    viewer = viewer_of(by)
+    with transaction.atomic():
+        lead = lead_queries.lead_with_owner(lead_id, lock=True)
+        if lead is None or not lead_access(viewer, lead).read:
+            raise lead_unseen()
+        if lead.stage != Stage.QUEUED or lead.owner_kind != OwnerKind.TEAM:
+            raise Conflict.one("stage", f"the lead is {lead.get_stage_display().lower()}, not waiting in a queue; someone may have taken it already")
+        if viewer.role != REP or viewer.own_team_id != lead.owner_team_id:
+            raise NotAllowed.one("owner", "only a rep of the team whose queue it waits in can take it; a manager assigns it from the team board")
+        assert lead.owner_team_id is not None
+        routed = rep_take(team_id=lead.owner_team_id, rep_id=by.pk, now=now, catch_up=catch_up_terms(lead.owner_team_id))
+        if routed.rep is None:
+            reasons = "; ".join(reason for check in routed.eligibility for reason in check.reasons) or "you are not in the team's rotation"
+            raise Conflict.one("availability", f"you cannot take a new lead now: {reasons}")
+        leads.lead_set_stage(lead=lead, stage=Stage.ASSIGNED, now=now)
+        leads.lead_set_owner(lead=lead, to=Owner.rep(by.pk, lead.owner_team_id), at=now, reason=Handoff.Reason.ROUTED,
+                             note=f"taken from the team queue by {by.display_name}", rule=f"queue hand-out; {routed.how}", by_user_id=by.pk)
+        lead.owner_rep = routed.rep
+        lead_announce(lead=lead, events=[Event.LEAD_ASSIGNED], now=now)
+        clocks_follow_owner(lead, now=now, working_time=routed.working_time, new=True)
+    return lead

@@ -102,6 +102,23 @@ def rep_choose(
     return Routed(rep=profiles[pick.rep_id].user, how=pick.how, eligibility=checks, working_time=chosen.working_time)
 
 
+def rep_take(*, team_id: int, rep_id: int, now: datetime, catch_up: CatchUp) -> Routed:
+    """A rep of the team takes a queued lead themselves, if routing would give them one now (the same caps, hours,
+    pause and catch-up gate). Counted as routing counts an assignment. Call inside the transaction that hands it over."""
+    if connection.features.has_select_for_update:
+        RoutingState.objects.select_for_update().get_or_create(team_id=team_id)
+    candidates = team_candidates(team_id, now, catch_up=catch_up)
+    profiles = {candidate.rep_id: profile for candidate, profile in candidates}
+    chosen = next((candidate for candidate, _ in candidates if candidate.rep_id == rep_id), None)
+    if chosen is None:
+        return Routed(rep=None, how="", eligibility=[])
+    check = eligibility(chosen, now)
+    if not check.eligible:
+        return Routed(rep=None, how="", eligibility=[check])
+    _remember(profiles, Pick(rep_id, {}, "taken from the queue"), now)
+    return Routed(rep=profiles[rep_id].user, how="taken from the queue by the rep", eligibility=[check], working_time=chosen.working_time)
+
+
 def _last_assigned(candidates: list[tuple[Candidate, RepProfile]]) -> int | None:
     """The rep of the team who got a lead last (the highest turn): the rotation goes on after them."""
     turn, rep_id = max(((profile.rotation_turn, profile.user_id) for _, profile in candidates), default=(0, None))

@@ -88,6 +88,7 @@ class Deadline(DueRow):
             models.Index(fields=["due_at"], condition=models.Q(status="pending"), name="deadline_pending_due"),
             models.Index(fields=["lead", "status"], name="deadline_lead_status"),
             models.Index(fields=["rep", "status", "breach_at"], name="deadline_rep_status"),
+            models.Index(fields=["team", "breached_at"], condition=models.Q(status="breached"), name="deadline_team_breached"),
         ]
 
     def __str__(self) -> str:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from django.db.models import BooleanField, Case, Count, Exists, F, OuterRef, Q, Subquery, When
 
 from leadbaton.accounts.models import Team
-from leadbaton.leads.models import Lead, Stage
+from leadbaton.leads.models import Lead, OwnerKind, Stage
 from leadbaton.leads.queries import leads_of_rep
 from leadbaton.sla.models import Clock, Deadline, SlaPolicy
 
@@ -64,11 +65,18 @@ def leads_of_rep_by_clock(
     Closed stages, when asked for, come most recently closed first, as leads_of_rep has them.
     `where` narrows them; it may name `clock_breached` and `next_clock_at` (as inbox_where does).
     """
+    first = [F("clock_breached").desc(), F("next_clock_at").asc(nulls_last=True), F("score").desc()]
+    rows = leads_of_rep(rep_id, now=now, stages=stages, limit=limit, annotations=_owner_clocks(), order_first=first, where=where)
+    return [_rep_lead(lead) for lead in rows]
+
+
+def _owner_clocks() -> dict[str, Any]:
+    """What a lead's owner's clocks say, read with the lead: `clock_breached` (one ran out and nobody has touched
+    the lead or recorded an outcome since), `next_clock_at` and `next_clock_kind` (the pending one that runs out first)."""
     owners = Deadline.objects.filter(lead_id=OuterRef("pk"), rep_id=OuterRef("owner_rep_id"))
     pending = owners.filter(status=Deadline.Status.PENDING).order_by("breach_at", "id")
     breached = owners.filter(status=Deadline.Status.BREACHED)
-    clocks = {
-        # Breached and not answered since: no touch or outcome (last_progress_at) after the breach.
+    return {
         "clock_breached": Case(
             When(last_progress_at__isnull=True, then=Exists(breached)),
             default=Exists(breached.filter(breached_at__gt=OuterRef("last_progress_at"))),
@@ -77,9 +85,6 @@ def leads_of_rep_by_clock(
         "next_clock_at": Subquery(pending.values("breach_at")[:1]),
         "next_clock_kind": Subquery(pending.values("kind")[:1]),
     }
-    first = [F("clock_breached").desc(), F("next_clock_at").asc(nulls_last=True), F("score").desc()]
-    rows = leads_of_rep(rep_id, now=now, stages=stages, limit=limit, annotations=clocks, order_first=first, where=where)
-    return [_rep_lead(lead) for lead in rows]
 
 
 # The rep's inbox narrowed to one kind of lead (F1): the filter's name in the address, and what it shows.
@@ -109,6 +114,41 @@ def inbox_where(view: str, *, now: datetime, day_ends_at: datetime, stale_before
     if blocker:
         where = (where or Q()) & in_progress & Q(blocker=blocker)
     return where
+
+
+@dataclass(frozen=True)
+class RepCounts:
+    """A rep's open leads as their manager's board counts them, each count as the inbox view of the same name has it."""
+
+    open: int = 0
+    untouched: int = 0
+    due_today: int = 0
+    overdue: int = 0
+    stale: int = 0
+
+
+def rep_counts(rep_ids: list[int], *, now: datetime, day_ends_at: datetime, stale_before: datetime) -> dict[int, RepCounts]:
+    """For each of these reps (absent: none open), their open leads counted by inbox view (inbox_where). One query
+    over the owner index; the clock columns are read only for leads the overdue and due-today counts need them for."""
+    if not rep_ids:
+        return {}
+    views = {view: inbox_where(view, now=now, day_ends_at=day_ends_at, stale_before=stale_before) for view in ("untouched", "due_today", "overdue", "stale")}
+    clocks = {name: value for name, value in _owner_clocks().items() if name != "next_clock_kind"}
+    rows = (
+        Lead.objects.filter(owner_kind=OwnerKind.REP, owner_rep_id__in=rep_ids, stage__in=(Stage.ASSIGNED, Stage.IN_PROGRESS))
+        .annotate(**clocks)
+        .values("owner_rep_id")
+        .annotate(open=Count("id"), **{view: Count("id", filter=where) for view, where in views.items()})
+        .order_by()
+    )
+    names = ("open", "untouched", "due_today", "overdue", "stale")
+    return {row["owner_rep_id"]: RepCounts(*(row[name] for name in names)) for row in cast(list[dict[str, Any]], list(rows))}
+
+
+def clocks_breached_since(team_id: int, since: datetime, *, limit: int = 50) -> list[Deadline]:
+    """The team's clocks that ran out at or after `since`, latest first, each with its lead and the rep it ran for. One query."""
+    rows = Deadline.objects.filter(team_id=team_id, status=Deadline.Status.BREACHED, breached_at__gte=since)
+    return list(rows.select_related("lead", "rep").order_by("-breached_at", "-id")[:limit])
 
 
 def _rep_lead(lead: Lead) -> RepLead:

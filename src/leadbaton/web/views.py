@@ -51,7 +51,9 @@ from leadbaton.sla.models import Clock, Deadline
 from leadbaton.sla.queries import INBOX_VIEWS, RepLead, clocks_of, inbox_where, leads_of_rep_by_clock
 
 # The page a refused lead shows: its status and title, by the kind of refusal.
-REFUSED_PAGES: dict[type[Refused], tuple[int, str]] = {NotFound: (404, "No such lead"), NotAllowed: (403, "You cannot open this lead")}
+REFUSED_PAGES: dict[type[Refused], tuple[int, str]] = {
+    NotFound: (404, "No such lead"), NotAllowed: (403, "You cannot open this lead"), Conflict: (409, "Not now"),
+}
 STAGES_TITLES = {ADMIN: "Leads by stage", MARKETING: "Leads by stage", MANAGER: "Leads of the teams you manage, by stage"}
 
 
@@ -149,7 +151,7 @@ def _lead_page(request: HttpRequest, lead_id: int, *, form: str = "", errors: li
     try:
         lead, access = lead_seen(lead_id=lead_id, by=user)
     except Refused as refused:
-        return _refused(request, refused)
+        return refused_page(request, refused)
     zone = time_zone_of(user.pk, settings.TIME_ZONE)
     company, company_guessed = company_of(lead)
     problems: dict[str, list[str]] = {}
@@ -178,8 +180,12 @@ def _lead_page(request: HttpRequest, lead_id: int, *, form: str = "", errors: li
     return render(request, "web/lead.html", context, status=status)
 
 
-def _refused(request: HttpRequest, refused: Refused) -> HttpResponse:
-    status, title = next((page for kind, page in REFUSED_PAGES.items() if isinstance(refused, kind)), (400, "Refused"))
+def refused_page(request: HttpRequest, refused: Refused, *, not_allowed: str = "") -> HttpResponse:
+    """The page for a refusal: its status and title by kind (a lead one may not see as no lead at all); `not_allowed`
+    titles a NotAllowed that is about something other than opening a lead."""
+    status, title = next((page for kind, page in REFUSED_PAGES.items() if isinstance(refused, kind)), (400, "Not changed"))
+    if isinstance(refused, NotAllowed) and not_allowed:
+        title = not_allowed
     return render(request, "web/refused.html", {"title": title, "errors": refused.errors}, status=status)
 
 
@@ -278,7 +284,7 @@ def lead_reject(request: HttpRequest, lead_id: int) -> HttpResponse:
 def _acted_wrongly(request: HttpRequest, lead_id: int, form: str, refused: Refused) -> HttpResponse:
     """A refused action: the page for a lead one may not see or work, else the lead page with the form's errors."""
     if isinstance(refused, (NotFound, NotAllowed)):
-        return _refused(request, refused)
+        return refused_page(request, refused)
     return _lead_page(request, lead_id, form=form, errors=refused.errors, status=409 if isinstance(refused, Conflict) else 400)
 
 

@@ -1,0 +1,242 @@
+"""The manager's team board: how each rep stands and why they do or do not get new leads, pausing them, the
+team's queue with hand assignment, the clocks that ran out today, and every lead of the team found by name,
+email, phone or company, each open one reassignable with a reason.
+
+Every change goes through the use case the API calls (pipeline.ownership, pipeline.queue); a refused one comes
+back on the board next to the form that sent it, with what was typed kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from typing import cast
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views import View
+
+from leadbaton.accounts.models import Team, User
+from leadbaton.accounts.queries import time_zone_of
+from leadbaton.core import clock
+from leadbaton.core.refusals import Conflict, NotAllowed, NotFound, Refused
+from leadbaton.leads.access import ADMIN, Viewer
+from leadbaton.leads.models import OPEN_STAGES, Lead, OwnerKind
+from leadbaton.leads.queries import leads_queued, leads_search, team_leads
+from leadbaton.pipeline.catch_up import team_availability
+from leadbaton.pipeline.followup import viewer_of
+from leadbaton.pipeline.ownership import lead_reassign, rep_pause, rep_resume
+from leadbaton.pipeline.queue import lead_take
+from leadbaton.routing.availability import Candidate, Eligibility
+from leadbaton.sla import services as sla
+from leadbaton.sla.models import Clock
+from leadbaton.sla.queries import INBOX_VIEWS, RepCounts, clocks_breached_since, inbox_where, leads_of_rep_by_clock, rep_counts
+from leadbaton.web.views import refused_page
+
+QUEUE_LIMIT = 50
+REP_LEADS_LIMIT = 100
+
+
+def teams_run_by(viewer: Viewer) -> list[Team]:
+    """The active teams whose board `viewer` may open: every one for an admin, the ones they manage for a manager."""
+    teams = Team.objects.filter(active=True).order_by("name")
+    if viewer.role == ADMIN:
+        return list(teams)
+    return list(teams.filter(pk__in=viewer.managed_team_ids))
+
+
+@login_required
+def teams(request: HttpRequest) -> HttpResponse:
+    """The boards one may open; straight to the board when there is only one."""
+    viewer = viewer_of(cast(User, request.user))
+    runs = teams_run_by(viewer)
+    if not runs:
+        return _no_board(request, viewer)
+    if len(runs) == 1:
+        return redirect("board", runs[0].slug)
+    return render(request, "web/teams.html", {"teams": runs})
+
+
+@login_required
+def board(request: HttpRequest, slug: str) -> HttpResponse:
+    user = cast(User, request.user)
+    viewer = viewer_of(user)
+    team = next((team for team in teams_run_by(viewer) if team.slug == slug), None)
+    if team is None:
+        return _no_board(request, viewer, slug=slug)
+    return _board(request, user, viewer, team, {name: request.GET.get(name, "") for name in request.GET})
+
+
+def _no_board(request: HttpRequest, viewer: Viewer, *, slug: str = "") -> HttpResponse:
+    """A board one may not open: 404 for a team that does not exist (or no longer works), else 403 with whose board it is."""
+    if slug and not Team.objects.filter(slug=slug, active=True).exists():
+        errors = [{"field": "team", "message": f"there is no active team {slug[:60]!r}"}]
+        return render(request, "web/refused.html", {"title": "No such team", "errors": errors}, status=404)
+    message = ("you do not manage this team; its manager or an admin can open its board" if viewer.role == "manager"
+               else "team boards are for managers and admins")
+    return render(request, "web/refused.html", {"title": "You cannot open this board", "errors": [{"field": "role", "message": message}]},
+                  status=403)
+
+
+@dataclass(frozen=True)
+class RepRow:
+    """A rep on the board: as routing sees them now, whether they get new leads and why not, their open leads counted."""
+
+    candidate: Candidate
+    check: Eligibility
+    counts: RepCounts
+
+
+@dataclass
+class Failed:
+    """A refused form on the board: which row sent it, what to fix next to which field, and what was typed."""
+
+    kind: str  # "lead" or "rep"
+    id: int
+    problems: dict[str, list[str]] = field(default_factory=dict)
+    posted: dict[str, str] = field(default_factory=dict)
+
+
+def _board(request: HttpRequest, user: User, viewer: Viewer, team: Team, params: dict[str, str], *,
+           failed: Failed | None = None, status: int = 200) -> HttpResponse:
+    now = clock.now()
+    zone = ZoneInfo(time_zone_of(user.pk, settings.TIME_ZONE))
+    team_zone = ZoneInfo(team.time_zone)
+    today = now.astimezone(team_zone).date()
+    midnight = datetime.combine(today, time(0), tzinfo=team_zone)
+    day_ends_at = datetime.combine(today + timedelta(days=1), time(0), tzinfo=team_zone)
+    stale_before = now - timedelta(days=sla.policy_for(team.pk).progress_every_days)
+    reps = team_availability(team.pk, now=now)
+    counts = rep_counts([candidate.rep_id for candidate, _ in reps], now=now, day_ends_at=day_ends_at, stale_before=stale_before)
+    rep_rows = [RepRow(candidate, check, counts.get(candidate.rep_id, RepCounts())) for candidate, check in reps]
+    active_reps = [{"id": candidate.rep_id, "value": f"rep:{candidate.rep_id}", "name": candidate.name, "eligible": check.eligible}
+                   for candidate, check in reps if candidate.active]
+
+    errors: list[dict[str, str]] = []
+    query = params.get("q", "").strip()
+    show = params.get("show", "")
+    rep_id = params.get("rep", "")
+    shown_rep = None
+    if show not in INBOX_VIEWS:
+        errors.append({"field": "show", "message": f"{show[:40]!r} is not a view; use one of {', '.join(filter(None, INBOX_VIEWS))}"})
+        show = ""
+    if rep_id:
+        shown_rep = next((row for row in rep_rows if str(row.candidate.rep_id) == rep_id), None)
+        if shown_rep is None:
+            errors.append({"field": "rep", "message": f"{rep_id[:20]!r} is not a rep of {team.name}; pick one from the table"})
+    listed: list[Lead] = []
+    if shown_rep is not None:
+        where = inbox_where(show, now=now, day_ends_at=day_ends_at, stale_before=stale_before)
+        listed = [row.lead for row in leads_of_rep_by_clock(shown_rep.candidate.rep_id, now=now, limit=REP_LEADS_LIMIT, where=where)]
+    elif query:
+        listed = leads_search(query, where=team_leads(team.pk))
+
+    context = {
+        "team": team, "teams": teams_run_by(viewer), "time_zone": zone.key, "team_zone": team.time_zone, "now": now,
+        "reps": rep_rows, "active_reps": active_reps,
+        "queue": leads_queued([team.pk], limit=QUEUE_LIMIT), "queue_limit": QUEUE_LIMIT,
+        "breached": [(deadline, Clock(deadline.kind).label) for deadline in clocks_breached_since(team.pk, midnight)],
+        "query": query, "show": show, "shown_rep": shown_rep, "listed": listed, "listed_limit": REP_LEADS_LIMIT if shown_rep else 50,
+        "views": [(key, label) for key, label in INBOX_VIEWS.items()], "errors": errors,
+        "failed": failed, "back": urlencode({name: value for name, value in (("q", query), ("rep", rep_id), ("show", show)) if value}),
+        "open_stages": OPEN_STAGES, "rep_kind": OwnerKind.REP, "queue_value": f"team:{team.pk}",
+    }
+    return render(request, "web/board.html", context, status=400 if errors and status == 200 else status)
+
+
+class BoardAction(LoginRequiredMixin, View):
+    """A form on the team board: POST only. Success goes back to the board as it was; a refusal shows the board
+    with the form's problems next to its fields (a lead or rep one may not see: the page that says so)."""
+
+    http_method_names = ["post"]
+
+    def done(self, request: HttpRequest, team_slug: str, said: str, *, elsewhere: str = "home") -> HttpResponse:
+        """Back to the board as it was (its search or rep view kept); to `elsewhere` for a form posted from no board."""
+        messages.success(request, said)
+        if not Team.objects.filter(slug=team_slug).exists():
+            return redirect(elsewhere)
+        back = _back_params(request)
+        return redirect(reverse("board", args=[team_slug]) + (f"?{back}" if back else ""))
+
+    def refused(self, request: HttpRequest, team_slug: str, kind: str, row_id: int, refused: Refused) -> HttpResponse:
+        """`kind` and `row_id`: the board's row whose form was refused (a lead's or a rep's)."""
+        user = cast(User, request.user)
+        viewer = viewer_of(user)
+        team = next((team for team in teams_run_by(viewer) if team.slug == team_slug), None)
+        if isinstance(refused, (NotFound, NotAllowed)) or team is None:  # no board to show it on (a form posted from elsewhere)
+            return refused_page(request, refused, not_allowed="You cannot do this")
+        problems: dict[str, list[str]] = {}
+        for error in refused.errors:
+            field = "to" if error["field"] in ("to_rep", "to_team") else error["field"]
+            message = "choose the rep who takes the lead, or the team's queue" if error["field"] == "to" else error["message"]
+            problems.setdefault(field, []).append(message)
+        failed = Failed(kind=kind, id=row_id, problems=problems, posted={name: request.POST.get(name, "") for name in request.POST})
+        return _board(request, user, viewer, team, _back_dict(request), failed=failed, status=409 if isinstance(refused, Conflict) else 400)
+
+
+def _back_dict(request: HttpRequest) -> dict[str, str]:
+    return {name: request.POST.get(name, "") for name in ("q", "rep", "show") if request.POST.get(name)}
+
+
+def _back_params(request: HttpRequest) -> str:
+    return urlencode(_back_dict(request))
+
+
+class LeadReassign(BoardAction):
+    """Hand a queued lead to a rep, or move a rep's lead to another rep or back to the queue, with a reason."""
+
+    def post(self, request: HttpRequest, lead_id: int) -> HttpResponse:
+        user, data = cast(User, request.user), request.POST
+        team_slug = data.get("team", "")
+        to = data.get("to", "")
+        kind, _, number = to.partition(":")
+        target = {"to_rep_id": int(number)} if kind == "rep" and number.isdigit() else {"to_team_id": int(number)} if kind == "team" and number.isdigit() else {}
+        try:
+            lead = lead_reassign(lead_id=lead_id, by=user, reason=data.get("reason", ""), now=clock.now(), **target)
+        except Refused as refused:
+            return self.refused(request, team_slug, "lead", lead_id, refused)
+        to_whom = lead.owner_rep.display_name if lead.owner_rep is not None else "the team's queue"
+        return self.done(request, team_slug, f"{lead or f'Lead {lead.pk}'} is now with {to_whom}.", elsewhere=reverse("lead", args=[lead.pk]))
+
+
+class RepPause(BoardAction):
+    def post(self, request: HttpRequest, rep_id: int) -> HttpResponse:
+        try:
+            profile = rep_pause(rep_id=rep_id, by=cast(User, request.user), reason=request.POST.get("reason", ""), now=clock.now())
+        except Refused as refused:
+            return self.refused(request, request.POST.get("team", ""), "rep", rep_id, refused)
+        return self.done(request, profile.team.slug, f"{profile.user.display_name} is paused: no new leads until resumed.")
+
+
+class RepResume(BoardAction):
+    def post(self, request: HttpRequest, rep_id: int) -> HttpResponse:
+        try:
+            profile = rep_resume(rep_id=rep_id, by=cast(User, request.user), now=clock.now())
+        except Refused as refused:
+            return self.refused(request, request.POST.get("team", ""), "rep", rep_id, refused)
+        return self.done(request, profile.team.slug, f"{profile.user.display_name} takes new leads again.")
+
+
+class LeadTake(LoginRequiredMixin, View):
+    """A rep takes a lead from their team's queue (pipeline.queue.lead_take); a refusal shows why on the inbox's next load."""
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, lead_id: int) -> HttpResponse:
+        try:
+            lead = lead_take(lead_id=lead_id, by=cast(User, request.user), now=clock.now())
+        except (NotFound, NotAllowed) as refused:
+            return refused_page(request, refused, not_allowed="You cannot take this lead")
+        except Refused as refused:
+            status = 409 if isinstance(refused, Conflict) else 400
+            return render(request, "web/refused.html", {"title": "You cannot take this lead now", "errors": refused.errors}, status=status)
+        messages.success(request, f"{lead or f'Lead {lead.pk}'} is yours now: the first-response clock is running.")
+        return redirect("lead", lead.pk)
+

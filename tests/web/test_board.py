@@ -1,0 +1,270 @@
+"""The manager's team board: each rep's counts and availability, pausing, the queue with hand assignment, reassignment
+with a reason, the clocks that ran out today, and search; and a rep taking a lead from their team's queue."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from leadbaton.accounts.models import RepProfile, User
+from leadbaton.core import clock
+from leadbaton.leads.models import Handoff, Lead
+from leadbaton.sla.models import Deadline
+from tests.api import test_rep_api
+from tests.api.test_rep_api import as_user, in_progress, lead_to, lena_only, touch
+
+sales, morning = test_rep_api.sales, test_rep_api.morning
+
+
+def page_of(user: User, path: str) -> tuple[int, str]:
+    client = Client()
+    client.force_login(user)
+    answer = client.get(path)
+    return answer.status_code, answer.content.decode()
+
+
+def post_as(user: User, path: str, data: dict[str, str]) -> tuple[int, str, str]:
+    """Status, page and where it redirects to (or "")."""
+    client = Client()
+    client.force_login(user)
+    answer = client.post(path, data)
+    return answer.status_code, answer.content.decode(), answer.get("Location", "")
+
+
+def rep_row(page: str, user: User) -> str:
+    return page.split(f'<tr id="rep-{user.pk}">', 1)[1].split("</tr>", 1)[0]
+
+
+def lead_row(page: str, lead_id: int, section: str = "") -> str:
+    if section:
+        page = page.split(f'<section id="{section}"', 1)[1].split("</section>", 1)[0]
+    return page.split(f'<tr id="lead-{lead_id}">', 1)[1].split("</tr>", 1)[0]
+
+
+def numbers(row: str) -> list[str]:
+    """The counts of a rep's row, in the table's order (open, untouched, due today, overdue, stale)."""
+    return re.findall(r'aria-label="(\d+) ', row)
+
+
+def queued_lead(intake, email: str, **extra) -> int:
+    answer = intake.post({"email": email, **extra})
+    assert answer.status_code == 201, answer.json()
+    assert answer.json()["stage"] == "queued", answer.json()
+    return answer.json()["id"]
+
+
+@pytest.fixture
+def emea(intake, sales, morning):
+    """At 12:01 in Berlin: Lena has an untouched lead whose clock ran out, a fresh one, and one in progress
+    whose next step has passed; Jonas is paused for training; Lena is then paused too and one lead waits in the queue."""
+    lena_only(sales)
+    lena = as_user(sales.lena)
+    ids = {}
+    ids["breached"] = lead_to(intake, sales.lena, "olga@oldco.example", first_name="Olga", last_name="Orlova", company="Oldco",
+                              phone="+49 30 1234567")
+    Deadline.objects.filter(lead_id=ids["breached"]).update(status="breached", breached_at=clock.now())
+    ids["fresh"] = lead_to(intake, sales.lena, "finn@fresh.example", first_name="Finn")
+    ids["overdue"] = lead_to(intake, sales.lena, "otto@overdue.example", first_name="Otto")
+    assert touch(lena, ids["overdue"]).status_code == 201
+    assert in_progress(lena, ids["overdue"], clock.now() + timedelta(minutes=30), blocker="budget").status_code == 200
+    morning.shift(timedelta(hours=1))
+    RepProfile.objects.filter(user=sales.lena).update(paused=True, pause_reason="lunch")
+    ids["queued"] = queued_lead(intake, "quinn@queue.example", first_name="Quinn", company="Queueco")
+    RepProfile.objects.filter(user=sales.lena).update(paused=False, pause_reason="")
+    return ids
+
+
+def test_the_board_counts_each_reps_leads_as_their_inbox_does_and_says_who_gets_new_leads_and_why_not(emea, sales):
+    status, page = page_of(sales.maria, "/teams/emea/")
+    assert status == 200
+    lena = rep_row(page, sales.lena)
+    assert "Lena Rep" in lena
+    assert numbers(lena) == ["3", "2", "3", "2", "0"]  # open, untouched, due today, overdue (breach + next step), stale
+    assert "yes" in lena
+    assert ">3</td>" in lena.replace(" ", "")  # three new leads today, no cap
+    jonas = rep_row(page, sales.jonas)
+    assert numbers(jonas) == ["0", "0", "0", "0", "0"]
+    assert "paused (training)" in jonas
+    assert "Resume" in jonas
+    # The same counts as Lena's inbox views.
+    for view, count in (("untouched", 2), ("overdue", 2), ("due_today", 3)):
+        _, inbox = page_of(sales.lena, f"/?show={view}")
+        assert len(re.findall(r'<tr data-lead-id="', inbox)) == count, view
+    queue = page.split('<section id="queue"', 1)[1].split("</section>", 1)[0]
+    assert "Quinn" in queue
+    assert "Queueco" in queue
+    breached = page.split('<section id="breached"', 1)[1].split("</section>", 1)[0]
+    assert "Olga Orlova" in breached
+    assert "First response" in breached
+    assert "Lena Rep" in breached
+
+
+def test_a_count_opens_the_reps_leads_in_that_view(emea, sales):
+    status, page = page_of(sales.maria, f"/teams/emea/?rep={sales.lena.pk}&show=overdue")
+    assert status == 200
+    listed = page.split('<section id="leads"', 1)[1]
+    assert "Lena Rep's leads: overdue" in listed
+    assert [int(n) for n in re.findall(r'<tr id="lead-(\d+)">', listed)] == [emea["breached"], emea["overdue"]]
+
+
+@pytest.mark.parametrize(("query", "found"), [
+    ("olga", "breached"), ("Orlova", "breached"), ("oldco", "breached"), ("030 1234567", "breached"), ("1234567", "breached"),
+    ("finn@fresh", "fresh"), ("Quinn Queueco", "queued"),
+])
+def test_every_lead_of_the_team_is_found_by_name_email_phone_or_company(emea, sales, query, found):
+    status, page = page_of(sales.maria, f"/teams/emea/?q={query}")
+    assert status == 200
+    listed = page.split('<section id="leads"', 1)[1]
+    assert [int(n) for n in re.findall(r'<tr id="lead-(\d+)">', listed)] == [emea[found]]
+
+
+def test_a_search_finds_nothing_of_another_team(emea, intake, sales):
+    lead_to(intake, sales.jordan, "olga@usa.example", first_name="Olga", country="US")
+    _, page = page_of(sales.maria, "/teams/emea/?q=olga")
+    listed = page.split('<section id="leads"', 1)[1]
+    assert [int(n) for n in re.findall(r'<tr id="lead-(\d+)">', listed)] == [emea["breached"]]
+
+
+def test_unknown_views_and_reps_are_named_and_the_board_still_shows(emea, sales):
+    status, page = page_of(sales.maria, f"/teams/emea/?rep={sales.jordan.pk}&show=someday")
+    assert status == 400
+    assert "&#x27;someday&#x27; is not a view; use one of untouched, due_today, overdue, stale" in page
+    assert f"&#x27;{sales.jordan.pk}&#x27; is not a rep of EMEA" in page
+    assert "Lena Rep" in page
+
+
+@pytest.mark.parametrize(("who", "path", "status"), [
+    ("lena", "/teams/emea/", 403), ("mark", "/teams/emea/", 403), ("frank", "/teams/emea/", 403), ("maria", "/teams/amer/", 403),
+    ("maria", "/teams/nowhere/", 404), ("ada", "/teams/amer/", 200), ("frank", "/teams/amer/", 200),
+])
+def test_only_the_teams_manager_and_admins_open_its_board(sales, who, path, status):
+    answer, page = page_of(getattr(sales, who), path)
+    assert answer == status
+    if status == 403:
+        assert "Jonas Berg" not in page
+        assert "Jordan Rep" not in page
+
+
+def test_the_boards_list_leads_a_manager_straight_to_their_team_and_shows_an_admin_every_team(sales):
+    client = Client()
+    client.force_login(sales.maria)
+    assert client.get("/teams/")["Location"] == "/teams/emea/"
+    status, page = page_of(sales.ada, "/teams/")
+    assert status == 200
+    assert page.index("Americas") < page.index("EMEA")
+    assert page_of(sales.lena, "/teams/")[0] == 403
+    assert "Team board" in page_of(sales.maria, "/")[1]
+    assert "Team board" not in page_of(sales.lena, "/")[1]
+
+
+def test_pausing_needs_a_reason_said_next_to_the_field_and_resuming_lets_the_rep_take_leads_again(emea, sales):
+    status, page, _ = post_as(sales.maria, f"/reps/{sales.lena.pk}/pause/", {"team": "emea", "reason": "  "})
+    assert status == 400
+    assert "is required: say why the rep takes no new leads" in rep_row(page, sales.lena)
+    assert 'aria-invalid="true"' in rep_row(page, sales.lena)
+    status, _, where = post_as(sales.maria, f"/reps/{sales.lena.pk}/pause/", {"team": "emea", "reason": "training"})
+    assert (status, where) == (302, "/teams/emea/")
+    assert RepProfile.objects.get(user=sales.lena).pause_reason == "training"
+    _, page = page_of(sales.maria, "/teams/emea/")
+    assert "paused (training)" in rep_row(page, sales.lena)
+    status, _, where = post_as(sales.maria, f"/reps/{sales.jonas.pk}/resume/", {"team": "emea"})
+    assert (status, where) == (302, "/teams/emea/")
+    assert not RepProfile.objects.get(user=sales.jonas).paused
+
+
+def test_a_manager_of_another_team_cannot_pause_its_reps(emea, sales):
+    status, _, _ = post_as(sales.frank, f"/reps/{sales.lena.pk}/pause/", {"team": "emea", "reason": "training"})
+    assert status == 403
+    assert not RepProfile.objects.get(user=sales.lena).paused
+
+
+def test_the_manager_hands_a_queued_lead_to_a_rep_with_a_reason_kept_in_the_ledger(emea, sales):
+    status, page, _ = post_as(sales.maria, f"/leads/{emea['queued']}/reassign/", {"team": "emea", "to": f"rep:{sales.jonas.pk}", "reason": ""})
+    assert status == 400
+    row = lead_row(page, emea["queued"], "queue")
+    assert "is required: say why the lead changes hands" in row
+    assert f'<option value="rep:{sales.jonas.pk}" selected>' in row  # what was chosen is kept
+    status, _, where = post_as(sales.maria, f"/leads/{emea['queued']}/reassign/",
+                               {"team": "emea", "to": f"rep:{sales.jonas.pk}", "reason": "Jonas knows Queueco"})
+    assert (status, where) == (302, "/teams/emea/")
+    lead = Lead.objects.get(pk=emea["queued"])
+    assert (lead.owner_rep_id, lead.stage) == (sales.jonas.pk, "assigned")
+    handoff = Handoff.objects.filter(lead=lead).latest("id")
+    assert (handoff.note, handoff.by_user_id) == ("Jonas knows Queueco", sales.maria.pk)
+    assert Deadline.objects.filter(lead=lead, rep=sales.jonas, status="pending").exists()
+
+
+def test_a_lead_found_by_search_is_moved_back_to_the_queue_and_the_board_keeps_the_search(emea, sales):
+    status, _, where = post_as(sales.maria, f"/leads/{emea['fresh']}/reassign/",
+                               {"team": "emea", "to": f"team:{sales.emea.pk}", "reason": "Lena is off sick", "q": "finn"})
+    assert (status, where) == (302, "/teams/emea/?q=finn")
+    assert Lead.objects.get(pk=emea["fresh"]).stage == "queued"
+
+
+def test_reassigning_a_lead_with_no_one_chosen_says_so_next_to_the_field(emea, sales):
+    status, page, _ = post_as(sales.maria, f"/leads/{emea['fresh']}/reassign/", {"team": "emea", "to": "", "reason": "why not", "q": "finn"})
+    assert status == 400
+    row = lead_row(page, emea["fresh"], "leads")
+    assert "choose the rep who takes the lead, or the team&#x27;s queue" in row
+    assert 'value="why not"' in row
+
+
+def test_another_teams_lead_cannot_be_reassigned_and_says_nothing_of_itself(emea, sales):
+    status, page, _ = post_as(sales.frank, f"/leads/{emea['fresh']}/reassign/", {"team": "amer", "to": f"rep:{sales.jordan.pk}", "reason": "mine"})
+    assert status == 404
+    assert "Lena" not in page
+    assert "Finn" not in page
+    assert Lead.objects.get(pk=emea["fresh"]).owner_rep_id == sales.lena.pk
+
+
+def test_the_board_reads_the_same_number_of_queries_for_few_and_many_leads(emea, intake, sales, morning):
+    client = Client()
+    client.force_login(sales.maria)
+    client.get("/teams/emea/?q=example")  # warm the configuration caches
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(f"/teams/emea/?q=example&rep={sales.lena.pk}").status_code == 200
+    for n in range(12):
+        lead_to(intake, sales.lena, f"more{n}@buyer{n}.example", first_name=f"More{n}")
+    Deadline.objects.filter(lead__email__startswith="more").update(status="breached", breached_at=clock.now())
+    with CaptureQueriesContext(connection) as many:
+        assert client.get(f"/teams/emea/?q=example&rep={sales.lena.pk}").status_code == 200
+    assert len(many) == len(few), [query["sql"][:120] for query in many]
+
+
+# Taking a lead from the queue: a rep of the team, when routing would give them one now.
+
+def test_a_rep_takes_a_lead_from_their_teams_queue_and_its_clock_starts(emea, sales):
+    _, inbox = page_of(sales.lena, "/")
+    assert f'action="/leads/{emea["queued"]}/take/"' in inbox
+    status, _, where = post_as(sales.lena, f"/leads/{emea['queued']}/take/", {})
+    assert (status, where) == (302, f"/leads/{emea['queued']}/")
+    lead = Lead.objects.get(pk=emea["queued"])
+    assert (lead.owner_rep_id, lead.stage) == (sales.lena.pk, "assigned")
+    handoff = Handoff.objects.filter(lead=lead).latest("id")
+    assert (handoff.reason, handoff.by_user_id) == ("routed", sales.lena.pk)
+    assert "taken from the team queue by Lena Rep" in handoff.note
+    assert Deadline.objects.filter(lead=lead, rep=sales.lena, kind="first_response", status="pending").exists()
+    assert RepProfile.objects.get(user=sales.lena).assigned_count == 4  # counted against her daily cap
+    assert post_as(sales.jonas, f"/leads/{emea['queued']}/take/", {})[0] == 404  # no longer in his team's queue: Lena's lead now
+
+
+def test_a_rep_who_may_not_get_a_lead_now_cannot_take_one_and_is_told_why(emea, sales):
+    RepProfile.objects.filter(user=sales.lena).update(daily_cap=3)
+    _, inbox = page_of(sales.lena, "/")
+    assert "/take/" not in inbox
+    status, page, _ = post_as(sales.lena, f"/leads/{emea['queued']}/take/", {})
+    assert status == 409
+    assert "You cannot take a new lead now: daily cap reached (3 of 3 new leads today)" in page
+    assert Lead.objects.get(pk=emea["queued"]).stage == "queued"
+
+
+def test_only_reps_of_the_team_take_from_its_queue(emea, sales):
+    assert post_as(sales.jordan, f"/leads/{emea['queued']}/take/", {})[0] == 404
+    assert post_as(sales.maria, f"/leads/{emea['queued']}/take/", {})[0] == 403
+    assert post_as(sales.lena, f"/leads/{emea['fresh']}/take/", {})[0] == 409  # hers already, not in a queue
+    assert Lead.objects.get(pk=emea["queued"]).stage == "queued"
