@@ -4,7 +4,7 @@ from django.urls import path
 
 from leadbaton.api import api
 from leadbaton.api.errors import api_urls
-from leadbaton.web import board, views
+from leadbaton.web import board, marketing, views
 from leadbaton.web.signin import PasswordChange, PasswordReset, PasswordResetConfirm
 
 urlpatterns = [
@@ -32,6 +32,11 @@ urlpatterns = [
     path("teams/<slug:slug>/", board.board, name="board"),
     path("reps/<int:rep_id>/pause/", board.RepPause.as_view(), name="rep_pause"),
     path("reps/<int:rep_id>/resume/", board.RepResume.as_view(), name="rep_resume"),
+    path("submissions/", marketing.submissions, name="submissions"),
+    path("submissions/<int:submission_id>/", marketing.submission_page, name="submission"),
+    path("submissions/<int:submission_id>/replay/", marketing.SubmissionReplay.as_view(), name="submission_replay"),
+    path("marketing/rejected/", marketing.rejected, name="rejected"),
+    path("marketing/nurture/", marketing.nurture, name="nurture"),
     path("admin/", admin.site.urls),
     path("api/v1/", api_urls(api)),
 ]

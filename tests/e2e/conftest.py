@@ -275,6 +275,32 @@ def ana(deployment: Deployment) -> str:
     return "ana@lumen.example"
 
 
+TEAM_ORG = """\
+teams:
+  - {slug: sales, name: Sales, time_zone: UTC, default: true, manager: mia@lumen.example}
+users:
+  - {email: mia@lumen.example, name: Mia Manager, role: manager}
+  - {email: mark@lumen.example, name: Mark Marketer, role: marketing}
+reps:
+  - {email: ana@lumen.example, name: Ana Rep, team: sales, hours: 'mon-sun 00:00-24:00', time_zone: UTC}
+  - {email: bo@lumen.example, name: Bo Rep, team: sales, hours: 'mon-sun 00:00-24:00', time_zone: UTC}
+"""
+
+
+@pytest.fixture
+def team(deployment: Deployment) -> dict[str, str]:
+    """Mia manages Sales; Ana and Bo sell for it, always available (round robin: Ana first); Mark is marketing.
+    Everyone has PASSWORD; their emails by who they are."""
+    from django.contrib.auth.hashers import PBKDF2PasswordHasher
+
+    org = deployment.data_dir / "org.yaml"
+    org.write_text(TEAM_ORG)
+    deployment.leadbaton("config", "apply", str(org))
+    hasher = PBKDF2PasswordHasher()
+    deployment.sql(f"UPDATE accounts_user SET password = '{hasher.encode(PASSWORD, hasher.salt())}'")
+    return {"manager": "mia@lumen.example", "ana": "ana@lumen.example", "bo": "bo@lumen.example", "marketing": "mark@lumen.example"}
+
+
 def sign_in(page: Page, server: Server, email: str, password: str = PASSWORD) -> None:
     page.goto(f"{server.url}/login/")
     page.fill("#id_username", email)

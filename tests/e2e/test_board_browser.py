@@ -12,34 +12,12 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from .conftest import PASSWORD, Deployment, Server, sign_in
+from .conftest import Deployment, Server, sign_in
 from .test_accessibility import violations
 
 pytestmark = pytest.mark.e2e
 
-TEAM_ORG = """\
-teams:
-  - {slug: sales, name: Sales, time_zone: UTC, default: true, manager: mia@lumen.example}
-users:
-  - {email: mia@lumen.example, name: Mia Manager, role: manager}
-reps:
-  - {email: ana@lumen.example, name: Ana Rep, team: sales, hours: 'mon-sun 00:00-24:00', time_zone: UTC}
-  - {email: bo@lumen.example, name: Bo Rep, team: sales, hours: 'mon-sun 00:00-24:00', time_zone: UTC}
-"""
 WIDTHS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
-
-
-@pytest.fixture
-def team(deployment: Deployment) -> dict[str, str]:
-    """Mia manages Sales; Ana and Bo sell for it, always available (round robin: Ana first). Everyone has PASSWORD."""
-    from django.contrib.auth.hashers import PBKDF2PasswordHasher
-
-    org = deployment.data_dir / "org.yaml"
-    org.write_text(TEAM_ORG)
-    deployment.leadbaton("config", "apply", str(org))
-    hasher = PBKDF2PasswordHasher()
-    deployment.sql(f"UPDATE accounts_user SET password = '{hasher.encode(PASSWORD, hasher.salt())}'")
-    return {"manager": "mia@lumen.example", "ana": "ana@lumen.example", "bo": "bo@lumen.example"}
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from django.db.models import Q, QuerySet
 
 from leadbaton.core.cache import cached
 from leadbaton.core.tokens import secret_matches, secret_prefix
-from leadbaton.intake.models import IdempotencyKey, SourceKey, Submission
+from leadbaton.intake.models import IdempotencyKey, Source, SourceKey, Submission
 
 
 def source_key_find(authorization: str | None) -> SourceKey | None:
@@ -44,6 +44,11 @@ def submissions_list(
     if source_slug:
         rows = rows.filter(source__slug=source_slug)
     return rows[:limit]
+
+
+def source_slugs() -> list[str]:
+    """The slugs of every source there is (retired ones and the built-in manual one too), in order."""
+    return list(Source.objects.order_by("slug").values_list("slug", flat=True))
 
 
 def submission_status(submission_id: int) -> str:

@@ -129,6 +129,7 @@ class Lead(models.Model):
     value = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     currency = models.CharField(max_length=3, blank=True, help_text="ISO 4217")
     lost_reason = models.CharField(max_length=500, blank=True)
+    rejected_reason = models.CharField(max_length=20, blank=True, help_text="Why sales said it is not a lead (pipeline.followup.REJECT_REASONS)")
     closed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField()
 
@@ -158,6 +159,7 @@ class Lead(models.Model):
             models.Index(fields=["owner_rep", "stage"], name="lead_owner_rep_stage"),
             models.Index(fields=["owner_team", "stage"], name="lead_owner_team_stage"),
             models.Index(fields=["company_domain"], name="lead_company_domain"),
+            models.Index(fields=["stage", "closed_at"], name="lead_stage_closed"),
         ]
 
     def __str__(self) -> str:

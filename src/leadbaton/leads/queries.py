@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from django.db import connection
-from django.db.models import Case, DateTimeField, F, IntegerField, Q, Value, When, Window
+from django.db.models import Case, Count, DateTimeField, F, IntegerField, Q, Value, When, Window
 from django.db.models.functions import RowNumber
 from django.db.models.sql import Query
 
@@ -299,3 +299,31 @@ def leads_search(text: str, *, where: Q, limit: int = SEARCH_LIMIT) -> list[Lead
 def team_leads(team_id: int) -> Q:
     """Every lead of a team, as a filter: waiting in its queue, or owned by a rep it routed them to or who sells for it now."""
     return Q(owner_team_id=team_id) | Q(owner_kind=OwnerKind.REP, owner_rep__rep__team_id=team_id)
+
+
+def rejections_since(since: datetime, *, reason: str = "", limit: int = 100) -> list[tuple[Lead, Handoff | None]]:
+    """Leads sales sent back as not a lead since `since` (of one reason, with `reason`), latest first, each with the
+    handoff that sent it back (who, from which team, the words they wrote). Two queries."""
+    rows = Lead.objects.filter(stage=Stage.REJECTED, closed_at__gte=since)
+    if reason:
+        rows = rows.filter(rejected_reason=reason)
+    leads = list(rows.order_by("-closed_at", "-id")[:limit])
+    handoffs = Handoff.objects.filter(lead_id__in=[lead.pk for lead in leads], reason=Handoff.Reason.REJECTED)
+    latest = {handoff.lead_id: handoff for handoff in handoffs.select_related("by_user", "from_team", "from_rep").order_by("at", "id")}
+    return [(lead, latest.get(lead.pk)) for lead in leads]
+
+
+def rejection_counts(since: datetime) -> tuple[dict[str, int], dict[str, int]]:
+    """How many leads sales sent back since `since`, by reason and by source, most first. Two queries over (stage, closed_at)."""
+    rows = Lead.objects.filter(stage=Stage.REJECTED, closed_at__gte=since)
+    by_reason = rows.values_list("rejected_reason").annotate(n=Count("id")).order_by("-n", "rejected_reason")
+    by_source = rows.values_list("source_slug").annotate(n=Count("id")).order_by("-n", "source_slug")
+    return dict(by_reason), dict(by_source)
+
+
+def leads_nurtured(*, source_slug: str = "", limit: int = 100) -> list[Lead]:
+    """Leads marketing nurtures (not sales-ready, or overflowed from a full team), best score first, then the latest inquiry. One query."""
+    rows = Lead.objects.filter(stage=Stage.NURTURE, owner_kind=OwnerKind.MARKETING)
+    if source_slug:
+        rows = rows.filter(source_slug=source_slug)
+    return list(rows.order_by("-score", "-last_inquiry_at", "-id")[:limit])

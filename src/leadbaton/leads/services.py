@@ -204,8 +204,10 @@ def lead_outcome_set(
     value: Decimal | None = None,
     currency: str = "",
     lost_reason: str = "",
+    rejected_reason: str = "",
 ) -> None:
     """Set where the lead stands (in_progress, purchased, not_interested, rejected) and save it; the values are already checked.
+    `rejected_reason`: the code of why sales said it is not a lead (rejected only).
 
     Each outcome keeps only its own fields (in_progress: blocker and next step; purchased: value
     and currency; not_interested and rejected: the reason); the others are cleared, so a closed lead keeps no
@@ -221,9 +223,10 @@ def lead_outcome_set(
     lead.value = value if purchased else None
     lead.currency = currency if purchased else ""
     lead.lost_reason = lost_reason if outcome in (Stage.NOT_INTERESTED, Stage.REJECTED) else ""
+    lead.rejected_reason = rejected_reason if outcome == Stage.REJECTED else ""
     lead.closed_at = now if outcome in CLOSED_STAGES else None
     lead.last_progress_at = lead.updated_at = now
-    lead.save(update_fields=["stage", "blocker", "next_step", "next_step_at", "value", "currency", "lost_reason",
+    lead.save(update_fields=["stage", "blocker", "next_step", "next_step_at", "value", "currency", "lost_reason", "rejected_reason",
                              "closed_at", "last_progress_at", "updated_at"])
 
 

@@ -167,7 +167,7 @@ def lead_reject(*, lead_id: int, by: User, reason: str, now: datetime, note: str
         if problems:
             raise Invalid(problems)
         said = f"Not a lead: {REJECT_REASONS[reason]}" + (f" (lead {duplicate_of})" if duplicate_of else "") + (f"; {note}" if note else "")
-        leads.lead_outcome_set(lead=lead, outcome=Stage.REJECTED, now=now, lost_reason=said[:TEXT_MAX])
+        leads.lead_outcome_set(lead=lead, outcome=Stage.REJECTED, now=now, lost_reason=said[:TEXT_MAX], rejected_reason=reason)
         leads.lead_set_owner(lead=lead, to=Owner.marketing(), at=now, reason=Handoff.Reason.REJECTED, note=said[:500], by_user_id=by.pk)
         activity = Activity.objects.create(lead=lead, by_user=by, at=now, kind=Activity.Kind.OUTCOME, note=said,
                                            detail={"outcome": Stage.REJECTED, "reason": reason, "note": note, "duplicate_of": duplicate_of})

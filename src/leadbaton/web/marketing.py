@@ -1,0 +1,173 @@
+"""Marketing's pages: the submission log (each request as it arrived, what became of it, replay), the leads sales
+sent back as not a lead with their reasons, and the nurture list.
+
+The log is read as the API reads it (leads.access.submissions_readable: admins and marketing all of it, a manager
+the submissions of their teams' leads); replaying, the rejected list and the nurture list are admins' and marketing's.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any, cast
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views import View
+
+from leadbaton.accounts.models import User
+from leadbaton.accounts.queries import time_zone_of
+from leadbaton.core import clock
+from leadbaton.core.refusals import Refused
+from leadbaton.intake.models import Submission
+from leadbaton.intake.queries import source_slugs, submissions_list
+from leadbaton.leads.access import ADMIN, MARKETING, Viewer, submissions_readable
+from leadbaton.leads.queries import leads_nurtured, rejection_counts, rejections_since
+from leadbaton.pipeline.followup import REJECT_REASONS, viewer_of
+from leadbaton.pipeline.intake import submission_replay
+from leadbaton.web.views import refused_page
+
+LOG_LIMIT = 100
+PERIODS = {"7": "7 days", "30": "30 days", "90": "90 days", "365": "a year"}
+
+
+def _forbidden(request: HttpRequest, message: str) -> HttpResponse:
+    return render(request, "web/refused.html", {"title": "You cannot open this page", "errors": [{"field": "role", "message": message}]},
+                  status=403)
+
+
+def _zone(user: User) -> str:
+    return ZoneInfo(time_zone_of(user.pk, settings.TIME_ZONE)).key
+
+
+def _is_marketing(viewer: Viewer) -> bool:
+    return viewer.role in (ADMIN, MARKETING)
+
+
+@login_required
+def submissions(request: HttpRequest) -> HttpResponse:
+    """The newest submissions first, of one status and one source if asked; an unknown one is named (400), the rest still shown."""
+    user = cast(User, request.user)
+    viewer = viewer_of(user)
+    where = submissions_readable(viewer)
+    if where is None:
+        return _forbidden(request, "the submission log is for marketing, managers and admins; your leads show what each person asked")
+    status, source = request.GET.get("status", ""), request.GET.get("source", "")
+    sources = source_slugs()
+    errors = []
+    if status and status not in Submission.Status.values:
+        errors.append({"field": "status", "message": f"{status[:40]!r} is not a status; use one of {', '.join(Submission.Status.values)}"})
+        status = ""
+    if source and source not in sources:
+        errors.append({"field": "source", "message": f"{source[:60]!r} is not a source; use one of {', '.join(sources) or 'none yet'}"})
+        source = ""
+    rows = list(submissions_list(status=status or None, source_slug=source or None, where=where, limit=LOG_LIMIT))
+    context = {
+        "rows": rows, "limit": LOG_LIMIT, "status": status, "source": source, "sources": sources,
+        "statuses": Submission.Status.choices, "errors": errors, "time_zone": _zone(user), "may_replay": _is_marketing(viewer),
+    }
+    return render(request, "web/submissions.html", context, status=400 if errors else 200)
+
+
+@login_required
+def submission_page(request: HttpRequest, submission_id: int) -> HttpResponse:
+    """One submission as it arrived (headers and body, JSON laid out), what it was answered, and what became of it."""
+    user = cast(User, request.user)
+    viewer = viewer_of(user)
+    where = submissions_readable(viewer)
+    if where is None:
+        return _forbidden(request, "the submission log is for marketing, managers and admins")
+    row = Submission.objects.select_related("source", "replay_of").filter(where, pk=submission_id).first()
+    if row is None:
+        errors = [{"field": "submission_id", "message": "there is no submission with this id that you can see"}]
+        return render(request, "web/refused.html", {"title": "No such submission", "errors": errors}, status=404)
+    context = {
+        "row": row, "body": _laid_out(row.body_text), "headers": sorted(row.headers.items()),
+        "replays": list(row.replays.order_by("id").values_list("pk", flat=True)),
+        "time_zone": _zone(user), "may_replay": _is_marketing(viewer),
+    }
+    return render(request, "web/submission.html", context)
+
+
+def _laid_out(body: str) -> str:
+    """A JSON body indented for reading; any other body as it came."""
+    try:
+        return json.dumps(json.loads(body), indent=2, ensure_ascii=False)
+    except ValueError:
+        return body
+
+
+class SubmissionReplay(LoginRequiredMixin, View):
+    """Process a submission again (pipeline.intake.submission_replay): a failed one in place, any other as a new copy."""
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, submission_id: int) -> HttpResponse:
+        viewer = viewer_of(cast(User, request.user))
+        where = submissions_readable(viewer)
+        if not _is_marketing(viewer):
+            return _forbidden(request, "only marketing and admins replay submissions")
+        if where is None or not Submission.objects.filter(where, pk=submission_id).exists():
+            errors = [{"field": "submission_id", "message": "there is no submission with this id that you can see"}]
+            return render(request, "web/refused.html", {"title": "No such submission", "errors": errors}, status=404)
+        try:
+            received = submission_replay(submission_id=submission_id)
+        except Refused as refused:
+            return refused_page(request, refused)
+        body = received.body
+        copy = body.get("submission_id", submission_id)
+        if body.get("errors"):
+            said = "; ".join(f"{error['field']}: {error['message']}" for error in body["errors"])
+            messages.success(request, f"Processed again and refused again: {said}.")
+        elif body.get("id"):
+            messages.success(request, f"Processed again: lead {body['id']}" + (" (merged into the person's open lead)." if body.get("merged") else "."))
+        else:
+            messages.success(request, "Kept for the worker, which processes it shortly.")
+        return redirect("submission", copy)
+
+
+@login_required
+def rejected(request: HttpRequest) -> HttpResponse:
+    """Leads sales sent back as not a lead: counted by reason and by source over the period, then each with who sent it back and why."""
+    user = cast(User, request.user)
+    if not _is_marketing(viewer_of(user)):
+        return _forbidden(request, "the leads sales sent back are marketing's and admins' to read")
+    period, reason = request.GET.get("days", "30"), request.GET.get("reason", "")
+    errors = []
+    if period not in PERIODS:
+        errors.append({"field": "days", "message": f"{period[:20]!r} is not a period; use one of {', '.join(PERIODS)} (days)"})
+        period = "30"
+    if reason and reason not in REJECT_REASONS:
+        errors.append({"field": "reason", "message": f"{reason[:40]!r} is not a reason; use one of {', '.join(REJECT_REASONS)}"})
+        reason = ""
+    since = clock.now() - timedelta(days=int(period))
+    by_reason, by_source = rejection_counts(since)
+    context: dict[str, Any] = {
+        "rows": rejections_since(since, reason=reason), "by_reason": [(code, REJECT_REASONS.get(code, code or "not recorded"), n)
+                                                                    for code, n in by_reason.items()],
+        "by_source": list(by_source.items()), "total": sum(by_reason.values()), "reasons": list(REJECT_REASONS.items()),
+        "reason": reason, "period": period, "periods": list(PERIODS.items()), "errors": errors, "time_zone": _zone(user),
+    }
+    return render(request, "web/rejected.html", context, status=400 if errors else 200)
+
+
+@login_required
+def nurture(request: HttpRequest) -> HttpResponse:
+    """The leads marketing nurtures, best score first, each with why it is not sales-ready (its score's reasons)."""
+    user = cast(User, request.user)
+    if not _is_marketing(viewer_of(user)):
+        return _forbidden(request, "the nurture list is marketing's and admins' to read")
+    source = request.GET.get("source", "")
+    sources = source_slugs()
+    errors = []
+    if source and source not in sources:
+        errors.append({"field": "source", "message": f"{source[:60]!r} is not a source; use one of {', '.join(sources) or 'none yet'}"})
+        source = ""
+    context = {"rows": leads_nurtured(source_slug=source), "limit": 100, "source": source, "sources": sources, "errors": errors,
+               "time_zone": _zone(user)}
+    return render(request, "web/nurture.html", context, status=400 if errors else 200)
