@@ -47,11 +47,11 @@ def test_the_manager_reassigns_a_lead_from_the_board_and_the_new_owner_sees_it(t
     expect(manager.locator("#reps tr", has_text="Ana Rep")).to_contain_text("yes")
     manager.fill("#q", "northwind")
     manager.click("text=Search")
-    row = manager.locator(f"#leads tr#lead-{lead['id']}")
+    row = manager.locator(f"#found-lead-{lead['id']}")
     expect(row).to_contain_text("Ana Rep")
     row.locator("select").select_option(label="Bo Rep")
     row.locator("button").click()  # no reason: refused next to the form, the choice kept
-    row = manager.locator(f"#leads tr#lead-{lead['id']}")
+    row = manager.locator(f"#found-lead-{lead['id']}")
     expect(row.locator(".error")).to_contain_text("is required: say why the lead changes hands")
     assert violations(manager) == [], "board with a refused form"
     row.locator("input[name=reason]").fill("Bo covers Northwind")

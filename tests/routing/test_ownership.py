@@ -82,7 +82,7 @@ def test_a_manager_returns_a_lead_to_the_queue(intake, world, morning):
         ("marcus", {"to_rep": "jonas", "reason": "mine now"}, 404, "lead_id", "there is no lead with this id that you can see"),
         ("lena", {"to_rep": "jonas", "reason": "too busy"}, 403, "role", "only managers and admins change who owns a lead"),
         ("claudia", {"to_rep": "jonas", "reason": " "}, 422, "reason", "is required"),
-        ("claudia", {"to_rep": "jordan", "reason": "US customer"}, 403, "to", "you do not manage Jordan's team"),
+        ("claudia", {"to_rep": "jordan", "reason": "US customer"}, 422, "to_rep", "is not an active rep of a team you manage"),
         ("claudia", {"to_team": "apac", "reason": "x"}, 422, "to_team", "'apac' is not a team; teams: amer, emea"),
         ("claudia", {"reason": "x"}, 422, "to", "name either a rep"),
     ],

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from leadbaton.core.calendar import WorkingTime
 from leadbaton.routing.availability import Candidate
-from leadbaton.routing.strategies import least_loaded, round_robin, weighted
+from leadbaton.routing.strategies import least_loaded, round_robin, taken, weighted
 
 MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 TUESDAY = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
@@ -68,3 +68,11 @@ def test_least_loaded_counts_a_rep_who_never_had_a_lead_as_having_waited_longest
 def test_least_loaded_breaks_a_full_tie_by_the_lowest_id():
     assert least_loaded([candidate(8), candidate(5)]).rep_id == 5
     assert least_loaded([candidate(8, last_assigned_at=MONDAY), candidate(5, last_assigned_at=MONDAY)]).rep_id == 5
+
+
+def test_a_rep_who_takes_a_lead_pays_for_it_as_if_the_rotation_had_picked_them():
+    lena, jonas = candidate(1, weight=3), candidate(2, weight=1)
+    pick = taken([lena, jonas], 2)  # Jonas takes one: he pays the total, Lena earns her weight
+    assert (pick.rep_id, pick.credits, pick.how) == (2, {1: 3, 2: -3}, "taken from the queue")
+    after = [replace(lena, rotation_credit=3), replace(jonas, rotation_credit=-3)]
+    assert [weighted(after).rep_id] == [1]  # so the rotation gives the next ones to Lena, not to Jonas again

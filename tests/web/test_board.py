@@ -40,10 +40,9 @@ def rep_row(page: str, user: User) -> str:
     return page.split(f'<tr id="rep-{user.pk}">', 1)[1].split("</tr>", 1)[0]
 
 
-def lead_row(page: str, lead_id: int, section: str = "") -> str:
-    if section:
-        page = page.split(f'<section id="{section}"', 1)[1].split("</section>", 1)[0]
-    return page.split(f'<tr id="lead-{lead_id}">', 1)[1].split("</tr>", 1)[0]
+def lead_row(page: str, lead_id: int, section: str) -> str:
+    """A lead's row in the queue ("queue") or in the search results and a rep's leads ("found")."""
+    return page.split(f'<tr id="{section}-lead-{lead_id}">', 1)[1].split("</tr>", 1)[0]
 
 
 def numbers(row: str) -> list[str]:
@@ -68,7 +67,7 @@ def emea(intake, sales, morning):
     ids["breached"] = lead_to(intake, sales.lena, "olga@oldco.example", first_name="Olga", last_name="Orlova", company="Oldco",
                               phone="+49 30 1234567")
     Deadline.objects.filter(lead_id=ids["breached"]).update(status="breached", breached_at=clock.now())
-    ids["fresh"] = lead_to(intake, sales.lena, "finn@fresh.example", first_name="Finn")
+    ids["fresh"] = lead_to(intake, sales.lena, "finn@fresh.example", first_name="Finn", company="Studio 3000")
     ids["overdue"] = lead_to(intake, sales.lena, "otto@overdue.example", first_name="Otto")
     assert touch(lena, ids["overdue"]).status_code == 201
     assert in_progress(lena, ids["overdue"], clock.now() + timedelta(minutes=30), blocker="budget").status_code == 200
@@ -109,25 +108,25 @@ def test_a_count_opens_the_reps_leads_in_that_view(emea, sales):
     assert status == 200
     listed = page.split('<section id="leads"', 1)[1]
     assert "Lena Rep's leads: overdue" in listed
-    assert [int(n) for n in re.findall(r'<tr id="lead-(\d+)">', listed)] == [emea["breached"], emea["overdue"]]
+    assert [int(n) for n in re.findall(r'<tr id="found-lead-(\d+)">', listed)] == [emea["breached"], emea["overdue"]]
 
 
 @pytest.mark.parametrize(("query", "found"), [
     ("olga", "breached"), ("Orlova", "breached"), ("oldco", "breached"), ("030 1234567", "breached"), ("1234567", "breached"),
-    ("finn@fresh", "fresh"), ("Quinn Queueco", "queued"),
+    ("finn@fresh", "fresh"), ("Quinn Queueco", "queued"), ("+49 (0)30 1234567", "breached"), ("3000", "fresh"),
 ])
 def test_every_lead_of_the_team_is_found_by_name_email_phone_or_company(emea, sales, query, found):
     status, page = page_of(sales.maria, f"/teams/emea/?q={query}")
     assert status == 200
     listed = page.split('<section id="leads"', 1)[1]
-    assert [int(n) for n in re.findall(r'<tr id="lead-(\d+)">', listed)] == [emea[found]]
+    assert [int(n) for n in re.findall(r'<tr id="found-lead-(\d+)">', listed)] == [emea[found]]
 
 
 def test_a_search_finds_nothing_of_another_team(emea, intake, sales):
     lead_to(intake, sales.jordan, "olga@usa.example", first_name="Olga", country="US")
     _, page = page_of(sales.maria, "/teams/emea/?q=olga")
     listed = page.split('<section id="leads"', 1)[1]
-    assert [int(n) for n in re.findall(r'<tr id="lead-(\d+)">', listed)] == [emea["breached"]]
+    assert [int(n) for n in re.findall(r'<tr id="found-lead-(\d+)">', listed)] == [emea["breached"]]
 
 
 def test_unknown_views_and_reps_are_named_and_the_board_still_shows(emea, sales):
@@ -177,14 +176,50 @@ def test_pausing_needs_a_reason_said_next_to_the_field_and_resuming_lets_the_rep
     assert not RepProfile.objects.get(user=sales.jonas).paused
 
 
-def test_a_manager_of_another_team_cannot_pause_its_reps(emea, sales):
-    status, _, _ = post_as(sales.frank, f"/reps/{sales.lena.pk}/pause/", {"team": "emea", "reason": "training"})
-    assert status == 403
+def test_a_manager_of_another_team_cannot_pause_its_reps_nor_learn_who_they_are(emea, sales):
+    status, page, _ = post_as(sales.frank, f"/reps/{sales.lena.pk}/pause/", {"team": "emea", "reason": "training"})
+    assert status == 404
     assert not RepProfile.objects.get(user=sales.lena).paused
+    _, nobody, _ = post_as(sales.frank, "/reps/999999/pause/", {"team": "emea", "reason": "training"})
+    assert _without_csrf(page).replace(f"rep {sales.lena.pk} ", "rep N ") == _without_csrf(nobody).replace("rep 999999 ", "rep N ")
+    assert "Lena" not in page
+    assert "EMEA" not in page
+
+
+def _without_csrf(page: str) -> str:
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", page)
+
+
+def test_a_rep_who_is_also_named_a_teams_manager_does_not_get_its_board(emea, sales):
+    sales.emea.manager = sales.jonas
+    sales.emea.save()
+    status, page = page_of(sales.jonas, "/teams/emea/?q=olga")
+    assert status == 403
+    assert "Olga" not in page
+
+
+def test_due_today_is_counted_by_each_reps_own_day_as_their_inbox_has_it(emea, sales):
+    lena = as_user(sales.lena)
+    RepProfile.objects.filter(user=sales.lena).update(time_zone="America/Los_Angeles", hours=test_rep_api.ALL_DAY)
+    late = in_progress(lena, emea["overdue"], clock.now() + timedelta(hours=17), blocker="budget")  # 20:01 in Los Angeles, tomorrow in Berlin
+    assert late.status_code == 200
+    _, inbox = page_of(sales.lena, "/?show=due_today")
+    _, board = page_of(sales.maria, "/teams/emea/")
+    assert numbers(rep_row(board, sales.lena))[2] == str(len(re.findall(r'<tr data-lead-id="', inbox))) == "3"
+
+
+def test_a_clock_that_ran_out_on_a_lead_now_in_another_team_is_not_shown_to_this_teams_manager(emea, sales):
+    moved = Lead.objects.get(pk=emea["breached"])
+    moved.owner_kind, moved.owner_team, moved.owner_rep, moved.stage = "team", sales.amer, None, "queued"
+    moved.save()
+    _, page = page_of(sales.maria, "/teams/emea/")
+    assert "Olga" not in page.split('<section id="breached"', 1)[1].split("</section>", 1)[0]
+    _, page = page_of(sales.ada, "/teams/emea/")
+    assert "Olga" in page.split('<section id="breached"', 1)[1].split("</section>", 1)[0]
 
 
 def test_the_manager_hands_a_queued_lead_to_a_rep_with_a_reason_kept_in_the_ledger(emea, sales):
-    status, page, _ = post_as(sales.maria, f"/leads/{emea['queued']}/reassign/", {"team": "emea", "to": f"rep:{sales.jonas.pk}", "reason": ""})
+    status, page, _ = post_as(sales.maria, f"/leads/{emea['queued']}/reassign/", {"team": "emea", "section": "queue", "to": f"rep:{sales.jonas.pk}", "reason": ""})
     assert status == 400
     row = lead_row(page, emea["queued"], "queue")
     assert "is required: say why the lead changes hands" in row
@@ -199,6 +234,40 @@ def test_the_manager_hands_a_queued_lead_to_a_rep_with_a_reason_kept_in_the_ledg
     assert Deadline.objects.filter(lead=lead, rep=sales.jonas, status="pending").exists()
 
 
+def test_a_queued_lead_that_changed_hands_meanwhile_is_not_taken_from_its_new_owner(emea, sales):
+    assert post_as(sales.lena, f"/leads/{emea['queued']}/take/", {})[0] == 302
+    status, page, _ = post_as(sales.maria, f"/leads/{emea['queued']}/reassign/", {
+        "team": "emea", "section": "queue", "from": f"team:{sales.emea.pk}", "to": f"rep:{sales.jonas.pk}", "reason": "Jonas knows them"})
+    assert status == 409
+    assert "the lead changed hands a moment ago: it is now with Lena Rep" in page  # the row left the queue: said at the top
+    assert Lead.objects.get(pk=emea["queued"]).owner_rep_id == sales.lena.pk
+
+
+def test_a_lead_whose_rep_moved_to_this_team_can_be_reassigned_by_its_manager(emea, sales):
+    RepProfile.objects.filter(user=sales.lena).update(team=sales.amer)
+    status, _, _ = post_as(sales.frank, f"/leads/{emea['fresh']}/reassign/", {"team": "amer", "to": f"rep:{sales.jordan.pk}", "reason": "Americas now"})
+    assert status == 302
+    assert Lead.objects.get(pk=emea["fresh"]).owner_rep_id == sales.jordan.pk
+
+
+def test_a_lead_in_the_queue_and_in_a_search_has_its_own_form_in_each(emea, sales):
+    _, page = page_of(sales.maria, "/teams/emea/?q=quinn")
+    ids = re.findall(r' id="([^"]+)"', page)
+    assert len(ids) == len(set(ids))
+    assert f'id="queue-to-{emea["queued"]}"' in page
+    assert f'id="found-to-{emea["queued"]}"' in page
+
+
+def test_the_queue_says_since_when_a_lead_waits_there_not_when_it_last_changed(emea, intake, sales, morning):
+    _, before = page_of(sales.maria, "/teams/emea/")
+    since = re.search(r'In the queue since.*?<time datetime="([^"]+)"', before, re.S).group(1)
+    morning.shift(timedelta(hours=2))
+    assert intake.post({"email": "quinn@queue.example", "message": "still there?"}).status_code == 200
+    _, after = page_of(sales.maria, "/teams/emea/")
+    row = lead_row(after, emea["queued"], "queue")
+    assert f'datetime="{since}"' in row
+
+
 def test_a_lead_found_by_search_is_moved_back_to_the_queue_and_the_board_keeps_the_search(emea, sales):
     status, _, where = post_as(sales.maria, f"/leads/{emea['fresh']}/reassign/",
                                {"team": "emea", "to": f"team:{sales.emea.pk}", "reason": "Lena is off sick", "q": "finn"})
@@ -207,9 +276,9 @@ def test_a_lead_found_by_search_is_moved_back_to_the_queue_and_the_board_keeps_t
 
 
 def test_reassigning_a_lead_with_no_one_chosen_says_so_next_to_the_field(emea, sales):
-    status, page, _ = post_as(sales.maria, f"/leads/{emea['fresh']}/reassign/", {"team": "emea", "to": "", "reason": "why not", "q": "finn"})
+    status, page, _ = post_as(sales.maria, f"/leads/{emea['fresh']}/reassign/", {"team": "emea", "section": "found", "to": "", "reason": "why not", "q": "finn"})
     assert status == 400
-    row = lead_row(page, emea["fresh"], "leads")
+    row = lead_row(page, emea["fresh"], "found")
     assert "choose the rep who takes the lead, or the team&#x27;s queue" in row
     assert 'value="why not"' in row
 

@@ -162,6 +162,15 @@ class Lead(models.Model):
             models.Index(fields=["stage", "closed_at"], name="lead_stage_closed"),
         ]
 
+    @property
+    def owner_key(self) -> str:
+        """Who holds the lead, as a short stable text ("rep:7", "team:3", "marketing"): what a form that moves it posts back."""
+        if self.owner_kind == OwnerKind.REP:
+            return f"rep:{self.owner_rep_id}"
+        if self.owner_kind == OwnerKind.TEAM:
+            return f"team:{self.owner_team_id}"
+        return "marketing"
+
     def __str__(self) -> str:
         return self.full_name or self.email or self.phone
 

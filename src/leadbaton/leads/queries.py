@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from django.db import connection
-from django.db.models import Case, Count, DateTimeField, F, IntegerField, Q, Value, When, Window
+from django.db.models import Case, Count, DateTimeField, F, IntegerField, OuterRef, Q, Subquery, Value, When, Window
 from django.db.models.functions import RowNumber
 from django.db.models.sql import Query
 
@@ -230,11 +230,13 @@ def leads_of_rep(
 
 
 def leads_queued(team_ids: list[int] | None, *, limit: int = 50) -> list[Lead]:
-    """Leads waiting in these teams' queues (every team's with None): highest score first, then longest waiting. One query."""
+    """Leads waiting in these teams' queues (every team's with None), as the queue hands them out: highest score first,
+    then the earliest inquiry. Each with `queued_at`, when it last went into a queue (its latest handoff to a team). One query."""
     rows = Lead.objects.filter(owner_kind=OwnerKind.TEAM, stage="queued").select_related("owner_team", "owner_rep")
     if team_ids is not None:
         rows = rows.filter(owner_team_id__in=team_ids)
-    return list(rows.order_by("-score", "received_at", "id")[:limit])
+    into_queue = Handoff.objects.filter(lead_id=OuterRef("pk"), to_kind=OwnerKind.TEAM).order_by("-at", "-id").values("at")[:1]
+    return list(rows.annotate(queued_at=Subquery(into_queue)).order_by("-score", "received_at", "id")[:limit])
 
 
 def inquiries_of(lead_id: int) -> list[Inquiry]:
@@ -283,16 +285,18 @@ PHONE_LIKE = re.compile(r"[\d\s+\-().]+")
 def leads_search(text: str, *, where: Q, limit: int = SEARCH_LIMIT) -> list[Lead]:
     """Leads within `where` that match every word of `text` in the name, email, company or phone, latest inquiry first. One query.
 
-    A text that is all digits (spaces, dashes, dots, brackets and a leading + or 0 ignored), four or more, matches
-    the phone numbers holding them, so "030 1234 567" finds +49301234567. Every stage: a search finds closed leads too.
+    A text that is all digits (spaces, dashes, dots, brackets, a leading + or 0 and a trunk "(0)" ignored), four or more,
+    also matches the phone numbers holding them, so "030 1234 567" and "+49 (0)30 1234567" find +49301234567. Every
+    stage: a search finds closed leads too. Case is folded as the database folds it (SQLite: ASCII letters only).
     """
     rows = Lead.objects.filter(where)
-    digits = "".join(ch for ch in text if ch.isdigit()).lstrip("0")
-    if len(digits) >= 4 and PHONE_LIKE.fullmatch(text.strip()):  # the whole of it is a number, however it is spaced
-        rows = rows.filter(phone__contains=digits)
-    else:
-        for word in text.split()[:8]:
-            rows = rows.filter(Q(first_name__icontains=word) | Q(last_name__icontains=word) | Q(email__icontains=word) | Q(company__icontains=word))
+    digits = "".join(ch for ch in text.replace("(0)", "") if ch.isdigit()).lstrip("0")
+    words = Q()
+    for word in text.split()[:8]:
+        words &= Q(first_name__icontains=word) | Q(last_name__icontains=word) | Q(email__icontains=word) | Q(company__icontains=word)
+    if len(digits) >= 4 and PHONE_LIKE.fullmatch(text.strip()):  # all of it a number, however it is spaced: a phone, or a name such as "Studio 3000"
+        words |= Q(phone__contains=digits)
+    rows = rows.filter(words)
     return list(rows.select_related("owner_team", "owner_rep").order_by("-last_inquiry_at", "-id")[:limit])
 
 

@@ -13,7 +13,7 @@ from django.db import transaction
 
 from leadbaton.accounts import services as accounts
 from leadbaton.accounts.models import RepProfile, Role, Team, User
-from leadbaton.core.refusals import Invalid, NotAllowed, NotFound
+from leadbaton.core.refusals import Conflict, Invalid, NotAllowed, NotFound
 from leadbaton.core.wakeup import work_queued
 from leadbaton.leads import queries as lead_queries
 from leadbaton.leads import services as leads
@@ -27,38 +27,43 @@ from leadbaton.routing.availability import Eligibility
 
 
 def lead_reassign(
-    *, lead_id: int, by: User, reason: str, now: datetime, to_rep_id: int | None = None, to_team_id: int | None = None
+    *, lead_id: int, by: User, reason: str, now: datetime, to_rep_id: int | None = None, to_team_id: int | None = None,
+    if_owner: str = "",
 ) -> Lead:
     """Give a lead to another rep, or back to a team's queue, as a manager decided. One transaction, one handoff.
 
+    `if_owner` (Lead.owner_key, such as "team:3"): only if the lead is still where the person deciding saw it;
+    else Conflict, so a lead the queue handed out (or a rep took) a moment ago is not taken from its new owner.
+
     Refuses, in this order: NotFound for a lead `by` may not read (as for no lead); NotAllowed when `by` does not
-    manage the lead's team; Invalid for a request that cannot be carried out as asked (a closed lead, no target, no
-    reason); NotAllowed when `by` does not manage the team it goes to.
+    manage a team of the lead; Invalid for a closed lead; Conflict when it changed hands since `if_owner`; Invalid
+    for no target, no reason, or a rep or team `by` cannot give it to (one that does not exist and one of a team they
+    do not manage are answered alike: another team's people are not theirs to read).
     """
     viewer = viewer_of(by)
     with transaction.atomic():
         lead = lead_queries.lead_with_owner(lead_id, lock=True)
         if lead is None or not lead_access(viewer, lead).read:
             raise lead_unseen()
-        _check_may_manage(by, _team_of(lead), what="this lead")
+        _check_may_manage(by, _teams_of(lead), what="this lead")
         if lead.stage not in OPEN_STAGES:
             raise Invalid.one("stage", f"the lead is {lead.get_stage_display().lower()}; only open leads change hands")
+        if if_owner and lead.owner_key != if_owner:
+            raise Conflict.one("owner", f"the lead changed hands a moment ago: it is now with {_holder_of(lead)}; look again before moving it")
         if (to_rep_id is None) == (to_team_id is None):
             raise Invalid.one("to", "name either a rep (to_rep) or a team whose queue takes the lead (to_team)")
         if not reason.strip():
             raise Invalid.one("reason", "is required: say why the lead changes hands (it is kept in the ledger)")
         if to_rep_id is not None:
             profile = RepProfile.objects.select_related("user", "team").filter(user_id=to_rep_id).first()
-            if profile is None or not profile.user.is_active:
-                raise Invalid.one("to_rep", f"user {to_rep_id} is not an active rep")
-            _check_may_manage(by, profile.team, what=f"{profile.user.display_name}'s team")
+            if profile is None or not profile.user.is_active or not _may_manage(by, [profile.team]):
+                raise Invalid.one("to_rep", f"user {to_rep_id} is not an active rep{_of_your_teams(by)}")
             owner, handoff_reason, rep = Owner.rep(profile.user_id, profile.team_id), Handoff.Reason.REASSIGNED, profile.user
             stage = Stage.IN_PROGRESS if lead.stage == Stage.IN_PROGRESS else Stage.ASSIGNED
         else:
             team = Team.objects.filter(pk=to_team_id or 0, active=True).first()
-            if team is None:
-                raise Invalid.one("to_team", f"team {to_team_id} is not an active team")
-            _check_may_manage(by, team, what=f"the {team.name} queue")
+            if team is None or not _may_manage(by, [team]):
+                raise Invalid.one("to_team", f"team {to_team_id} is not an active team{'' if _may_manage(by, []) else ' you manage'}")
             owner, handoff_reason, rep, stage = Owner.team(team.pk), Handoff.Reason.RETURNED, None, Stage.QUEUED
         if lead.owner == owner:
             raise Invalid.one("to", "the lead is already theirs")
@@ -134,7 +139,7 @@ def rep_pause(*, rep_id: int, by: User | None, reason: str, now: datetime) -> Re
     """
     why = " ".join(reason.split())
     if by is not None and not (by.is_superuser or by.role in (Role.ADMIN, Role.MANAGER)):
-        _check_may_manage(by, None, what="", doing="pause and resume reps")
+        _check_may_manage(by, [], what="", doing="pause and resume reps")
     if not why:
         raise Invalid.one("reason", "is required: say why the rep takes no new leads, such as training or sick leave (their manager sees it)")
     if len(why) > PAUSE_REASON_MAX:
@@ -151,7 +156,7 @@ def rep_resume(*, rep_id: int, by: User | None, now: datetime) -> RepProfile:
     The same people may do it as may pause them (rep_pause).
     """
     if by is not None and not (by.is_superuser or by.role in (Role.ADMIN, Role.MANAGER)):
-        _check_may_manage(by, None, what="", doing="pause and resume reps")
+        _check_may_manage(by, [], what="", doing="pause and resume reps")
     with transaction.atomic():
         profile = _rep_profile_for_change(rep_id, by)
         if accounts.rep_pause_set(profile=profile, paused=False):
@@ -160,13 +165,10 @@ def rep_resume(*, rep_id: int, by: User | None, now: datetime) -> RepProfile:
 
 
 def _rep_profile_for_change(rep_id: int, by: User | None) -> RepProfile:
-    """The rep's profile, locked, once `by` may manage their team (None: the operator, who may)."""
+    """The rep's profile, locked, if `by` may manage their team (None: the operator, who may); else NotFound, as for no rep."""
     profile = RepProfile.objects.select_for_update(of=("self",)).select_related("user", "team").filter(user_id=rep_id).first()
-    if profile is None:
-        raise NotFound.one("rep_id", f"there is no rep {rep_id}")
-    if by is not None:
-        _check_may_manage(by, profile.team, what=f"{profile.team.name}, {profile.user.display_name}'s team",
-                          doing="pause and resume reps", field="rep_id")
+    if profile is None or not _may_manage(by, [profile.team]):  # another team's people are not theirs to read
+        raise NotFound.one("rep_id", f"there is no rep {rep_id}{_of_your_teams(by)}")
     return profile
 
 
@@ -197,19 +199,37 @@ def _leads_return(*, rep: User, team_id: int | None, note: str, rule: str, by: U
     return returned
 
 
-def _team_of(lead: Lead) -> Team | None:
-    if lead.owner_team is not None:
-        return lead.owner_team
-    if lead.owner_rep_id is not None:
+def _teams_of(lead: Lead) -> list[Team]:
+    """The teams a lead belongs to, as access reads it: the team it was routed in or waits for, and its rep's team now."""
+    teams = [lead.owner_team] if lead.owner_team is not None else []
+    if lead.owner_kind == OwnerKind.REP and lead.owner_rep_id is not None:
         profile = RepProfile.objects.select_related("team").filter(user_id=lead.owner_rep_id).first()
-        return profile.team if profile else None
-    return None
+        if profile is not None and profile.team_id != lead.owner_team_id:
+            teams.append(profile.team)
+    return teams
 
 
-def _check_may_manage(user: User, team: Team | None, *, what: str, doing: str = "change who owns a lead", field: str = "to") -> None:
-    if user.is_superuser or user.role == Role.ADMIN:
-        return
-    if user.role == Role.MANAGER and team is not None and team.manager_id == user.pk:
+def _holder_of(lead: Lead) -> str:
+    if lead.owner_kind == OwnerKind.REP and lead.owner_rep is not None:
+        return lead.owner_rep.display_name
+    if lead.owner_kind == OwnerKind.TEAM and lead.owner_team is not None:
+        return f"the {lead.owner_team.name} queue"
+    return "marketing"
+
+
+def _may_manage(user: User | None, teams: list[Team]) -> bool:
+    """An admin (or the operator, None) manages every team; a manager the ones they are the manager of."""
+    if user is None or user.is_superuser or user.role == Role.ADMIN:
+        return True
+    return user.role == Role.MANAGER and any(team.manager_id == user.pk for team in teams)
+
+
+def _of_your_teams(user: User | None) -> str:
+    return "" if _may_manage(user, []) else " of a team you manage"
+
+
+def _check_may_manage(user: User, teams: list[Team], *, what: str, doing: str = "change who owns a lead", field: str = "to") -> None:
+    if _may_manage(user, teams):
         return
     if user.role == Role.MANAGER:
         raise NotAllowed.one(field, f"you do not manage {what}; its manager or an admin can")

@@ -70,8 +70,10 @@ def lead_take(*, lead_id: int, by: User, now: datetime) -> Lead:
     daily cap, ceiling, pause and the catch-up gate: the team's rules). One transaction; recorded as a queue hand-out
     with the rep as the one who did it; the clocks start as for any new owner.
 
-    NotFound for a lead `by` may not read; NotAllowed for someone who is not a rep of the queue's team; Conflict
-    when the lead no longer waits in a queue (another rep took it first) or the rep may not get a lead now (why, in words).
+    NotFound for a lead `by` may not read (a lead another rep took a moment ago is no longer theirs to read); Conflict
+    when it does not wait in a queue (their own already), NotAllowed for someone who is not a rep of the queue's team,
+    and Conflict when the rep may not get a lead now (why, in words). The handoff is `routed` with the rep as `by_user`
+    and the rule "queue hand-out; taken from the queue by the rep": reports count it as a queue hand-out.
     """
     viewer = viewer_of(by)
     with transaction.atomic():
@@ -83,7 +85,8 @@ def lead_take(*, lead_id: int, by: User, now: datetime) -> Lead:
         if viewer.role != REP or viewer.own_team_id != lead.owner_team_id:
             raise NotAllowed.one("owner", "only a rep of the team whose queue it waits in can take it; a manager assigns it from the team board")
         assert lead.owner_team_id is not None
-        routed = rep_take(team_id=lead.owner_team_id, rep_id=by.pk, now=now, catch_up=catch_up_terms(lead.owner_team_id))
+        routed = rep_take(team_id=lead.owner_team_id, rep_id=by.pk, strategy=routing_queries.team_strategy(lead.owner_team_id), now=now,
+                          catch_up=catch_up_terms(lead.owner_team_id))
         if routed.rep is None:
             reasons = "; ".join(reason for check in routed.eligibility for reason in check.reasons) or "you are not in the team's rotation"
             raise Conflict.one("availability", f"you cannot take a new lead now: {reasons}")

@@ -17,7 +17,7 @@ from leadbaton.core.rows import fields_update
 from leadbaton.routing.availability import Candidate, CatchUp, Eligibility, eligibility
 from leadbaton.routing.models import RoutingRule, RoutingState, Strategy
 from leadbaton.routing.queries import account_owner_find, team_candidates
-from leadbaton.routing.strategies import Pick, least_loaded, round_robin, weighted
+from leadbaton.routing.strategies import Pick, least_loaded, round_robin, taken, weighted
 
 
 def rule_configure(
@@ -102,9 +102,10 @@ def rep_choose(
     return Routed(rep=profiles[pick.rep_id].user, how=pick.how, eligibility=checks, working_time=chosen.working_time)
 
 
-def rep_take(*, team_id: int, rep_id: int, now: datetime, catch_up: CatchUp) -> Routed:
+def rep_take(*, team_id: int, rep_id: int, strategy: str, now: datetime, catch_up: CatchUp) -> Routed:
     """A rep of the team takes a queued lead themselves, if routing would give them one now (the same caps, hours,
-    pause and catch-up gate). Counted as routing counts an assignment. Call inside the transaction that hands it over."""
+    pause and catch-up gate). Counted as routing counts an assignment: the daily count, the rotation's turn and,
+    under weighted routing, the rep's share (routing.strategies.taken). Call inside the transaction that hands it over."""
     if connection.features.has_select_for_update:
         RoutingState.objects.select_for_update().get_or_create(team_id=team_id)
     candidates = team_candidates(team_id, now, catch_up=catch_up)
@@ -112,10 +113,13 @@ def rep_take(*, team_id: int, rep_id: int, now: datetime, catch_up: CatchUp) -> 
     chosen = next((candidate for candidate, _ in candidates if candidate.rep_id == rep_id), None)
     if chosen is None:
         return Routed(rep=None, how="", eligibility=[])
-    check = eligibility(chosen, now)
+    checks = [(candidate, eligibility(candidate, now)) for candidate, _ in candidates]
+    check = next(found for candidate, found in checks if candidate.rep_id == rep_id)
     if not check.eligible:
         return Routed(rep=None, how="", eligibility=[check])
-    _remember(profiles, Pick(rep_id, {}, "taken from the queue"), now)
+    available = [candidate for candidate, found in checks if found.eligible]
+    pick = taken(available, rep_id) if strategy == Strategy.WEIGHTED else Pick(rep_id, {}, "taken from the queue")
+    _remember(profiles, pick, now)
     return Routed(rep=profiles[rep_id].user, how="taken from the queue by the rep", eligibility=[check], working_time=chosen.working_time)
 
 

@@ -39,6 +39,15 @@ def weighted(available: list[Candidate]) -> Pick:
     return Pick(chosen.rep_id, credits, f"weighted (weight {chosen.weight} of {total})")
 
 
+def taken(available: list[Candidate], rep_id: int) -> Pick:
+    """A rep took a lead themselves: under weighted routing they are charged as if the rotation had picked them
+    (every available rep earns their weight, the taker pays the total), so taking does not add to their share."""
+    total = sum(candidate.weight for candidate in available)
+    credits = {candidate.rep_id: candidate.rotation_credit + candidate.weight for candidate in available}
+    credits[rep_id] = credits.get(rep_id, 0) - total
+    return Pick(rep_id, credits, "taken from the queue")
+
+
 def least_loaded(available: list[Candidate]) -> Pick:
     """Fewest open in-progress leads; ties go to the rep who has waited longest since their last lead."""
     chosen = min(

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from django.db.models import BooleanField, Case, Count, Exists, F, OuterRef, Q, Subquery, When
+from django.db.models import BooleanField, Case, Count, DateTimeField, Exists, F, OuterRef, Q, Subquery, Value, When
 
 from leadbaton.accounts.models import Team
 from leadbaton.leads.models import Lead, OwnerKind, Stage
@@ -97,7 +97,7 @@ INBOX_VIEWS = {
 }
 
 
-def inbox_where(view: str, *, now: datetime, day_ends_at: datetime, stale_before: datetime, blocker: str = "") -> Q | None:
+def inbox_where(view: str, *, now: datetime, day_ends_at: datetime | F, stale_before: datetime, blocker: str = "") -> Q | None:
     """The leads_of_rep_by_clock filter for an inbox view (INBOX_VIEWS) and, with `blocker`, in progress held back by it.
 
     untouched: assigned, nobody has touched it yet. due today: a clock of the owner or the next step comes
@@ -127,16 +127,18 @@ class RepCounts:
     stale: int = 0
 
 
-def rep_counts(rep_ids: list[int], *, now: datetime, day_ends_at: datetime, stale_before: datetime) -> dict[int, RepCounts]:
-    """For each of these reps (absent: none open), their open leads counted by inbox view (inbox_where). One query
-    over the owner index; the clock columns are read only for leads the overdue and due-today counts need them for."""
-    if not rep_ids:
+def rep_counts(day_ends_at: dict[int, datetime], *, now: datetime, stale_before: datetime) -> dict[int, RepCounts]:
+    """For each rep of `day_ends_at` (absent from the answer: none open), their open leads counted by inbox view
+    (inbox_where), "due today" up to the end of each rep's own day, as their inbox has it. One query over the owner index."""
+    if not day_ends_at:
         return {}
-    views = {view: inbox_where(view, now=now, day_ends_at=day_ends_at, stale_before=stale_before) for view in ("untouched", "due_today", "overdue", "stale")}
+    day_end = Case(*(When(owner_rep_id=rep_id, then=Value(end)) for rep_id, end in day_ends_at.items()), output_field=DateTimeField())
+    views = {view: inbox_where(view, now=now, day_ends_at=F("day_ends_at"), stale_before=stale_before)
+             for view in ("untouched", "due_today", "overdue", "stale")}
     clocks = {name: value for name, value in _owner_clocks().items() if name != "next_clock_kind"}
     rows = (
-        Lead.objects.filter(owner_kind=OwnerKind.REP, owner_rep_id__in=rep_ids, stage__in=(Stage.ASSIGNED, Stage.IN_PROGRESS))
-        .annotate(**clocks)
+        Lead.objects.filter(owner_kind=OwnerKind.REP, owner_rep_id__in=list(day_ends_at), stage__in=(Stage.ASSIGNED, Stage.IN_PROGRESS))
+        .annotate(day_ends_at=day_end, **clocks)
         .values("owner_rep_id")
         .annotate(open=Count("id"), **{view: Count("id", filter=where) for view, where in views.items()})
         .order_by()
@@ -145,9 +147,10 @@ def rep_counts(rep_ids: list[int], *, now: datetime, day_ends_at: datetime, stal
     return {row["owner_rep_id"]: RepCounts(*(row[name] for name in names)) for row in cast(list[dict[str, Any]], list(rows))}
 
 
-def clocks_breached_since(team_id: int, since: datetime, *, limit: int = 50) -> list[Deadline]:
-    """The team's clocks that ran out at or after `since`, latest first, each with its lead and the rep it ran for. One query."""
-    rows = Deadline.objects.filter(team_id=team_id, status=Deadline.Status.BREACHED, breached_at__gte=since)
+def clocks_breached_since(team_id: int, since: datetime, *, where: Q, limit: int = 50) -> list[Deadline]:
+    """The team's clocks that ran out at or after `since`, of leads within `where` (the reader's), latest first, each with
+    its lead and the rep it ran for. One query."""
+    rows = Deadline.objects.filter(team_id=team_id, status=Deadline.Status.BREACHED, breached_at__gte=since).filter(where)
     return list(rows.select_related("lead", "rep").order_by("-breached_at", "-id")[:limit])
 
 

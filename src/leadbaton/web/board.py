@@ -27,7 +27,7 @@ from leadbaton.accounts.models import Team, User
 from leadbaton.accounts.queries import time_zone_of
 from leadbaton.core import clock
 from leadbaton.core.refusals import Conflict, NotAllowed, NotFound, Refused
-from leadbaton.leads.access import ADMIN, Viewer
+from leadbaton.leads.access import ADMIN, MANAGER, Viewer, readable_leads
 from leadbaton.leads.models import OPEN_STAGES, Lead, OwnerKind
 from leadbaton.leads.queries import leads_queued, leads_search, team_leads
 from leadbaton.pipeline.catch_up import team_availability
@@ -45,10 +45,13 @@ REP_LEADS_LIMIT = 100
 
 
 def teams_run_by(viewer: Viewer) -> list[Team]:
-    """The active teams whose board `viewer` may open: every one for an admin, the ones they manage for a manager."""
+    """The active teams whose board `viewer` may open: every one for an admin, the ones they manage for a manager.
+    Anyone else (a rep named a team's manager too) none: the board shows every lead of the team."""
     teams = Team.objects.filter(active=True).order_by("name")
     if viewer.role == ADMIN:
         return list(teams)
+    if viewer.role != MANAGER:
+        return []
     return list(teams.filter(pk__in=viewer.managed_team_ids))
 
 
@@ -100,6 +103,7 @@ class Failed:
 
     kind: str  # "lead" or "rep"
     id: int
+    section: str = ""  # the lead's list on the board: "queue" or "found"
     problems: dict[str, list[str]] = field(default_factory=dict)
     posted: dict[str, str] = field(default_factory=dict)
 
@@ -109,12 +113,11 @@ def _board(request: HttpRequest, user: User, viewer: Viewer, team: Team, params:
     now = clock.now()
     zone = ZoneInfo(time_zone_of(user.pk, settings.TIME_ZONE))
     team_zone = ZoneInfo(team.time_zone)
-    today = now.astimezone(team_zone).date()
-    midnight = datetime.combine(today, time(0), tzinfo=team_zone)
-    day_ends_at = datetime.combine(today + timedelta(days=1), time(0), tzinfo=team_zone)
+    midnight = datetime.combine(now.astimezone(team_zone).date(), time(0), tzinfo=team_zone)
     stale_before = now - timedelta(days=sla.policy_for(team.pk).progress_every_days)
     reps = team_availability(team.pk, now=now)
-    counts = rep_counts([candidate.rep_id for candidate, _ in reps], now=now, day_ends_at=day_ends_at, stale_before=stale_before)
+    day_ends = {candidate.rep_id: _day_end(now, candidate.working_time.zone()) for candidate, _ in reps}  # each rep's own day, as their inbox
+    counts = rep_counts(day_ends, now=now, stale_before=stale_before)
     rep_rows = [RepRow(candidate, check, counts.get(candidate.rep_id, RepCounts())) for candidate, check in reps]
     active_reps = [{"id": candidate.rep_id, "value": f"rep:{candidate.rep_id}", "name": candidate.name, "eligible": check.eligible}
                    for candidate, check in reps if candidate.active]
@@ -128,27 +131,46 @@ def _board(request: HttpRequest, user: User, viewer: Viewer, team: Team, params:
         errors.append({"field": "show", "message": f"{show[:40]!r} is not a view; use one of {', '.join(filter(None, INBOX_VIEWS))}"})
         show = ""
     if rep_id:
+        query = ""  # a rep's leads, not a search
         shown_rep = next((row for row in rep_rows if str(row.candidate.rep_id) == rep_id), None)
         if shown_rep is None:
             errors.append({"field": "rep", "message": f"{rep_id[:20]!r} is not a rep of {team.name}; pick one from the table"})
     listed: list[Lead] = []
     if shown_rep is not None:
-        where = inbox_where(show, now=now, day_ends_at=day_ends_at, stale_before=stale_before)
+        where = inbox_where(show, now=now, day_ends_at=day_ends[shown_rep.candidate.rep_id], stale_before=stale_before)
         listed = [row.lead for row in leads_of_rep_by_clock(shown_rep.candidate.rep_id, now=now, limit=REP_LEADS_LIMIT, where=where)]
     elif query:
         listed = leads_search(query, where=team_leads(team.pk))
 
+    queue = leads_queued([team.pk], limit=QUEUE_LIMIT)
+    if failed is not None and not _row_shown(failed, queue=queue, listed=listed, reps=rep_rows):
+        # The row whose form was refused is not on the board any more (the lead closed or left the queue): say it at the top.
+        errors += [{"field": field, "message": " ".join(said)} for field, said in failed.problems.items()]
     context = {
         "team": team, "teams": teams_run_by(viewer), "time_zone": zone.key, "team_zone": team.time_zone, "now": now,
         "reps": rep_rows, "active_reps": active_reps,
-        "queue": leads_queued([team.pk], limit=QUEUE_LIMIT), "queue_limit": QUEUE_LIMIT,
-        "breached": [(deadline, Clock(deadline.kind).label) for deadline in clocks_breached_since(team.pk, midnight)],
+        "queue": queue, "queue_limit": QUEUE_LIMIT,
+        "breached": [(deadline, Clock(deadline.kind).label)
+                     for deadline in clocks_breached_since(team.pk, midnight, where=readable_leads(viewer, via="lead__"))],
         "query": query, "show": show, "shown_rep": shown_rep, "listed": listed, "listed_limit": REP_LEADS_LIMIT if shown_rep else 50,
         "views": [(key, label) for key, label in INBOX_VIEWS.items()], "errors": errors,
-        "failed": failed, "back": urlencode({name: value for name, value in (("q", query), ("rep", rep_id), ("show", show)) if value}),
+        "failed": failed,
         "open_stages": OPEN_STAGES, "rep_kind": OwnerKind.REP, "queue_value": f"team:{team.pk}",
     }
     return render(request, "web/board.html", context, status=400 if errors and status == 200 else status)
+
+
+def _day_end(now: datetime, zone: ZoneInfo) -> datetime:
+    """The next midnight in `zone`: when "today" ends there."""
+    return datetime.combine(now.astimezone(zone).date() + timedelta(days=1), time(0), tzinfo=zone)
+
+
+def _row_shown(failed: Failed, *, queue: list[Lead], listed: list[Lead], reps: list[RepRow]) -> bool:
+    """Whether the board shows the form that was refused, so its problems can stand next to it."""
+    if failed.kind == "rep":
+        return any(row.candidate.rep_id == failed.id and row.candidate.active and not row.candidate.paused for row in reps)
+    rows = queue if failed.section == "queue" else [lead for lead in listed if lead.stage in OPEN_STAGES]
+    return any(lead.pk == failed.id for lead in rows)
 
 
 class BoardAction(LoginRequiredMixin, View):
@@ -175,9 +197,11 @@ class BoardAction(LoginRequiredMixin, View):
         problems: dict[str, list[str]] = {}
         for error in refused.errors:
             field = "to" if error["field"] in ("to_rep", "to_team") else error["field"]
-            message = "choose the rep who takes the lead, or the team's queue" if error["field"] == "to" else error["message"]
+            message = error["message"]
+            if error["field"] == "to" and message.startswith("name either"):  # the API's words for the form's one choice
+                message = "choose the rep who takes the lead, or the team's queue"
             problems.setdefault(field, []).append(message)
-        failed = Failed(kind=kind, id=row_id, problems=problems, posted={name: request.POST.get(name, "") for name in request.POST})
+        failed = Failed(kind=kind, id=row_id, section=request.POST.get("section", ""), problems=problems, posted={name: request.POST.get(name, "") for name in request.POST})
         return _board(request, user, viewer, team, _back_dict(request), failed=failed, status=409 if isinstance(refused, Conflict) else 400)
 
 
@@ -199,7 +223,8 @@ class LeadReassign(BoardAction):
         kind, _, number = to.partition(":")
         target = {"to_rep_id": int(number)} if kind == "rep" and number.isdigit() else {"to_team_id": int(number)} if kind == "team" and number.isdigit() else {}
         try:
-            lead = lead_reassign(lead_id=lead_id, by=user, reason=data.get("reason", ""), now=clock.now(), **target)
+            lead = lead_reassign(lead_id=lead_id, by=user, reason=data.get("reason", ""), now=clock.now(), if_owner=data.get("from", ""),
+                                 to_rep_id=target.get("to_rep_id"), to_team_id=target.get("to_team_id"))
         except Refused as refused:
             return self.refused(request, team_slug, "lead", lead_id, refused)
         to_whom = lead.owner_rep.display_name if lead.owner_rep is not None else "the team's queue"
@@ -225,7 +250,7 @@ class RepResume(BoardAction):
 
 
 class LeadTake(LoginRequiredMixin, View):
-    """A rep takes a lead from their team's queue (pipeline.queue.lead_take); a refusal shows why on the inbox's next load."""
+    """A rep takes a lead from their team's queue (pipeline.queue.lead_take); a refusal is a page that says why."""
 
     http_method_names = ["post"]
 
