@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import BooleanField, Case, Count, DateTimeField, Exists, F, OuterRef, Q, Subquery, Value, When
+from django.db import connection
+from django.db.models import BooleanField, Case, Count, Exists, F, OuterRef, Q, Subquery, When
 
 from leadbaton.accounts.models import Team
 from leadbaton.leads.models import Lead, OwnerKind, Stage
@@ -97,7 +98,7 @@ INBOX_VIEWS = {
 }
 
 
-def inbox_where(view: str, *, now: datetime, day_ends_at: datetime | F, stale_before: datetime, blocker: str = "") -> Q | None:
+def inbox_where(view: str, *, now: datetime, day_ends_at: datetime, stale_before: datetime, blocker: str = "") -> Q | None:
     """The leads_of_rep_by_clock filter for an inbox view (INBOX_VIEWS) and, with `blocker`, in progress held back by it.
 
     untouched: assigned, nobody has touched it yet. due today: a clock of the owner or the next step comes
@@ -127,24 +128,44 @@ class RepCounts:
     stale: int = 0
 
 
+# A rep's open leads counted as their inbox views count them (inbox_where), written out: the ORM's form of it asked the
+# clock subqueries once per lead and per count, 200 ms for a team of 5,000 open leads on SQLite. Here each lead's
+# clocks are read once, by joining the owner's latest unanswered breach and earliest pending clock per lead.
+_LEAD, _DEADLINE = Lead._meta.db_table, Deadline._meta.db_table
+_REP_COUNTS_SQL = f"""
+SELECT l.owner_rep_id, COUNT(*),
+  SUM(CASE WHEN l.stage = '{Stage.ASSIGNED}' THEN 1 ELSE 0 END),
+  SUM(CASE WHEN b.lead_id IS NOT NULL OR p.first_at < {{day_end}}
+           OR (l.stage = '{Stage.IN_PROGRESS}' AND l.next_step_at < {{day_end}}) THEN 1 ELSE 0 END),
+  SUM(CASE WHEN b.lead_id IS NOT NULL OR (l.stage = '{Stage.IN_PROGRESS}' AND l.next_step_at <= %s) THEN 1 ELSE 0 END),
+  SUM(CASE WHEN l.stage = '{Stage.IN_PROGRESS}' AND (l.last_progress_at < %s OR l.last_progress_at IS NULL) THEN 1 ELSE 0 END)
+FROM {_LEAD} l
+LEFT JOIN (SELECT lead_id, rep_id, MAX(breached_at) AS last_at FROM {_DEADLINE}
+           WHERE status = '{Deadline.Status.BREACHED}' AND rep_id IN ({{reps}}) GROUP BY lead_id, rep_id) b
+  ON b.lead_id = l.id AND b.rep_id = l.owner_rep_id AND (l.last_progress_at IS NULL OR b.last_at > l.last_progress_at)
+LEFT JOIN (SELECT lead_id, rep_id, MIN(breach_at) AS first_at FROM {_DEADLINE}
+           WHERE status = '{Deadline.Status.PENDING}' AND rep_id IN ({{reps}}) GROUP BY lead_id, rep_id) p
+  ON p.lead_id = l.id AND p.rep_id = l.owner_rep_id
+WHERE l.owner_kind = '{OwnerKind.REP}' AND l.owner_rep_id IN ({{reps}}) AND l.stage IN ('{Stage.ASSIGNED}', '{Stage.IN_PROGRESS}')
+GROUP BY l.owner_rep_id
+"""
+
+
 def rep_counts(day_ends_at: dict[int, datetime], *, now: datetime, stale_before: datetime) -> dict[int, RepCounts]:
     """For each rep of `day_ends_at` (absent from the answer: none open), their open leads counted by inbox view
     (inbox_where), "due today" up to the end of each rep's own day, as their inbox has it. One query over the owner index."""
     if not day_ends_at:
         return {}
-    day_end = Case(*(When(owner_rep_id=rep_id, then=Value(end)) for rep_id, end in day_ends_at.items()), output_field=DateTimeField())
-    views = {view: inbox_where(view, now=now, day_ends_at=F("day_ends_at"), stale_before=stale_before)
-             for view in ("untouched", "due_today", "overdue", "stale")}
-    clocks = {name: value for name, value in _owner_clocks().items() if name != "next_clock_kind"}
-    rows = (
-        Lead.objects.filter(owner_kind=OwnerKind.REP, owner_rep_id__in=list(day_ends_at), stage__in=(Stage.ASSIGNED, Stage.IN_PROGRESS))
-        .annotate(day_ends_at=day_end, **clocks)
-        .values("owner_rep_id")
-        .annotate(open=Count("id"), **{view: Count("id", filter=where) for view, where in views.items()})
-        .order_by()
-    )
-    names = ("open", "untouched", "due_today", "overdue", "stale")
-    return {row["owner_rep_id"]: RepCounts(*(row[name] for name in names)) for row in cast(list[dict[str, Any]], list(rows))}
+    at = connection.ops.adapt_datetimefield_value
+    reps = [int(rep_id) for rep_id in day_ends_at]
+    day_end = "CASE l.owner_rep_id " + " ".join("WHEN %s THEN %s" for _ in reps) + " END"
+    day_params = [value for rep_id in reps for value in (rep_id, at(day_ends_at[rep_id]))]
+    in_reps = ", ".join("%s" for _ in reps)
+    sql = _REP_COUNTS_SQL.format(day_end=day_end, reps=in_reps)
+    params = [*day_params, *day_params, at(now), at(stale_before), *reps, *reps, *reps]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {row[0]: RepCounts(*(int(value or 0) for value in row[1:])) for row in cursor.fetchall()}
 
 
 def clocks_breached_since(team_id: int, since: datetime, *, where: Q, limit: int = 50) -> list[Deadline]:

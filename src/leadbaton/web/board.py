@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
-from typing import cast
+from typing import Any, cast
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -21,6 +21,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.html import format_html_join
 from django.views import View
 
 from leadbaton.accounts.models import Team, User
@@ -38,10 +39,10 @@ from leadbaton.routing.availability import Candidate, Eligibility
 from leadbaton.sla import services as sla
 from leadbaton.sla.models import Clock
 from leadbaton.sla.queries import INBOX_VIEWS, RepCounts, clocks_breached_since, inbox_where, leads_of_rep_by_clock, rep_counts
-from leadbaton.web.views import refused_page
+from leadbaton.web.views import Moment, refused_page
 
-QUEUE_LIMIT = 50
-REP_LEADS_LIMIT = 100
+QUEUE_LIMIT = 25
+REP_LEADS_LIMIT = 50
 
 
 def teams_run_by(viewer: Viewer) -> list[Team]:
@@ -108,6 +109,9 @@ class Failed:
     posted: dict[str, str] = field(default_factory=dict)
 
 
+NO_FAILURE = Failed(kind="", id=0)
+
+
 def _board(request: HttpRequest, user: User, viewer: Viewer, team: Team, params: dict[str, str], *,
            failed: Failed | None = None, status: int = 200) -> HttpResponse:
     now = clock.now()
@@ -149,15 +153,26 @@ def _board(request: HttpRequest, user: User, viewer: Viewer, team: Team, params:
     context = {
         "team": team, "teams": teams_run_by(viewer), "time_zone": zone.key, "team_zone": team.time_zone, "now": now,
         "reps": rep_rows, "active_reps": active_reps,
-        "queue": queue, "queue_limit": QUEUE_LIMIT,
-        "breached": [(deadline, Clock(deadline.kind).label)
+        "queue": [_lead_row(lead, "queue", zone, getattr(lead, "queued_at", None)) for lead in queue], "queue_limit": QUEUE_LIMIT,
+        "breached": [(deadline, Clock(deadline.kind).label, Moment.of(deadline.breached_at or now, zone))
                      for deadline in clocks_breached_since(team.pk, midnight, where=readable_leads(viewer, via="lead__"))],
-        "query": query, "show": show, "shown_rep": shown_rep, "listed": listed, "listed_limit": REP_LEADS_LIMIT if shown_rep else 50,
+        "query": query, "show": show, "shown_rep": shown_rep, "listed_limit": REP_LEADS_LIMIT if shown_rep else 50,
+        "listed": [_lead_row(lead, "found", zone, lead.last_inquiry_at, year=True) for lead in listed],
         "views": [(key, label) for key, label in INBOX_VIEWS.items()], "errors": errors,
-        "failed": failed,
+        "failed": failed or NO_FAILURE,  # an object, never None: the rows' templates ask it three questions each
+        # The reps a lead can go to, written once for every row's form (a template loop per row cost more than the rest of the board).
+        "rep_options": format_html_join("", '<option value="{}">{}{}</option>', ((rep["value"], rep["name"], "" if rep["eligible"] else " (no new leads now)")
+                                                                            for rep in active_reps)),
         "open_stages": OPEN_STAGES, "rep_kind": OwnerKind.REP, "queue_value": f"team:{team.pk}",
     }
     return render(request, "web/board.html", context, status=400 if errors and status == 200 else status)
+
+
+def _lead_row(lead: Lead, section: str, zone: ZoneInfo, when: datetime | None, *, year: bool = False) -> dict[str, Any]:
+    """A lead as the board's queue ("queue") or search and rep lists ("found") show it, its time written out in the reader's zone."""
+    href = reverse("lead", args=[lead.pk])
+    return {"lead": lead, "name": str(lead) or lead.email, "href": href, "action": reverse("lead_reassign", args=[lead.pk]),
+            "section": section, "when": Moment.of(when, zone, with_year=year) if when else None, "open": lead.stage in OPEN_STAGES}
 
 
 def _day_end(now: datetime, zone: ZoneInfo) -> datetime:
@@ -169,7 +184,7 @@ def _row_shown(failed: Failed, *, queue: list[Lead], listed: list[Lead], reps: l
     """Whether the board shows the form that was refused, so its problems can stand next to it."""
     if failed.kind == "rep":
         return any(row.candidate.rep_id == failed.id and row.candidate.active and not row.candidate.paused for row in reps)
-    rows = queue if failed.section == "queue" else [lead for lead in listed if lead.stage in OPEN_STAGES]
+    rows = queue if failed.section == "queue" else [lead for lead in listed if lead.stage in OPEN_STAGES]  # the rows with a form
     return any(lead.pk == failed.id for lead in rows)
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, cast
 from zoneinfo import ZoneInfo
@@ -75,7 +76,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "web/home.html", context)
 
 
-INBOX_LIMIT = 100
+INBOX_LIMIT = 50
 
 
 def _inbox(request: HttpRequest, user: User, team_id: int) -> HttpResponse:
@@ -99,7 +100,7 @@ def _inbox(request: HttpRequest, user: User, team_id: int) -> HttpResponse:
     asked = recent_inquiries([row.lead.pk for row in rows], per_lead=1)
     availability = rep_availability(rep_id=user.pk, team_id=team_id, now=now)
     context = {
-        "rows": [_inbox_row(row, asked[row.lead.pk], now=now) for row in rows],
+        "rows": [_inbox_row(row, asked[row.lead.pk], now=now, zone=zone) for row in rows],
         "limit": INBOX_LIMIT,
         "views": [(key, label, key == show) for key, label in INBOX_VIEWS.items()],
         "show": show, "blocker": blocker, "blockers": Blocker.choices, "errors": errors,
@@ -111,23 +112,54 @@ def _inbox(request: HttpRequest, user: User, team_id: int) -> HttpResponse:
     return render(request, "web/inbox.html", context, status=400 if errors else 200)
 
 
-def _inbox_row(row: RepLead, asked: list[Inquiry], *, now: datetime) -> dict[str, Any]:
-    """A lead as the inbox lists it: who, what they asked, and what is due."""
+def _inbox_row(row: RepLead, asked: list[Inquiry], *, now: datetime, zone: ZoneInfo) -> dict[str, Any]:
+    """A lead as the inbox lists it: who, what they asked, and what is due, its times written out in the rep's zone
+    (here, not in the template: the inbox lists 50 rows and Django's date filters were a third of its time)."""
     lead = row.lead
     latest = asked[0] if asked else None
     clock_due = row.next_clock
+    what = (latest.message if latest else "") or lead.product_interest
     return {
         "lead": lead,
         "name": str(lead) or f"Lead {lead.pk}",
         "company": company_of(lead)[0],
-        "asked": (latest.message if latest else "") or lead.product_interest,
+        "asked": what if len(what) <= 140 else what[:139].rstrip() + "…",
         "source": latest.source_slug if latest else lead.source_slug,
+        "received": Moment.of(lead.received_at, zone, with_year=True),
+        "age": age_text(now - lead.received_at),
         "breached": row.breached,
         "clock_kind": Clock(clock_due.kind).label if clock_due else "",
-        "clock_at": clock_due.breaches_at if clock_due else None,
+        "clock_at": Moment.of(clock_due.breaches_at, zone) if clock_due else None,
         "countdown": countdown_text(clock_due.seconds_left(now)) if clock_due and clock_due.kind == Clock.FIRST_RESPONSE else "",
+        "next_step_at": Moment.of(lead.next_step_at, zone) if lead.next_step_at else None,
         "overdue": lead.next_step_overdue(now),
+        "stage": Stage(lead.stage).label,
+        "blocker": Blocker(lead.blocker).label.lower() if lead.blocker else "",
     }
+
+
+@dataclass(frozen=True)
+class Moment:
+    """A time as a page shows it: `iso` (UTC, for <time datetime> and scripts) and `text` in the reader's zone, zone named."""
+
+    iso: str
+    text: str
+
+    @classmethod
+    def of(cls, at: datetime, zone: ZoneInfo, *, with_year: bool = False) -> Moment:
+        local = at.astimezone(zone)
+        year = f" {local.year}" if with_year else ""
+        return cls(at.astimezone(UTC).isoformat(), f"{local:%a} {local.day} {local:%b}{year}, {local:%H:%M} {local.tzname()}")
+
+
+def age_text(age: timedelta) -> str:
+    """How long ago, in the largest whole unit: "just now", "12 minutes", "3 hours", "2 days"."""
+    minutes = int(age.total_seconds() // 60)
+    for size, unit in ((1440, "day"), (60, "hour"), (1, "minute")):
+        if minutes >= size:
+            count = minutes // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return "just now"
 
 
 def health(request: HttpRequest) -> JsonResponse:
