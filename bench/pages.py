@@ -92,10 +92,12 @@ def populate(*, team_leads: int, rep_leads: int) -> dict[str, Any]:
     for number, owner in enumerate(owners):
         at = now - timedelta(minutes=7 * number % 20_000)
         untouched = number % 5 < 2
-        common = dict(email=f"buyer{number}@company{number % 400}.example", email_key=f"buyer{number}@company{number % 400}.example",
-                      first_name=f"Buyer{number}", last_name="Example", company=f"Company {number % 400}", phone=f"+4930{number:07d}",
-                      source_slug="website", owner_kind=OwnerKind.REP, owner_rep_id=owner, owner_team_id=team.pk, received_at=at,
-                      last_inquiry_at=at, updated_at=at, owned_at=at, score=40 + number % 60)
+        email = f"buyer{number}@company{number % 400}.example"
+        common: dict[str, Any] = {
+            "email": email, "email_key": email, "first_name": f"Buyer{number}", "last_name": "Example", "company": f"Company {number % 400}",
+            "phone": f"+4930{number:07d}", "source_slug": "website", "owner_kind": OwnerKind.REP, "owner_rep_id": owner,
+            "owner_team_id": team.pk, "received_at": at, "last_inquiry_at": at, "updated_at": at, "owned_at": at, "score": 40 + number % 60,
+        }
         if untouched:
             leads.append(Lead(stage=Stage.ASSIGNED, **common))
         else:

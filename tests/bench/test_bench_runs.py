@@ -37,3 +37,9 @@ def test_the_service_level_bench_takes_every_step_and_prints_its_figures():
     assert lag is not None, output
     assert float(lag.group(1)) < 30, output
     assert "reminder emails received by the bench's SMTP server: 80 of 80" in output, output
+
+
+def test_the_pages_bench_asks_for_every_page_and_prints_its_figures():
+    output = run_bench("bench/pages.py", "--team-leads", "200", "--rep-leads", "40", "--requests", "3")
+    for page in ("inbox (rep)", "lead page (30 touches)", "team board (manager)", "board: search 'company 12'"):
+        assert re.search(rf"{re.escape(page)}\s*│\s*\d+\s*│\s*[\d.]+", output), (page, output)
