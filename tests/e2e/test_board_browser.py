@@ -49,14 +49,15 @@ def test_the_manager_reassigns_a_lead_from_the_board_and_the_new_owner_sees_it(t
     manager.click("text=Search")
     row = manager.locator(f"#found-lead-{lead['id']}")
     expect(row).to_contain_text("Ana Rep")
-    row.locator("select").select_option(label="Bo Rep")
-    row.locator("button").click()  # no reason: refused next to the form, the choice kept
-    row = manager.locator(f"#found-lead-{lead['id']}")
-    expect(row.locator(".error")).to_contain_text("is required: say why the lead changes hands")
+    row.locator("input[type=checkbox]").check()
+    manager.select_option("#found-to", label="Bo Rep")
+    manager.click("#found-move button")  # no reason: refused next to the form, the choice and the check kept
+    expect(manager.locator("#found-why-error")).to_contain_text("is required: say why the leads change hands")
+    expect(manager.locator(f"#found-lead-{lead['id']} input[type=checkbox]")).to_be_checked()
     assert violations(manager) == [], "board with a refused form"
-    row.locator("input[name=reason]").fill("Bo covers Northwind")
-    row.locator("button").click()
-    expect(manager.locator("[role=status]")).to_contain_text("Dana is now with Bo Rep.")
+    manager.fill("#found-why", "Bo covers Northwind")
+    manager.click("#found-move button")
+    expect(manager.locator("[role=status]")).to_contain_text("Now with Bo Rep: Dana.")
     expect(manager).to_have_url(f"{server.url}/teams/sales/?q=northwind")
 
     bo = pages["bo"]

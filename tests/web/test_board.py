@@ -218,14 +218,20 @@ def test_a_clock_that_ran_out_on_a_lead_now_in_another_team_is_not_shown_to_this
     assert "Olga" in page.split('<section id="breached"', 1)[1].split("</section>", 1)[0]
 
 
+def pick(lead_id: int) -> str:
+    """A lead's checkbox value on the board: its id and the owner the board showed."""
+    return f"{lead_id}@{Lead.objects.get(pk=lead_id).owner_key}"
+
+
 def test_the_manager_hands_a_queued_lead_to_a_rep_with_a_reason_kept_in_the_ledger(emea, sales):
-    status, page, _ = post_as(sales.maria, f"/leads/{emea['queued']}/reassign/", {"team": "emea", "section": "queue", "to": f"rep:{sales.jonas.pk}", "reason": ""})
+    move = {"section": "queue", "lead": pick(emea["queued"]), "to": f"rep:{sales.jonas.pk}"}
+    status, page, _ = post_as(sales.maria, "/teams/emea/move/", {**move, "reason": ""})
     assert status == 400
-    row = lead_row(page, emea["queued"], "queue")
-    assert "is required: say why the lead changes hands" in row
-    assert f'<option value="rep:{sales.jonas.pk}" selected>' in row  # what was chosen is kept
-    status, _, where = post_as(sales.maria, f"/leads/{emea['queued']}/reassign/",
-                               {"team": "emea", "to": f"rep:{sales.jonas.pk}", "reason": "Jonas knows Queueco"})
+    form = page.split('<form id="queue-move"', 1)[1].split("</form>", 1)[0]
+    assert "is required: say why the leads change hands" in form
+    assert f'<option value="rep:{sales.jonas.pk}" selected>' in form  # what was chosen is kept
+    assert re.search(rf'value="{re.escape(move["lead"])}" form="queue-move" aria-label="[^"]*" checked', page)  # and what was checked
+    status, _, where = post_as(sales.maria, "/teams/emea/move/", {**move, "reason": "Jonas knows Queueco"})
     assert (status, where) == (302, "/teams/emea/")
     lead = Lead.objects.get(pk=emea["queued"])
     assert (lead.owner_rep_id, lead.stage) == (sales.jonas.pk, "assigned")
@@ -234,28 +240,78 @@ def test_the_manager_hands_a_queued_lead_to_a_rep_with_a_reason_kept_in_the_ledg
     assert Deadline.objects.filter(lead=lead, rep=sales.jonas, status="pending").exists()
 
 
+def test_the_checked_leads_of_a_rep_move_together_and_one_that_changed_hands_meanwhile_stays(emea, sales):
+    lenas = [emea["fresh"], emea["overdue"], emea["breached"]]
+    checked = [pick(lead_id) for lead_id in lenas]
+    Lead.objects.filter(pk=emea["breached"]).update(owner_rep=sales.jonas)  # moved by someone else after the board was shown
+    client = Client()
+    client.force_login(sales.maria)
+    answer = client.post("/teams/emea/move/", {"section": "found", "rep": str(sales.lena.pk), "lead": checked,
+                                               "to": f"team:{sales.emea.pk}", "reason": "Lena is off sick"}, follow=True)
+    assert answer.redirect_chain == [(f"/teams/emea/?rep={sales.lena.pk}", 302)]
+    said = answer.content.decode()
+    assert "Now with the team&#x27;s queue: Finn, Otto." in said
+    assert f"Not moved: lead {emea['breached']}: the lead changed hands a moment ago: it is now with Jonas Berg" in said
+    assert list(Lead.objects.filter(pk__in=lenas).order_by("pk").values_list("stage", flat=True)) == ["assigned", "queued", "queued"]
+
+
+def test_a_lead_found_by_search_is_moved_back_to_the_queue_and_the_board_keeps_the_search(emea, sales):
+    status, _, where = post_as(sales.maria, "/teams/emea/move/", {"section": "found", "lead": pick(emea["fresh"]),
+                                                                  "to": f"team:{sales.emea.pk}", "reason": "Lena is off sick", "q": "finn"})
+    assert (status, where) == (302, "/teams/emea/?q=finn")
+    assert Lead.objects.get(pk=emea["fresh"]).stage == "queued"
+
+
+@pytest.mark.parametrize(("form", "field", "message"), [
+    ({"to": "", "reason": "why not"}, "to", "choose the rep who takes the leads, or the team&#x27;s queue"),
+    ({"lead": "", "reason": "why not"}, "lead", "check the leads to move first"),
+])
+def test_a_move_with_something_missing_says_what_next_to_the_form_and_keeps_the_rest(emea, sales, form, field, message):
+    data = {"section": "found", "q": "finn", "lead": pick(emea["fresh"]), "to": f"team:{sales.emea.pk}", **form}
+    if not data["lead"]:
+        del data["lead"]
+    status, page, _ = post_as(sales.maria, "/teams/emea/move/", data)
+    assert status == 400
+    found = page.split('<form id="found-move"', 1)[1].split("</form>", 1)[0]
+    assert message in found
+    assert 'value="why not"' in found
+
+
+def test_another_teams_lead_cannot_be_moved_and_says_nothing_of_itself(emea, sales):
+    status, page, _ = post_as(sales.frank, "/teams/amer/move/", {"section": "found", "lead": pick(emea["fresh"]),
+                                                                 "to": f"rep:{sales.jordan.pk}", "reason": "mine"})
+    assert status == 404
+    assert "Lena" not in page
+    assert "Finn" not in page
+    assert Lead.objects.get(pk=emea["fresh"]).owner_rep_id == sales.lena.pk
+    assert post_as(sales.frank, "/teams/emea/move/", {"section": "found", "lead": pick(emea["fresh"]), "to": "x", "reason": "y"})[0] == 403
+
+
 def test_a_queued_lead_that_changed_hands_meanwhile_is_not_taken_from_its_new_owner(emea, sales):
+    checked = pick(emea["queued"])
     assert post_as(sales.lena, f"/leads/{emea['queued']}/take/", {})[0] == 302
-    status, page, _ = post_as(sales.maria, f"/leads/{emea['queued']}/reassign/", {
-        "team": "emea", "section": "queue", "from": f"team:{sales.emea.pk}", "to": f"rep:{sales.jonas.pk}", "reason": "Jonas knows them"})
-    assert status == 409
-    assert "the lead changed hands a moment ago: it is now with Lena Rep" in page  # the row left the queue: said at the top
+    client = Client()
+    client.force_login(sales.maria)
+    answer = client.post("/teams/emea/move/", {"section": "queue", "lead": checked, "to": f"rep:{sales.jonas.pk}",
+                                               "reason": "Jonas knows them"}, follow=True)
+    assert "the lead changed hands a moment ago: it is now with Lena Rep" in answer.content.decode()
     assert Lead.objects.get(pk=emea["queued"]).owner_rep_id == sales.lena.pk
 
 
-def test_a_lead_whose_rep_moved_to_this_team_can_be_reassigned_by_its_manager(emea, sales):
+def test_a_lead_whose_rep_moved_to_this_team_can_be_moved_by_its_manager(emea, sales):
     RepProfile.objects.filter(user=sales.lena).update(team=sales.amer)
-    status, _, _ = post_as(sales.frank, f"/leads/{emea['fresh']}/reassign/", {"team": "amer", "to": f"rep:{sales.jordan.pk}", "reason": "Americas now"})
+    status, _, _ = post_as(sales.frank, "/teams/amer/move/", {"section": "found", "lead": pick(emea["fresh"]),
+                                                              "to": f"rep:{sales.jordan.pk}", "reason": "Americas now"})
     assert status == 302
     assert Lead.objects.get(pk=emea["fresh"]).owner_rep_id == sales.jordan.pk
 
 
-def test_a_lead_in_the_queue_and_in_a_search_has_its_own_form_in_each(emea, sales):
+def test_a_lead_in_the_queue_and_in_a_search_is_checked_in_each_lists_own_form(emea, sales):
     _, page = page_of(sales.maria, "/teams/emea/?q=quinn")
     ids = re.findall(r' id="([^"]+)"', page)
     assert len(ids) == len(set(ids))
-    assert f'id="queue-to-{emea["queued"]}"' in page
-    assert f'id="found-to-{emea["queued"]}"' in page
+    assert 'form="queue-move"' in lead_row(page, emea["queued"], "queue")
+    assert 'form="found-move"' in lead_row(page, emea["queued"], "found")
 
 
 def test_the_queue_says_since_when_a_lead_waits_there_not_when_it_last_changed(emea, intake, sales, morning):
@@ -266,29 +322,6 @@ def test_the_queue_says_since_when_a_lead_waits_there_not_when_it_last_changed(e
     _, after = page_of(sales.maria, "/teams/emea/")
     row = lead_row(after, emea["queued"], "queue")
     assert f'datetime="{since}"' in row
-
-
-def test_a_lead_found_by_search_is_moved_back_to_the_queue_and_the_board_keeps_the_search(emea, sales):
-    status, _, where = post_as(sales.maria, f"/leads/{emea['fresh']}/reassign/",
-                               {"team": "emea", "to": f"team:{sales.emea.pk}", "reason": "Lena is off sick", "q": "finn"})
-    assert (status, where) == (302, "/teams/emea/?q=finn")
-    assert Lead.objects.get(pk=emea["fresh"]).stage == "queued"
-
-
-def test_reassigning_a_lead_with_no_one_chosen_says_so_next_to_the_field(emea, sales):
-    status, page, _ = post_as(sales.maria, f"/leads/{emea['fresh']}/reassign/", {"team": "emea", "section": "found", "to": "", "reason": "why not", "q": "finn"})
-    assert status == 400
-    row = lead_row(page, emea["fresh"], "found")
-    assert "choose the rep who takes the lead, or the team&#x27;s queue" in row
-    assert 'value="why not"' in row
-
-
-def test_another_teams_lead_cannot_be_reassigned_and_says_nothing_of_itself(emea, sales):
-    status, page, _ = post_as(sales.frank, f"/leads/{emea['fresh']}/reassign/", {"team": "amer", "to": f"rep:{sales.jordan.pk}", "reason": "mine"})
-    assert status == 404
-    assert "Lena" not in page
-    assert "Finn" not in page
-    assert Lead.objects.get(pk=emea["fresh"]).owner_rep_id == sales.lena.pk
 
 
 def test_the_board_reads_the_same_number_of_queries_for_few_and_many_leads(emea, intake, sales, morning):

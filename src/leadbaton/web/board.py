@@ -21,13 +21,12 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.html import format_html_join
 from django.views import View
 
 from leadbaton.accounts.models import Team, User
 from leadbaton.accounts.queries import time_zone_of
 from leadbaton.core import clock
-from leadbaton.core.refusals import Conflict, NotAllowed, NotFound, Refused
+from leadbaton.core.refusals import Conflict, Invalid, NotAllowed, NotFound, Refused
 from leadbaton.leads.access import ADMIN, MANAGER, Viewer, readable_leads
 from leadbaton.leads.models import OPEN_STAGES, Lead, OwnerKind
 from leadbaton.leads.queries import leads_queued, leads_search, team_leads
@@ -102,14 +101,15 @@ class RepRow:
 class Failed:
     """A refused form on the board: which row sent it, what to fix next to which field, and what was typed."""
 
-    kind: str  # "lead" or "rep"
-    id: int
-    section: str = ""  # the lead's list on the board: "queue" or "found"
+    kind: str  # "move" (a list's form that moves the checked leads) or "rep"
+    id: int = 0  # the rep's user id
+    section: str = ""  # the list whose form it was: "queue" or "found"
+    checked: frozenset[str] = frozenset()  # the leads that were checked ("ID@OWNER")
     problems: dict[str, list[str]] = field(default_factory=dict)
     posted: dict[str, str] = field(default_factory=dict)
 
 
-NO_FAILURE = Failed(kind="", id=0)
+NO_FAILURE = Failed(kind="")
 
 
 def _board(request: HttpRequest, user: User, viewer: Viewer, team: Team, params: dict[str, str], *,
@@ -153,26 +153,26 @@ def _board(request: HttpRequest, user: User, viewer: Viewer, team: Team, params:
     context = {
         "team": team, "teams": teams_run_by(viewer), "time_zone": zone.key, "team_zone": team.time_zone, "now": now,
         "reps": rep_rows, "active_reps": active_reps,
-        "queue": [_lead_row(lead, "queue", zone, getattr(lead, "queued_at", None)) for lead in queue], "queue_limit": QUEUE_LIMIT,
+        "queue": [_lead_row(lead, "queue", zone, getattr(lead, "queued_at", None), failed=failed or NO_FAILURE) for lead in queue],
+        "queue_limit": QUEUE_LIMIT,
         "breached": [(deadline, Clock(deadline.kind).label, Moment.of(deadline.breached_at or now, zone))
                      for deadline in clocks_breached_since(team.pk, midnight, where=readable_leads(viewer, via="lead__"))],
         "query": query, "show": show, "shown_rep": shown_rep, "listed_limit": REP_LEADS_LIMIT if shown_rep else 50,
-        "listed": [_lead_row(lead, "found", zone, lead.last_inquiry_at, year=True) for lead in listed],
+        "listed": [_lead_row(lead, "found", zone, lead.last_inquiry_at, failed=failed or NO_FAILURE, year=True) for lead in listed],
         "views": [(key, label) for key, label in INBOX_VIEWS.items()], "errors": errors,
-        "failed": failed or NO_FAILURE,  # an object, never None: the rows' templates ask it three questions each
-        # The reps a lead can go to, written once for every row's form (a template loop per row cost more than the rest of the board).
-        "rep_options": format_html_join("", '<option value="{}">{}{}</option>', ((rep["value"], rep["name"], "" if rep["eligible"] else " (no new leads now)")
-                                                                            for rep in active_reps)),
+        "failed": failed or NO_FAILURE,
         "open_stages": OPEN_STAGES, "rep_kind": OwnerKind.REP, "queue_value": f"team:{team.pk}",
     }
     return render(request, "web/board.html", context, status=400 if errors and status == 200 else status)
 
 
-def _lead_row(lead: Lead, section: str, zone: ZoneInfo, when: datetime | None, *, year: bool = False) -> dict[str, Any]:
-    """A lead as the board's queue ("queue") or search and rep lists ("found") show it, its time written out in the reader's zone."""
-    href = reverse("lead", args=[lead.pk])
-    return {"lead": lead, "name": str(lead) or lead.email, "href": href, "action": reverse("lead_reassign", args=[lead.pk]),
-            "section": section, "when": Moment.of(when, zone, with_year=year) if when else None, "open": lead.stage in OPEN_STAGES}
+def _lead_row(lead: Lead, section: str, zone: ZoneInfo, when: datetime | None, *, failed: Failed, year: bool = False) -> dict[str, Any]:
+    """A lead as the board's queue ("queue") or search and rep lists ("found") show it: its time written out in the
+    reader's zone, and its checkbox for the list's move form (`pick`: the lead and the owner the reader saw)."""
+    pick = f"{lead.pk}@{lead.owner_key}"
+    return {"lead": lead, "name": str(lead) or lead.email, "href": reverse("lead", args=[lead.pk]), "pick": pick,
+            "checked": failed.kind == "move" and failed.section == section and pick in failed.checked,
+            "when": Moment.of(when, zone, with_year=year) if when else None, "open": lead.stage in OPEN_STAGES}
 
 
 def _day_end(now: datetime, zone: ZoneInfo) -> datetime:
@@ -184,8 +184,7 @@ def _row_shown(failed: Failed, *, queue: list[Lead], listed: list[Lead], reps: l
     """Whether the board shows the form that was refused, so its problems can stand next to it."""
     if failed.kind == "rep":
         return any(row.candidate.rep_id == failed.id and row.candidate.active and not row.candidate.paused for row in reps)
-    rows = queue if failed.section == "queue" else [lead for lead in listed if lead.stage in OPEN_STAGES]  # the rows with a form
-    return any(lead.pk == failed.id for lead in rows)
+    return bool(queue if failed.section == "queue" else [lead for lead in listed if lead.stage in OPEN_STAGES])
 
 
 class BoardAction(LoginRequiredMixin, View):
@@ -203,7 +202,7 @@ class BoardAction(LoginRequiredMixin, View):
         return redirect(reverse("board", args=[team_slug]) + (f"?{back}" if back else ""))
 
     def refused(self, request: HttpRequest, team_slug: str, kind: str, row_id: int, refused: Refused) -> HttpResponse:
-        """`kind` and `row_id`: the board's row whose form was refused (a lead's or a rep's)."""
+        """`kind`: the form refused, a list's move form ("move") or the rep `row_id`'s pause form ("rep")."""
         user = cast(User, request.user)
         viewer = viewer_of(user)
         team = next((team for team in teams_run_by(viewer) if team.slug == team_slug), None)
@@ -216,7 +215,7 @@ class BoardAction(LoginRequiredMixin, View):
             if error["field"] == "to" and message.startswith("name either"):  # the API's words for the form's one choice
                 message = "choose the rep who takes the lead, or the team's queue"
             problems.setdefault(field, []).append(message)
-        failed = Failed(kind=kind, id=row_id, section=request.POST.get("section", ""), problems=problems, posted={name: request.POST.get(name, "") for name in request.POST})
+        failed = Failed(kind=kind, id=row_id, section=request.POST.get("section", ""), checked=frozenset(request.POST.getlist("lead")), problems=problems, posted={name: request.POST.get(name, "") for name in request.POST})
         return _board(request, user, viewer, team, _back_dict(request), failed=failed, status=409 if isinstance(refused, Conflict) else 400)
 
 
@@ -228,22 +227,52 @@ def _back_params(request: HttpRequest) -> str:
     return urlencode(_back_dict(request))
 
 
-class LeadReassign(BoardAction):
-    """Hand a queued lead to a rep, or move a rep's lead to another rep or back to the queue, with a reason."""
+class BoardMove(BoardAction):
+    """Move the leads checked in one of the board's lists (the queue, or a search or a rep's leads) to a rep or back to
+    the team's queue, with one reason (pipeline.ownership.lead_reassign for each, its own transaction). A lead that
+    changed hands since the board showed it, or that cannot move, stays where it is and is named in what the board says."""
 
-    def post(self, request: HttpRequest, lead_id: int) -> HttpResponse:
+    def post(self, request: HttpRequest, slug: str) -> HttpResponse:
         user, data = cast(User, request.user), request.POST
-        team_slug = data.get("team", "")
-        to = data.get("to", "")
-        kind, _, number = to.partition(":")
+        viewer = viewer_of(user)
+        if not any(team.slug == slug for team in teams_run_by(viewer)):
+            return _no_board(request, viewer, slug=slug)
+        kind, _, number = data.get("to", "").partition(":")
         target = {"to_rep_id": int(number)} if kind == "rep" and number.isdigit() else {"to_team_id": int(number)} if kind == "team" and number.isdigit() else {}
-        try:
-            lead = lead_reassign(lead_id=lead_id, by=user, reason=data.get("reason", ""), now=clock.now(), if_owner=data.get("from", ""),
-                                 to_rep_id=target.get("to_rep_id"), to_team_id=target.get("to_team_id"))
-        except Refused as refused:
-            return self.refused(request, team_slug, "lead", lead_id, refused)
-        to_whom = lead.owner_rep.display_name if lead.owner_rep is not None else "the team's queue"
-        return self.done(request, team_slug, f"{lead or f'Lead {lead.pk}'} is now with {to_whom}.", elsewhere=reverse("lead", args=[lead.pk]))
+        picks = [pick.partition("@") for pick in data.getlist("lead")]
+        problems = []
+        if not picks:
+            problems.append({"field": "lead", "message": "check the leads to move first"})
+        if not target:
+            problems.append({"field": "to", "message": "choose the rep who takes the leads, or the team's queue"})
+        if not data.get("reason", "").strip():
+            problems.append({"field": "reason", "message": "is required: say why the leads change hands (it is kept in the ledger)"})
+        if problems or any(not lead_id.isdigit() for lead_id, _, _ in picks):
+            return self.refused(request, slug, "move", 0, Invalid(problems or [{"field": "lead", "message": "a checked lead is not a lead id"}]))
+        moved, kept = [], []
+        for lead_id, _, owner in picks:
+            try:
+                lead = lead_reassign(lead_id=int(lead_id), by=user, reason=data["reason"], now=clock.now(), if_owner=owner,
+                                     to_rep_id=target.get("to_rep_id"), to_team_id=target.get("to_team_id"))
+            except (NotFound, NotAllowed) as refused:
+                if len(picks) == 1:
+                    return refused_page(request, refused, not_allowed="You cannot do this")
+                kept.append(f"lead {lead_id}: {refused.errors[0]['message']}")
+            except Refused as refused:
+                if len(picks) == 1 and refused.errors[0]["field"] not in ("owner", "stage"):
+                    return self.refused(request, slug, "move", 0, refused)  # to whom or why: next to the form's fields
+                kept.append(f"lead {lead_id}: {refused.errors[0]['message']}")
+            else:
+                moved.append(lead)
+        said = ""
+        if moved:
+            first = moved[0]
+            to_whom = first.owner_rep.display_name if first.owner_rep is not None else "the team's queue"
+            names = ", ".join(str(lead) or f"lead {lead.pk}" for lead in moved[:5]) + (f" and {len(moved) - 5} more" if len(moved) > 5 else "")
+            said = f"Now with {to_whom}: {names}."
+        if kept:
+            said += f" Not moved: {'; '.join(kept)}."
+        return self.done(request, slug, said.strip())
 
 
 class RepPause(BoardAction):
