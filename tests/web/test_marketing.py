@@ -164,7 +164,42 @@ def test_the_nurture_list_shows_each_person_with_why_they_are_not_sales_ready(in
     assert rows(page, "lead") == [half["id"], none["id"]]  # best score first
     row = page.split(f'<tr id="lead-{half["id"]}">', 1)[1].split("</tr>", 1)[0]
     assert "Gave a title" in row
+    assert "Score 50 is below the sales-ready threshold" in row  # why it is here, not only what it scored for
     assert "Spring webinar" in row
     status, page = page_of(sales.mark, "/marketing/nurture/?source=fax")
     assert status == 400
     assert "&#x27;fax&#x27; is not a source" in page
+
+
+@pytest.mark.parametrize("body", [
+    b'{"email": "s@x.example", "first_name": "\\ud800"}',  # a lone surrogate, escaped in JSON: not writable to a page as it is
+    b"[" * 5000 + b"]" * 5000,  # deeper than the reader goes: refused at intake, and the page shows it as it came
+])
+def test_a_submission_whatever_its_body_can_be_read(intake, sales, body):
+    answer = intake.post(None, raw=body)
+    assert answer.status_code in (201, 400), answer.content
+    submission = Submission.objects.latest("id")
+    status, page = page_of(sales.mark, f"/submissions/{submission.pk}/")
+    assert status == 200
+    assert "What was sent" in page
+
+
+def test_a_second_click_on_process_again_does_not_process_it_twice(log, sales):
+    original = log["ours"]["submission_id"]
+    client = Client()
+    client.force_login(sales.mark)
+    first = client.post(f"/submissions/{original}/replay/", {"replays_seen": "0"})
+    again = client.post(f"/submissions/{original}/replay/", {"replays_seen": "0"}, follow=True)
+    copies = list(Submission.objects.filter(replay_of_id=original).values_list("pk", flat=True))
+    assert len(copies) == 1
+    assert first["Location"] == f"/submissions/{copies[0]}/"
+    assert f"It was processed again already since you opened it, as submission {copies[0]}" in again.content.decode()
+
+
+def test_processing_again_a_request_with_an_idempotency_key_says_nothing_new_was_processed(intake, sales, morning):
+    lena_only(sales)
+    first = intake.post({"email": "dana@northwind.example"}, idempotency_key="form-812").json()
+    client = Client()
+    client.force_login(sales.mark)
+    answer = client.post(f"/submissions/{first['submission_id']}/replay/", follow=True)
+    assert f"Answered with lead {first['id']}, the lead of the first request with its Idempotency-Key; nothing new was processed." in answer.content.decode()

@@ -326,8 +326,12 @@ def rejection_counts(since: datetime) -> tuple[dict[str, int], dict[str, int]]:
 
 
 def leads_nurtured(*, source_slug: str = "", limit: int = 100) -> list[Lead]:
-    """Leads marketing nurtures (not sales-ready, or overflowed from a full team), best score first, then the latest inquiry. One query."""
+    """Leads marketing nurtures (not sales-ready, or overflowed from a full team), best score first, then the latest inquiry,
+    each with `why_here`: the note of the handoff that sent it to marketing. One query."""
     rows = Lead.objects.filter(stage=Stage.NURTURE, owner_kind=OwnerKind.MARKETING)
     if source_slug:
         rows = rows.filter(source_slug=source_slug)
-    return list(rows.order_by("-score", "-last_inquiry_at", "-id")[:limit])
+    # Why it is here, in the words of the handoff that brought it: below the threshold (by how much), or sales-ready
+    # but no team could take it.
+    why = Handoff.objects.filter(lead_id=OuterRef("pk"), to_kind=OwnerKind.MARKETING).order_by("-at", "-id").values("note")[:1]
+    return list(rows.annotate(why_here=Subquery(why)).order_by("-score", "-last_inquiry_at", "-id")[:limit])

@@ -88,18 +88,24 @@ def submission_page(request: HttpRequest, submission_id: int) -> HttpResponse:
         return render(request, "web/refused.html", {"title": "No such submission", "errors": errors}, status=404)
     context = {
         "row": row, "body": _laid_out(row.body_text), "headers": sorted(row.headers.items()),
-        "replays": list(row.replays.order_by("id").values_list("pk", flat=True)),
+        "replays": list(row.replays.order_by("id").values_list("pk", flat=True)),  # and how many, so a second click adds no copy
         "time_zone": _zone(user), "may_replay": _is_marketing(viewer),
     }
     return render(request, "web/submission.html", context)
 
 
 def _laid_out(body: str) -> str:
-    """A JSON body indented for reading; any other body as it came."""
+    """A JSON body indented for reading; any other body, or one too deep to lay out, as it came. Characters that cannot
+    be written to a page (a lone surrogate, which JSON may escape) stay escaped."""
     try:
-        return json.dumps(json.loads(body), indent=2, ensure_ascii=False)
-    except ValueError:
+        laid_out = json.dumps(json.loads(body), indent=2, ensure_ascii=False)
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than the reader goes (intake refused it so)
         return body
+    try:
+        laid_out.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(json.loads(body), indent=2)
+    return laid_out
 
 
 class SubmissionReplay(LoginRequiredMixin, View):
@@ -115,19 +121,30 @@ class SubmissionReplay(LoginRequiredMixin, View):
         if where is None or not Submission.objects.filter(where, pk=submission_id).exists():
             errors = [{"field": "submission_id", "message": "there is no submission with this id that you can see"}]
             return render(request, "web/refused.html", {"title": "No such submission", "errors": errors}, status=404)
+        seen = request.POST.get("replays_seen", "")
+        copies = list(Submission.objects.filter(replay_of_id=submission_id).order_by("-id").values_list("pk", flat=True))
+        if seen.isdigit() and int(seen) != len(copies):  # processed again since the page was shown: a second click, or a colleague
+            messages.error(request, f"It was processed again already since you opened it, as submission {copies[0]}; "
+                                    "press Process again there if it is still needed.")
+            return redirect("submission", copies[0])
         try:
             received = submission_replay(submission_id=submission_id)
         except Refused as refused:
             return refused_page(request, refused)
-        body = received.body
+        body, outcome = received.body, received.outcome
         copy = body.get("submission_id", submission_id)
         if body.get("errors"):
             said = "; ".join(f"{error['field']}: {error['message']}" for error in body["errors"])
-            messages.success(request, f"Processed again and refused again: {said}.")
+            messages.error(request, f"Processed again and refused again: {said}.")
+        elif outcome == Submission.Outcome.REPLAYED:
+            messages.success(request, f"Answered with lead {body.get('id')}, the lead of the first request with its Idempotency-Key; "
+                                      "nothing new was processed.")
         elif body.get("id"):
             messages.success(request, f"Processed again: lead {body['id']}" + (" (merged into the person's open lead)." if body.get("merged") else "."))
+        elif Submission.objects.filter(pk=copy, due_at__isnull=False).exists():
+            messages.error(request, "Processing failed again; it is kept and retried shortly.")
         else:
-            messages.success(request, "Kept for the worker, which processes it shortly.")
+            messages.error(request, "Processing failed again and is not retried any more; the error is below.")
         return redirect("submission", copy)
 
 
