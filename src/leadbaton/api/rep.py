@@ -173,7 +173,8 @@ def activity_post(request: HttpRequest, lead_id: RowId, payload: ActivityIn) -> 
 
 @router.post("/leads/{lead_id}/outcome", response={200: LeadSummaryOut, **CHANGE_REFUSALS}, summary="Record an outcome")
 def outcome_post(request: HttpRequest, lead_id: RowId, payload: OutcomeIn) -> Any:
-    """in_progress (blocker, next_step, next_step_at), purchased (value, currency) or not_interested (reason)."""
+    """in_progress (blocker, next_step, next_step_at), purchased (value, currency) or not_interested (reason, and
+    `recycle_after_days` for "not now": back to marketing's nurture that many days later, 1 to 730)."""
     next_step_at = None
     if payload.next_step_at:
         try:
@@ -183,7 +184,7 @@ def outcome_post(request: HttpRequest, lead_id: RowId, payload: OutcomeIn) -> An
     logged = outcome_record(
         lead_id=lead_id, by=caller(request), outcome=payload.outcome, blocker=payload.blocker,
         next_step=payload.next_step, next_step_at=next_step_at, value=payload.value,
-        currency=payload.currency, reason=payload.reason, now=clock.now(),
+        currency=payload.currency, reason=payload.reason, recycle_after_days=payload.recycle_after_days, now=clock.now(),
     )
     return lead_summary(logged.lead)
 

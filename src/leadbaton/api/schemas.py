@@ -389,6 +389,7 @@ class OutcomeIn(Schema):
     value: Annotated[Decimal, not_boolean('an amount such as 12500 or "12500.00"')] | None = None
     currency: str = ""
     reason: str = ""
+    recycle_after_days: Annotated[int, not_boolean("a number of days such as 90")] | None = None
 
 
 class RejectIn(Schema):

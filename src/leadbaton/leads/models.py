@@ -130,6 +130,7 @@ class Lead(models.Model):
     currency = models.CharField(max_length=3, blank=True, help_text="ISO 4217")
     lost_reason = models.CharField(max_length=500, blank=True)
     rejected_reason = models.CharField(max_length=20, blank=True, help_text="Why sales said it is not a lead (pipeline.followup.REJECT_REASONS)")
+    recycle_at = models.DateTimeField(null=True, blank=True, help_text="Not interested, not now: when it goes back to marketing's nurture (N3)")
     closed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField()
 
@@ -160,6 +161,7 @@ class Lead(models.Model):
             models.Index(fields=["owner_team", "stage"], name="lead_owner_team_stage"),
             models.Index(fields=["company_domain"], name="lead_company_domain"),
             models.Index(fields=["stage", "closed_at"], name="lead_stage_closed"),
+            models.Index(fields=["recycle_at"], condition=models.Q(recycle_at__isnull=False), name="lead_recycle_due"),
         ]
 
     @property
@@ -302,6 +304,7 @@ class Handoff(models.Model):
         RETURNED = "returned", "Returned to queue"
         REJECTED = "rejected", "Rejected by sales"
         SLA_BREACH = "sla_breach", "SLA breach"
+        RECYCLED = "recycled", "Recycled to nurture"
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="handoffs")
     at = models.DateTimeField()

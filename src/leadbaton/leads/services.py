@@ -205,9 +205,11 @@ def lead_outcome_set(
     currency: str = "",
     lost_reason: str = "",
     rejected_reason: str = "",
+    recycle_at: datetime | None = None,
 ) -> None:
     """Set where the lead stands (in_progress, purchased, not_interested, rejected) and save it; the values are already checked.
-    `rejected_reason`: the code of why sales said it is not a lead (rejected only).
+    `rejected_reason`: the code of why sales said it is not a lead (rejected only); `recycle_at`: when a lead not
+    interested now goes back to marketing's nurture (not_interested only).
 
     Each outcome keeps only its own fields (in_progress: blocker and next step; purchased: value
     and currency; not_interested and rejected: the reason); the others are cleared, so a closed lead keeps no
@@ -224,9 +226,10 @@ def lead_outcome_set(
     lead.currency = currency if purchased else ""
     lead.lost_reason = lost_reason if outcome in (Stage.NOT_INTERESTED, Stage.REJECTED) else ""
     lead.rejected_reason = rejected_reason if outcome == Stage.REJECTED else ""
+    lead.recycle_at = recycle_at if outcome == Stage.NOT_INTERESTED else None
     lead.closed_at = now if outcome in CLOSED_STAGES else None
     lead.last_progress_at = lead.updated_at = now
-    lead.save(update_fields=["stage", "blocker", "next_step", "next_step_at", "value", "currency", "lost_reason", "rejected_reason",
+    lead.save(update_fields=["stage", "blocker", "next_step", "next_step_at", "value", "currency", "lost_reason", "rejected_reason", "recycle_at",
                              "closed_at", "last_progress_at", "updated_at"])
 
 
@@ -253,3 +256,16 @@ def possible_duplicates_record(*, lead: Lead, others: list[Lead], kind: str, val
 
 def inquiry_record(*, lead: Lead, values: dict[str, Any], now: datetime) -> Inquiry:
     return Inquiry.objects.create(lead=lead, received_at=now, **values)
+
+
+def lead_recycle(*, lead: Lead, now: datetime) -> None:
+    """A lead closed as not interested, not now, opens again in marketing's nurture (N3); the caller records the handoff.
+    Its outcome stays on the timeline and in the ledger; the lead keeps no closing fields. Call with the lead's row locked."""
+    lead.stage, lead.closed_at, lead.recycle_at, lead.updated_at = Stage.NURTURE, None, None, now
+    lead.save(update_fields=["stage", "closed_at", "recycle_at", "updated_at"])
+
+
+def lead_recycle_cancel(*, lead: Lead) -> None:
+    """Recycling this lead is off (the person came back meanwhile with a lead of their own)."""
+    lead.recycle_at = None
+    lead.save(update_fields=["recycle_at"])

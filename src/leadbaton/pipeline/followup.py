@@ -15,7 +15,7 @@ problem at once).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -116,13 +116,15 @@ def outcome_record(
     value: Decimal | None = None,
     currency: str = "",
     reason: str = "",
+    recycle_after_days: int | None = None,
 ) -> Logged:
     """Record where a lead stands (F2), on a lead `by` may work. One transaction.
 
     - in_progress needs a blocker and a next step with a due time in the future;
       the lead must have had its first touch;
     - purchased needs a value over 0 and an ISO 4217 currency; it closes the lead;
-    - not_interested needs a reason; it closes the lead.
+    - not_interested needs a reason; it closes the lead. With `recycle_after_days` (1 to 730: not now, rather than
+      never), it goes back to marketing's nurture that many days later (N3, pipeline.recycle).
     The recording is also an `outcome` activity, so the timeline shows who decided what, when.
     """
     given: dict[str, Any] = {
@@ -133,6 +135,7 @@ def outcome_record(
         "value": value,
         "currency": currency.strip().upper(),
         "reason": reason.strip(),
+        "recycle_after_days": recycle_after_days,
     }
     with transaction.atomic():
         lead = _lead_to_work(lead_id, by)
@@ -145,6 +148,7 @@ def outcome_record(
         leads.lead_outcome_set(
             lead=lead, outcome=given["outcome"], now=now, blocker=given["blocker"], next_step=given["next_step"],
             next_step_at=given["next_step_at"], value=given["value"], currency=given["currency"], lost_reason=given["reason"],
+            recycle_at=now + timedelta(days=recycle_after_days) if recycle_after_days else None,
         )
         detail = {name: _json(given[name]) for name in _fields_of(given["outcome"])}
         activity = Activity.objects.create(lead=lead, by_user=by, at=now, kind=Activity.Kind.OUTCOME,
@@ -248,8 +252,9 @@ def _activity_problems(kind: str, result: str, note: str) -> list[dict[str, str]
 OUTCOME_FIELDS: dict[str, tuple[str, ...]] = {
     Stage.IN_PROGRESS: ("blocker", "next_step", "next_step_at"),
     Stage.PURCHASED: ("value", "currency"),
-    Stage.NOT_INTERESTED: ("reason",),
+    Stage.NOT_INTERESTED: ("reason", "recycle_after_days"),
 }
+RECYCLE_DAYS_MAX = 730
 
 
 def _fields_of(outcome: str) -> tuple[str, ...]:
@@ -266,11 +271,14 @@ def _outcome_problems(given: dict[str, Any], now: datetime) -> list[dict[str, st
     def problem(field: str, message: str) -> None:
         problems.append({"field": field, "message": message})
 
-    for name in ("blocker", "next_step", "next_step_at", "value", "currency", "reason"):
+    for name in ("blocker", "next_step", "next_step_at", "value", "currency", "reason", "recycle_after_days"):
         if name not in _fields_of(outcome) and given[name] not in (None, ""):
             owner = next(other for other in OUTCOMES if name in _fields_of(other))
             problem(name, f"applies only to {owner}; leave it out for {outcome}")
     blockers = [choice.value for choice in Blocker]
+    days = given["recycle_after_days"]
+    if outcome == Stage.NOT_INTERESTED and days is not None and not (isinstance(days, int) and not isinstance(days, bool) and 1 <= days <= RECYCLE_DAYS_MAX):
+        problem("recycle_after_days", f"{days!r} is not a number of days from 1 to {RECYCLE_DAYS_MAX}; leave it out to close the lead for good")
     if outcome == Stage.IN_PROGRESS:
         blocker, next_step, due = given["blocker"], given["next_step"], given["next_step_at"]
         if not blocker:
@@ -317,7 +325,8 @@ def _outcome_summary(given: dict[str, Any]) -> str:
         return f"In progress; blocker: {Blocker(given['blocker']).label.lower()}; next: {given['next_step']} (due {due.isoformat()})"
     if outcome == Stage.PURCHASED:
         return f"Purchased: {given['value']} {given['currency']}"
-    return f"Not interested: {given['reason']}"
+    recycled = f"; back to marketing's nurture in {given['recycle_after_days']} days" if given["recycle_after_days"] else ""
+    return f"Not interested: {given['reason']}{recycled}"
 
 
 def _json(value: Any) -> Any:

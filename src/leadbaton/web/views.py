@@ -77,6 +77,9 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 INBOX_LIMIT = 50
+# Not interested: never, or not now (N3): back to marketing's nurture after a cool-off.
+RECYCLE_CHOICES = (("", "Not interested, for good"), ("30", "Not now: back to marketing in 30 days"),
+                   ("90", "Not now: back to marketing in 90 days"), ("180", "Not now: back to marketing in 180 days"))
 
 
 def _inbox(request: HttpRequest, user: User, team_id: int) -> HttpResponse:
@@ -208,6 +211,7 @@ def _lead_page(request: HttpRequest, lead_id: int, *, form: str = "", errors: li
         "kinds": [(kind, Activity.Kind(kind).label) for kind in LOGGABLE_KINDS if kind != Activity.Kind.CALL],
         "results": Activity.Result.choices, "blockers": Blocker.choices, "reject_reasons": list(REJECT_REASONS.items()),
         "untouched": lead.stage == Stage.ASSIGNED,
+        "recycle_choices": RECYCLE_CHOICES,
     }
     return render(request, "web/lead.html", context, status=status)
 
@@ -284,14 +288,17 @@ def lead_outcome(request: HttpRequest, lead_id: int) -> HttpResponse:
         return _acted_wrongly(request, lead_id, "outcome", Invalid(problems))
     outcome = data.get("outcome", "")
     fields = OUTCOME_FIELDS.get(outcome, ())
+    recycle = data.get("recycle_after_days", "") if outcome == Stage.NOT_INTERESTED else ""
+    texts: dict[str, str] = {name: data.get(name, "") for name in ("blocker", "next_step", "currency", "reason") if name in fields}
     try:
         logged = outcome_record(
             lead_id=lead_id, by=user, outcome=outcome, now=clock.now(), next_step_at=due, value=value,
-            **{name: data.get(name, "") for name in ("blocker", "next_step", "currency", "reason") if name in fields},
+            recycle_after_days=int(recycle) if recycle.isdigit() else None, **texts,
         )
     except Refused as refused:
         return _acted_wrongly(request, lead_id, "outcome", refused)
-    messages.success(request, f"Recorded: {logged.lead.get_stage_display().lower()}.")
+    recycled = f" It goes back to marketing's nurture in {recycle} days." if logged.lead.recycle_at else ""
+    messages.success(request, f"Recorded: {logged.lead.get_stage_display().lower()}.{recycled}")
     return redirect("lead", lead_id)
 
 

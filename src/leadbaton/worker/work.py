@@ -26,6 +26,7 @@ from leadbaton.pipeline.clocks import deadlines_fire
 from leadbaton.pipeline.intake import submissions_retry
 from leadbaton.pipeline.ownership import inactive_owners_return
 from leadbaton.pipeline.queue import queues_hand_out
+from leadbaton.pipeline.recycle import leads_recycle
 from leadbaton.sla.models import Deadline
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,10 @@ PERIODIC: tuple[Periodic, ...] = (
         "give back open leads still owned by someone deactivated outside the app's own paths (a shell, an SQL UPDATE)",
     ),
     Periodic("intake.rate_windows_prune", timedelta(minutes=10), _prune, "forget rate-limit counts older than an hour"),
+    Periodic(
+        "leads.recycle", timedelta(minutes=5), lambda now: leads_recycle(now=now),
+        "send leads closed as not interested, not now, back to marketing's nurture when their cool-off ends (N3)",
+    ),
 )
 
 
