@@ -15,7 +15,7 @@ from leadbaton.notify.models import OutboxMessage, WebhookSubscription
 from leadbaton.worker.loop import Worker
 from tests.receivers import HttpReceiver
 
-EVENTS = "lead.created, lead.assigned, lead.reassigned, lead.queued, lead.merged, sla.reminder, sla.breached"
+EVENTS = "lead.created, lead.assigned, lead.reassigned, lead.queued, lead.merged, lead.rejected, lead.recycled, sla.reminder, sla.breached"
 
 
 def staff_client(user) -> Client:

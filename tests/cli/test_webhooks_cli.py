@@ -49,7 +49,7 @@ def test_add_names_the_option_and_the_accepted_events(db):
         run("webhooks", "add", "crm.example.com", "--events", "lead.won")
     assert str(raised.value) == (
         "url: 'crm.example.com' is not an http:// or https:// URL; use one such as https://crm.example.com/hooks/leadbaton; "
-        "--events[0]: 'lead.won' is not an event; use one of lead.created, lead.assigned, lead.reassigned, lead.queued, lead.merged, sla.reminder, sla.breached"
+        "--events[0]: 'lead.won' is not an event; use one of lead.created, lead.assigned, lead.reassigned, lead.queued, lead.merged, lead.rejected, lead.recycled, sla.reminder, sla.breached"
     )
     assert not WebhookSubscription.objects.exists()
 

@@ -19,6 +19,8 @@ class Event(models.TextChoices):
     LEAD_REASSIGNED = "lead.reassigned", "Lead reassigned"
     LEAD_QUEUED = "lead.queued", "Lead queued"
     LEAD_MERGED = "lead.merged", "Inquiry merged into a lead"
+    LEAD_REJECTED = "lead.rejected", "Rejected by sales: not a lead"
+    LEAD_RECYCLED = "lead.recycled", "Back to nurture after not now"
     SLA_REMINDER = "sla.reminder", "Service-level reminder"
     SLA_BREACHED = "sla.breached", "Service level breached"
 

@@ -8,6 +8,7 @@ commit, woken at once when it runs in this process.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 
@@ -50,11 +51,12 @@ def queue_announce(*, lead: Lead, team: Team, why: str, now: datetime) -> None:
     transaction.on_commit(work_queued)
 
 
-def lead_announce(*, lead: Lead, events: list[str], now: datetime, latest: Inquiry | None = None) -> None:
+def lead_announce(*, lead: Lead, events: list[str], now: datetime, latest: Inquiry | None = None, why: dict[str, Any] | None = None) -> None:
     """Write what `events` mean for the lead's owner and for webhook subscribers. Call inside the change's transaction.
 
     The owner hears of an assignment or a reassignment, and of their lead coming
-    back (a merged inquiry); subscribers get every event they subscribed to.
+    back (a merged inquiry); subscribers get every event they subscribed to, with `why` (what a rejection or a
+    recycling said) in the event's data.
     """
     subscriptions = notify_queries.subscriptions_for(events)
     personal = [event for event in events if event in HEADLINES]
@@ -64,7 +66,7 @@ def lead_announce(*, lead: Lead, events: list[str], now: datetime, latest: Inqui
     card = card_for(lead, latest=latest)
     messages: list[OutboxMessage] = []
     for event, subscription in subscriptions:
-        data = {"lead": card, "owner": {"kind": lead.owner_kind, "team_id": lead.owner_team_id, "rep_id": lead.owner_rep_id}}
+        data = {"lead": card, "owner": {"kind": lead.owner_kind, "team_id": lead.owner_team_id, "rep_id": lead.owner_rep_id}, **(why or {})}
         messages.append(notify.outbox_message(channel=OutboxMessage.Channel.WEBHOOK, event=event, payload=data,
                                               now=now, lead_id=lead.pk, subscription=subscription))
     if rep is not None and personal:

@@ -28,6 +28,8 @@ from leadbaton.leads import queries as lead_queries
 from leadbaton.leads import services as leads
 from leadbaton.leads.access import ADMIN, MARKETING, Access, Viewer, lead_access
 from leadbaton.leads.models import CLOSED_STAGES, Activity, Blocker, Handoff, Lead, Owner, Stage
+from leadbaton.notify.models import Event
+from leadbaton.pipeline.announce import lead_announce
 from leadbaton.pipeline.clocks import clocks_after_outcome, clocks_after_touch
 
 OUTCOMES = (Stage.IN_PROGRESS, Stage.PURCHASED, Stage.NOT_INTERESTED)
@@ -176,6 +178,8 @@ def lead_reject(*, lead_id: int, by: User, reason: str, now: datetime, note: str
         activity = Activity.objects.create(lead=lead, by_user=by, at=now, kind=Activity.Kind.OUTCOME, note=said,
                                            detail={"outcome": Stage.REJECTED, "reason": reason, "note": note, "duplicate_of": duplicate_of})
         clocks_after_outcome(lead, now=now)
+        lead_announce(lead=lead, events=[Event.LEAD_REJECTED], now=now, why={"rejection": {
+            "reason": reason, "note": note, "duplicate_of": duplicate_of, "by": {"id": by.pk, "name": by.display_name}}})
     return Logged(activity, lead)
 
 

@@ -14,6 +14,8 @@ from django.db import transaction
 from leadbaton.leads import queries as lead_queries
 from leadbaton.leads import services as leads
 from leadbaton.leads.models import Activity, Handoff, Lead, Owner, Stage
+from leadbaton.notify.models import Event
+from leadbaton.pipeline.announce import lead_announce
 
 BATCH = 200
 
@@ -41,5 +43,6 @@ def _recycle_one(lead_id: int, now: datetime) -> bool:
         leads.lead_recycle(lead=lead, now=now)
         leads.lead_set_owner(lead=lead, to=Owner.marketing(), at=now, reason=Handoff.Reason.RECYCLED,
                              note=f"not interested then ({said}); back to nurture after {days} days"[:500], rule="recycled after a cool-off")
+        lead_announce(lead=lead, events=[Event.LEAD_RECYCLED], now=now, why={"recycled": {"not_interested_because": said, "after_days": days}})
     return True
 
