@@ -85,6 +85,8 @@ def test_the_board_passes_the_checker_fits_a_phone_and_is_pictured(team: dict[st
             page.screenshot(path=shots / f"inbox-{width}.png", full_page=True)
             page.locator("#inbox a").first.click()
             page.screenshot(path=shots / f"lead-page-{width}.png", full_page=True)
+            assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"], f"lead page at {width} width"
+            assert violations(page) == [], f"lead page at {width} width"
             page.context.clear_cookies()
             sign_in(page, server, team["manager"])
             page.goto(f"{server.url}/teams/sales/")
