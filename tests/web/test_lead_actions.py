@@ -64,7 +64,7 @@ def test_in_progress_takes_the_next_steps_time_in_the_reps_zone_and_shows_it_so(
     page = lena.get(f"/leads/{lenas}/").content.decode()
     assert "Recorded: in progress." in page
     assert "send the proposal (Thu 26 Nov 2026, 10:00 CET)" in page
-    timeline = page[page.index("<h2>Timeline</h2>"):page.index("<h2>Handoffs</h2>")]
+    timeline = page[page.index('<h2 id="timeline">Timeline</h2>'):page.index('<h2 id="handoffs">Handoffs</h2>')]
     assert "In progress; blocker: timing; next: send the proposal" in timeline
     assert "Thu 26 Nov 2026, 10:00 CET" in timeline
     assert "09:00" not in re.sub(r'datetime="[^"]*"', "", timeline)  # no UTC, no machine text
