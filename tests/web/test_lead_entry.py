@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 
 from django.test import Client
 
 from leadbaton.intake.models import Source, Submission
-from leadbaton.leads.models import Handoff, Lead
+from leadbaton.leads.models import Handoff, Inquiry, Lead
 from leadbaton.notify.models import OutboxMessage
 from leadbaton.sla.models import Deadline
 from tests.api import test_rep_api
@@ -90,3 +91,27 @@ def re_field_error(page: str, field: str) -> bool:
     import re
 
     return re.search(rf'<p class="error" id="id_{field}_errors" role="alert">[^<]+</p>', page) is not None
+
+
+def test_a_form_sent_twice_is_one_lead_and_one_inquiry(sales, morning):
+    lena_only(sales)
+    maria = browser(sales.maria)
+    token = re.search(r'name="form_token" value="([^"]+)"', maria.get("/leads/new/").content.decode()).group(1)
+    typed = {"form_token": token, "first_name": "Dana", "email": "dana@northwind.example", "message": "Called about a demo"}
+    first = maria.post("/leads/new/", typed)
+    again = maria.post("/leads/new/", typed)  # a double click, or the browser posting the form again
+    lead = Lead.objects.get()
+    assert first["Location"] == again["Location"] == f"/leads/{lead.pk}/"
+    assert (lead.inquiry_count, Inquiry.objects.count()) == (1, 1)
+    assert OutboxMessage.objects.filter(lead=lead, recipient="lena@lumen.example").count() == 1  # Lena is told once
+    assert "This form was sent already; nothing was added" in maria.get(again["Location"]).content.decode()
+    changed = maria.post("/leads/new/", {**typed, "message": "Called again: wants pricing too"})  # changed values: a new entry
+    assert changed["Location"] == f"/leads/{lead.pk}/"
+    assert Lead.objects.get().inquiry_count == 2
+
+
+def test_a_form_refused_keeps_its_token_so_the_corrected_one_is_still_one_entry(sales, morning):
+    maria = browser(sales.maria)
+    refused = maria.post("/leads/new/", {"form_token": "tok-812", "first_name": "Nobody"})
+    assert refused.status_code == 400
+    assert 'name="form_token" value="tok-812"' in refused.content.decode()

@@ -126,14 +126,18 @@ def lead_receive(*, key: SourceKey, request: IncomingRequest) -> Received:
     return submission_process(submission=submission, payload=payload, fresh=True)
 
 
-def lead_enter(*, values: dict[str, str], by_id: int, by_email: str, remote_addr: str = "") -> Received:
+def lead_enter(*, values: dict[str, str], by_id: int, by_email: str, remote_addr: str = "", form_token: str = "") -> Received:
     """A lead staff typed in (C1: a phone call, a business card), taken exactly the intake path under the
     built-in `manual` source: stored as a submission first, then normalised, matched to the person,
     scored, routed and announced like a lead from any form. Empty values are left out.
 
     Stricter than a form on a website in one way: an email or phone that cannot be used is refused
     (INVALID, nothing stored) rather than dropped with a warning, since the person typing is there
-    to correct it."""
+    to correct it.
+
+    `form_token` (one per form shown) makes a form sent twice with the same values (a double click, a reload
+    that posts again) one lead: the second answers as the first (REPLAYED), as an Idempotency-Key does. Changed
+    values are a new entry."""
     now = clock.now()
     payload = {name: value.strip() for name, value in values.items() if isinstance(value, str) and value.strip()}
     source = intake.manual_source(now=now)
@@ -146,13 +150,21 @@ def lead_enter(*, values: dict[str, str], by_id: int, by_email: str, remote_addr
         return Received(Outcome.INVALID, {"errors": [Problem(problem.field, problem.message.split("; the lead was kept")[0]).as_dict()
                                                      for problem in contact]})
     body = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()
+    digest = body_digest(payload)
+    # Per person and per form, and the values: the same form sent again is a retry; changed values are another entry.
+    key = f"entry:{by_id}:{form_token[:64]}:{digest[:16]}" if form_token.strip() else ""
+    earlier = None
     with transaction.atomic():
         submission = intake.submission_store(
             key=None, source=source, received_at=now, headers={"Entered-By": by_email, "Entered-By-Id": str(by_id)}, body=body,
-            body_size=len(body), body_truncated=False, idempotency_key="", remote_addr=remote_addr,
+            body_size=len(body), body_truncated=False, idempotency_key=key, remote_addr=remote_addr,
             retry_after=timedelta(seconds=settings.WORKER_LEASE_SECONDS),
         )
+        if key:
+            earlier = intake.idempotency_claim(submission=submission, body_digest=digest, now=now)
     submission.source = source
+    if earlier is not None:
+        _wait_until_finished(earlier.submission_id, lease=timedelta(seconds=settings.WORKER_LEASE_SECONDS))
     return submission_process(submission=submission, payload=payload, fresh=True)
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
@@ -19,6 +20,7 @@ from leadbaton.accounts.models import User
 from leadbaton.accounts.queries import time_zone_of
 from leadbaton.core import clock
 from leadbaton.core.refusals import Conflict, Invalid, NotAllowed, NotFound, Refused
+from leadbaton.intake.models import Submission
 from leadbaton.intake.queries import submissions_list
 from leadbaton.leads.access import ADMIN, MANAGER, MARKETING, readable_leads, submissions_readable
 from leadbaton.leads.models import Activity, Blocker, Inquiry, Stage
@@ -370,10 +372,13 @@ class LeadEntry(LoginRequiredMixin, View):
     def post(self, request: HttpRequest) -> HttpResponse:
         user = cast(User, request.user)
         values = {name: request.POST.get(name, "") for name, _ in ENTRY_FIELDS}
-        received = lead_enter(values=values, by_id=user.pk, by_email=user.email, remote_addr=str(request.META.get("REMOTE_ADDR", "")))
+        token = request.POST.get("form_token", "")
+        received = lead_enter(values=values, by_id=user.pk, by_email=user.email, remote_addr=str(request.META.get("REMOTE_ADDR", "")),
+                              form_token=token)
         if received.body.get("errors"):
-            return self._form(request, values, received.body["errors"], status=400)
+            return self._form(request, values, received.body["errors"], status=400, token=token)
         lead_id = received.body.get("id")
+        again = received.outcome == Submission.Outcome.REPLAYED  # the same form sent twice: the first one's lead, nothing added
         warnings = "".join(f" {warning['field']}: {warning['message']}." for warning in received.body.get("warnings", []))
         if lead_id is None:  # kept, not processed yet (it failed unexpectedly): the worker goes on with it
             messages.success(request, f"Saved as submission {received.body.get('submission_id')}; it is being processed and "
@@ -386,15 +391,18 @@ class LeadEntry(LoginRequiredMixin, View):
             messages.success(request, f"Saved as submission {received.body.get('submission_id')}; the lead is with a team "
                                       "you do not see, and its owner has been told." + warnings)
             return redirect("lead_new")
-        said = "Merged into the person's open lead" if received.body["merged"] else "Lead created"
+        said = "This form was sent already; nothing was added" if again else "Merged into the person's open lead" if received.body["merged"] else "Lead created"
         messages.success(request, f"{said}: lead {lead_id}, with {received.body['owner']['name']}." + warnings)
         return redirect("lead", lead_id)
 
-    def _form(self, request: HttpRequest, values: dict[str, str], errors: list[dict[str, str]], status: int = 200) -> HttpResponse:
+    def _form(self, request: HttpRequest, values: dict[str, str], errors: list[dict[str, str]], status: int = 200,
+              token: str = "") -> HttpResponse:
         problems: dict[str, list[str]] = {}
         for error in errors:
             problems.setdefault(error["field"], []).append(error["message"])
         known = {name for name, _ in ENTRY_FIELDS}
         fields = [{"name": name, "label": label, "value": values.get(name, ""), "errors": problems.get(name, [])} for name, label in ENTRY_FIELDS]
         other = [f"{field}: {' '.join(messages)}" for field, messages in problems.items() if field not in known]
-        return render(request, "web/lead_new.html", {"fields": fields, "other_errors": other}, status=status)
+        # One token per form shown (kept while it is corrected): the same form sent twice is one lead (pipeline.intake.lead_enter).
+        context = {"fields": fields, "other_errors": other, "form_token": token or secrets.token_urlsafe(16)}
+        return render(request, "web/lead_new.html", context, status=status)
