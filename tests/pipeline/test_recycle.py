@@ -57,7 +57,32 @@ def test_a_person_who_came_back_meanwhile_keeps_their_new_lead_and_the_old_one_s
     Worker(poll_seconds=0).tick()
     lead = Lead.objects.get(pk=closed)
     assert (lead.stage, lead.recycle_at) == ("not_interested", None)
-    assert f"the person has an open lead already (lead {again['id']})" in Activity.objects.filter(lead=lead).latest("id").note
+    assert not Handoff.objects.filter(lead=lead, reason="recycled").exists()
+
+
+def test_a_colleague_sharing_the_switchboard_number_is_not_the_same_person(intake, sales, morning):
+    lena_only(sales)
+    lead_id = lead_to(intake, sales.lena, "dana@northwind.example", phone="+49 30 1234567")
+    assert touch(as_user(sales.lena), lead_id).status_code == 201
+    assert not_interested(sales, lead_id, recycle_after_days=30).status_code == 200
+    intake.post({"email": "erik@northwind.example", "phone": "+49 30 1234567"})  # another person, the same number
+    morning.shift(timedelta(days=30, minutes=5))
+    Worker(poll_seconds=0).tick()
+    lead = Lead.objects.get(pk=lead_id)
+    assert (lead.stage, lead.lost_reason) == ("nurture", "")  # back with marketing, no closing reason left on it
+
+
+def test_a_person_calling_from_a_number_they_once_gave_has_their_open_lead_and_the_old_one_stays_closed(intake, sales, morning):
+    lena_only(sales)
+    lead_id = lead_to(intake, sales.lena, "dana@northwind.example")
+    intake.post({"email": "dana@northwind.example", "phone": "+49 170 5550100"})  # her mobile, kept on her lead
+    assert touch(as_user(sales.lena), lead_id).status_code == 201
+    assert not_interested(sales, lead_id, recycle_after_days=30).status_code == 200
+    again = intake.post({"phone": "+49 170 5550100", "first_name": "Dana"}).json()  # she calls in: a lead of its own
+    assert again["id"] != lead_id
+    morning.shift(timedelta(days=30, minutes=5))
+    Worker(poll_seconds=0).tick()
+    assert Lead.objects.get(pk=lead_id).stage == "not_interested"
 
 
 @pytest.mark.parametrize(("body", "field", "message"), [
@@ -94,3 +119,19 @@ def test_the_lead_page_offers_not_now_with_a_cool_off(intake, sales, morning):
                          follow=True)
     assert "Recorded: not interested. It goes back to marketing&#x27;s nurture in 90 days." in answer.content.decode()
     assert Lead.objects.get(pk=lead_id).recycle_at == clock.now() + timedelta(days=90)
+
+
+@pytest.mark.parametrize(("typed", "message"), [
+    ("-5", "-5 is not a number of days from 1 to 730"),
+    ("abc", "&#x27;abc&#x27; is not a number of days; choose one from the list"),
+    ("²", "&#x27;²&#x27; is not a number of days; choose one from the list"),
+])
+def test_a_cool_off_typed_wrongly_on_the_lead_page_is_said_next_to_the_field_and_the_lead_stays_open(intake, sales, morning, typed, message):
+    lena_only(sales)
+    lead_id = lead_to(intake, sales.lena, "dana@northwind.example")
+    client = Client()
+    client.force_login(sales.lena)
+    answer = client.post(f"/leads/{lead_id}/outcome/", {"outcome": "not_interested", "reason": "next year", "recycle_after_days": typed})
+    assert answer.status_code == 400
+    assert message in answer.content.decode()
+    assert Lead.objects.get(pk=lead_id).stage == "assigned"

@@ -250,9 +250,29 @@ def test_the_checked_leads_of_a_rep_move_together_and_one_that_changed_hands_mea
                                                "to": f"team:{sales.emea.pk}", "reason": "Lena is off sick"}, follow=True)
     assert answer.redirect_chain == [(f"/teams/emea/?rep={sales.lena.pk}", 302)]
     said = answer.content.decode()
-    assert "Now with the team&#x27;s queue: Finn, Otto." in said
+    assert "Now with the team queue: Finn, Otto." in said
     assert f"Not moved: lead {emea['breached']}: the lead changed hands a moment ago: it is now with Jonas Berg" in said
     assert list(Lead.objects.filter(pk__in=lenas).order_by("pk").values_list("stage", flat=True)) == ["assigned", "queued", "queued"]
+
+
+def test_a_target_nobody_may_give_leads_to_is_said_next_to_the_form_however_many_leads_are_checked(emea, sales):
+    checked = [pick(emea["fresh"]), pick(emea["overdue"])]
+    status, page, _ = post_as(sales.maria, "/teams/emea/move/", {"section": "found", "q": "example", "lead": checked,
+                                                                 "to": f"rep:{sales.jordan.pk}", "reason": "Americas"})
+    assert status == 400
+    form = page.split('<form id="found-move"', 1)[1].split("</form>", 1)[0]
+    assert f"user {sales.jordan.pk} is not an active rep of a team you manage" in form
+    assert Lead.objects.get(pk=emea["fresh"]).owner_rep_id == sales.lena.pk
+
+
+def test_the_move_form_sent_twice_says_the_leads_are_already_there_not_that_they_changed_hands(emea, sales):
+    move = {"section": "found", "q": "finn", "lead": pick(emea["fresh"]), "to": f"rep:{sales.jonas.pk}", "reason": "coverage"}
+    client = Client()
+    client.force_login(sales.maria)
+    client.post("/teams/emea/move/", move)
+    said = client.post("/teams/emea/move/", move, follow=True).content.decode()
+    assert "Already there: 1 lead." in said
+    assert "changed hands" not in said
 
 
 def test_a_lead_found_by_search_is_moved_back_to_the_queue_and_the_board_keeps_the_search(emea, sales):

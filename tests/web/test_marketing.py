@@ -188,8 +188,9 @@ def test_a_second_click_on_process_again_does_not_process_it_twice(log, sales):
     original = log["ours"]["submission_id"]
     client = Client()
     client.force_login(sales.mark)
-    first = client.post(f"/submissions/{original}/replay/", {"replays_seen": "0"})
-    again = client.post(f"/submissions/{original}/replay/", {"replays_seen": "0"}, follow=True)
+    seen = re.search(r'name="seen" value="([^"]+)"', client.get(f"/submissions/{original}/").content.decode()).group(1)
+    first = client.post(f"/submissions/{original}/replay/", {"seen": seen})
+    again = client.post(f"/submissions/{original}/replay/", {"seen": seen}, follow=True)
     copies = list(Submission.objects.filter(replay_of_id=original).values_list("pk", flat=True))
     assert len(copies) == 1
     assert first["Location"] == f"/submissions/{copies[0]}/"
@@ -203,3 +204,16 @@ def test_processing_again_a_request_with_an_idempotency_key_says_nothing_new_was
     client.force_login(sales.mark)
     answer = client.post(f"/submissions/{first['submission_id']}/replay/", follow=True)
     assert f"Answered with lead {first['id']}, the lead of the first request with its Idempotency-Key; nothing new was processed." in answer.content.decode()
+
+
+def test_a_failed_submission_processed_in_place_is_not_processed_again_by_a_second_click(intake, sales, morning):
+    lena_only(sales)
+    lead = intake.post({"email": "dana@northwind.example"}).json()
+    Submission.objects.filter(pk=lead["submission_id"]).update(status="failed", outcome="", attempts=1)  # as a crash leaves it
+    client = Client()
+    client.force_login(sales.mark)
+    seen = re.search(r'name="seen" value="([^"]+)"', client.get(f"/submissions/{lead['submission_id']}/").content.decode()).group(1)
+    client.post(f"/submissions/{lead['submission_id']}/replay/", {"seen": seen})
+    again = client.post(f"/submissions/{lead['submission_id']}/replay/", {"seen": seen}, follow=True)
+    assert "It was processed again already since you opened it" in again.content.decode()
+    assert not Submission.objects.filter(replay_of_id=lead["submission_id"]).exists()

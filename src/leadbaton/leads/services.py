@@ -261,8 +261,8 @@ def inquiry_record(*, lead: Lead, values: dict[str, Any], now: datetime) -> Inqu
 def lead_recycle(*, lead: Lead, now: datetime) -> None:
     """A lead closed as not interested, not now, opens again in marketing's nurture (N3); the caller records the handoff.
     Its outcome stays on the timeline and in the ledger; the lead keeps no closing fields. Call with the lead's row locked."""
-    lead.stage, lead.closed_at, lead.recycle_at, lead.updated_at = Stage.NURTURE, None, None, now
-    lead.save(update_fields=["stage", "closed_at", "recycle_at", "updated_at"])
+    lead.stage, lead.closed_at, lead.recycle_at, lead.lost_reason, lead.updated_at = Stage.NURTURE, None, None, "", now
+    lead.save(update_fields=["stage", "closed_at", "recycle_at", "lost_reason", "updated_at"])
 
 
 def lead_recycle_cancel(*, lead: Lead) -> None:

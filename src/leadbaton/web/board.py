@@ -41,6 +41,7 @@ from leadbaton.sla.queries import INBOX_VIEWS, RepCounts, clocks_breached_since,
 from leadbaton.web.views import Moment, refused_page
 
 QUEUE_LIMIT = 25
+MOVE_LIMIT = 200  # leads moved by one form; a list shows at most 50
 REP_LEADS_LIMIT = 50
 
 
@@ -194,8 +195,9 @@ class BoardAction(LoginRequiredMixin, View):
     http_method_names = ["post"]
 
     def done(self, request: HttpRequest, team_slug: str, said: str, *, elsewhere: str = "home") -> HttpResponse:
-        """Back to the board as it was (its search or rep view kept); to `elsewhere` for a form posted from no board."""
-        messages.success(request, said)
+        """Back to the board as it was (its search or rep view kept), saying `said`; to `elsewhere` for a form posted from no board."""
+        if said:
+            messages.success(request, said)
         if not Team.objects.filter(slug=team_slug).exists():
             return redirect(elsewhere)
         back = _back_params(request)
@@ -247,10 +249,11 @@ class BoardMove(BoardAction):
             problems.append({"field": "to", "message": "choose the rep who takes the leads, or the team's queue"})
         if not data.get("reason", "").strip():
             problems.append({"field": "reason", "message": "is required: say why the leads change hands (it is kept in the ledger)"})
-        if problems or any(not lead_id.isdigit() for lead_id, _, _ in picks):
+        if problems or any(not (lead_id.isascii() and lead_id.isdigit()) or len(lead_id) > 18 for lead_id, _, _ in picks):
             return self.refused(request, slug, "move", 0, Invalid(problems or [{"field": "lead", "message": "a checked lead is not a lead id"}]))
-        moved, kept = [], []
-        for lead_id, _, owner in picks:
+        wanted = data.get("to", "")
+        moved, already, kept = [], [], []
+        for lead_id, _, owner in picks[:MOVE_LIMIT]:
             try:
                 lead = lead_reassign(lead_id=int(lead_id), by=user, reason=data["reason"], now=clock.now(), if_owner=owner,
                                      to_rep_id=target.get("to_rep_id"), to_team_id=target.get("to_team_id"))
@@ -259,20 +262,25 @@ class BoardMove(BoardAction):
                     return refused_page(request, refused, not_allowed="You cannot do this")
                 kept.append(f"lead {lead_id}: {refused.errors[0]['message']}")
             except Refused as refused:
-                if len(picks) == 1 and refused.errors[0]["field"] not in ("owner", "stage"):
-                    return self.refused(request, slug, "move", 0, refused)  # to whom or why: next to the form's fields
-                kept.append(f"lead {lead_id}: {refused.errors[0]['message']}")
+                field = refused.errors[0]["field"]
+                current = Lead.objects.filter(pk=int(lead_id)).first() if field in ("owner", "to") else None
+                if current is not None and current.owner_key == wanted:
+                    already.append(lead_id)  # where it was asked to go already (the form sent twice, or a colleague did it)
+                elif field not in ("owner", "stage"):
+                    return self.refused(request, slug, "move", 0, refused)  # whom to or why, the same for every lead: next to the form
+                else:
+                    kept.append(f"lead {lead_id}: {refused.errors[0]['message']}")
             else:
                 moved.append(lead)
-        said = ""
-        if moved:
-            first = moved[0]
-            to_whom = first.owner_rep.display_name if first.owner_rep is not None else "the team's queue"
+        if moved or already:
+            to_whom = moved[0].owner_rep.display_name if moved and moved[0].owner_rep is not None else None
             names = ", ".join(str(lead) or f"lead {lead.pk}" for lead in moved[:5]) + (f" and {len(moved) - 5} more" if len(moved) > 5 else "")
-            said = f"Now with {to_whom}: {names}."
+            said = (f"Now with {to_whom or 'the team queue'}: {names}." if moved else "") + (
+                f" Already there: {len(already)} lead{'s' if len(already) != 1 else ''}." if already else "")
+            messages.success(request, said.strip())
         if kept:
-            said += f" Not moved: {'; '.join(kept)}."
-        return self.done(request, slug, said.strip())
+            messages.error(request, f"Not moved: {'; '.join(kept)}.")
+        return self.done(request, slug, "")
 
 
 class RepPause(BoardAction):

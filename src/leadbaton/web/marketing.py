@@ -89,7 +89,7 @@ def submission_page(request: HttpRequest, submission_id: int) -> HttpResponse:
     context = {
         "row": row, "body": _laid_out(row.body_text), "headers": sorted(row.headers.items()),
         "replays": list(row.replays.order_by("id").values_list("pk", flat=True)),  # and how many, so a second click adds no copy
-        "time_zone": _zone(user), "may_replay": _is_marketing(viewer),
+        "time_zone": _zone(user), "may_replay": _is_marketing(viewer), "seen": _state_of(row.pk),
     }
     return render(request, "web/submission.html", context)
 
@@ -108,6 +108,13 @@ def _laid_out(body: str) -> str:
     return laid_out
 
 
+def _state_of(submission_id: int) -> str:
+    """What the page showed of a submission's processing, so a form sent from an older view of it can be told apart:
+    its status, attempts and how many copies were processed from it."""
+    row = Submission.objects.filter(pk=submission_id).values_list("status", "attempts").first()
+    return f"{row[0]}:{row[1]}:{Submission.objects.filter(replay_of_id=submission_id).count()}" if row else ""
+
+
 class SubmissionReplay(LoginRequiredMixin, View):
     """Process a submission again (pipeline.intake.submission_replay): a failed one in place, any other as a new copy."""
 
@@ -121,12 +128,12 @@ class SubmissionReplay(LoginRequiredMixin, View):
         if where is None or not Submission.objects.filter(where, pk=submission_id).exists():
             errors = [{"field": "submission_id", "message": "there is no submission with this id that you can see"}]
             return render(request, "web/refused.html", {"title": "No such submission", "errors": errors}, status=404)
-        seen = request.POST.get("replays_seen", "")
-        copies = list(Submission.objects.filter(replay_of_id=submission_id).order_by("-id").values_list("pk", flat=True))
-        if seen.isdigit() and int(seen) != len(copies):  # processed again since the page was shown: a second click, or a colleague
-            messages.error(request, f"It was processed again already since you opened it, as submission {copies[0]}; "
-                                    "press Process again there if it is still needed.")
-            return redirect("submission", copies[0])
+        seen = request.POST.get("seen", "")
+        if seen and seen != _state_of(submission_id):  # processed again since the page was shown: a second click, or a colleague
+            latest = Submission.objects.filter(replay_of_id=submission_id).order_by("-id").values_list("pk", flat=True).first()
+            messages.error(request, "It was processed again already since you opened it"
+                                    + (f", as submission {latest}" if latest else "") + "; look at it before pressing Process again.")
+            return redirect("submission", latest or submission_id)
         try:
             received = submission_replay(submission_id=submission_id)
         except Refused as refused:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
@@ -286,20 +287,23 @@ def lead_outcome(request: HttpRequest, lead_id: int) -> HttpResponse:
             value = Decimal(data["value"].strip().replace(",", ""))
         except InvalidOperation:
             problems.append({"field": "value", "message": f"{data['value'][:40]!r} is not an amount; write one such as 12500.00"})
+    recycle = data.get("recycle_after_days", "").strip() if data.get("outcome") == Stage.NOT_INTERESTED else ""
+    days = int(recycle) if re.fullmatch(r"-?[0-9]{1,6}", recycle) else None
+    if recycle and days is None:
+        problems.append({"field": "recycle_after_days", "message": f"{recycle[:20]!r} is not a number of days; choose one from the list"})
     if problems:
         return _acted_wrongly(request, lead_id, "outcome", Invalid(problems))
     outcome = data.get("outcome", "")
     fields = OUTCOME_FIELDS.get(outcome, ())
-    recycle = data.get("recycle_after_days", "") if outcome == Stage.NOT_INTERESTED else ""
     texts: dict[str, str] = {name: data.get(name, "") for name in ("blocker", "next_step", "currency", "reason") if name in fields}
     try:
         logged = outcome_record(
             lead_id=lead_id, by=user, outcome=outcome, now=clock.now(), next_step_at=due, value=value,
-            recycle_after_days=int(recycle) if recycle.isdigit() else None, **texts,
+            recycle_after_days=days, **texts,
         )
     except Refused as refused:
         return _acted_wrongly(request, lead_id, "outcome", refused)
-    recycled = f" It goes back to marketing's nurture in {recycle} days." if logged.lead.recycle_at else ""
+    recycled = f" It goes back to marketing's nurture in {days} days." if logged.lead.recycle_at else ""
     messages.success(request, f"Recorded: {logged.lead.get_stage_display().lower()}.{recycled}")
     return redirect("lead", lead_id)
 
