@@ -118,6 +118,7 @@ def test_the_lead_page_offers_not_now_with_a_cool_off(intake, sales, morning):
     answer = client.post(f"/leads/{lead_id}/outcome/", {"outcome": "not_interested", "reason": "next year", "recycle_after_days": "90"},
                          follow=True)
     assert "Recorded: not interested. It goes back to marketing&#x27;s nurture in 90 days." in answer.content.decode()
+    assert "back to marketing's nurture on <time datetime=\"2027-02-23T10:00:00+00:00\">Tue 23 Feb 2027</time>" in answer.content.decode()  # when
     assert Lead.objects.get(pk=lead_id).recycle_at == clock.now() + timedelta(days=90)
 
 
