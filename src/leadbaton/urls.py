@@ -4,7 +4,7 @@ from django.urls import path
 
 from leadbaton.api import api
 from leadbaton.api.errors import api_urls
-from leadbaton.web import board, marketing, views
+from leadbaton.web import board, configure, marketing, views
 from leadbaton.web.signin import PasswordChange, PasswordReset, PasswordResetConfirm
 
 urlpatterns = [
@@ -32,6 +32,12 @@ urlpatterns = [
     path("teams/<slug:slug>/move/", board.BoardMove.as_view(), name="board_move"),
     path("reps/<int:rep_id>/pause/", board.RepPause.as_view(), name="rep_pause"),
     path("reps/<int:rep_id>/resume/", board.RepResume.as_view(), name="rep_resume"),
+    path("settings/", configure.settings_home, name="settings"),
+    path("settings/reps/<int:rep_id>/", configure.RepSettings.as_view(), name="rep_settings"),
+    path("settings/reps/<int:rep_id>/time-off/", configure.RepTimeOffAdd.as_view(), name="rep_time_off_add"),
+    path("settings/reps/<int:rep_id>/time-off/<int:period_id>/remove/", configure.RepTimeOffRemove.as_view(), name="rep_time_off_remove"),
+    path("settings/reps/<int:rep_id>/deactivate/", configure.RepDeactivate.as_view(), name="rep_deactivate"),
+    path("settings/reps/<int:rep_id>/activate/", configure.RepActivate.as_view(), name="rep_activate"),
     path("submissions/", marketing.submissions, name="submissions"),
     path("submissions/<int:submission_id>/", marketing.submission_page, name="submission"),
     path("submissions/<int:submission_id>/replay/", marketing.SubmissionReplay.as_view(), name="submission_replay"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from leadbaton.accounts.models import RepProfile, Role, Team, User
+from leadbaton.accounts.models import RepProfile, Role, Team, TimeOff, User
 from leadbaton.accounts.services import token_issue
 from leadbaton.api import api
 from leadbaton.core import clock
@@ -93,6 +93,7 @@ class World:
     token_id: int
     webhook_id: int
     message_id: str
+    time_off_id: int
 
     @property
     def rep_id(self) -> int:
@@ -110,7 +111,7 @@ def world(intake: Any, db: None) -> World:
     amer = Team.objects.create(slug="amer", name="Americas", time_zone="America/New_York", manager=frank)
     lena = User.objects.create_user("lena@lumen.example", "pw", name="Lena Rep", role=Role.REP)
     jordan = User.objects.create_user("jordan@lumen.example", "pw", name="Jordan Rep", role=Role.REP)
-    RepProfile.objects.create(user=lena, team=emea, time_zone="Europe/Berlin", hours=ALL_DAY)
+    lena_profile = RepProfile.objects.create(user=lena, team=emea, time_zone="Europe/Berlin", hours=ALL_DAY)
     RepProfile.objects.create(user=jordan, team=amer, time_zone="America/New_York", hours=ALL_DAY)
     mark = User.objects.create_user("mark@lumen.example", "pw", name="Mark Marketer", role=Role.MARKETING)
     ada = User.objects.create_superuser("ada@lumen.example", "pw", name="Ada Admin")
@@ -125,6 +126,7 @@ def world(intake: Any, db: None) -> World:
         token_id=token_issue(user=lena, name="laptop", now=clock.now()).token.pk,
         webhook_id=webhook.pk,
         message_id=OutboxMessage.objects.get(subscription=webhook).message_id,
+        time_off_id=TimeOff.objects.create(rep=lena_profile, starts_on=date(2030, 1, 1), ends_on=date(2030, 1, 2)).pk,
     )
 
 
@@ -161,6 +163,16 @@ PROBES: dict[str, Probe] = {
     "POST /teams/{}/move/": lambda w: ("/teams/emea/move/", {"section": "found", "lead": f"{w.lead_id}@rep:{w.rep_id}", "reason": "Lena is ill"}),
     "POST /reps/{}/pause/": lambda w: (f"/reps/{w.rep_id}/pause/", {"team": "emea", "reason": "training"}),
     "POST /reps/{}/resume/": lambda w: (f"/reps/{w.rep_id}/resume/", {"team": "emea"}),
+    "GET /settings/": lambda w: ("/settings/", None),
+    "GET /settings/reps/{}/": lambda w: (f"/settings/reps/{w.rep_id}/", None),
+    "POST /settings/reps/{}/": lambda w: (f"/settings/reps/{w.rep_id}/", {
+        "team": "emea", "time_zone": "Europe/Berlin", "country": "DE", "hours": "mon-fri 00:00-24:00", "weight": "2", "daily_cap": "",
+        "max_open": "",
+    }),
+    "POST /settings/reps/{}/time-off/": lambda w: (f"/settings/reps/{w.rep_id}/time-off/", {"from": "2030-02-01", "to": "2030-02-02"}),
+    "POST /settings/reps/{}/time-off/{}/remove/": lambda w: (f"/settings/reps/{w.rep_id}/time-off/{w.time_off_id}/remove/", None),
+    "POST /settings/reps/{}/deactivate/": lambda w: (f"/settings/reps/{w.rep_id}/deactivate/", {"reason": "left the company"}),
+    "POST /settings/reps/{}/activate/": lambda w: (f"/settings/reps/{w.rep_id}/activate/", None),
     "GET /submissions/": lambda w: ("/submissions/", None),
     "GET /submissions/{}/": lambda w: (f"/submissions/{w.submission_id}/", None),
     "POST /submissions/{}/replay/": lambda w: (f"/submissions/{w.submission_id}/replay/", None),

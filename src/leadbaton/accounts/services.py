@@ -116,8 +116,13 @@ def rep_configure(
     daily_cap: int | None,
     open_ceiling: int | None,
     paused: bool | None,
+    keep: frozenset[str] = frozenset(),
 ) -> tuple[RepProfile, bool, list[str]]:
-    """Create or update a rep's profile. `paused=None` keeps whatever pause the rep set in the app."""
+    """Create or update a rep's profile. `paused=None` keeps whatever pause the rep set in the app.
+
+    `keep`: the fields an existing rep keeps as they are (the file does not name them, so what a settings
+    page set stays); a new rep gets the values given for them.
+    """
     values: dict[str, Any] = {
         "team_id": team.pk, "time_zone": time_zone, "country": country, "hours": hours,
         "routing_weight": routing_weight, "daily_cap": daily_cap, "open_ceiling": open_ceiling,
@@ -125,11 +130,35 @@ def rep_configure(
     rep = RepProfile.objects.filter(user=user).first()
     if rep is None:
         return RepProfile.objects.create(user=user, paused=bool(paused), **values), True, []
+    values = {name: value for name, value in values.items() if name not in keep}
     if paused is not None:
         values["paused"] = paused
         if not paused:
             values["pause_reason"] = ""
     return rep, False, fields_update(rep, values)
+
+
+def rep_settings_set(*, profile: RepProfile, values: dict[str, Any]) -> list[str]:
+    """Write fields of a rep's profile set on a settings page (team_id, time_zone, country, hours, routing_weight,
+    daily_cap, open_ceiling). Returns the fields changed."""
+    return fields_update(profile, values)
+
+
+def user_activate(*, user: User) -> bool:
+    """Let a deactivated user sign in and be given work again. True if they were inactive."""
+    changed = User.objects.filter(pk=user.pk, is_active=False).update(is_active=True) == 1
+    user.is_active = True
+    return changed
+
+
+def rep_time_off_add(*, rep: RepProfile, starts_on: date, ends_on: date, reason: str) -> TimeOff:
+    return TimeOff.objects.create(rep=rep, starts_on=starts_on, ends_on=ends_on, reason=reason)
+
+
+def rep_time_off_remove(*, rep: RepProfile, period_id: int) -> bool:
+    """Remove one period of the rep's time off. True if there was one."""
+    deleted, _ = TimeOff.objects.filter(rep=rep, pk=period_id).delete()
+    return deleted > 0
 
 
 def rep_pause_set(*, profile: RepProfile, paused: bool, reason: str = "") -> list[str]:

@@ -194,6 +194,10 @@ def _teams_apply(organisation: Organisation, people: dict[str, User], tally: _Ta
     return teams
 
 
+# A rep's keys the file may leave out, and the profile field each sets: what a settings page set for one stays.
+_REP_FIELDS = {"time_zone": "time_zone", "country": "country", "weight": "routing_weight", "daily_cap": "daily_cap", "max_open": "open_ceiling"}
+
+
 def _reps_apply(organisation: Organisation, people: dict[str, User], teams: dict[str, Team], tally: _Tally) -> None:
     for rep_spec in organisation.reps or ():
         profile, created, changed = accounts.rep_configure(
@@ -206,6 +210,7 @@ def _reps_apply(organisation: Organisation, people: dict[str, User], teams: dict
             daily_cap=rep_spec.daily_cap,
             open_ceiling=rep_spec.max_open,
             paused=rep_spec.paused,
+            keep=frozenset(field for key, field in _REP_FIELDS.items() if key not in rep_spec.given),
         )
         if rep_spec.time_off is not None:
             periods = [(period.starts_on, period.ends_on, period.reason) for period in rep_spec.time_off]

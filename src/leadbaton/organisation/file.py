@@ -17,9 +17,7 @@ import yaml
 
 from leadbaton.accounts.models import Role
 from leadbaton.core.conditions import LEAD_FIELDS, OPERATORS, ConditionError, condition_as_dict, condition_parse
-from leadbaton.intake.models import Source
-from leadbaton.notify.services import chat_url_shown, chat_url_understood
-from leadbaton.organisation.values import (
+from leadbaton.core.values import (
     Entry,
     country_read,
     date_read,
@@ -30,6 +28,8 @@ from leadbaton.organisation.values import (
     suggest,
     time_zone_read,
 )
+from leadbaton.intake.models import Source
+from leadbaton.notify.services import chat_url_shown, chat_url_understood
 from leadbaton.qualification.scoring import REQUIRABLE
 from leadbaton.routing.models import Strategy
 from leadbaton.sla.services import escalation_parse
@@ -100,6 +100,7 @@ class RepSpec:
     paused: bool | None  # None: the file does not say; keep what was set in the app
     time_off: tuple[TimeOffSpec, ...] | None  # None: likewise
     chat: tuple[str, ...] | None = None  # apprise URLs; None: likewise
+    given: frozenset[str] = frozenset()  # the keys the file writes; an existing rep keeps what a settings page set for the others
 
 
 @dataclass(frozen=True)
@@ -269,6 +270,7 @@ def _rep(entry: Entry) -> RepSpec:
         paused=entry.flag("paused", default=None),
         time_off=time_off,
         chat=_chat(entry),
+        given=frozenset(key for key in entry.raw if key in REP_KEYS),
     )
 
 

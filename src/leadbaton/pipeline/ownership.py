@@ -56,14 +56,14 @@ def lead_reassign(
             raise Invalid.one("reason", "is required: say why the lead changes hands (it is kept in the ledger)")
         if to_rep_id is not None:
             profile = RepProfile.objects.select_related("user", "team").filter(user_id=to_rep_id).first()
-            if profile is None or not profile.user.is_active or not _may_manage(by, [profile.team]):
+            if profile is None or not profile.user.is_active or not may_manage(by, [profile.team]):
                 raise Invalid.one("to_rep", f"user {to_rep_id} is not an active rep{_of_your_teams(by)}")
             owner, handoff_reason, rep = Owner.rep(profile.user_id, profile.team_id), Handoff.Reason.REASSIGNED, profile.user
             stage = Stage.IN_PROGRESS if lead.stage == Stage.IN_PROGRESS else Stage.ASSIGNED
         else:
             team = Team.objects.filter(pk=to_team_id or 0, active=True).first()
-            if team is None or not _may_manage(by, [team]):
-                raise Invalid.one("to_team", f"team {to_team_id} is not an active team{'' if _may_manage(by, []) else ' you manage'}")
+            if team is None or not may_manage(by, [team]):
+                raise Invalid.one("to_team", f"team {to_team_id} is not an active team{'' if may_manage(by, []) else ' you manage'}")
             owner, handoff_reason, rep, stage = Owner.team(team.pk), Handoff.Reason.RETURNED, None, Stage.QUEUED
         if lead.owner == owner:
             raise Invalid.one("to", "the lead is already theirs")
@@ -138,14 +138,13 @@ def rep_pause(*, rep_id: int, by: User | None, reason: str, now: datetime) -> Re
     or Invalid (no reason, or one too long to keep).
     """
     why = " ".join(reason.split())
-    if by is not None and not (by.is_superuser or by.role in (Role.ADMIN, Role.MANAGER)):
-        _check_may_manage(by, [], what="", doing="pause and resume reps")
+    may_manage_teams_check(by, doing="pause and resume reps")
     if not why:
         raise Invalid.one("reason", "is required: say why the rep takes no new leads, such as training or sick leave (their manager sees it)")
     if len(why) > PAUSE_REASON_MAX:
         raise Invalid.one("reason", f"is {len(why)} characters long; at most {PAUSE_REASON_MAX} fit")
     with transaction.atomic():
-        profile = _rep_profile_for_change(rep_id, by)
+        profile = rep_profile_locked(rep_id, by)
         accounts.rep_pause_set(profile=profile, paused=True, reason=why)
     return profile
 
@@ -155,19 +154,18 @@ def rep_resume(*, rep_id: int, by: User | None, now: datetime) -> RepProfile:
 
     The same people may do it as may pause them (rep_pause).
     """
-    if by is not None and not (by.is_superuser or by.role in (Role.ADMIN, Role.MANAGER)):
-        _check_may_manage(by, [], what="", doing="pause and resume reps")
+    may_manage_teams_check(by, doing="pause and resume reps")
     with transaction.atomic():
-        profile = _rep_profile_for_change(rep_id, by)
+        profile = rep_profile_locked(rep_id, by)
         if accounts.rep_pause_set(profile=profile, paused=False):
             transaction.on_commit(work_queued)  # their team's queue may have leads for them
     return profile
 
 
-def _rep_profile_for_change(rep_id: int, by: User | None) -> RepProfile:
+def rep_profile_locked(rep_id: int, by: User | None) -> RepProfile:
     """The rep's profile, locked, if `by` may manage their team (None: the operator, who may); else NotFound, as for no rep."""
     profile = RepProfile.objects.select_for_update(of=("self",)).select_related("user", "team").filter(user_id=rep_id).first()
-    if profile is None or not _may_manage(by, [profile.team]):  # another team's people are not theirs to read
+    if profile is None or not may_manage(by, [profile.team]):  # another team's people are not theirs to read
         raise NotFound.one("rep_id", f"there is no rep {rep_id}{_of_your_teams(by)}")
     return profile
 
@@ -217,7 +215,7 @@ def _holder_of(lead: Lead) -> str:
     return "marketing"
 
 
-def _may_manage(user: User | None, teams: list[Team]) -> bool:
+def may_manage(user: User | None, teams: list[Team]) -> bool:
     """An admin (or the operator, None) manages every team; a manager the ones they are the manager of."""
     if user is None or user.is_superuser or user.role == Role.ADMIN:
         return True
@@ -225,11 +223,17 @@ def _may_manage(user: User | None, teams: list[Team]) -> bool:
 
 
 def _of_your_teams(user: User | None) -> str:
-    return "" if _may_manage(user, []) else " of a team you manage"
+    return "" if may_manage(user, []) else " of a team you manage"
+
+
+def may_manage_teams_check(by: User | None, *, doing: str) -> None:
+    """Refuse (NotAllowed) anyone but an admin or a manager, before anything is read: `doing` says what only they do."""
+    if by is not None and not (by.is_superuser or by.role in (Role.ADMIN, Role.MANAGER)):
+        _check_may_manage(by, [], what="", doing=doing)
 
 
 def _check_may_manage(user: User, teams: list[Team], *, what: str, doing: str = "change who owns a lead", field: str = "to") -> None:
-    if _may_manage(user, teams):
+    if may_manage(user, teams):
         return
     if user.role == Role.MANAGER:
         raise NotAllowed.one(field, f"you do not manage {what}; its manager or an admin can")

@@ -1,9 +1,10 @@
-"""Reading single values of the organisation file, each checked, with a message that names its path.
+"""Reading single values of the organisation file or a settings form, each checked, with a message that names its path.
 
-`Entry` is one mapping of the file (a section, or an entry of a list): its
+`Entry` is one mapping (a section of the file, an entry of a list, the fields of a form): its
 getters record what is wrong and return a stand-in value, so reading goes on
 and every problem is reported at once. Working hours have their own small
-syntax, read here too: "mon-fri 09:00-17:30".
+syntax, read here too: "mon-fri 09:00-17:30". The file and the pages check a
+value with the same code, so they accept the same things and say the same.
 """
 
 from __future__ import annotations
@@ -273,3 +274,18 @@ def show(value: Any) -> str:
 def suggest(word: str, options: Any) -> str:
     close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.7)
     return f" (did you mean {close[0]}?)" if close else ""
+
+
+def hours_lines(hours: dict[str, list[list[str]]]) -> list[str]:
+    """Stored working hours written back as hours_read reads them: one line per run of days with the same ranges."""
+    lines: list[str] = []
+    run: list[str] = []
+    for day in (*DAYS, None):
+        ranges = hours.get(day) if day else None
+        if run and (not ranges or ranges != hours[run[0]]):
+            days = run[0] if len(run) == 1 else f"{run[0]}-{run[-1]}"
+            lines.append(f"{days} " + ", ".join(f"{start}-{end}" for start, end in hours[run[0]]))
+            run = []
+        if day and ranges:
+            run.append(day)
+    return lines
