@@ -33,6 +33,7 @@ urlpatterns = [
     path("reps/<int:rep_id>/pause/", board.RepPause.as_view(), name="rep_pause"),
     path("reps/<int:rep_id>/resume/", board.RepResume.as_view(), name="rep_resume"),
     path("settings/", configure.settings_home, name="settings"),
+    path("settings/routing/", configure.RoutingSettings.as_view(), name="routing_settings"),
     path("settings/reps/<int:rep_id>/", configure.RepSettings.as_view(), name="rep_settings"),
     path("settings/reps/<int:rep_id>/time-off/", configure.RepTimeOffAdd.as_view(), name="rep_time_off_add"),
     path("settings/reps/<int:rep_id>/time-off/<int:period_id>/remove/", configure.RepTimeOffRemove.as_view(), name="rep_time_off_remove"),

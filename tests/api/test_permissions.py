@@ -164,6 +164,9 @@ PROBES: dict[str, Probe] = {
     "POST /reps/{}/pause/": lambda w: (f"/reps/{w.rep_id}/pause/", {"team": "emea", "reason": "training"}),
     "POST /reps/{}/resume/": lambda w: (f"/reps/{w.rep_id}/resume/", {"team": "emea"}),
     "GET /settings/": lambda w: ("/settings/", None),
+    "GET /settings/routing/": lambda w: ("/settings/routing/", None),
+    "POST /settings/routing/": lambda w: ("/settings/routing/", {"rules": "- name: Everyone\n  team: emea\n", "action": "save",
+                                                                 "email": "kim@tailspin.example"}),
     "GET /settings/reps/{}/": lambda w: (f"/settings/reps/{w.rep_id}/", None),
     "POST /settings/reps/{}/": lambda w: (f"/settings/reps/{w.rep_id}/", {
         "team": "emea", "time_zone": "Europe/Berlin", "country": "DE", "hours": "mon-fri 00:00-24:00", "weight": "2", "daily_cap": "",

@@ -5,12 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError
 from django.http import HttpRequest
-from ninja import Router, Schema, Status
+from ninja import Router, Schema
 
 from leadbaton.accounts.models import Role
-from leadbaton.accounts.queries import teams_not_managed_by
 from leadbaton.api.auth import STAFF_AUTH, Forbidden, caller, require_role
 from leadbaton.api.schemas import OwnerOut, RowId, refusals
 from leadbaton.core import clock
@@ -18,9 +16,9 @@ from leadbaton.leads.queries import handoff_sides, owner_summary
 from leadbaton.pipeline.catch_up import catch_up_terms
 from leadbaton.pipeline.followup import lead_readable
 from leadbaton.pipeline.ownership import reps_seen_by
+from leadbaton.pipeline.rules import rules_save
 from leadbaton.routing.models import RoutingRule, Strategy
 from leadbaton.routing.queries import routing_explain, rules_active
-from leadbaton.routing.services import RulesInvalid, rules_replace
 
 router = Router(tags=["routing"], auth=STAFF_AUTH)
 
@@ -111,17 +109,7 @@ def rules_put(request: HttpRequest, payload: RulesIn) -> Any:
     """
     user = caller(request)
     require_role(user, Role.ADMIN, Role.MANAGER)
-    if not (user.is_superuser or user.role == Role.ADMIN) and (others := teams_not_managed_by(user.pk)):
-        raise Forbidden(
-            "the routing rules decide between all teams (each rule's place decides which leads the teams after it get), "
-            f"so an admin or a manager of every team replaces them; you do not manage {', '.join(others)}"
-        )
-    try:
-        rules_replace(rules=[rule.model_dump() for rule in payload.rules])
-    except RulesInvalid as error:
-        return Status(422, {"errors": [{"field": path, "message": message} for path, message in error.problems]})
-    except IntegrityError:  # another replacement created a rule of the same name at the same moment
-        return Status(409, {"errors": [{"field": "rules", "message": "the rules were changed at the same moment; read them again and retry"}]})
+    rules_save(by=user, rules=[rule.model_dump() for rule in payload.rules])
     return _rules(rules_active())
 
 

@@ -41,12 +41,13 @@ class _Routes:
     default: TeamChoice | None
 
 
-def team_choose(facts: Mapping[str, Any]) -> TeamChoice | None:
+def team_choose(facts: Mapping[str, Any], *, draft: list[tuple[str, list[dict[str, Any]], Team, str]] | None = None) -> TeamChoice | None:
     """The team whose queue a sales-ready lead joins: the first active rule that matches, else the default team.
 
-    The rules and the default team are kept in memory until the configuration changes.
+    The rules and the default team are kept in memory until the configuration changes. `draft`: try these
+    rules instead ((name, conditions, team, strategy), as routing.services checks them), for a preview.
     """
-    routes = cached("routes", _routes_load)
+    routes = cached("routes", _routes_load) if draft is None else _routes_of(draft)
     for conditions, choice in routes.rules:
         if isinstance(conditions, ConditionError):
             raise conditions
@@ -56,16 +57,21 @@ def team_choose(facts: Mapping[str, Any]) -> TeamChoice | None:
 
 
 def _routes_load() -> _Routes:
+    active = RoutingRule.objects.filter(active=True, team__active=True).select_related("team").order_by("position", "id")
+    return _routes_of([(rule.name, rule.conditions, rule.team, rule.strategy) for rule in active])
+
+
+def _routes_of(rules_given: list[tuple[str, list[dict[str, Any]], Team, str]]) -> _Routes:
     rules = []
-    for rule in RoutingRule.objects.filter(active=True, team__active=True).select_related("team").order_by("position", "id"):
-        choice = TeamChoice(team=rule.team, rule=f"routing rule {rule.name!r}", strategy=rule.strategy)
+    for name, stored, team_of_rule, strategy in rules_given:
+        choice = TeamChoice(team=team_of_rule, rule=f"routing rule {name!r}", strategy=strategy)
         try:
             conditions: list[Condition] | ConditionError = [
-                condition_parse(raw, path=f"routing[{rule.name}].when[{index}]", known_fields=LEAD_FIELDS)
-                for index, raw in enumerate(rule.conditions)
+                condition_parse(raw, path=f"routing[{name}].when[{index}]", known_fields=LEAD_FIELDS)
+                for index, raw in enumerate(stored)
             ]
         except ConditionError as error:
-            log.error("routing rule %r cannot be used: %s; leads that reach it wait until it is fixed", rule.name, error)
+            log.error("routing rule %r cannot be used: %s; leads that reach it wait until it is fixed", name, error)
             conditions = error
         rules.append((conditions, choice))
     team = Team.objects.filter(is_default=True, active=True).first()

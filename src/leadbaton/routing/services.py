@@ -78,28 +78,44 @@ def rep_choose(
     checks = [eligibility(candidate, now) for candidate, _ in candidates]
     available = [candidate for (candidate, _), check in zip(candidates, checks, strict=True) if check.eligible and candidate.rep_id not in exclude]
     profiles = {candidate.rep_id: profile for candidate, profile in candidates}
-
-    pick: Pick | None = None
-    if strategy == Strategy.ACCOUNT_OWNER:
-        owner_id = account_owner_find(company_domain)
-        owner = next((candidate for candidate in available if candidate.rep_id == owner_id), None)
-        if owner is not None:
-            pick = Pick(owner.rep_id, {}, f"account owner ({company_domain})")
-    if pick is None and available:
-        if strategy == Strategy.WEIGHTED:
-            pick = weighted(available)
-        elif strategy == Strategy.LEAST_LOADED:
-            pick = least_loaded(available)
-        else:
-            pick = round_robin(available, _last_assigned(candidates))
-            if strategy == Strategy.ACCOUNT_OWNER:
-                pick = Pick(pick.rep_id, {}, "account owner not available; round robin")
+    pick = _pick(strategy, candidates, available, company_domain)
     if pick is None:
         return Routed(rep=None, how="", eligibility=checks)
 
     _remember(profiles, pick, now)
     chosen = next(candidate for candidate, _ in candidates if candidate.rep_id == pick.rep_id)
     return Routed(rep=profiles[pick.rep_id].user, how=pick.how, eligibility=checks, working_time=chosen.working_time)
+
+
+def rep_preview(*, team_id: int, strategy: str, company_domain: str, now: datetime, catch_up: CatchUp) -> Routed:
+    """The rep rep_choose would pick for a new lead now, and why not the others, remembering nothing (a preview). Reads only."""
+    candidates = team_candidates(team_id, now, load=strategy == Strategy.LEAST_LOADED, catch_up=catch_up)
+    checks = [eligibility(candidate, now) for candidate, _ in candidates]
+    available = [candidate for (candidate, _), check in zip(candidates, checks, strict=True) if check.eligible]
+    pick = _pick(strategy, candidates, available, company_domain)
+    if pick is None:
+        return Routed(rep=None, how="", eligibility=checks)
+    profile = next(profile for candidate, profile in candidates if candidate.rep_id == pick.rep_id)
+    return Routed(rep=profile.user, how=pick.how, eligibility=checks)
+
+
+def _pick(strategy: str, candidates: list[tuple[Candidate, RepProfile]], available: list[Candidate], company_domain: str) -> Pick | None:
+    """The available rep the team's strategy gives the next lead to; None when nobody is available."""
+    if strategy == Strategy.ACCOUNT_OWNER:
+        owner_id = account_owner_find(company_domain)
+        owner = next((candidate for candidate in available if candidate.rep_id == owner_id), None)
+        if owner is not None:
+            return Pick(owner.rep_id, {}, f"account owner ({company_domain})")
+    if not available:
+        return None
+    if strategy == Strategy.WEIGHTED:
+        return weighted(available)
+    if strategy == Strategy.LEAST_LOADED:
+        return least_loaded(available)
+    pick = round_robin(available, _last_assigned(candidates))
+    if strategy == Strategy.ACCOUNT_OWNER:
+        return Pick(pick.rep_id, {}, "account owner not available; round robin")
+    return pick
 
 
 def rep_take(*, team_id: int, rep_id: int, strategy: str, now: datetime, catch_up: CatchUp) -> Routed:
@@ -177,6 +193,12 @@ class RulesInvalid(ValueError):
     def __init__(self, problems: list[tuple[str, str]]) -> None:
         super().__init__("; ".join(f"{path}: {message}" for path, message in problems))
         self.problems = problems
+
+
+def rules_check(*, rules: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]], Team, str]]:
+    """Rules as rules_replace would write them ((name, conditions, team, strategy)), writing nothing: for a preview.
+    Raises RulesInvalid as rules_replace does."""
+    return _rules_check(rules, {team.slug: team for team in Team.objects.filter(active=True).order_by("slug")})
 
 
 def rules_replace(*, rules: list[dict[str, Any]]) -> list[RoutingRule]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
+import yaml
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -18,13 +19,17 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views import View
 
-from leadbaton.accounts.models import RepProfile, User
+from leadbaton.accounts.models import RepProfile, Team, User
 from leadbaton.core import clock
+from leadbaton.core.conditions import LEAD_FIELDS, OPERATORS
 from leadbaton.core.refusals import Invalid, NotAllowed, NotFound, Refused
 from leadbaton.core.values import hours_lines
+from leadbaton.intake.models import Source
+from leadbaton.intake.services import MANUAL_SOURCE
 from leadbaton.leads.models import OPEN_STAGES, Lead, OwnerKind
 from leadbaton.pipeline.followup import viewer_of
 from leadbaton.pipeline.ownership import may_manage
+from leadbaton.pipeline.preview import routing_preview
 from leadbaton.pipeline.reps import (
     rep_settings_change,
     rep_switch_off,
@@ -33,6 +38,10 @@ from leadbaton.pipeline.reps import (
     rep_time_off_remove,
     time_off_ahead,
 )
+from leadbaton.pipeline.rules import may_save_rules, rules_save
+from leadbaton.routing.models import RoutingRule, Strategy
+from leadbaton.routing.queries import rules_active
+from leadbaton.routing.services import RulesInvalid, rules_check
 from leadbaton.web.board import teams_run_by
 from leadbaton.web.views import refused_page
 
@@ -197,3 +206,110 @@ def _not_for_you(request: HttpRequest) -> HttpResponse:
     refused = NotAllowed.one("role", "settings are for managers (their teams) and admins")
     return refused_page(request, refused, not_allowed="You cannot change settings")
 
+
+
+# The routing rules: in order, each as the organisation file writes it, with a preview of where a sample lead goes.
+
+SAMPLE_FIELDS = (
+    ("email", "Email"), ("company", "Company"), ("title", "Title"), ("country", "Country"),
+    ("company_size", "Company size"), ("product_interest", "Product interest"), ("campaign", "Campaign"),
+)
+SAMPLE_START = {"email": "dana@northwind.example", "country": "DE", "company_size": "250"}
+RULES_HINT = "write [] to switch every rule off (leads then go to the default team)"
+
+
+class RoutingSettings(LoginRequiredMixin, View):
+    """GET shows the rules; POST with `action=preview` shows where the sample would go under the rules as typed
+    (saving nothing), with `action=save` replaces the rules with them (admins and managers of every team)."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        user = cast(User, request.user)
+        if not _may_see_rules(user):
+            return _not_for_you(request)
+        return _rules_page(request, user, rules_text=_rules_yaml(rules_active()), sample=dict(SAMPLE_START), source="")
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        user = cast(User, request.user)
+        if not _may_see_rules(user):
+            return _not_for_you(request)
+        text = request.POST.get("rules", "")
+        sample = {name: request.POST.get(name, "").strip() for name, _ in SAMPLE_FIELDS}
+        source = request.POST.get("source", "")
+        page: dict[str, Any] = {"rules_text": text, "sample": sample, "source": source}
+        rules, problems = _rules_read(text)
+        if request.POST.get("action") == "save":
+            if problems:
+                return _rules_page(request, user, **page, rule_errors=problems, status=400)
+            try:
+                saved = rules_save(by=user, rules=rules)
+            except Invalid as refused:
+                return _rules_page(request, user, **page, rule_errors=refused.errors, status=400)
+            except Refused as refused:
+                return refused_page(request, refused, not_allowed="You cannot change the routing rules")
+            messages.success(request, f"Saved: {len(saved)} rule{'s' if len(saved) != 1 else ''}, tried in this order.")
+            return redirect("routing_settings")
+        draft = None
+        if not problems:
+            try:
+                draft = rules_check(rules=rules)
+            except RulesInvalid as error:
+                problems = [{"field": path, "message": message} for path, message in error.problems]
+        if problems:
+            return _rules_page(request, user, **page, rule_errors=problems, status=400)
+        values = {name: value for name, value in sample.items() if value}
+        try:
+            preview = routing_preview(sample=values, source_slug=source or MANUAL_SOURCE, now=clock.now(), draft=draft)
+        except Invalid as refused:
+            return _rules_page(request, user, **page, sample_errors=_by_field(refused), status=400)
+        return _rules_page(request, user, **page, preview=preview)
+
+
+def _may_see_rules(user: User) -> bool:
+    return user.is_superuser or user.role in ("admin", "manager")
+
+
+def _rules_page(request: HttpRequest, user: User, *, rules_text: str, sample: dict[str, str], source: str, status: int = 200,
+                **shown: Any) -> HttpResponse:
+    rules = rules_active()
+    context = {
+        "rules": [{"rule": rule, "when": [_condition_text(condition) for condition in rule.conditions]} for rule in rules],
+        "default_team": Team.objects.filter(is_default=True, active=True).first(),
+        "may_save": may_save_rules(user), "rules_text": rules_text, "sources": Source.objects.filter(active=True).order_by("name"),
+        "source": source, "sample_fields": [(name, label, sample.get(name, "")) for name, label in SAMPLE_FIELDS],
+        "strategies": Strategy.choices, "fields": sorted(LEAD_FIELDS), "operators": OPERATORS, "rules_hint": RULES_HINT, **shown,
+    }
+    return render(request, "web/routing_settings.html", context, status=status)
+
+
+def _rules_yaml(rules: list[RoutingRule]) -> str:
+    """The rules as the organisation file's `routing:` section writes them."""
+    written = [{"name": rule.name, **({"when": rule.conditions} if rule.conditions else {}), "team": rule.team.slug,
+                "strategy": rule.strategy} for rule in rules]
+    return yaml.safe_dump(written, sort_keys=False, allow_unicode=True, default_flow_style=None, width=100) if written else "[]\n"
+
+
+def _rules_read(text: str) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+    """The rules typed on the page: a YAML list of {name, when, team, strategy}; else the problems, by line."""
+    try:
+        rules = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        what = getattr(error, "problem", None) or str(error)
+        return [], [{"field": "rules", "message": f"{where}{what}: not YAML the page can read; write the rules as the organisation file's routing section"}]
+    if rules is None:
+        return [], [{"field": "rules", "message": f"is empty; {RULES_HINT}"}]
+    if not isinstance(rules, list) or not all(isinstance(rule, dict) for rule in rules):
+        return [], [{"field": "rules", "message": "must be a list of rules, each starting with '- name:' and with a team; " + RULES_HINT}]
+    return rules, []
+
+
+def _condition_text(condition: dict[str, Any]) -> str:
+    """A stored condition in words: "country in US, CA", "company_size at least 50", "fields.budget is set"."""
+    field_name = condition.get("field", "")
+    operator = next((name for name in OPERATORS if name in condition), "")
+    value = condition.get(operator)
+    if operator == "is_set":
+        return f"{field_name} is {'set' if value else 'not set'}"
+    shown = ", ".join(str(item) for item in value) if isinstance(value, list) else str(value)
+    return f"{field_name} {operator.replace('_', ' ')} {shown}"
