@@ -56,6 +56,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After authentication and messages: the refusal is a page like any other.
+    "leadbaton.web.middleware.nul_refused",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as its documentation asks: answers a sign-in refused for too many failures (LEADBATON_SIGNIN_*).
     "axes.middleware.AxesMiddleware",

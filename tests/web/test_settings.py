@@ -8,7 +8,7 @@ import pytest
 import yaml
 from django.test import Client
 
-from leadbaton.accounts.models import RepProfile, TimeOff, User
+from leadbaton.accounts.models import RepProfile, Team, TimeOff, User
 from leadbaton.core import clock
 from leadbaton.leads.models import Handoff, Lead
 from leadbaton.organisation.apply import organisation_apply
@@ -79,7 +79,7 @@ def test_every_refused_value_is_said_next_to_its_field_and_nothing_is_saved(sale
     assert field_error(page, "hours").startswith("line 2: &quot;mon-fry 9-17&quot; is not DAYS HH:MM-HH:MM")
     assert "did you mean Europe/Berlin?" in field_error(page, "time_zone")
     assert "the United Kingdom is GB" in field_error(page, "country")
-    assert field_error(page, "weight") == "0 is less than 1; write a routing weight of 1 or more (2 gets twice the leads of 1)"
+    assert field_error(page, "weight") == "0 is less than 1; write a routing weight from 1 to 1000 (2 gets twice the leads of 1)"
     assert field_error(page, "daily_cap").startswith("&quot;lots&quot; is not a whole number")
     assert "is not a whole number" in field_error(page, "max_open")
     assert 'value="Europe/Berln"' in page
@@ -108,7 +108,8 @@ def test_another_teams_rep_is_no_rep_and_a_rep_moves_only_to_a_team_one_manages(
     assert not TimeOff.objects.exists()
     status, page, _ = post_as(sales.maria, f"/settings/reps/{sales.lena.pk}/", {**GOOD, "team": "amer"})
     assert status == 400
-    assert field_error(page, "team") == "there is no active team &#x27;amer&#x27; of yours; move the rep to a team you manage"
+    assert field_error(page, "team") == "&#x27;amer&#x27; is not an active team you manage; use one of: emea"
+    assert 'value="emea" selected' in page  # the rep's own team, not the first of the list, if saved again
     assert RepProfile.objects.get(user=sales.lena).team_id == sales.emea.pk
     status, _, _ = post_as(sales.ada, f"/settings/reps/{sales.lena.pk}/", {**GOOD, "team": "amer"})
     assert status == 302
@@ -199,3 +200,75 @@ def test_the_hours_shown_read_back_as_the_same_hours(sales, hours):
     shown = page.split('name="hours"', 1)[1].split(">", 1)[1].split("</textarea>", 1)[0]
     assert post_as(sales.ada, f"/settings/reps/{sales.lena.pk}/", {**GOOD, "hours": shown})[0] == 302
     assert RepProfile.objects.get(user=sales.lena).hours == stored
+
+
+def test_a_manager_changes_only_reps_whose_role_is_rep_and_never_their_own(sales):
+    both = User.objects.create_user("mia@lumen.example", "pw", name="Mia Manager", role="manager")
+    RepProfile.objects.create(user=both, team=sales.emea, time_zone="Europe/Berlin", hours={"mon": [["09:00", "17:00"]]})
+    RepProfile.objects.create(user=sales.ada, team=sales.emea, time_zone="Europe/Berlin", hours={"mon": [["09:00", "17:00"]]})
+    RepProfile.objects.create(user=sales.maria, team=sales.emea, time_zone="Europe/Berlin", hours={"mon": [["09:00", "17:00"]]})
+    for target, said in ((sales.ada, "Ada Admin is admin as well as a rep; an admin changes their settings"),
+                         (both, "Mia Manager is sales manager as well as a rep; an admin changes their settings"),
+                         (sales.maria, "an admin changes your own settings as a rep, not you")):
+        for action, data in (("deactivate/", {"reason": "bye"}), ("", GOOD), ("activate/", {})):
+            status, page, _ = post_as(sales.maria, f"/settings/reps/{target.pk}/{action}", data)
+            assert status == 403, (target, action)
+            assert said[1:] in page
+        assert User.objects.get(pk=target.pk).is_active
+    status, _, _ = post_as(sales.ada, f"/settings/reps/{both.pk}/deactivate/", {"reason": "moved on"})
+    assert status == 302
+
+
+@pytest.mark.parametrize(("field", "typed", "said"), [
+    ("weight", "9" * 5000, "is not a whole number"),
+    ("weight", "1001", "1001 is more than 1000; write a routing weight from 1 to 1000"),
+    ("daily_cap", "9999999999", "9999999999 is more than 100000"),
+    ("max_open", "100001", "100001 is more than 100000"),
+])
+def test_numbers_past_what_any_team_needs_are_refused_not_stored(sales, field, typed, said):
+    status, page, _ = post_as(sales.maria, f"/settings/reps/{sales.lena.pk}/", {**GOOD, field: typed})
+    assert status == 400
+    assert said in field_error(page, field)
+
+
+def test_text_with_a_nul_character_is_refused_by_name(sales):
+    status, page, _ = post_as(sales.maria, f"/settings/reps/{sales.lena.pk}/deactivate/", {"reason": "left\x00"})
+    assert status == 400
+    status, page, _ = post_as(sales.maria, f"/settings/reps/{sales.lena.pk}/time-off/", {"from": "2026-12-24", "to": "2026-12-24",
+                                                                                        "reason": "x\x00y"})
+    assert status == 400
+    assert "Reason: contains a NUL character" in page
+    assert not TimeOff.objects.exists()
+
+
+def test_time_off_that_has_passed_is_refused(sales, morning):
+    status, page, _ = post_as(sales.maria, f"/settings/reps/{sales.lena.pk}/time-off/", {"from": "2026-11-01", "to": "2026-11-24"})
+    assert status == 400
+    assert "To: 2026-11-24 has passed (it is 2026-11-25 for Lena Rep); time off is for today or days ahead" in page
+
+
+def test_a_rep_of_a_team_switched_off_can_still_be_changed_by_its_manager(sales):
+    Team.objects.filter(pk=sales.emea.pk).update(active=False, is_default=False)
+    assert page_of(sales.maria, f"/settings/reps/{sales.lena.pk}/")[0] == 200
+    status, _, _ = post_as(sales.ada, f"/settings/reps/{sales.lena.pk}/", {**GOOD, "weight": "3"})
+    assert status == 302
+    assert RepProfile.objects.get(user=sales.lena).routing_weight == 3
+
+
+def test_a_reps_zone_follows_the_team_the_file_names_unless_it_was_set_for_them(sales, morning):
+    teams = [{"slug": "emea", "name": "EMEA", "time_zone": "Europe/Berlin", "default": True},
+             {"slug": "amer", "name": "Americas", "time_zone": "America/New_York"}]
+    lena = {"email": "lena@lumen.example", "name": "Lena Rep", "team": "emea", "hours": "mon-fri 09:00-17:00"}
+    jonas = {"email": "jonas@lumen.example", "name": "Jonas Berg", "team": "emea", "hours": "mon-fri 09:00-17:00"}
+
+    def apply(document: dict) -> None:
+        organisation_apply(organisation=orgfile_parse(yaml.safe_dump(document)), now=clock.now())
+
+    apply({"teams": teams, "reps": [lena, jonas]})
+    assert post_as(sales.ada, f"/settings/reps/{sales.jonas.pk}/", {**GOOD, "time_zone": "Europe/Lisbon"})[0] == 302
+    apply({"teams": teams, "reps": [{**lena, "team": "amer"}, {**jonas, "team": "amer"}]})
+    zones = dict(RepProfile.objects.values_list("user__email", "time_zone"))
+    assert zones["lena@lumen.example"] == "America/New_York"  # she had the team's zone: she has her new team's
+    assert zones["jonas@lumen.example"] == "Europe/Lisbon"  # set for him on his page: kept
+    apply({"teams": [teams[0], {**teams[1], "time_zone": "America/Chicago"}], "reps": [{**lena, "team": "amer"}, {**jonas, "team": "amer"}]})
+    assert RepProfile.objects.get(user=sales.lena).time_zone == "America/Chicago"

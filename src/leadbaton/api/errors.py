@@ -48,14 +48,44 @@ class BodyNotObject(ValueError):
     """The body is JSON, but not the object every endpoint with a body takes."""
 
 
+class BodyHasNul(ValueError):
+    """A text of the body holds a NUL character, which no database stores as text (PostgreSQL refuses it)."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__("contains a NUL character (\\u0000), which cannot be stored; remove it")
+        self.field = field
+
+
 class JsonObjectParser(Parser):
-    """Bodies are JSON objects. django-ninja would read `null`, `[1]` or `7` as an empty object of optional fields."""
+    """Bodies are JSON objects. django-ninja would read `null`, `[1]` or `7` as an empty object of optional fields.
+    A text holding a NUL character is refused by its field here, for every endpoint (intake reads its body itself)."""
 
     def parse_body(self, request: HttpRequest) -> dict[str, Any]:
         data = json.loads(request.body, parse_constant=_not_a_number)
         if not isinstance(data, dict):
             raise BodyNotObject(f"must be a JSON object with this endpoint's fields (see /api/v1/docs), not {json_kind(data)}")
+        if (where := nul_in(data)) is not None:
+            raise BodyHasNul(where)
         return data
+
+
+def nul_in(value: Any, path: str = "") -> str | None:
+    """The path of the first text (or key) in a decoded JSON value that holds a NUL character ("rules.2.name"), else None."""
+    if isinstance(value, str):
+        return (path or "body") if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            inner = f"{path}.{key}" if path else str(key)
+            if "\x00" in str(key):
+                return inner
+            if (found := nul_in(item, inner)) is not None:
+                return found
+        return None
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            if (found := nul_in(item, f"{path}.{index}" if path else str(index))) is not None:
+                return found
+    return None
 
 
 def _not_a_number(name: str) -> Any:
@@ -107,6 +137,8 @@ def errors_install(api: NinjaAPI) -> None:
         cause = exc.__cause__
         if isinstance(cause, BodyNotObject):
             return refusal("body", str(cause), 422)
+        if isinstance(cause, BodyHasNul):
+            return refusal(cause.field, str(cause), 422)
         if exc.status_code == 400:  # django-ninja could not parse the body
             why = cause.msg if isinstance(cause, json.JSONDecodeError) else str(cause) if isinstance(cause, ValueError) else ""
             return refusal("body", f"is not valid JSON{': ' + why if why else ''}; send a JSON object", 400)

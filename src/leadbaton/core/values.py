@@ -21,6 +21,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 import pycountry
 from email_validator import EmailNotValidError, validate_email
 
+# A rep's routing weight and caps: far more than any team needs, and well inside every database's integer.
+WEIGHT_HINT = "a routing weight from 1 to 1000 (2 gets twice the leads of 1)"
+MAX_WEIGHT = 1000
+MAX_CAP = 100_000
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 HOURS_EXAMPLE = '"mon-fri 09:00-17:30"'
 _Spec = TypeVar("_Spec")
@@ -75,6 +79,9 @@ class Entry:
             value = str(value)
         if not isinstance(value, str) or (required and not value.strip()):
             self.fail(key, f"{show(value)} is not {hint}")
+            return default
+        if "\x00" in value:
+            self.fail(key, "contains a NUL character (\\x00), which cannot be stored; remove it")
             return default
         if len(value.strip()) > max_length:
             self.fail(key, f"is {len(value.strip())} characters long; at most {max_length} fit")

@@ -23,7 +23,7 @@ from datetime import datetime
 from django.db import transaction
 
 from leadbaton.accounts import services as accounts
-from leadbaton.accounts.models import Role, Team, User
+from leadbaton.accounts.models import RepProfile, Role, Team, User
 from leadbaton.intake import services as intake
 from leadbaton.intake.models import Source
 from leadbaton.intake.queries import source_key_find
@@ -128,8 +128,9 @@ def organisation_apply(*, organisation: Organisation, now: datetime, dry_run: bo
 def _apply(organisation: Organisation, now: datetime, *, issue_keys: bool) -> ApplyReport:
     tally, report = _Tally(), ApplyReport()
     people = _people_apply(organisation, tally)
+    zones_before = dict(Team.objects.values_list("pk", "time_zone"))
     teams = _teams_apply(organisation, people, tally)
-    _reps_apply(organisation, people, teams, tally)
+    _reps_apply(organisation, people, teams, tally, zones_before=zones_before)
     # Deactivate only within the sections the file writes: a file without `users:` says nothing about admins.
     roles = [*(STAFF_ROLES if organisation.users is not None else ()), *((Role.REP,) if organisation.reps is not None else ())]
     for user in accounts.users_deactivate(roles=roles, keep_emails=set(people)):
@@ -198,8 +199,13 @@ def _teams_apply(organisation: Organisation, people: dict[str, User], tally: _Ta
 _REP_FIELDS = {"time_zone": "time_zone", "country": "country", "weight": "routing_weight", "daily_cap": "daily_cap", "max_open": "open_ceiling"}
 
 
-def _reps_apply(organisation: Organisation, people: dict[str, User], teams: dict[str, Team], tally: _Tally) -> None:
+def _reps_apply(organisation: Organisation, people: dict[str, User], teams: dict[str, Team], tally: _Tally, *,
+                zones_before: dict[int, str]) -> None:
     for rep_spec in organisation.reps or ():
+        keep = {field for key, field in _REP_FIELDS.items() if key not in rep_spec.given}
+        now_in = RepProfile.objects.filter(user=people[rep_spec.email]).values_list("team_id", "time_zone").first()
+        if now_in is None or now_in[1] == zones_before.get(now_in[0]):
+            keep.discard("time_zone")  # a zone that was the team's follows the team the file names, and that team's zone
         profile, created, changed = accounts.rep_configure(
             user=people[rep_spec.email],
             team=teams[rep_spec.team],
@@ -210,7 +216,7 @@ def _reps_apply(organisation: Organisation, people: dict[str, User], teams: dict
             daily_cap=rep_spec.daily_cap,
             open_ceiling=rep_spec.max_open,
             paused=rep_spec.paused,
-            keep=frozenset(field for key, field in _REP_FIELDS.items() if key not in rep_spec.given),
+            keep=frozenset(keep),
         )
         if rep_spec.time_off is not None:
             periods = [(period.starts_on, period.ends_on, period.reason) for period in rep_spec.time_off]

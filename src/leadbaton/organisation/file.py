@@ -18,6 +18,9 @@ import yaml
 from leadbaton.accounts.models import Role
 from leadbaton.core.conditions import LEAD_FIELDS, OPERATORS, ConditionError, condition_as_dict, condition_parse
 from leadbaton.core.values import (
+    MAX_CAP,
+    MAX_WEIGHT,
+    WEIGHT_HINT,
     Entry,
     country_read,
     date_read,
@@ -264,9 +267,9 @@ def _rep(entry: Entry) -> RepSpec:
         time_zone=time_zone_read(entry, "time_zone", required=False),  # "" = the team's, filled in by _cross_check
         country=country_read(entry, "country", region),
         hours=hours,
-        weight=entry.whole("weight", hint="a routing weight of 1 or more (2 gets twice the leads of 1)", minimum=1, default=1) or 1,
-        daily_cap=entry.whole("daily_cap", hint="new leads a day, 1 or more (leave it out for no cap)", minimum=1),
-        max_open=entry.whole("max_open", hint="open leads at most, 1 or more (leave it out for no ceiling)", minimum=1),
+        weight=entry.whole("weight", hint=WEIGHT_HINT, minimum=1, maximum=MAX_WEIGHT, default=1) or 1,
+        daily_cap=entry.whole("daily_cap", hint="new leads a day, 1 or more (leave it out for no cap)", minimum=1, maximum=MAX_CAP),
+        max_open=entry.whole("max_open", hint="open leads at most, 1 or more (leave it out for no ceiling)", minimum=1, maximum=MAX_CAP),
         paused=entry.flag("paused", default=None),
         time_off=time_off,
         chat=_chat(entry),

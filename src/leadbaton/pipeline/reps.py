@@ -11,13 +11,14 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 
 from leadbaton.accounts import services as accounts
-from leadbaton.accounts.models import RepProfile, Team, TimeOff, User
-from leadbaton.core.refusals import Invalid, NotFound
-from leadbaton.core.values import Entry, country_read, date_read, hours_read, time_zone_read
+from leadbaton.accounts.models import RepProfile, Role, Team, TimeOff, User
+from leadbaton.core.refusals import Invalid, NotAllowed, NotFound
+from leadbaton.core.values import MAX_CAP, MAX_WEIGHT, WEIGHT_HINT, Entry, country_read, date_read, hours_read, time_zone_read
 from leadbaton.core.wakeup import work_queued
 from leadbaton.pipeline.ownership import may_manage, may_manage_teams_check, rep_deactivate, rep_profile_locked
 
@@ -48,24 +49,25 @@ def rep_settings_change(*, rep_id: int, by: User | None, values: dict[str, Any],
     if "hours" in values:
         wanted["hours"] = hours_read(entry)
     if "weight" in values:
-        wanted["routing_weight"] = entry.whole(
-            "weight", hint="a routing weight of 1 or more (2 gets twice the leads of 1)", minimum=1, required=True,
-        )
+        wanted["routing_weight"] = entry.whole("weight", hint=WEIGHT_HINT, minimum=1, maximum=MAX_WEIGHT, required=True)
     if "daily_cap" in values:
-        wanted["daily_cap"] = entry.whole("daily_cap", hint="new leads a day, 1 or more (empty for no cap)", minimum=1)
+        wanted["daily_cap"] = entry.whole("daily_cap", hint="new leads a day, 1 or more (empty for no cap)", minimum=1, maximum=MAX_CAP)
     if "max_open" in values:
-        wanted["open_ceiling"] = entry.whole("max_open", hint="open leads at most, 1 or more (empty for no ceiling)", minimum=1)
+        wanted["open_ceiling"] = entry.whole("max_open", hint="open leads at most, 1 or more (empty for no ceiling)", minimum=1,
+                                             maximum=MAX_CAP)
     slug = entry.text("team", hint="the slug of a team", max_length=60) if "team" in values else ""
     if "team" in values and not slug:
         entry.fail("team", "is required: the slug of a team")
     if problems:
         raise Invalid(_errors(problems))
     with transaction.atomic():
-        profile = rep_profile_locked(rep_id, by)
-        if slug:
-            team = Team.objects.filter(slug=slug, active=True).first()
+        profile = _profile_for_change(rep_id, by)
+        if slug and slug != profile.team.slug:
+            team = Team.objects.select_for_update().filter(slug=slug, active=True).first()
             if team is None or not may_manage(by, [team]):
-                raise Invalid.one("team", f"there is no active team {slug!r} of yours; move the rep to a team you manage")
+                yours = [team.slug for team in Team.objects.filter(active=True).order_by("slug") if may_manage(by, [team])]
+                raise Invalid.one("team", f"{slug!r} is not an active team {'you manage' if by and not may_manage(by, []) else ''}".rstrip()
+                                  + f"; use one of: {', '.join(yours) or 'none'}")
             wanted["team_id"] = team.pk
         changed = accounts.rep_settings_set(profile=profile, values=wanted)
         if changed:
@@ -85,7 +87,11 @@ def rep_time_off_add(*, rep_id: int, by: User | None, values: dict[str, Any], no
     if problems or starts_on is None or ends_on is None:  # date_read records a problem for anything but a date
         raise Invalid(_errors(problems))
     with transaction.atomic():
-        profile = rep_profile_locked(rep_id, by)
+        profile = _profile_for_change(rep_id, by)
+        today = now.astimezone(ZoneInfo(profile.time_zone)).date()
+        if ends_on < today:
+            raise Invalid.one("to", f"{ends_on.isoformat()} has passed (it is {today.isoformat()} for {profile.user.display_name}); "
+                                    "time off is for today or days ahead")
         period = accounts.rep_time_off_add(rep=profile, starts_on=starts_on, ends_on=ends_on, reason=reason)
     return period
 
@@ -94,7 +100,7 @@ def rep_time_off_remove(*, rep_id: int, by: User | None, period_id: int, now: da
     """Remove one period of the rep's time off; they may get leads on those days again."""
     may_manage_teams_check(by, doing="change reps' time off")
     with transaction.atomic():
-        profile = rep_profile_locked(rep_id, by)
+        profile = _profile_for_change(rep_id, by)
         if not accounts.rep_time_off_remove(rep=profile, period_id=period_id):
             raise NotFound.one("period_id", f"{profile.user.display_name} has no time off {period_id}; it may have been removed already")
         transaction.on_commit(work_queued)
@@ -111,7 +117,7 @@ def rep_switch_off(*, rep_id: int, by: User | None, why: str, now: datetime) -> 
     if len(reason) > DEACTIVATE_REASON_MAX:
         raise Invalid.one("reason", f"is {len(reason)} characters long; at most {DEACTIVATE_REASON_MAX} fit")
     with transaction.atomic():
-        profile = rep_profile_locked(rep_id, by)
+        profile = _profile_for_change(rep_id, by)
         returned = rep_deactivate(rep=profile.user, by=by, why=reason, now=now)
     return profile, returned
 
@@ -120,9 +126,22 @@ def rep_switch_on(*, rep_id: int, by: User | None, now: datetime) -> RepProfile:
     """Let a deactivated rep sign in and be given leads again (their old leads stay where they went)."""
     may_manage_teams_check(by, doing="activate reps")
     with transaction.atomic():
-        profile = rep_profile_locked(rep_id, by)
+        profile = _profile_for_change(rep_id, by)
         if accounts.user_activate(user=profile.user):
             transaction.on_commit(work_queued)
+    return profile
+
+
+def _profile_for_change(rep_id: int, by: User | None) -> RepProfile:
+    """The rep's profile, locked, if `by` may change it: an admin anyone's; a manager a rep's of a team they manage, but not
+    their own nor that of someone whose role is not rep (an admin or manager who also sells), which only an admin changes."""
+    profile = rep_profile_locked(rep_id, by)
+    if by is None or by.is_superuser or by.role == Role.ADMIN:
+        return profile
+    if profile.user_id == by.pk:
+        raise NotAllowed.one("rep_id", "an admin changes your own settings as a rep, not you")
+    if profile.user.role != Role.REP:
+        raise NotAllowed.one("rep_id", f"{profile.user.display_name} is {Role(profile.user.role).label.lower()} as well as a rep; an admin changes their settings")
     return profile
 
 

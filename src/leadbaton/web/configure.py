@@ -155,7 +155,7 @@ class RepActivate(RepAction):
 def _rep_for(request: HttpRequest, rep_id: int) -> RepProfile | HttpResponse:
     """The rep whose settings the signed-in person may see, or the page that says why not (another team's reps as no rep)."""
     user = cast(User, request.user)
-    if not teams_run_by(viewer_of(user)):
+    if not (user.is_superuser or user.role in ("admin", "manager")):
         return _not_for_you(request)
     profile = RepProfile.objects.select_related("user", "team").filter(user_id=rep_id).first()
     if profile is None or not may_manage(user, [profile.team]):
@@ -173,12 +173,17 @@ def _rep_page(request: HttpRequest, profile: RepProfile, *, failed: dict[str, An
         "daily_cap": "" if profile.daily_cap is None else str(profile.daily_cap),
         "max_open": "" if profile.open_ceiling is None else str(profile.open_ceiling),
     }
+    teams = teams_run_by(viewer_of(user))
+    if profile.team not in teams:
+        teams = [profile.team, *teams]
     if failed["form"] == "settings":
         shown.update(failed["posted"])
+        if shown["team"] not in {team.slug for team in teams}:  # a team refused: the list shows the rep's own, not the first
+            shown["team"] = profile.team.slug
     today = clock.now().astimezone(ZoneInfo(profile.time_zone)).date()
     context = {
         "profile": profile, "rep": profile.user, "shown": shown, "failed": failed,
-        "teams": teams if profile.team in (teams := teams_run_by(viewer_of(user))) else [profile.team, *teams],
+        "teams": teams,
         "time_off": time_off_ahead(profile, today),
         "open_leads": Lead.objects.filter(owner_kind=OwnerKind.REP, owner_rep_id=profile.user_id, stage__in=OPEN_STAGES).count(),
     }
@@ -190,7 +195,8 @@ def _read(posted: dict[str, str]) -> dict[str, Any]:
     values: dict[str, Any] = {name: value.strip() for name, value in posted.items()}
     for name in WHOLE_FIELDS:
         text = values[name]
-        values[name] = int(text) if text.isascii() and text.isdigit() else (text or None)
+        # A number too long to be one stays text, refused as such (int() of thousands of digits would raise).
+        values[name] = int(text) if text.isascii() and text.isdigit() and len(text) <= 30 else (text or None)
     values["hours"] = [line.strip() for line in posted["hours"].splitlines() if line.strip()] or None
     return values
 
