@@ -25,6 +25,7 @@ from leadbaton.accounts.services import token_issue
 from leadbaton.api import api
 from leadbaton.core import clock
 from leadbaton.core.cache import cache_clear
+from leadbaton.intake.models import SourceKey
 from leadbaton.notify import services as notify
 from leadbaton.notify.models import OutboxMessage
 from leadbaton.pipeline.followup import NO_SUCH_LEAD
@@ -94,6 +95,11 @@ class World:
     webhook_id: int
     message_id: str
     time_off_id: int
+
+    @property
+    def source_key_id(self) -> int:
+        """The live key of the intake tests' source, website."""
+        return SourceKey.objects.get(source__slug="website", revoked_at__isnull=True).pk
 
     @property
     def rep_id(self) -> int:
@@ -167,6 +173,10 @@ PROBES: dict[str, Probe] = {
     "GET /settings/routing/": lambda w: ("/settings/routing/", None),
     "POST /settings/routing/": lambda w: ("/settings/routing/", {"rules": "- name: Everyone\n  team: emea\n", "action": "save",
                                                                  "email": "kim@tailspin.example"}),
+    "GET /settings/sources/": lambda w: ("/settings/sources/", None),
+    "POST /settings/sources/": lambda w: ("/settings/sources/", {"name": "Expo scanner", "slug": "expo", "kind": "event"}),
+    "POST /settings/sources/{}/keys/": lambda w: ("/settings/sources/website/keys/", None),
+    "POST /settings/sources/{}/keys/{}/revoke/": lambda w: (f"/settings/sources/website/keys/{w.source_key_id}/revoke/", None),
     "GET /settings/reps/{}/": lambda w: (f"/settings/reps/{w.rep_id}/", None),
     "POST /settings/reps/{}/": lambda w: (f"/settings/reps/{w.rep_id}/", {
         "team": "emea", "time_zone": "Europe/Berlin", "country": "DE", "hours": "mon-fri 00:00-24:00", "weight": "2", "daily_cap": "",

@@ -45,6 +45,14 @@ def source_keys_revoke(*, source: Source, now: datetime) -> int:
     return SourceKey.objects.filter(source=source, revoked_at__isnull=True).update(revoked_at=now)
 
 
+def source_key_revoke(*, key: SourceKey, now: datetime) -> bool:
+    """Revoke one key of a source (the others keep working: issue the new one first, then revoke the old). True if it was live."""
+    revoked = SourceKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=now) == 1
+    if revoked:
+        key.revoked_at = now
+    return revoked
+
+
 def rate_window_hit(*, key_id: int, now: datetime) -> tuple[int, int]:
     """Count one request for the key in the current minute; return (count so far, seconds until the window ends).
 

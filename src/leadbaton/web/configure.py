@@ -8,6 +8,7 @@ is said next to its field in the words the file would get, with what was typed k
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
@@ -15,6 +16,7 @@ import yaml
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views import View
@@ -24,8 +26,8 @@ from leadbaton.core import clock
 from leadbaton.core.conditions import LEAD_FIELDS, OPERATORS
 from leadbaton.core.refusals import Invalid, NotAllowed, NotFound, Refused
 from leadbaton.core.values import hours_lines
-from leadbaton.intake.models import Source
-from leadbaton.intake.services import MANUAL_SOURCE
+from leadbaton.intake.models import Source, SourceKey, Submission
+from leadbaton.intake.services import MANUAL_SOURCE, IssuedKey
 from leadbaton.leads.models import OPEN_STAGES, Lead, OwnerKind
 from leadbaton.pipeline.followup import viewer_of
 from leadbaton.pipeline.ownership import may_manage
@@ -39,6 +41,7 @@ from leadbaton.pipeline.reps import (
     time_off_ahead,
 )
 from leadbaton.pipeline.rules import may_save_rules, rules_save
+from leadbaton.pipeline.sources import KEYLESS, SOURCE_KEYS, source_add, source_key_new, source_key_revoke
 from leadbaton.routing.models import RoutingRule, Strategy
 from leadbaton.routing.queries import rules_active
 from leadbaton.routing.services import RulesInvalid, rules_check
@@ -319,3 +322,71 @@ def _condition_text(condition: dict[str, Any]) -> str:
         return f"{field_name} is {'set' if value else 'not set'}"
     shown = ", ".join(str(item) for item in value) if isinstance(value, list) else str(value)
     return f"{field_name} {operator.replace('_', ' ')} {shown}"
+
+
+# Sources and their API keys: admins only. A key is shown once, on the page that answers the form that made it.
+
+
+class Sources(LoginRequiredMixin, View):
+    """GET lists the sources with their keys; POST adds a source and shows its first key once."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        if not _is_admin(cast(User, request.user)):
+            return _admins_only(request)
+        return _sources_page(request)
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        posted = {name: request.POST.get(name, "") for name in SOURCE_KEYS}
+        try:
+            issued = source_add(by=cast(User, request.user), values={name: value.strip() or None for name, value in posted.items()},
+                                now=clock.now())
+        except Invalid as refused:
+            return _sources_page(request, failed={"posted": posted, "problems": _by_field(refused)}, status=400)
+        except Refused as refused:
+            return refused_page(request, refused, not_allowed="You cannot change sources")
+        return _sources_page(request, issued=issued)
+
+
+class SourceKeyNew(LoginRequiredMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, slug: str) -> HttpResponse:
+        try:
+            issued = source_key_new(by=cast(User, request.user), slug=slug, now=clock.now())
+        except Refused as refused:
+            return refused_page(request, refused, not_allowed="You cannot change sources")
+        return _sources_page(request, issued=issued)
+
+
+class SourceKeyRevoke(LoginRequiredMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, slug: str, key_id: int) -> HttpResponse:
+        try:
+            key = source_key_revoke(by=cast(User, request.user), slug=slug, key_id=key_id, now=clock.now())
+        except Refused as refused:
+            return refused_page(request, refused, not_allowed="You cannot change sources")
+        messages.success(request, f"Key {key.prefix}… of {key.source.name} is revoked: requests with it are refused from now on.")
+        return redirect("sources")
+
+
+def _sources_page(request: HttpRequest, *, issued: IssuedKey | None = None, failed: dict[str, Any] | None = None,
+                  status: int = 200) -> HttpResponse:
+    week_ago = clock.now() - timedelta(days=7)
+    counts = dict(Submission.objects.filter(received_at__gte=week_ago).values("source_id").annotate(n=Count("id")).values_list("source_id", "n"))
+    keys: dict[int, list[SourceKey]] = {}
+    for key in SourceKey.objects.filter(revoked_at__isnull=True).order_by("created_at", "pk"):
+        keys.setdefault(key.source_id, []).append(key)
+    rows = [{"source": source, "keys": keys.get(source.pk, []), "week": counts.get(source.pk, 0), "keyless": source.kind in KEYLESS}
+            for source in Source.objects.order_by("-active", "name")]
+    context = {"rows": rows, "issued": issued, "failed": failed or {"posted": {"kind": "api"}, "problems": {}},
+               "kinds": [(value, label) for value, label in Source.Kind.choices if value not in KEYLESS]}
+    return render(request, "web/sources.html", context, status=status)
+
+
+def _is_admin(user: User) -> bool:
+    return user.is_superuser or user.role == "admin"
+
+
+def _admins_only(request: HttpRequest) -> HttpResponse:
+    return refused_page(request, NotAllowed.one("role", "these settings are for admins"), not_allowed="You cannot change these settings")
