@@ -4,7 +4,7 @@ from django.urls import path
 
 from leadbaton.api import api
 from leadbaton.api.errors import api_urls
-from leadbaton.web import board, configure, marketing, views
+from leadbaton.web import board, configure, marketing, views, webhooks
 from leadbaton.web.signin import PasswordChange, PasswordReset, PasswordResetConfirm
 
 urlpatterns = [
@@ -37,6 +37,11 @@ urlpatterns = [
     path("settings/sources/", configure.Sources.as_view(), name="sources"),
     path("settings/sources/<slug:slug>/keys/", configure.SourceKeyNew.as_view(), name="source_key_new"),
     path("settings/sources/<slug:slug>/keys/<int:key_id>/revoke/", configure.SourceKeyRevoke.as_view(), name="source_key_revoke"),
+    path("settings/webhooks/", webhooks.Webhooks.as_view(), name="webhooks"),
+    path("settings/webhooks/<int:subscription_id>/", webhooks.WebhookPage.as_view(), name="webhook"),
+    path("settings/webhooks/<int:subscription_id>/rotate/", webhooks.WebhookRotate.as_view(), name="webhook_rotate"),
+    path("settings/webhooks/<int:subscription_id>/deliveries/<str:message_id>/redeliver/", webhooks.WebhookRedeliver.as_view(),
+         name="webhook_redeliver"),
     path("settings/reps/<int:rep_id>/", configure.RepSettings.as_view(), name="rep_settings"),
     path("settings/reps/<int:rep_id>/time-off/", configure.RepTimeOffAdd.as_view(), name="rep_time_off_add"),
     path("settings/reps/<int:rep_id>/time-off/<int:period_id>/remove/", configure.RepTimeOffRemove.as_view(), name="rep_time_off_remove"),

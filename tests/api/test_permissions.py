@@ -177,6 +177,14 @@ PROBES: dict[str, Probe] = {
     "POST /settings/sources/": lambda w: ("/settings/sources/", {"name": "Expo scanner", "slug": "expo", "kind": "event"}),
     "POST /settings/sources/{}/keys/": lambda w: ("/settings/sources/website/keys/", None),
     "POST /settings/sources/{}/keys/{}/revoke/": lambda w: (f"/settings/sources/website/keys/{w.source_key_id}/revoke/", None),
+    "GET /settings/webhooks/": lambda w: ("/settings/webhooks/", None),
+    "POST /settings/webhooks/": lambda w: ("/settings/webhooks/", {"url": "https://chat.example.com/in", "events": ["lead.created"]}),
+    "GET /settings/webhooks/{}/": lambda w: (f"/settings/webhooks/{w.webhook_id}/", None),
+    "POST /settings/webhooks/{}/": lambda w: (f"/settings/webhooks/{w.webhook_id}/", {"url": "https://crm.example.com/v2",
+                                                                                    "events": ["lead.assigned"], "active": "on"}),
+    "POST /settings/webhooks/{}/rotate/": lambda w: (f"/settings/webhooks/{w.webhook_id}/rotate/", None),
+    "POST /settings/webhooks/{}/deliveries/{}/redeliver/":
+        lambda w: (f"/settings/webhooks/{w.webhook_id}/deliveries/{w.message_id}/redeliver/", None),
     "GET /settings/reps/{}/": lambda w: (f"/settings/reps/{w.rep_id}/", None),
     "POST /settings/reps/{}/": lambda w: (f"/settings/reps/{w.rep_id}/", {
         "team": "emea", "time_zone": "Europe/Berlin", "country": "DE", "hours": "mon-fri 00:00-24:00", "weight": "2", "daily_cap": "",
