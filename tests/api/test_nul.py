@@ -68,3 +68,15 @@ def test_a_nul_character_in_a_field_is_refused_by_its_name(world: World, route: 
         page = answer.content.decode()
         assert "NUL character (\\x00), which cannot be stored; remove it and send the form again" in page
         assert f"{field.capitalize()}: contains a NUL character" in page
+
+
+def test_a_lone_surrogate_in_an_api_body_is_refused_by_its_field(world: World) -> None:
+    admin = world.callers["admin"]
+    assert admin is not None
+    client = Client()
+    headers = {"Authorization": f"Bearer {token_issue(user=admin, name='probe', now=clock.now()).plaintext}"}
+    body = '{"rules": [{"name": "x\\ud800", "team": "emea"}]}'
+    answer = client.put("/api/v1/routing/rules", data=body, content_type="application/json", headers=headers)
+    assert answer.status_code == 422
+    assert answer.json()["errors"][0]["field"] == "rules.0.name"
+    assert "lone surrogate" in answer.json()["errors"][0]["message"]

@@ -49,41 +49,47 @@ class BodyNotObject(ValueError):
 
 
 class BodyHasNul(ValueError):
-    """A text of the body holds a NUL character, which no database stores as text (PostgreSQL refuses it)."""
+    """A text of the body holds a NUL character or a lone surrogate (JSON's "\\ud800"), which no database stores as text."""
 
-    def __init__(self, field: str) -> None:
-        super().__init__("contains a NUL character (\\u0000), which cannot be stored; remove it")
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
         self.field = field
 
 
 class JsonObjectParser(Parser):
     """Bodies are JSON objects. django-ninja would read `null`, `[1]` or `7` as an empty object of optional fields.
-    A text holding a NUL character is refused by its field here, for every endpoint (intake reads its body itself)."""
+    A text no database stores is refused by its field here, for every endpoint (intake reads its body itself)."""
 
     def parse_body(self, request: HttpRequest) -> dict[str, Any]:
         data = json.loads(request.body, parse_constant=_not_a_number)
         if not isinstance(data, dict):
             raise BodyNotObject(f"must be a JSON object with this endpoint's fields (see /api/v1/docs), not {json_kind(data)}")
-        if (where := nul_in(data)) is not None:
-            raise BodyHasNul(where)
+        if (found := unstorable_in(data)) is not None:
+            raise BodyHasNul(*found)
         return data
 
 
-def nul_in(value: Any, path: str = "") -> str | None:
-    """The path of the first text (or key) in a decoded JSON value that holds a NUL character ("rules.2.name"), else None."""
+NUL = "contains a NUL character (\\u0000), which cannot be stored; remove it"
+SURROGATE = "contains a lone surrogate (\\ud800 to \\udfff, half of a character), which cannot be stored; send the whole character"
+
+
+def unstorable_in(value: Any, path: str = "") -> tuple[str, str] | None:
+    """(path, what is wrong) of the first text or key in a decoded JSON value no database stores ("rules.2.name"), else None."""
     if isinstance(value, str):
-        return (path or "body") if "\x00" in value else None
+        if "\x00" in value:
+            return path or "body", NUL
+        if any("\ud800" <= char <= "\udfff" for char in value):
+            return path or "body", SURROGATE
+        return None
     if isinstance(value, dict):
         for key, item in value.items():
             inner = f"{path}.{key}" if path else str(key)
-            if "\x00" in str(key):
-                return inner
-            if (found := nul_in(item, inner)) is not None:
+            if (found := unstorable_in(str(key), inner) or unstorable_in(item, inner)) is not None:
                 return found
         return None
     if isinstance(value, list):
         for index, item in enumerate(value):
-            if (found := nul_in(item, f"{path}.{index}" if path else str(index))) is not None:
+            if (found := unstorable_in(item, f"{path}.{index}" if path else str(index))) is not None:
                 return found
     return None
 

@@ -13,6 +13,7 @@ non-numeric value does not match. `fields.NAME` reads a custom field.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -98,20 +99,26 @@ def condition_parse(raw: Any, *, path: str, known_fields: frozenset[str], extra_
     where = f"{path}.{operator}"
     if operator in ("in", "not_in"):
         if not isinstance(value, list) or not value:
-            raise ConditionError(where, f"must be a non-empty list, not {value!r}")
+            raise ConditionError(where, f"must be a non-empty list, not {_shown(value)}")
     elif operator in ("at_least", "at_most"):
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ConditionError(where, f"must be a number, not {value!r}")
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise ConditionError(where, f"must be a number, not {_shown(value)}")
     elif operator == "is_set":
         if not isinstance(value, bool):
-            raise ConditionError(where, f"must be true or false, not {value!r}")
+            raise ConditionError(where, f"must be true or false, not {_shown(value)}")
     elif operator == "contains":
         words = value if isinstance(value, list) else [value]
         if not words or not all(isinstance(word, str) and word for word in words):
-            raise ConditionError(where, f"must be a word or a list of words, not {value!r}")
+            raise ConditionError(where, f"must be a word or a list of words, not {_shown(value)}")
     elif operator == "equals" and isinstance(value, list | dict):
-        raise ConditionError(where, f"must be a single value, not {value!r}; use 'in' for a list")
+        raise ConditionError(where, f"must be a single value, not {_shown(value)}; use 'in' for a list")
     return Condition(field=field, operator=operator, value=value)
+
+
+def _shown(value: Any) -> str:
+    """A value in a message, cut short: a message never grows with what was sent."""
+    text = repr(value)
+    return text if len(text) <= 80 else f"{text[:80]}…"
 
 
 def condition_as_dict(condition: Condition) -> dict[str, Any]:

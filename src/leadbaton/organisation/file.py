@@ -170,10 +170,7 @@ def orgfile_parse(text: str) -> Organisation:
     try:
         raw = yaml.load(text, Loader=_Loader)  # _Loader is a SafeLoader: no Python objects
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
-        problem = getattr(error, "problem", None) or str(error)
-        raise OrgFileError([f"{where}: {problem}; the file is not valid YAML"]) from None
+        raise OrgFileError([f"{_yaml_where(error)}: {_yaml_problem(error)}; the file is not valid YAML"]) from None
     if not isinstance(raw, dict):
         found = "empty" if raw is None else f"a {type(raw).__name__}"
         raise OrgFileError([f"(file): is {found}; it must be a mapping with some of the keys {', '.join(TOP_KEYS)}"])
@@ -197,6 +194,60 @@ def orgfile_parse(text: str) -> Organisation:
     return Organisation(name, sources, teams, users, reps, routing, sla, definition)
 
 
+RULES_TEXT_MAX = 64 * 1024
+
+
+def routing_parse(text: str) -> list[dict[str, Any]]:
+    """The routing rules alone, as a settings page sends them: a YAML list read as the file reads its `routing:`
+    (a key written twice, an unknown key, a bare NO for Norway refused), each {name, when, team, strategy}.
+
+    What a page may send is bounded: at most RULES_TEXT_MAX characters, no aliases (a short text of nested
+    aliases expands without bound), no NUL or lone surrogate in a text. The teams are checked by whoever uses
+    the rules (routing.services.rules_check). Raises OrgFileError listing every problem, by path (`routing[0].team`).
+    """
+    if len(text) > RULES_TEXT_MAX:
+        raise OrgFileError([f"routing: is {len(text)} characters long; at most {RULES_TEXT_MAX} fit"])
+    try:
+        raw = yaml.load(text, Loader=_PageLoader)
+    except yaml.YAMLError as error:
+        raise OrgFileError([f"routing: {_yaml_where(error)}: {_yaml_problem(error)}; write the rules as the organisation file's routing section"]) from None
+    except (ValueError, OverflowError, RecursionError) as error:  # a number of thousands of digits, a date such as 2024-13-45, nesting
+        raise OrgFileError([f"routing: {str(error)[:200]}; write the rules as the organisation file's routing section"]) from None
+    if raw is None:
+        raise OrgFileError(["routing: is empty; write [] to switch every rule off (leads then go to the default team)"])
+    errors: list[str] = []
+    if (where := _unstorable(raw, "routing")) is not None:
+        raise OrgFileError([f"{where}: holds a NUL character or a lone surrogate, which cannot be stored; remove it"])
+    rules = Entry({"routing": raw}, "", ("routing",), errors, "the routing rules").each("routing", RULE_KEYS, "a routing rule", _rule)
+    if errors:
+        raise OrgFileError(errors)
+    return [{"name": rule.name, "when": rule.when, "team": rule.team, "strategy": rule.strategy} for rule in rules or ()]
+
+
+def _yaml_where(error: yaml.YAMLError) -> str:
+    mark = getattr(error, "problem_mark", None)
+    return f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
+
+
+def _yaml_problem(error: yaml.YAMLError) -> str:
+    return getattr(error, "problem", None) or str(error)
+
+
+def _unstorable(value: Any, path: str) -> str | None:
+    """The path of the first text (or key) no database stores: a NUL character or a lone surrogate."""
+    if isinstance(value, str):
+        return path if "\x00" in value or any("\ud800" <= char <= "\udfff" for char in value) else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if (found := _unstorable(str(key), f"{path}.{key}")) is not None or (found := _unstorable(item, f"{path}.{key}")) is not None:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            if (found := _unstorable(item, f"{path}[{index}]")) is not None:
+                return found
+    return None
+
+
 class _Loader(yaml.SafeLoader):
     """SafeLoader that refuses a key written twice in one mapping (YAML would keep the last one silently)."""
 
@@ -216,6 +267,16 @@ def _mapping_without_repeats(loader: _Loader, node: yaml.MappingNode) -> dict[An
 
 
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_repeats)
+
+
+class _PageLoader(_Loader):
+    """_Loader without aliases, for text a page sends: `*name` is refused where it is written."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.events.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise yaml.composer.ComposerError(None, None, "an alias (*name) is not read here; write the value out", mark)
+        return super().compose_node(parent, index)
 
 
 def _source(entry: Entry) -> SourceSpec:

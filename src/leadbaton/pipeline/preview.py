@@ -10,10 +10,15 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from leadbaton.accounts.models import Team
+from leadbaton.accounts.models import Team, User
 from leadbaton.core.refusals import Invalid
+from leadbaton.intake.models import Source
 from leadbaton.intake.normalise import Unreachable, person_from_payload
+from leadbaton.leads.access import lead_access
+from leadbaton.leads.queries import leads_open_for
 from leadbaton.pipeline.catch_up import catch_up_terms
+from leadbaton.pipeline.followup import viewer_of
+from leadbaton.pipeline.person import person_match
 from leadbaton.qualification.queries import definition_active
 from leadbaton.qualification.scoring import lead_judge
 from leadbaton.routing.availability import Eligibility
@@ -34,24 +39,28 @@ class Preview:
     goes_to: str = ""  # in words: where the lead would be now
     reps: list[Eligibility] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    merged_into: str = ""  # the person's open lead the inquiry would join instead, in words ("" when none)
 
 
-def routing_preview(*, sample: dict[str, Any], source_slug: str, now: datetime,
+def routing_preview(*, sample: dict[str, Any], source_slug: str, by: User, now: datetime,
                     draft: list[tuple[str, list[dict[str, Any]], Team, str]] | None = None) -> Preview:
     """Where a lead with these fields (as the intake API takes them) from this source would go now.
 
     Refuses with Invalid when it names nobody to reach (as intake does). `draft`: rules checked by
-    routing.services.rules_check, tried instead of the active ones.
+    routing.services.rules_check, tried instead of the active ones. A sample of someone with an open lead
+    says so (intake would merge it there): that lead is named only if `by` may read it.
     """
+    source = Source.objects.filter(slug=source_slug).first()
     try:
-        person = person_from_payload(sample)
+        person = person_from_payload(sample, default_region=source.default_region if source else "")
     except Unreachable as unreachable:
         raise Invalid([problem.as_dict() for problem in unreachable.problems]) from None
     warnings = [f"{problem.field}: {problem.message}" for problem in person.warnings]
     facts = person.facts(source_slug)
     verdict = lead_judge(facts, definition_active())
     choice = team_choose({**facts, "score": verdict.score}, draft=draft)
-    judged = Preview(score=verdict.score, sales_ready=verdict.sales_ready, reasons=verdict.reasons, warnings=warnings)
+    judged = Preview(score=verdict.score, sales_ready=verdict.sales_ready, reasons=verdict.reasons, warnings=warnings,
+                     merged_into=_open_lead_of(person.email_key, person.phone, by))
     if choice is None:
         goes_to = "marketing's queue: no routing rule matches and there is no active default team"
         return replace(judged, goes_to=goes_to if verdict.sales_ready else _nurture(verdict.score))
@@ -70,6 +79,17 @@ def routing_preview(*, sample: dict[str, Any], source_slug: str, now: datetime,
         judged, rule=choice.rule, team=team, strategy=choice.strategy, rep=routed.rep.display_name if routed.rep else "",
         how=routed.how, goes_to=goes_to, reps=routed.eligibility,
     )
+
+
+def _open_lead_of(email_key: str, phone: str, by: User) -> str:
+    """In words, the open lead intake would merge the sample into (pipeline.person's own match), or ""."""
+    match = person_match(leads_open_for(email_key=email_key, phone=phone), email_key=email_key)
+    lead = match.lead
+    if lead is None:
+        return ""
+    if not lead_access(viewer_of(by), lead).read:
+        return "an open lead of this person you may not open: a real inquiry would be merged into it, not routed"
+    return f"{lead or f'lead {lead.pk}'}'s open lead {lead.pk} ({lead.get_stage_display().lower()}): a real inquiry would be merged into it, not routed"
 
 
 def _nurture(score: int) -> str:

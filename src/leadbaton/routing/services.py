@@ -252,14 +252,14 @@ def _rules_check(rules: list[dict[str, Any]], teams: dict[str, Team]) -> list[tu
         slug = str(raw.get("team") or "")
         team = teams.get(slug)
         if team is None:
-            problems.append((f"{path}.team", f"{slug!r} is not an active team; use the slug of one of: {known_teams}"))
+            problems.append((f"{path}.team", f"{slug[:60]!r} is not an active team; use the slug of one of: {known_teams}"))
         strategy = raw.get("strategy") or Strategy.ROUND_ROBIN.value
         if strategy not in Strategy.values:
-            problems.append((f"{path}.strategy", f"{strategy!r} is not one of {', '.join(Strategy.values)}"))
+            problems.append((f"{path}.strategy", f"{str(strategy)[:60]!r} is not one of {', '.join(Strategy.values)}"))
         conditions = []
         when = raw.get("when") or []
         if not isinstance(when, list):
-            problems.append((f"{path}.when", f"must be a list of conditions, not {when!r}"))
+            problems.append((f"{path}.when", f"must be a list of conditions, not {str(when)[:60]!r}"))
             when = []
         for position, condition in enumerate(when):
             try:

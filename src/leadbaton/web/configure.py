@@ -24,11 +24,12 @@ from django.views import View
 from leadbaton.accounts.models import RepProfile, Team, User
 from leadbaton.core import clock
 from leadbaton.core.conditions import LEAD_FIELDS, OPERATORS
-from leadbaton.core.refusals import Invalid, NotAllowed, NotFound, Refused
+from leadbaton.core.refusals import Conflict, Invalid, NotAllowed, NotFound, Refused
 from leadbaton.core.values import hours_lines
 from leadbaton.intake.models import Source, SourceKey, Submission
 from leadbaton.intake.services import MANUAL_SOURCE, IssuedKey
 from leadbaton.leads.models import OPEN_STAGES, Lead, OwnerKind
+from leadbaton.organisation.file import OrgFileError, routing_parse
 from leadbaton.pipeline.followup import viewer_of
 from leadbaton.pipeline.ownership import may_manage
 from leadbaton.pipeline.preview import routing_preview
@@ -220,11 +221,15 @@ def _not_for_you(request: HttpRequest) -> HttpResponse:
 # The routing rules: in order, each as the organisation file writes it, with a preview of where a sample lead goes.
 
 SAMPLE_FIELDS = (
-    ("email", "Email"), ("company", "Company"), ("title", "Title"), ("country", "Country"),
-    ("company_size", "Company size"), ("product_interest", "Product interest"), ("campaign", "Campaign"),
+    ("email", "Email"), ("phone", "Phone"), ("first_name", "First name"), ("last_name", "Last name"), ("company", "Company"),
+    ("title", "Title"), ("country", "Country"), ("region", "Region"), ("city", "City"), ("company_size", "Company size"),
+    ("product_interest", "Product interest"), ("campaign", "Campaign"), ("utm_source", "utm_source"), ("utm_medium", "utm_medium"),
+    ("utm_campaign", "utm_campaign"), ("message", "Message"),
 )
 SAMPLE_START = {"email": "dana@northwind.example", "country": "DE", "company_size": "250"}
 RULES_HINT = "write [] to switch every rule off (leads then go to the default team)"
+RULES_SAVERS = ("an admin or a manager of every team saves the rules: each rule's place decides which leads the teams after it get; "
+                "a preview is yours to try")
 
 
 class RoutingSettings(LoginRequiredMixin, View):
@@ -245,16 +250,19 @@ class RoutingSettings(LoginRequiredMixin, View):
         sample = {name: request.POST.get(name, "").strip() for name, _ in SAMPLE_FIELDS}
         source = request.POST.get("source", "")
         page: dict[str, Any] = {"rules_text": text, "sample": sample, "source": source}
+        saving = request.POST.get("action") == "save"
+        if saving and not may_save_rules(user):  # before reading: what they typed stays on the page with why
+            refused_errors = [{"field": "rules", "message": f"not saved: {RULES_SAVERS}"}]
+            return _rules_page(request, user, **page, rule_errors=refused_errors, status=403)
         rules, problems = _rules_read(text)
-        if request.POST.get("action") == "save":
+        if saving:
             if problems:
                 return _rules_page(request, user, **page, rule_errors=problems, status=400)
             try:
                 saved = rules_save(by=user, rules=rules)
-            except Invalid as refused:
-                return _rules_page(request, user, **page, rule_errors=refused.errors, status=400)
             except Refused as refused:
-                return refused_page(request, refused, not_allowed="You cannot change the routing rules")
+                status = 409 if isinstance(refused, Conflict) else 403 if isinstance(refused, NotAllowed) else 400
+                return _rules_page(request, user, **page, rule_errors=refused.errors, status=status)
             messages.success(request, f"Saved: {len(saved)} rule{'s' if len(saved) != 1 else ''}, tried in this order.")
             return redirect("routing_settings")
         draft = None
@@ -267,7 +275,7 @@ class RoutingSettings(LoginRequiredMixin, View):
             return _rules_page(request, user, **page, rule_errors=problems, status=400)
         values = {name: value for name, value in sample.items() if value}
         try:
-            preview = routing_preview(sample=values, source_slug=source or MANUAL_SOURCE, now=clock.now(), draft=draft)
+            preview = routing_preview(sample=values, source_slug=source or MANUAL_SOURCE, by=user, now=clock.now(), draft=draft)
         except Invalid as refused:
             return _rules_page(request, user, **page, sample_errors=_by_field(refused), status=400)
         return _rules_page(request, user, **page, preview=preview)
@@ -285,32 +293,25 @@ def _rules_page(request: HttpRequest, user: User, *, rules_text: str, sample: di
         "default_team": Team.objects.filter(is_default=True, active=True).first(),
         "may_save": may_save_rules(user), "rules_text": rules_text, "sources": Source.objects.filter(active=True).order_by("name"),
         "source": source, "sample_fields": [(name, label, sample.get(name, "")) for name, label in SAMPLE_FIELDS],
-        "strategies": Strategy.choices, "fields": sorted(LEAD_FIELDS), "operators": OPERATORS, "rules_hint": RULES_HINT, **shown,
+        "strategies": Strategy.choices, "fields": sorted(LEAD_FIELDS), "operators": OPERATORS, "rules_hint": RULES_HINT, "savers": RULES_SAVERS, **shown,
     }
     return render(request, "web/routing_settings.html", context, status=status)
 
 
 def _rules_yaml(rules: list[RoutingRule]) -> str:
-    """The rules as the organisation file's `routing:` section writes them."""
+    """The rules as the organisation file's `routing:` section writes them; a rule of a switched-off team is left out
+    (it routes nothing, and saving it again would be refused)."""
     written = [{"name": rule.name, **({"when": rule.conditions} if rule.conditions else {}), "team": rule.team.slug,
-                "strategy": rule.strategy} for rule in rules]
+                "strategy": rule.strategy} for rule in rules if rule.team.active]
     return yaml.safe_dump(written, sort_keys=False, allow_unicode=True, default_flow_style=None, width=100) if written else "[]\n"
 
 
 def _rules_read(text: str) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
-    """The rules typed on the page: a YAML list of {name, when, team, strategy}; else the problems, by line."""
+    """The rules typed on the page, read as the organisation file reads its routing section; else the problems, by path."""
     try:
-        rules = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
-        what = getattr(error, "problem", None) or str(error)
-        return [], [{"field": "rules", "message": f"{where}{what}: not YAML the page can read; write the rules as the organisation file's routing section"}]
-    if rules is None:
-        return [], [{"field": "rules", "message": f"is empty; {RULES_HINT}"}]
-    if not isinstance(rules, list) or not all(isinstance(rule, dict) for rule in rules):
-        return [], [{"field": "rules", "message": "must be a list of rules, each starting with '- name:' and with a team; " + RULES_HINT}]
-    return rules, []
+        return routing_parse(text), []
+    except OrgFileError as error:
+        return [], [{"field": field, "message": message} for field, _, message in (problem.partition(": ") for problem in error.errors)]
 
 
 def _condition_text(condition: dict[str, Any]) -> str:
