@@ -42,6 +42,8 @@ urlpatterns = [
     path("settings/webhooks/<int:subscription_id>/rotate/", webhooks.WebhookRotate.as_view(), name="webhook_rotate"),
     path("settings/webhooks/<int:subscription_id>/deliveries/<str:message_id>/redeliver/", webhooks.WebhookRedeliver.as_view(),
          name="webhook_redeliver"),
+    path("settings/teams/<slug:slug>/", configure.TeamSettings.as_view(), name="team_settings"),
+    path("settings/service-levels/<slug:scope>/", configure.PolicySettings.as_view(), name="policy_settings"),
     path("settings/reps/<int:rep_id>/", configure.RepSettings.as_view(), name="rep_settings"),
     path("settings/reps/<int:rep_id>/time-off/", configure.RepTimeOffAdd.as_view(), name="rep_time_off_add"),
     path("settings/reps/<int:rep_id>/time-off/<int:period_id>/remove/", configure.RepTimeOffRemove.as_view(), name="rep_time_off_remove"),

@@ -185,6 +185,12 @@ PROBES: dict[str, Probe] = {
     "POST /settings/webhooks/{}/rotate/": lambda w: (f"/settings/webhooks/{w.webhook_id}/rotate/", None),
     "POST /settings/webhooks/{}/deliveries/{}/redeliver/":
         lambda w: (f"/settings/webhooks/{w.webhook_id}/deliveries/{w.message_id}/redeliver/", None),
+    "GET /settings/teams/{}/": lambda w: ("/settings/teams/emea/", None),
+    "POST /settings/teams/{}/": lambda w: ("/settings/teams/emea/", {"name": "Europe", "time_zone": "Europe/Paris", "default": "on"}),
+    "GET /settings/service-levels/{}/": lambda w: ("/settings/service-levels/emea/", None),
+    "POST /settings/service-levels/{}/": lambda w: ("/settings/service-levels/emea/", {
+        "first_response_minutes": "10", "remind_before_minutes": "2", "attempts": "6", "attempts_within_days": "10",
+        "progress_every_days": "7", "escalation_first_response": "remind at 50%"}),
     "GET /settings/reps/{}/": lambda w: (f"/settings/reps/{w.rep_id}/", None),
     "POST /settings/reps/{}/": lambda w: (f"/settings/reps/{w.rep_id}/", {
         "team": "emea", "time_zone": "Europe/Berlin", "country": "DE", "hours": "mon-fri 00:00-24:00", "weight": "2", "daily_cap": "",

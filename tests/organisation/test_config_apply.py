@@ -209,7 +209,11 @@ def test_it_sets_and_clears_a_teams_overflow_to_nurture(db: None) -> None:
     apply(org)
     assert Team.objects.get(slug="emea").overflow_nurture_below == 60
 
-    del org["teams"][0]["overflow_nurture_below"]
+    del org["teams"][0]["overflow_nurture_below"]  # not named: kept (a settings page may have set it)
+    assert apply(org).lines()[0].startswith("nothing changed")
+    assert Team.objects.get(slug="emea").overflow_nurture_below == 60
+
+    org["teams"][0]["overflow_nurture_below"] = None  # named with no value: cleared
     report = apply(org)
 
     assert Team.objects.get(slug="emea").overflow_nurture_below is None

@@ -78,9 +78,11 @@ def users_password_set(*, users: list[User], password: str) -> None:
 
 
 def team_configure(
-    *, slug: str, name: str, time_zone: str, manager: User | None, is_default: bool, overflow_nurture_below: int | None = None
+    *, slug: str, name: str, time_zone: str, manager: User | None, is_default: bool, overflow_nurture_below: int | None = None,
+    keep: frozenset[str] = frozenset(),
 ) -> tuple[Team, bool, list[str]]:
-    """Create or update a team; it becomes managed and active. Clear any other default first (see team_default_clear)."""
+    """Create or update a team; it becomes managed and active. Clear any other default first (see team_default_clear).
+    `keep`: the fields an existing team keeps as they are (the file does not name them: what a settings page set stays)."""
     values: dict[str, Any] = {
         "name": name, "time_zone": time_zone, "manager_id": manager.pk if manager else None,
         "is_default": is_default, "overflow_nurture_below": overflow_nurture_below, "active": True, "managed": True,
@@ -88,7 +90,13 @@ def team_configure(
     team = Team.objects.filter(slug=slug).first()
     if team is None:
         return Team.objects.create(slug=slug, **values), True, []
-    return team, False, fields_update(team, values)
+    return team, False, fields_update(team, {name: value for name, value in values.items() if name not in keep})
+
+
+def team_settings_set(*, team: Team, values: dict[str, Any]) -> list[str]:
+    """Write fields of a team set on a settings page (name, time_zone, overflow_nurture_below, manager_id, is_default;
+    clear any other default first). Returns the fields changed."""
+    return fields_update(team, values)
 
 
 def team_default_clear(*, keep_slug: str) -> list[Team]:

@@ -8,14 +8,14 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Schema
 
-from leadbaton.accounts.models import Role, Team
-from leadbaton.api.auth import STAFF_AUTH, Forbidden, caller, require_role
+from leadbaton.accounts.models import Role
+from leadbaton.api.auth import STAFF_AUTH, caller, require_role
 from leadbaton.api.schemas import refusals
 from leadbaton.core import clock
-from leadbaton.core.refusals import NotFound
+from leadbaton.pipeline.teams import policy_change
 from leadbaton.sla.models import Clock, SlaPolicy
 from leadbaton.sla.queries import policies_active
-from leadbaton.sla.services import escalation_of, escalation_text, policy_set
+from leadbaton.sla.services import escalation_of, escalation_text
 
 router = Router(tags=["service levels"], auth=STAFF_AUTH)
 
@@ -72,14 +72,4 @@ def policy_put(request: HttpRequest, scope: str, payload: PolicyIn) -> Any:
     """
     user = caller(request)
     require_role(user, Role.ADMIN, Role.MANAGER)
-    admin = user.is_superuser or user.role == Role.ADMIN
-    team = None
-    if scope != "default":
-        team = Team.objects.filter(slug=scope, active=True).first()
-        if team is None:
-            raise NotFound.one("scope", f"{scope!r} is neither default nor the slug of an active team")
-        if not admin and team.manager_id != user.pk:
-            raise Forbidden(f"only an admin or the manager of {team.name} sets its service levels")
-    elif not admin:
-        raise Forbidden("only an admin sets the organisation's service levels; a manager sets their own team's (PUT /api/v1/sla/policies/TEAM)")
-    return _out(policy_set(team=team, values=payload.model_dump(), now=clock.now()))
+    return _out(policy_change(scope=scope, by=user, values=payload.model_dump(), now=clock.now()))

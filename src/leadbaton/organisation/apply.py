@@ -187,6 +187,7 @@ def _teams_apply(organisation: Organisation, people: dict[str, User], tally: _Ta
         team, created, changed = accounts.team_configure(
             slug=spec.slug, name=spec.name, time_zone=spec.time_zone, manager=people.get(spec.manager), is_default=spec.default,
             overflow_nurture_below=spec.overflow_nurture_below,
+            keep=frozenset(field for key, field in _TEAM_FIELDS.items() if key not in spec.given),
         )
         teams[spec.slug] = team
         tally.add("team", spec.slug, created=created, fields=changed)
@@ -194,6 +195,9 @@ def _teams_apply(organisation: Organisation, people: dict[str, User], tally: _Ta
             _chat_apply(spec.chat, team_id=team.pk, rep_id=None, owner=f"team {spec.slug}", tally=tally)
     return teams
 
+
+# A team's keys the file may leave out, and the field each sets: what a settings page set for one stays.
+_TEAM_FIELDS = {"manager": "manager_id", "overflow_nurture_below": "overflow_nurture_below"}
 
 # A rep's keys the file may leave out, and the profile field each sets: what a settings page set for one stays.
 _REP_FIELDS = {"time_zone": "time_zone", "country": "country", "weight": "routing_weight", "daily_cap": "daily_cap", "max_open": "open_ceiling"}

@@ -73,6 +73,7 @@ class TeamSpec:
     overflow_nurture_below: int | None = None  # when the team is full, leads scoring below this go to nurture
     chat: tuple[str, ...] | None = None  # apprise URLs; None: the file does not say, keep the team's chat targets
     sla: SlaSpec | None = None  # the team's own service levels: the keys it writes override the organisation's
+    given: frozenset[str] = frozenset()  # the keys the file writes; an existing team keeps what a settings page set for the others
 
 
 @dataclass(frozen=True)
@@ -304,6 +305,7 @@ def _team(entry: Entry) -> TeamSpec:
         ),
         chat=_chat(entry),
         sla=_sla(Entry(entry.raw["sla"], entry.at("sla"), SLA_KEYS, entry.errors, "a team's sla")) if entry.section("sla") else None,
+        given=frozenset(key for key in entry.raw if key in TEAM_KEYS),
     )
 
 

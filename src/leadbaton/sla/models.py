@@ -34,6 +34,9 @@ class SlaPolicy(ConfigModel):
         default=5, help_text="Overdue next steps above which a rep gets no new leads until caught up; 0 switches this off",
     )
     active = models.BooleanField(default=True)
+    # Written by the organisation file (its `sla:`); a team's own policy set on a page or through the API is not, and
+    # the next `config apply` leaves it be unless the file writes that team's `sla:`.
+    managed = models.BooleanField(default=True)
     updated_at = models.DateTimeField()
 
     def __str__(self) -> str:

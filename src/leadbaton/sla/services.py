@@ -34,17 +34,18 @@ def policy_configure(
     escalation: dict[str, list[Any]] | None = None,
     catch_up_stale_share: int = 20,
     catch_up_overdue_next_steps: int = 5,
+    managed: bool = True,
 ) -> tuple[SlaPolicy, bool, list[str]]:
     """Create or update the named policy (a team's, with `team`); it becomes active. `updated_at` moves only when a value changed.
 
-    Returns (policy, created, changed field names).
+    `managed`: written by the organisation file (False: set on a page or through the API). Returns (policy, created, changed field names).
     """
     values: dict[str, Any] = {
         "first_response_minutes": first_response_minutes, "attempts": attempts,
         "attempts_within_days": attempts_within_days, "progress_every_days": progress_every_days,
         "business_hours": business_hours, "business_days": business_days, "remind_before_minutes": remind_before_minutes,
         "catch_up_stale_share": catch_up_stale_share, "catch_up_overdue_next_steps": catch_up_overdue_next_steps,
-        "escalation": escalation or {}, "team": team, "active": True,
+        "escalation": escalation or {}, "team": team, "active": True, "managed": managed,
     }
     policy = SlaPolicy.objects.filter(name=name).first() or (SlaPolicy.objects.filter(team=team).first() if team else None)
     if policy is None:
@@ -56,8 +57,9 @@ def policy_configure(
 
 
 def team_policies_deactivate(*, keep_team_ids: set[int]) -> list[SlaPolicy]:
-    """Switch off the teams' own policies not kept: those teams follow the organisation's again."""
-    gone = list(SlaPolicy.objects.filter(team__isnull=False, active=True).exclude(team_id__in=keep_team_ids).order_by("name"))
+    """Switch off the teams' own policies the organisation file wrote and no longer keeps: those teams follow the
+    organisation's again. A team's policy set on a page or through the API stays."""
+    gone = list(SlaPolicy.objects.filter(team__isnull=False, active=True, managed=True).exclude(team_id__in=keep_team_ids).order_by("name"))
     SlaPolicy.objects.filter(pk__in=[policy.pk for policy in gone]).update(active=False)
     return gone
 
@@ -386,5 +388,5 @@ def policy_set(*, team: Team | None, values: dict[str, Any], now: datetime) -> S
     if problems:
         raise Invalid(problems)
     name = f"team {team.slug}" if team is not None else "default"
-    policy, _, _ = policy_configure(name=name, team=team, now=now, **merged)
+    policy, _, _ = policy_configure(name=name, team=team, now=now, managed=False, **merged)
     return policy

@@ -43,9 +43,12 @@ from leadbaton.pipeline.reps import (
 )
 from leadbaton.pipeline.rules import may_save_rules, rules_save
 from leadbaton.pipeline.sources import KEYLESS, SOURCE_KEYS, source_add, source_key_new, source_key_revoke
+from leadbaton.pipeline.teams import policy_change, team_settings_change
 from leadbaton.routing.models import RoutingRule, Strategy
 from leadbaton.routing.queries import rules_active
 from leadbaton.routing.services import RulesInvalid, rules_check
+from leadbaton.sla.models import Clock, SlaPolicy
+from leadbaton.sla.services import STEP_ACTIONS, escalation_of, escalation_text, policy_for
 from leadbaton.web.board import teams_run_by
 from leadbaton.web.views import refused_page
 
@@ -301,9 +304,14 @@ def _rules_page(request: HttpRequest, user: User, *, rules_text: str, sample: di
 def _rules_yaml(rules: list[RoutingRule]) -> str:
     """The rules as the organisation file's `routing:` section writes them; a rule of a switched-off team is left out
     (it routes nothing, and saving it again would be refused)."""
-    written = [{"name": rule.name, **({"when": rule.conditions} if rule.conditions else {}), "team": rule.team.slug,
-                "strategy": rule.strategy} for rule in rules if rule.team.active]
+    written = [{"name": rule.name, **({"when": [_condition_written(condition) for condition in rule.conditions]} if rule.conditions else {}),
+                "team": rule.team.slug, "strategy": rule.strategy} for rule in rules if rule.team.active]
     return yaml.safe_dump(written, sort_keys=False, allow_unicode=True, default_flow_style=None, width=100) if written else "[]\n"
+
+
+def _condition_written(condition: dict[str, Any]) -> dict[str, Any]:
+    """A stored condition with its field first, as people write it (PostgreSQL's jsonb keeps keys in an order of its own)."""
+    return {"field": condition.get("field"), **{key: value for key, value in condition.items() if key != "field"}}
 
 
 def _rules_read(text: str) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
@@ -391,3 +399,122 @@ def _is_admin(user: User) -> bool:
 
 def _admins_only(request: HttpRequest) -> HttpResponse:
     return refused_page(request, NotAllowed.one("role", "these settings are for admins"), not_allowed="You cannot change these settings")
+
+
+# A team's settings and the service levels (the organisation's, or a team's own).
+
+TEAM_FIELDS = ("name", "time_zone", "overflow_nurture_below")
+POLICY_NUMBERS = ("first_response_minutes", "attempts", "attempts_within_days", "progress_every_days", "remind_before_minutes")
+POLICY_FLAGS = ("business_hours", "business_days")
+
+
+class TeamSettings(LoginRequiredMixin, View):
+    def get(self, request: HttpRequest, slug: str) -> HttpResponse:
+        found = _team_for(request, slug)
+        return found if isinstance(found, HttpResponse) else _team_page(request, found)
+
+    def post(self, request: HttpRequest, slug: str) -> HttpResponse:
+        user = cast(User, request.user)
+        names = (*TEAM_FIELDS, *(("manager",) if _is_admin(user) else ()))
+        posted = {name: request.POST.get(name, "") for name in names}
+        values: dict[str, Any] = {name: value.strip() or None for name, value in posted.items()}
+        if "overflow_nurture_below" in values:
+            values["overflow_nurture_below"] = _whole(posted["overflow_nurture_below"])
+        if _is_admin(user):
+            values["default"] = request.POST.get("default") == "on"
+        try:
+            team, changed = team_settings_change(slug=slug, by=user, values=values, now=clock.now())
+        except Invalid as refused:
+            found = _team_for(request, slug)
+            if isinstance(found, HttpResponse):
+                return found
+            return _team_page(request, found, failed={"posted": posted, "problems": _by_field(refused)}, status=400)
+        except Refused as refused:
+            return refused_page(request, refused, not_allowed="You cannot change this team")
+        messages.success(request, f"Saved {team.name}." if changed else "Nothing changed.")
+        return redirect("team_settings", team.slug)
+
+
+class PolicySettings(LoginRequiredMixin, View):
+    """The service levels of `scope`: `default` (the organisation's) or a team's slug (its own)."""
+
+    def get(self, request: HttpRequest, scope: str) -> HttpResponse:
+        found = _policy_for(request, scope)
+        return found if isinstance(found, HttpResponse) else _policy_page(request, scope, *found)
+
+    def post(self, request: HttpRequest, scope: str) -> HttpResponse:
+        found = _policy_for(request, scope)  # another team's are no team's, as on the page itself
+        if isinstance(found, HttpResponse):
+            return found
+        posted = {name: request.POST.get(name, "") for name in (*POLICY_NUMBERS, *(f"escalation_{kind}" for kind in Clock.values))}
+        values: dict[str, Any] = {name: _whole(posted[name]) for name in POLICY_NUMBERS}
+        values.update({name: request.POST.get(name) == "on" for name in POLICY_FLAGS})
+        values["escalation"] = {kind: [line.strip() for line in posted[f"escalation_{kind}"].splitlines() if line.strip()]
+                                for kind in Clock.values}
+        try:
+            policy = policy_change(scope=scope, by=cast(User, request.user), values=values, now=clock.now())
+        except Invalid as refused:
+            flags = {name: request.POST.get(name) == "on" for name in POLICY_FLAGS}
+            return _policy_page(request, scope, *found, failed={"posted": {**posted, **flags}, "problems": _by_field(refused)}, status=400)
+        except Refused as refused:
+            return refused_page(request, refused, not_allowed="You cannot change these service levels")
+        whose = f"the {policy.team.name} team's" if policy.team else "the organisation's"
+        messages.success(request, f"Saved: clocks started from now on run to {whose} service levels.")
+        return redirect("policy_settings", scope)
+
+
+def _whole(text: str) -> Any:
+    """Form text as the number the reader checks: digits as a number, empty as none, anything else as the text itself."""
+    text = text.strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 30 else (text or None)
+
+
+def _team_for(request: HttpRequest, slug: str) -> Team | HttpResponse:
+    user = cast(User, request.user)
+    if not (user.is_superuser or user.role in ("admin", "manager")):
+        return _not_for_you(request)
+    team = Team.objects.select_related("manager").filter(slug=slug).first()
+    if team is None or not may_manage(user, [team]):
+        return refused_page(request, NotFound.one("slug", f"there is no team {slug[:60]!r}{'' if _is_admin(user) else ' you manage'}"))
+    return team
+
+
+def _team_page(request: HttpRequest, team: Team, *, failed: dict[str, Any] | None = None, status: int = 200) -> HttpResponse:
+    shown = {"name": team.name, "time_zone": team.time_zone,
+             "overflow_nurture_below": "" if team.overflow_nurture_below is None else str(team.overflow_nurture_below),
+             "manager": team.manager.email if team.manager else ""}
+    if failed:
+        shown.update(failed["posted"])
+    managers = User.objects.filter(is_active=True, role__in=("manager", "admin")).order_by("name", "email")
+    context = {"team": team, "shown": shown, "problems": (failed or {}).get("problems", {}), "managers": managers,
+               "admin": _is_admin(cast(User, request.user)), "own_policy": SlaPolicy.objects.filter(team=team, active=True).exists()}
+    return render(request, "web/team_settings.html", context, status=status)
+
+
+def _policy_for(request: HttpRequest, scope: str) -> tuple[Team | None, SlaPolicy] | HttpResponse:
+    user = cast(User, request.user)
+    if scope == "default":
+        if not _is_admin(user):
+            refused = NotAllowed.one("role", "only an admin sets the organisation's service levels; a manager sets their own team's")
+            return refused_page(request, refused, not_allowed="You cannot change these service levels")
+        return None, policy_for(None)
+    found = _team_for(request, scope)
+    if isinstance(found, HttpResponse):
+        return found
+    return found, policy_for(found.pk)
+
+
+def _policy_page(request: HttpRequest, scope: str, team: Team | None, policy: SlaPolicy, *, failed: dict[str, Any] | None = None,
+                 status: int = 200) -> HttpResponse:
+    shown: dict[str, Any] = {name: str(getattr(policy, name)) for name in POLICY_NUMBERS}
+    shown.update({name: getattr(policy, name) for name in POLICY_FLAGS})
+    shown.update({f"escalation_{kind}": "\n".join(escalation_text(escalation_of(policy, kind))) for kind in Clock.values})
+    if failed:
+        shown.update(failed["posted"])
+    problems = (failed or {}).get("problems", {})
+    escalations = [(kind, label, shown[f"escalation_{kind}"], [message for field, said in problems.items()
+                                                               if field.startswith(f"escalation.{kind}") for message in said])
+                   for kind, label in Clock.choices]
+    context = {"scope": scope, "team": team, "policy": policy, "shown": shown, "problems": problems, "escalations": escalations,
+               "own": policy.team_id is not None or team is None, "actions": ", ".join(STEP_ACTIONS)}
+    return render(request, "web/policy_settings.html", context, status=status)

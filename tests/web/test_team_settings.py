@@ -1,0 +1,129 @@
+"""A team's settings and the service levels: a manager names their team, its zone and overflow threshold and sets
+its service levels (clocks started from then run to them); an admin also names the manager and the default team and
+sets the organisation's service levels. Every refused value is said next to its field with what was typed kept."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from leadbaton.accounts.models import Team
+from leadbaton.core import clock
+from leadbaton.sla.models import Deadline, SlaPolicy
+from tests.api import test_rep_api
+from tests.api.test_rep_api import lead_to
+from tests.web.test_board import page_of, post_as
+from tests.web.test_settings import field_error, post_and_follow
+
+sales, morning = test_rep_api.sales, test_rep_api.morning
+
+EMEA = {"name": "Europe", "time_zone": "Europe/Paris", "overflow_nurture_below": "40"}
+POLICY = {"first_response_minutes": "10", "remind_before_minutes": "3", "attempts": "5", "attempts_within_days": "7",
+          "progress_every_days": "5", "business_hours": "on", "escalation_first_response": "remind at 50%\nreassign at breach",
+          "escalation_attempts": "", "escalation_progress": "alert_manager at breach", "escalation_next_step": "remind at 80%"}
+
+
+def test_a_manager_changes_their_team_but_not_who_manages_it(sales):
+    status, page = post_and_follow(sales.maria, "/settings/teams/emea/", {**EMEA, "manager": "frank@lumen.example"})
+    assert status == 200
+    assert "Saved Europe." in page
+    assert 'name="manager"' not in page  # an admin's choice
+    team = Team.objects.get(slug="emea")
+    assert (team.name, team.time_zone, team.overflow_nurture_below, team.manager_id) == ("Europe", "Europe/Paris", 40, sales.maria.pk)
+    assert page_of(sales.maria, "/settings/teams/amer/")[0] == 404
+    assert post_as(sales.maria, "/settings/teams/amer/", EMEA)[0] == 404
+    for outsider in (sales.lena, sales.mark):
+        assert page_of(outsider, "/settings/teams/emea/")[0] == 403
+
+
+def test_an_admin_names_the_manager_and_the_default_team(sales):
+    status, _, _ = post_as(sales.ada, "/settings/teams/amer/", {"name": "Americas", "time_zone": "America/New_York",
+                                                              "manager": "maria@lumen.example", "default": "on"})
+    assert status == 302
+    amer, emea = Team.objects.get(slug="amer"), Team.objects.get(slug="emea")
+    assert (amer.manager_id, amer.is_default, emea.is_default) == (sales.maria.pk, True, False)
+    status, page, _ = post_as(sales.ada, "/settings/teams/amer/", {"name": "Americas", "time_zone": "America/New_York", "manager": ""})
+    assert status == 400  # the default box not ticked on the default team
+    assert field_error(page, "default").startswith("a default team takes the leads no routing rule matches")
+    status, page, _ = post_as(sales.ada, "/settings/teams/amer/", {"name": "Americas", "time_zone": "America/New_York",
+                                                                  "manager": "lena@lumen.example", "default": "on"})
+    assert status == 400
+    assert field_error(page, "manager").startswith("&#x27;lena@lumen.example&#x27; is not an active manager or admin; use one of:")
+
+
+def test_every_refused_team_value_is_said_next_to_its_field_and_kept(sales):
+    status, page, _ = post_as(sales.maria, "/settings/teams/emea/", {"name": " ", "time_zone": "Europe/Pariss", "overflow_nurture_below": "0"})
+    assert status == 400
+    assert field_error(page, "name").startswith("is required")
+    assert "did you mean Europe/Paris?" in field_error(page, "time_zone")
+    assert field_error(page, "overflow_nurture_below").startswith("0 is less than 1")
+    assert 'value="Europe/Pariss"' in page
+    assert Team.objects.get(slug="emea").name == "EMEA"
+
+
+def test_a_manager_sets_their_teams_service_levels_and_new_clocks_follow(intake, sales, morning):
+    status, page = post_and_follow(sales.maria, "/settings/service-levels/emea/", POLICY)
+    assert status == 200
+    assert "clocks started from now on run to the EMEA team&#x27;s service levels" in page
+    policy = SlaPolicy.objects.get(team=sales.emea)
+    assert (policy.first_response_minutes, policy.remind_before_minutes, policy.attempts, policy.business_days) == (10, 3, 5, False)
+    assert policy.escalation["progress"] == [[1.0, "alert_manager"]]
+    assert "remind at 50%\nreassign at breach</textarea>" in page
+    lead_id = lead_to(intake, sales.lena, "dana@northwind.example")
+    first = Deadline.objects.get(lead_id=lead_id, kind="first_response")
+    assert first.breach_at - clock.now() == timedelta(minutes=10)
+
+
+def test_every_refused_service_level_is_said_next_to_its_field(sales):
+    wrong = {**POLICY, "first_response_minutes": "5", "remind_before_minutes": "9", "attempts": "lots",
+             "escalation_first_response": "remind at breach\nshout at breach"}
+    status, page, _ = post_as(sales.maria, "/settings/service-levels/emea/", wrong)
+    assert status == 400
+    assert "&#x27;lots&#x27; is not a whole number of touches from 1 to 100000" in field_error(page, "attempts")
+    said = field_error(page, "escalation_first_response")
+    assert "a reminder comes before the breach" in said
+    assert "&#x27;shout at breach&#x27; is not a step" in said
+    assert "shout at breach</textarea>" in page
+    assert 'value="lots"' in page
+    assert not SlaPolicy.objects.filter(team=sales.emea).exists()
+    wrong = {**POLICY, "first_response_minutes": "5", "remind_before_minutes": "9"}
+    status, page, _ = post_as(sales.maria, "/settings/service-levels/emea/", wrong)
+    assert status == 400
+    assert field_error(page, "remind_before_minutes") == "9 must be less than first_response_minutes (5); 0 sends no reminder"
+
+
+def test_the_organisations_service_levels_are_an_admins(sales):
+    assert page_of(sales.maria, "/settings/service-levels/default/")[0] == 403
+    assert post_as(sales.maria, "/settings/service-levels/default/", POLICY)[0] == 403
+    assert page_of(sales.maria, "/settings/service-levels/amer/")[0] == 404
+    assert post_as(sales.ada, "/settings/service-levels/default/", POLICY)[0] == 302
+    assert SlaPolicy.objects.get(team=None).first_response_minutes == 10
+
+
+def test_the_organisation_file_keeps_a_teams_overflow_and_manager_set_on_its_page_unless_it_names_them(sales, morning):
+    import yaml
+
+    from leadbaton.organisation.apply import organisation_apply
+    from leadbaton.organisation.file import orgfile_parse
+
+    team = {"slug": "emea", "name": "EMEA", "time_zone": "Europe/Berlin", "default": True}
+    users = [{"email": "maria@lumen.example", "name": "Maria Manager", "role": "manager"}]
+
+    def apply(document: dict) -> None:
+        organisation_apply(organisation=orgfile_parse(yaml.safe_dump(document)), now=clock.now())
+
+    apply({"users": users, "teams": [{**team, "manager": "maria@lumen.example"}]})
+    assert post_as(sales.ada, "/settings/teams/emea/", {**EMEA, "manager": "frank@lumen.example", "default": "on"})[0] == 302
+    apply({"users": users, "teams": [team]})  # names neither the manager nor the overflow threshold
+    emea = Team.objects.get(slug="emea")
+    assert (emea.name, emea.time_zone, emea.overflow_nurture_below, emea.manager_id) == ("EMEA", "Europe/Berlin", 40, sales.frank.pk)
+    apply({"users": users, "teams": [{**team, "manager": "maria@lumen.example", "overflow_nurture_below": 55}]})
+    emea.refresh_from_db()
+    assert (emea.overflow_nurture_below, emea.manager_id) == (55, sales.maria.pk)
+    # The team's service levels set on its page stay until the file writes the team's sla:
+    assert post_as(sales.ada, "/settings/service-levels/emea/", POLICY)[0] == 302
+    apply({"users": users, "teams": [team]})
+    assert SlaPolicy.objects.get(team=emea, active=True).first_response_minutes == 10
+    apply({"users": users, "teams": [{**team, "sla": {"first_response_minutes": 15}}]})
+    assert SlaPolicy.objects.get(team=emea, active=True).first_response_minutes == 15
+    apply({"users": users, "teams": [team]})  # the file's own team policy, no longer written: the organisation's again
+    assert not SlaPolicy.objects.filter(team=emea, active=True).exists()
