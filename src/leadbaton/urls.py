@@ -4,7 +4,7 @@ from django.urls import path
 
 from leadbaton.api import api
 from leadbaton.api.errors import api_urls
-from leadbaton.web import board, configure, marketing, views, webhooks
+from leadbaton.web import board, configure, marketing, people, views, webhooks
 from leadbaton.web.signin import PasswordChange, PasswordReset, PasswordResetConfirm
 
 urlpatterns = [
@@ -44,6 +44,10 @@ urlpatterns = [
          name="webhook_redeliver"),
     path("settings/teams/<slug:slug>/", configure.TeamSettings.as_view(), name="team_settings"),
     path("settings/service-levels/<slug:scope>/", configure.PolicySettings.as_view(), name="policy_settings"),
+    path("settings/people/", people.People.as_view(), name="people"),
+    path("settings/people/<int:user_id>/", people.PersonPage.as_view(), name="person"),
+    path("settings/people/<int:user_id>/deactivate/", people.PersonDeactivate.as_view(), name="person_deactivate"),
+    path("settings/people/<int:user_id>/activate/", people.PersonActivate.as_view(), name="person_activate"),
     path("settings/reps/<int:rep_id>/", configure.RepSettings.as_view(), name="rep_settings"),
     path("settings/reps/<int:rep_id>/time-off/", configure.RepTimeOffAdd.as_view(), name="rep_time_off_add"),
     path("settings/reps/<int:rep_id>/time-off/<int:period_id>/remove/", configure.RepTimeOffRemove.as_view(), name="rep_time_off_remove"),

@@ -191,6 +191,12 @@ PROBES: dict[str, Probe] = {
     "POST /settings/service-levels/{}/": lambda w: ("/settings/service-levels/emea/", {
         "first_response_minutes": "10", "remind_before_minutes": "2", "attempts": "6", "attempts_within_days": "10",
         "progress_every_days": "7", "escalation_first_response": "remind at 50%"}),
+    "GET /settings/people/": lambda w: ("/settings/people/", None),
+    "POST /settings/people/": lambda w: ("/settings/people/", {"email": "nina@lumen.example", "name": "Nina Neu", "role": "marketing"}),
+    "GET /settings/people/{}/": lambda w: (f"/settings/people/{w.rep_id}/", None),
+    "POST /settings/people/{}/": lambda w: (f"/settings/people/{w.rep_id}/", {"name": "Lena Rep", "role": "rep", "team": "emea"}),
+    "POST /settings/people/{}/deactivate/": lambda w: (f"/settings/people/{w.rep_id}/deactivate/", {"reason": "left the company"}),
+    "POST /settings/people/{}/activate/": lambda w: (f"/settings/people/{w.rep_id}/activate/", None),
     "GET /settings/reps/{}/": lambda w: (f"/settings/reps/{w.rep_id}/", None),
     "POST /settings/reps/{}/": lambda w: (f"/settings/reps/{w.rep_id}/", {
         "team": "emea", "time_zone": "Europe/Berlin", "country": "DE", "hours": "mon-fri 00:00-24:00", "weight": "2", "daily_cap": "",

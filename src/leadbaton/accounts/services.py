@@ -54,6 +54,19 @@ def user_configure(*, email: str, name: str, role: str) -> tuple[User, bool, lis
     return user, False, fields_update(user, values)
 
 
+def user_create(*, email: str, name: str, role: str) -> User:
+    """A person added on the users page (not managed by the organisation file), with no password yet: they set
+    their first one from the link they are sent. Role admin makes a superuser, as `createadmin` does."""
+    admin = role == Role.ADMIN
+    return User.objects.create_user(email, None, name=name, role=role, is_staff=admin, is_superuser=admin)
+
+
+def user_set(*, user: User, name: str, role: str) -> list[str]:
+    """A person's name and role (admin: a superuser; any other role: not). Returns the fields changed."""
+    admin = role == Role.ADMIN
+    return fields_update(user, {"name": name, "role": role, "is_staff": admin, "is_superuser": admin})
+
+
 def users_deactivate(*, roles: list[str], keep_emails: set[str]) -> list[User]:
     """Deactivate the managed users with these roles whose email is not kept. Never deletes: their leads stay theirs."""
     gone = [

@@ -36,3 +36,17 @@ def password_reset_email(*, user: User, link: str, now: datetime) -> bool:
             link=link, link_text="Set a new password",
         )
     return True
+
+
+def invitation_email(*, user: User, link: str, by: User, now: datetime) -> None:
+    """Queue the email that tells someone an account was made for them, with the link that sets their first password
+    (the password reset's link: it works once, for LEADBATON_PASSWORD_RESET_MINUTES)."""
+    minutes = settings.PASSWORD_RESET_TIMEOUT // 60
+    notify.account_email(
+        recipient=user.email, event=AccountEmail.PASSWORD_RESET, now=now,
+        subject="Your LeadBaton account",
+        lines=[f"Hello {user.display_name},",
+               f"{by.display_name} made a LeadBaton account for you ({user.email}). Set your password with the link below: "
+               f"it works once, for {minutes} minutes; after that, use \"Forgot your password?\" on the sign-in page."],
+        link=link, link_text="Set your password",
+    )
