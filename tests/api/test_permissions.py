@@ -95,6 +95,7 @@ class World:
     webhook_id: int
     message_id: str
     time_off_id: int
+    chat_target_id: int
 
     @property
     def source_key_id(self) -> int:
@@ -132,6 +133,7 @@ def world(intake: Any, db: None) -> World:
         token_id=token_issue(user=lena, name="laptop", now=clock.now()).token.pk,
         webhook_id=webhook.pk,
         message_id=OutboxMessage.objects.get(subscription=webhook).message_id,
+        chat_target_id=notify.chat_target_configure(team_id=emea.pk, rep_id=None, url="json://127.0.0.1:9/team")[0].pk,
         time_off_id=TimeOff.objects.create(rep=lena_profile, starts_on=date(2030, 1, 1), ends_on=date(2030, 1, 2)).pk,
     )
 
@@ -197,6 +199,9 @@ PROBES: dict[str, Probe] = {
     "POST /settings/people/{}/": lambda w: (f"/settings/people/{w.rep_id}/", {"name": "Lena Rep", "role": "rep", "team": "emea"}),
     "POST /settings/people/{}/deactivate/": lambda w: (f"/settings/people/{w.rep_id}/deactivate/", {"reason": "left the company"}),
     "POST /settings/people/{}/activate/": lambda w: (f"/settings/people/{w.rep_id}/activate/", None),
+    "POST /settings/teams/{}/chat/": lambda w: ("/settings/teams/emea/chat/", {"url": "json://127.0.0.1:9/chat"}),
+    "POST /settings/reps/{}/chat/": lambda w: (f"/settings/reps/{w.rep_id}/chat/", {"url": "json://127.0.0.1:9/chat"}),
+    "POST /settings/chat/{}/remove/": lambda w: (f"/settings/chat/{w.chat_target_id}/remove/", None),
     "GET /settings/reps/{}/": lambda w: (f"/settings/reps/{w.rep_id}/", None),
     "POST /settings/reps/{}/": lambda w: (f"/settings/reps/{w.rep_id}/", {
         "team": "emea", "time_zone": "Europe/Berlin", "country": "DE", "hours": "mon-fri 00:00-24:00", "weight": "2", "daily_cap": "",

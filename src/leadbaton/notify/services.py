@@ -345,6 +345,13 @@ def chat_target_configure(*, team_id: int | None, rep_id: int | None, url: str) 
     return target, False, fields_update(target, {"active": True})
 
 
+def chat_target_switch_off(*, target: ChatTarget) -> bool:
+    """Stop sending to one chat target (kept, with its delivery log). True if it was on."""
+    changed = ChatTarget.objects.filter(pk=target.pk, active=True).update(active=False) == 1
+    target.active = False
+    return changed
+
+
 def chat_targets_deactivate(*, team_id: int | None, rep_id: int | None, keep_urls: set[str]) -> list[ChatTarget]:
     """Switch off the team's or rep's active chat targets whose URL is not kept. Never deletes: the delivery log stays."""
     gone = [target for target in ChatTarget.objects.filter(_chat_owner(team_id, rep_id), active=True).order_by("id")

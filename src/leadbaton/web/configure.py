@@ -29,7 +29,9 @@ from leadbaton.core.values import hours_lines
 from leadbaton.intake.models import Source, SourceKey, Submission
 from leadbaton.intake.services import MANUAL_SOURCE, IssuedKey
 from leadbaton.leads.models import OPEN_STAGES, Lead, OwnerKind
+from leadbaton.notify.models import ChatTarget
 from leadbaton.organisation.file import OrgFileError, routing_parse
+from leadbaton.pipeline.chat import chat_target_add, chat_target_remove
 from leadbaton.pipeline.followup import viewer_of
 from leadbaton.pipeline.ownership import may_manage
 from leadbaton.pipeline.preview import routing_preview
@@ -193,6 +195,7 @@ def _rep_page(request: HttpRequest, profile: RepProfile, *, failed: dict[str, An
         "teams": teams,
         "time_off": time_off_ahead(profile, today),
         "open_leads": Lead.objects.filter(owner_kind=OwnerKind.REP, owner_rep_id=profile.user_id, stage__in=OPEN_STAGES).count(),
+        "chat": _chat_of(rep_id=profile.user_id),
     }
     return render(request, "web/rep_settings.html", context, status=status)
 
@@ -479,7 +482,8 @@ def _team_for(request: HttpRequest, slug: str) -> Team | HttpResponse:
     return team
 
 
-def _team_page(request: HttpRequest, team: Team, *, failed: dict[str, Any] | None = None, status: int = 200) -> HttpResponse:
+def _team_page(request: HttpRequest, team: Team, *, failed: dict[str, Any] | None = None, chat_failed: dict[str, Any] | None = None,
+               status: int = 200) -> HttpResponse:
     shown = {"name": team.name, "time_zone": team.time_zone,
              "overflow_nurture_below": "" if team.overflow_nurture_below is None else str(team.overflow_nurture_below),
              "manager": team.manager.email if team.manager else ""}
@@ -487,7 +491,8 @@ def _team_page(request: HttpRequest, team: Team, *, failed: dict[str, Any] | Non
         shown.update(failed["posted"])
     managers = User.objects.filter(is_active=True, role__in=("manager", "admin")).order_by("name", "email")
     context = {"team": team, "shown": shown, "problems": (failed or {}).get("problems", {}), "managers": managers,
-               "admin": _is_admin(cast(User, request.user)), "own_policy": SlaPolicy.objects.filter(team=team, active=True).exists()}
+               "admin": _is_admin(cast(User, request.user)), "own_policy": SlaPolicy.objects.filter(team=team, active=True).exists(),
+               "chat": _chat_of(team_id=team.pk), "chat_failed": chat_failed or {"url": "", "problems": {}}}
     return render(request, "web/team_settings.html", context, status=status)
 
 
@@ -518,3 +523,57 @@ def _policy_page(request: HttpRequest, scope: str, team: Team | None, policy: Sl
     context = {"scope": scope, "team": team, "policy": policy, "shown": shown, "problems": problems, "escalations": escalations,
                "own": policy.team_id is not None or team is None, "actions": ", ".join(STEP_ACTIONS)}
     return render(request, "web/policy_settings.html", context, status=status)
+
+
+# Chat targets of a team or a rep, on their settings pages.
+
+
+class TeamChatAdd(LoginRequiredMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, slug: str) -> HttpResponse:
+        url = request.POST.get("url", "")
+        try:
+            chat_target_add(by=cast(User, request.user), url=url, team_slug=slug, now=clock.now())
+        except Invalid as refused:
+            found = _team_for(request, slug)
+            if isinstance(found, HttpResponse):
+                return found
+            return _team_page(request, found, chat_failed={"url": url, "problems": _by_field(refused)}, status=400)
+        except Refused as refused:
+            return refused_page(request, refused, not_allowed="You cannot change this team")
+        messages.success(request, "Chat target added: the team's news goes there too.")
+        return redirect("team_settings", slug)
+
+
+class RepChatAdd(RepAction):
+    form = "chat"
+
+    def post(self, request: HttpRequest, rep_id: int) -> HttpResponse:
+        url = request.POST.get("url", "")
+        try:
+            chat_target_add(by=cast(User, request.user), url=url, rep_id=rep_id, now=clock.now())
+        except Refused as refused:
+            return self.refused(request, rep_id, refused, {"url": url})
+        messages.success(request, "Chat target added: the rep's news goes there too.")
+        return redirect("rep_settings", rep_id)
+
+
+class ChatRemove(LoginRequiredMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, target_id: int) -> HttpResponse:
+        try:
+            target = chat_target_remove(by=cast(User, request.user), target_id=target_id, now=clock.now())
+        except Refused as refused:
+            return refused_page(request, refused, not_allowed="You cannot change chat targets")
+        messages.success(request, f"Nothing more goes to {target.label}.")
+        if target.rep_id is not None:
+            return redirect("rep_settings", target.rep_id)
+        return redirect("team_settings", target.team.slug if target.team else "")
+
+
+def _chat_of(*, team_id: int | None = None, rep_id: int | None = None) -> list[ChatTarget]:
+    rows = ChatTarget.objects.filter(active=True)
+    rows = rows.filter(team_id=team_id) if team_id is not None else rows.filter(rep_id=rep_id)
+    return list(rows.order_by("id"))
