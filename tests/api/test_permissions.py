@@ -172,6 +172,7 @@ PROBES: dict[str, Probe] = {
     "POST /reps/{}/pause/": lambda w: (f"/reps/{w.rep_id}/pause/", {"team": "emea", "reason": "training"}),
     "POST /reps/{}/resume/": lambda w: (f"/reps/{w.rep_id}/resume/", {"team": "emea"}),
     "GET /settings/": lambda w: ("/settings/", None),
+    "POST /settings/": lambda w: ("/settings/", {"name": "APAC", "slug": "apac", "time_zone": "Asia/Singapore"}),
     "GET /settings/routing/": lambda w: ("/settings/routing/", None),
     "POST /settings/routing/": lambda w: ("/settings/routing/", {"rules": "- name: Everyone\n  team: emea\n", "action": "save",
                                                                  "email": "kim@tailspin.example"}),

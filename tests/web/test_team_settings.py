@@ -127,3 +127,29 @@ def test_the_organisation_file_keeps_a_teams_overflow_and_manager_set_on_its_pag
     assert SlaPolicy.objects.get(team=emea, active=True).first_response_minutes == 15
     apply({"users": users, "teams": [team]})  # the file's own team policy, no longer written: the organisation's again
     assert not SlaPolicy.objects.filter(team=emea, active=True).exists()
+
+
+def test_an_admin_adds_a_team_and_each_refused_value_is_said_next_to_its_field(sales):
+    status, page = post_and_follow(sales.ada, "/settings/", {"name": "APAC", "slug": "apac", "time_zone": "Asia/Singapore",
+                                                              "manager": "frank@lumen.example"})
+    assert status == 200
+    assert "APAC is added. Send it leads with a routing rule, or make it the default team." in page
+    apac = Team.objects.get(slug="apac")
+    assert (apac.name, apac.time_zone, apac.manager_id, apac.is_default, apac.managed) == ("APAC", "Asia/Singapore", sales.frank.pk, False, False)
+    status, page, _ = post_as(sales.ada, "/settings/", {"name": "", "slug": "apac", "time_zone": "Asia/Singapur", "manager": ""})
+    assert status == 400
+    assert field_error(page, "name").startswith("is required")
+    assert field_error(page, "slug").startswith("&#x27;apac&#x27; is the slug of a team already")
+    assert "did you mean Asia/Singapore?" in field_error(page, "time_zone")
+    assert 'value="Asia/Singapur"' in page
+    assert post_as(sales.maria, "/settings/", {"name": "X", "slug": "x", "time_zone": "UTC"})[0] == 403
+    assert not Team.objects.filter(slug="x").exists()
+
+
+def test_an_admin_of_an_organisation_without_teams_opens_the_settings_to_add_the_first(db):
+    from leadbaton.accounts.models import User
+
+    ada = User.objects.create_superuser("ada@lumen.example", "pw", name="Ada Admin")
+    status, page = page_of(ada, "/settings/")
+    assert status == 200
+    assert "Add a team" in page

@@ -106,6 +106,11 @@ def team_configure(
     return team, False, fields_update(team, {name: value for name, value in values.items() if name not in keep})
 
 
+def team_create(*, slug: str, name: str, time_zone: str, manager_id: int | None) -> Team:
+    """A team added on the settings pages (not managed by the organisation file)."""
+    return Team.objects.create(slug=slug, name=name, time_zone=time_zone, manager_id=manager_id)
+
+
 def team_settings_set(*, team: Team, values: dict[str, Any]) -> list[str]:
     """Write fields of a team set on a settings page (name, time_zone, overflow_nurture_below, manager_id, is_default;
     clear any other default first). Returns the fields changed."""

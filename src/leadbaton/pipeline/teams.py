@@ -10,12 +10,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from leadbaton.accounts import services as accounts
 from leadbaton.accounts.models import Role, Team, User
 from leadbaton.core.refusals import Invalid, NotAllowed, NotFound
-from leadbaton.core.values import Entry, time_zone_read
+from leadbaton.core.values import Entry, slug_read, time_zone_read
 from leadbaton.pipeline.ownership import may_manage, may_manage_teams_check
 from leadbaton.sla.models import SlaPolicy
 from leadbaton.sla.services import policy_set
@@ -61,6 +61,28 @@ def team_settings_change(*, slug: str, by: User, values: dict[str, Any], now: da
             raise Invalid.one("default", "a default team takes the leads no routing rule matches: make another team the default instead")
         changed = accounts.team_settings_set(team=team, values=wanted)
     return team, changed
+
+
+def team_add(*, by: User, values: dict[str, Any], now: datetime) -> Team:
+    """A new team (admins): `slug`, `name`, `time_zone`, and optionally `manager` (an email). Its queue takes leads once a
+    routing rule sends it some or it is made the default team. Refuses with NotAllowed or Invalid naming each field."""
+    if not (by.is_superuser or by.role == Role.ADMIN):
+        raise NotAllowed.one("role", f"only admins add teams; you are {Role(by.role).label.lower()}")
+    problems: list[str] = []
+    entry = Entry(values, "", ("slug", "name", "time_zone", "manager"), problems, "a team")
+    slug = slug_read(entry, "slug")
+    name = entry.text("name", hint="the name people see, such as EMEA", required=True)
+    zone = time_zone_read(entry, "time_zone", required=True)
+    email = entry.text("manager", hint="the email of a manager or admin", max_length=254)
+    if slug and Team.objects.filter(slug=slug).exists():
+        entry.fail("slug", f"{slug!r} is the slug of a team already (switched off ones too); choose another")
+    if problems:
+        raise Invalid([{"field": field, "message": message} for field, _, message in (problem.partition(": ") for problem in problems)])
+    try:
+        with transaction.atomic():
+            return accounts.team_create(slug=slug, name=name, time_zone=zone, manager_id=_manager_id(email))
+    except IntegrityError:  # the same slug at the same moment
+        raise Invalid.one("slug", f"{slug!r} is the slug of a team already; choose another") from None
 
 
 def _manager_id(email: str) -> int | None:

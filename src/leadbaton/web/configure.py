@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 
 import yaml
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
@@ -45,7 +44,7 @@ from leadbaton.pipeline.reps import (
 )
 from leadbaton.pipeline.rules import may_save_rules, rules_save
 from leadbaton.pipeline.sources import KEYLESS, SOURCE_KEYS, source_add, source_key_new, source_key_revoke
-from leadbaton.pipeline.teams import policy_change, team_settings_change
+from leadbaton.pipeline.teams import policy_change, team_add, team_settings_change
 from leadbaton.routing.models import RoutingRule, Strategy
 from leadbaton.routing.queries import rules_active
 from leadbaton.routing.services import RulesInvalid, rules_check
@@ -58,18 +57,38 @@ REP_FIELDS = ("team", "time_zone", "country", "hours", "weight", "daily_cap", "m
 WHOLE_FIELDS = ("weight", "daily_cap", "max_open")
 
 
-@login_required
-def settings_home(request: HttpRequest) -> HttpResponse:
-    """The teams one runs, each with its reps as routing is told about them; each rep opens their settings."""
+class SettingsHome(LoginRequiredMixin, View):
+    """GET: the teams one runs, each with its reps as routing is told about them (each rep opens their settings), and
+    the settings only admins change; POST (admins): add a team."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return _home(request)
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        posted = {name: request.POST.get(name, "") for name in ("slug", "name", "time_zone", "manager")}
+        try:
+            team = team_add(by=cast(User, request.user), values={name: value.strip() or None for name, value in posted.items()},
+                            now=clock.now())
+        except Invalid as refused:
+            return _home(request, failed={"posted": posted, "problems": _by_field(refused)}, status=400)
+        except Refused as refused:
+            return refused_page(request, refused, not_allowed="You cannot add teams")
+        messages.success(request, f"{team.name} is added. Send it leads with a routing rule, or make it the default team.")
+        return redirect("team_settings", team.slug)
+
+
+def _home(request: HttpRequest, *, failed: dict[str, Any] | None = None, status: int = 200) -> HttpResponse:
     user = cast(User, request.user)
     runs = teams_run_by(viewer_of(user))
-    if not runs:
+    if not runs and not _is_admin(user):
         return _not_for_you(request)
     reps = RepProfile.objects.select_related("user").filter(team__in=runs).order_by("user__name", "user__email")
     by_team: dict[int, list[dict[str, Any]]] = {team.pk: [] for team in runs}
     for profile in reps:
         by_team[profile.team_id].append({"profile": profile, "hours": "; ".join(hours_lines(profile.hours)) or "no working hours"})
-    return render(request, "web/settings.html", {"teams": [(team, by_team[team.pk]) for team in runs]})
+    context = {"teams": [(team, by_team[team.pk]) for team in runs], "failed": failed or {"posted": {}, "problems": {}},
+               "managers": User.objects.filter(is_active=True, role__in=("manager", "admin")).order_by("name", "email")}
+    return render(request, "web/settings.html", context, status=status)
 
 
 class RepSettings(LoginRequiredMixin, View):
