@@ -26,6 +26,7 @@ urlpatterns = [
     path("leads/<int:lead_id>/touch/", views.LeadTouch.as_view(), name="lead_touch"),
     path("leads/<int:lead_id>/outcome/", views.LeadOutcome.as_view(), name="lead_outcome"),
     path("leads/<int:lead_id>/reject/", views.LeadReject.as_view(), name="lead_reject"),
+    path("leads/<int:lead_id>/reassign/", views.LeadReassign.as_view(), name="lead_reassign"),
     path("leads/<int:lead_id>/take/", board.LeadTake.as_view(), name="lead_take"),
     path("teams/", board.teams, name="teams"),
     path("teams/<slug:slug>/", board.board, name="board"),

@@ -165,6 +165,8 @@ PROBES: dict[str, Probe] = {
     "POST /leads/{}/touch/": lambda w: (f"/leads/{w.lead_id}/touch/", None),
     "POST /leads/{}/outcome/": lambda w: (f"/leads/{w.lead_id}/outcome/", None),
     "POST /leads/{}/reject/": lambda w: (f"/leads/{w.lead_id}/reject/", None),
+    "POST /leads/{}/reassign/": lambda w: (f"/leads/{w.lead_id}/reassign/", {"to": f"team:{Team.objects.get(slug='emea').pk}",
+                                                                           "reason": "Lena is on leave"}),
     "POST /leads/{}/take/": lambda w: (f"/leads/{w.lead_id}/take/", None),
     "GET /teams/": lambda w: ("/teams/", None),
     "GET /teams/{}/": lambda w: ("/teams/emea/", None),

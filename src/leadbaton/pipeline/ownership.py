@@ -78,6 +78,18 @@ def lead_reassign(
     return lead
 
 
+def move_targets(*, lead: Lead, by: User) -> tuple[list[RepProfile], list[Team]]:
+    """Where `by` may move the lead by hand (lead_reassign): the active reps and the queues of the teams they manage (all of
+    them for an admin); nothing when they may not move it (not an admin or a manager of one of its teams, or it is closed)."""
+    if lead.stage not in OPEN_STAGES or not (by.is_superuser or by.role in (Role.ADMIN, Role.MANAGER)) or not may_manage(by, _teams_of(lead)):
+        return [], []
+    teams = Team.objects.filter(active=True).order_by("name")
+    if not may_manage(by, []):
+        teams = teams.filter(manager=by)
+    reps = RepProfile.objects.select_related("user", "team").filter(team__in=teams, user__is_active=True).order_by("user__name", "user__email")
+    return list(reps), list(teams)
+
+
 def rep_deactivate(*, rep: User, by: User | None, why: str, now: datetime) -> int:
     """Deactivate a user and send their open leads back to their team's queue, in one transaction. Returns how many leads.
 

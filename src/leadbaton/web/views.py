@@ -24,7 +24,7 @@ from leadbaton.core.refusals import Conflict, Invalid, NotAllowed, NotFound, Ref
 from leadbaton.intake.models import Submission
 from leadbaton.intake.queries import submissions_list
 from leadbaton.leads.access import ADMIN, MANAGER, MARKETING, readable_leads, submissions_readable
-from leadbaton.leads.models import Activity, Blocker, Inquiry, Stage
+from leadbaton.leads.models import Activity, Blocker, Inquiry, OwnerKind, Stage
 from leadbaton.leads.queries import (
     activities_of,
     handoff_sides,
@@ -49,6 +49,7 @@ from leadbaton.pipeline.followup import (
 )
 from leadbaton.pipeline.followup import lead_reject as reject
 from leadbaton.pipeline.intake import lead_enter
+from leadbaton.pipeline.ownership import lead_reassign, move_targets
 from leadbaton.pipeline.person import possible_duplicates_seen_by
 from leadbaton.sla import services as sla
 from leadbaton.sla.models import Clock, Deadline
@@ -215,7 +216,13 @@ def _lead_page(request: HttpRequest, lead_id: int, *, form: str = "", errors: li
         "results": Activity.Result.choices, "blockers": Blocker.choices, "reject_reasons": list(REJECT_REASONS.items()),
         "untouched": lead.stage == Stage.ASSIGNED,
         "recycle_choices": RECYCLE_CHOICES,
+        "mine_reassign": form == "reassign",
     }
+    move_reps, move_teams = move_targets(lead=lead, by=user)
+    context["move_to"] = [(f"rep:{profile.user_id}", f"{profile.user.display_name} ({profile.team.name})") for profile in move_reps
+                          if not (lead.owner_kind == OwnerKind.REP and lead.owner_rep_id == profile.user_id)]
+    context["move_to"] += [(f"team:{team.pk}", f"the {team.name} queue") for team in move_teams
+                           if not (lead.owner_kind == OwnerKind.TEAM and lead.owner_team_id == team.pk)]
     return render(request, "web/lead.html", context, status=status)
 
 
@@ -257,6 +264,29 @@ class LeadOutcome(LeadAction):
 class LeadReject(LeadAction):
     def post(self, request: HttpRequest, lead_id: int) -> HttpResponse:
         return lead_reject(request, lead_id)
+
+
+class LeadReassign(LeadAction):
+    """A manager gives the lead to another rep or back to a queue, with a reason (pipeline.ownership.lead_reassign, as the
+    API and the board do); `if_owner` is the owner the page showed, so a lead that changed hands meanwhile stays put."""
+
+    def post(self, request: HttpRequest, lead_id: int) -> HttpResponse:
+        kind, _, number = request.POST.get("to", "").partition(":")
+        target = int(number) if number.isascii() and number.isdigit() and len(number) <= 18 else None
+        if kind not in ("rep", "team") or target is None:
+            refused = Invalid.one("to", "choose a rep or a team's queue from the list")
+            return _acted_wrongly(request, lead_id, "reassign", refused)
+        try:
+            lead = lead_reassign(lead_id=lead_id, by=cast(User, request.user), reason=request.POST.get("reason", ""), now=clock.now(),
+                                 to_rep_id=target if kind == "rep" else None, to_team_id=target if kind == "team" else None,
+                                 if_owner=request.POST.get("if_owner", ""))
+        except Refused as refused:
+            if isinstance(refused, Invalid):
+                refused = Invalid([{**error, "field": "to" if error["field"] in ("to_rep", "to_team") else error["field"]}
+                                   for error in refused.errors])
+            return _acted_wrongly(request, lead_id, "reassign", refused)
+        messages.success(request, f"Moved to {owner_summary(lead)['name']}; the handoff records why.")
+        return redirect("lead", lead_id)
 
 
 def lead_touch(request: HttpRequest, lead_id: int) -> HttpResponse:
