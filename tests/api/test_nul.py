@@ -80,3 +80,16 @@ def test_a_lone_surrogate_in_an_api_body_is_refused_by_its_field(world: World) -
     assert answer.status_code == 422
     assert answer.json()["errors"][0]["field"] == "rules.0.name"
     assert "lone surrogate" in answer.json()["errors"][0]["message"]
+
+
+def test_unreadable_values_in_paths_and_steps_are_refused_by_the_api_not_a_500(world: World) -> None:
+    admin = world.callers["admin"]
+    assert admin is not None
+    headers = {"Authorization": f"Bearer {token_issue(user=admin, name='probe', now=clock.now()).plaintext}"}
+    client = Client()
+    answer = client.post(f"/api/v1/webhooks/{world.webhook_id}/deliveries/a%00b/redeliver", headers=headers)
+    assert answer.status_code == 404
+    answer = client.put("/api/v1/sla/policies/emea", data={"escalation": {"first_response": ["remind at ²%"]}},
+                        content_type="application/json", headers=headers)
+    assert answer.status_code == 422
+    assert answer.json()["errors"][0]["field"] == "escalation.first_response[0]"

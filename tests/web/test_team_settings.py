@@ -153,3 +153,41 @@ def test_an_admin_of_an_organisation_without_teams_opens_the_settings_to_add_the
     status, page = page_of(ada, "/settings/")
     assert status == 200
     assert "Add a team" in page
+
+
+def test_steps_that_are_not_plain_percentages_too_many_or_twice_are_refused_by_field(sales):
+    for steps, said in (("remind at ²%", "&#x27;remind at ²%&#x27; is not a step"),
+                        ("\n".join(f"remind at {n}%" for n in range(10, 65, 5)), "has 11 steps; at most 10 fit"),
+                        ("remind at 50%\nremind at 50%", "&#x27;remind at 50%&#x27; is written twice")):
+        status, page, _ = post_as(sales.maria, "/settings/service-levels/emea/", {**POLICY, "escalation_first_response": steps})
+        assert status == 400, steps
+        assert said in field_error(page, "escalation_first_response")
+    assert not SlaPolicy.objects.filter(team=sales.emea).exists()
+
+
+def test_a_switched_off_team_is_never_the_default_and_has_no_service_levels_to_set(sales):
+    Team.objects.filter(pk=sales.amer.pk).update(active=False)
+    status, page, _ = post_as(sales.ada, "/settings/teams/amer/", {"name": "Americas", "time_zone": "America/New_York", "default": "on"})
+    assert status == 400
+    assert field_error(page, "default").startswith("Americas is switched off")
+    assert 'name="default" checked' in page  # what was ticked stays ticked
+    assert Team.objects.get(slug="emea").is_default
+    assert page_of(sales.ada, "/settings/service-levels/amer/")[0] == 404
+
+
+def test_the_organisation_file_writes_only_the_service_levels_it_names(sales, morning):
+    import yaml
+
+    from leadbaton.organisation.apply import organisation_apply
+    from leadbaton.organisation.file import orgfile_parse
+
+    def apply(document: dict) -> None:
+        organisation_apply(organisation=orgfile_parse(yaml.safe_dump(document)), now=clock.now())
+
+    team = {"slug": "emea", "name": "EMEA", "time_zone": "Europe/Berlin", "default": True, "sla": {"first_response_minutes": 15}}
+    apply({"sla": {"first_response_minutes": 5}, "teams": [team]})
+    assert post_as(sales.ada, "/settings/service-levels/default/", {**POLICY, "first_response_minutes": "5", "attempts": "3"})[0] == 302
+    assert post_as(sales.ada, "/settings/service-levels/emea/", {**POLICY, "first_response_minutes": "15", "attempts": "2"})[0] == 302
+    apply({"sla": {"first_response_minutes": 5}, "teams": [team]})
+    assert SlaPolicy.objects.get(team=None).attempts == 3
+    assert (SlaPolicy.objects.get(team=sales.emea).attempts, SlaPolicy.objects.get(team=sales.emea).first_response_minutes) == (2, 15)

@@ -110,3 +110,12 @@ def test_only_admins_see_or_change_webhooks(org, who):
     for path in ("/settings/webhooks/", f"/settings/webhooks/{subscription.pk}/", f"/settings/webhooks/{subscription.pk}/rotate/"):
         assert post_as(user, path, {"url": "https://evil.example.com", "events": ["lead.created"]})[0] == 403
     assert WebhookSubscription.objects.get().url == "https://crm.example.com/in"
+
+
+def test_an_address_that_cannot_be_read_or_a_message_id_that_cannot_be_one_is_refused_not_a_500(org):
+    status, page, _ = post_as(org.admin, "/settings/webhooks/", {"url": "http://[oops/x", "events": ["lead.created"]})
+    assert status == 400
+    assert "is not an http:// or https:// URL" in field_error(page, "url")
+    assert post_as(org.admin, "/settings/webhooks/", {"url": "https://crm.example.com/in", "events": ["lead.created"]})[0] == 200
+    subscription = WebhookSubscription.objects.get()
+    assert post_as(org.admin, f"/settings/webhooks/{subscription.pk}/deliveries/a%00b/redeliver/", {})[0] == 404

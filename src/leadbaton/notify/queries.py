@@ -43,7 +43,10 @@ def delivery_log(subscription_id: int, *, limit: int = 50) -> list[OutboxMessage
 
 
 def webhook_message_find(message_id: str, *, subscription_id: int | None = None) -> OutboxMessage | None:
-    """A webhook message by its webhook-id (msg_…), optionally only if it belongs to this subscription."""
+    """A webhook message by its webhook-id (msg_…), optionally only if it belongs to this subscription. None for text
+    that cannot be one (no database is asked about a NUL character or a thousand characters)."""
+    if len(message_id) > 40 or not message_id.isascii() or not message_id.isprintable():
+        return None
     rows = OutboxMessage.objects.filter(message_id=message_id, channel=OutboxMessage.Channel.WEBHOOK)
     if subscription_id is not None:
         rows = rows.filter(subscription_id=subscription_id)

@@ -241,8 +241,12 @@ def subscription_problems(*, url: str | None = None, events: list[str] | None = 
     """Every problem with the values given (None: not given, not checked)."""
     problems: list[tuple[str, str]] = []
     if url is not None:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in url):
+        try:
+            parts = urlsplit(url)
+            hostname = parts.hostname
+        except ValueError:  # such as "http://[oops/x": an IPv6 address that does not close
+            parts, hostname = urlsplit(""), None
+        if parts.scheme not in ("http", "https") or not hostname or any(c.isspace() for c in url):
             problems.append(("url", f"{url[:100]!r} is not an http:// or https:// URL; use one such as {SUBSCRIPTION_EXAMPLE_URL}"))
         elif len(url) > 500:
             problems.append(("url", f"is {len(url)} characters long; at most 500 fit"))

@@ -150,8 +150,8 @@ def _apply(organisation: Organisation, now: datetime, *, issue_keys: bool) -> Ap
             tally.add("routing rule", repr(rule.name), created=created, fields=changed)
         for rule in routing.rules_deactivate(keep_names={spec.name for spec in organisation.routing}):
             tally.add("routing rule", repr(rule.name), action=DEACTIVATED)
-    if organisation.sla is not None:
-        _sla_apply(organisation.sla, now, tally)
+    if organisation.sla is not None:  # the keys it writes over the policy in force: what a page set for the others stays
+        _sla_apply(organisation.sla.over(_spec_of(sla.policy_for(None))), now, tally)
     if organisation.teams is not None:
         _team_slas_apply(organisation, teams, now, tally)
     if organisation.lead_definition is not None:
@@ -284,12 +284,16 @@ def _team_slas_apply(organisation: Organisation, teams: dict[str, Team], now: da
     A team that no longer writes one follows the organisation's policy again. Without an organisation
     `sla:` in the file, a team's values override the policy in the database (or the defaults).
     """
-    base = organisation.sla or _spec_of(sla.policy_for(None))
+    base = _spec_of(sla.policy_for(None))  # the organisation's, as just applied
     keep = set()
     for spec in organisation.teams or ():
         if spec.sla is not None:
-            _sla_apply(spec.sla.over(base), now, tally, team=teams[spec.slug])
-            keep.add(teams[spec.slug].pk)
+            team = teams[spec.slug]
+            own = sla.policy_for(team.pk)
+            # A team policy set on a page or through the API is the base for the keys the file does not write; one the
+            # file wrote follows the organisation's for them.
+            _sla_apply(spec.sla.over(base if own.managed or own.team_id is None else _spec_of(own)), now, tally, team=team)
+            keep.add(team.pk)
     for policy in sla.team_policies_deactivate(keep_team_ids=keep):
         tally.add("SLA policy", policy.name, action=DEACTIVATED)
 
@@ -300,6 +304,7 @@ def _spec_of(policy: SlaPolicy) -> SlaSpec:
         progress_every_days=policy.progress_every_days, business_hours=policy.business_hours, business_days=policy.business_days,
         remind_before_minutes=policy.remind_before_minutes,
         escalation={kind: [(float(share), str(action)) for share, action in steps] for kind, steps in policy.escalation.items()},
+        catch_up_stale_share=policy.catch_up_stale_share, catch_up_overdue_next_steps=policy.catch_up_overdue_next_steps,
     )
 
 

@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 
 from leadbaton.accounts import services as accounts
 from leadbaton.accounts.models import Role, Team, User
+from leadbaton.core.models import config_lock
 from leadbaton.core.refusals import Invalid, NotAllowed, NotFound
 from leadbaton.core.values import Entry, slug_read, time_zone_read
 from leadbaton.pipeline.ownership import may_manage, may_manage_teams_check
@@ -49,12 +50,15 @@ def team_settings_change(*, slug: str, by: User, values: dict[str, Any], now: da
     if problems:
         raise Invalid([{"field": field, "message": message} for field, _, message in (problem.partition(": ") for problem in problems)])
     with transaction.atomic():
+        config_lock()  # first, as every configuration writer: two admins making two teams the default queue, not collide
         team = Team.objects.select_for_update().filter(slug=slug).first()
         if team is None or not may_manage(by, [team]):
             raise NotFound.one("slug", f"there is no team {slug[:60]!r}{'' if admin else ' you manage'}")
         if "manager" in values:
             wanted["manager_id"] = _manager_id(email)
         if default is True and not team.is_default:
+            if not team.active:
+                raise Invalid.one("default", f"{team.name} is switched off: it routes nothing, so it cannot take the leads no rule matches")
             accounts.team_default_clear(keep_slug=team.slug)
             wanted["is_default"] = True
         elif default is False and team.is_default:

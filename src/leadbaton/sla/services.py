@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -87,6 +88,7 @@ ESCALATION: dict[str, tuple[tuple[float, str], ...]] = {
 }
 # What a policy may ask for at each step; a reminder only before the breach.
 STEP_ACTIONS = (Action.REMIND, Action.ALERT_MANAGER, Action.REASSIGN, Action.QUEUE)
+MAX_STEPS = 10
 STEP_EXAMPLE = '["remind at 50%", "alert_manager at breach", "reassign at breach"]'
 
 
@@ -115,6 +117,9 @@ def escalation_parse(raw: object, path: str) -> tuple[dict[str, list[tuple[float
         if not isinstance(items, list):
             problems.append((where, f"must be a list of steps such as {STEP_EXAMPLE}"))
             continue
+        if len(items) > MAX_STEPS:
+            problems.append((where, f"has {len(items)} steps; at most {MAX_STEPS} fit (a reminder or two, then what happens at the breach)"))
+            continue
         parsed = []
         for index, item in enumerate(items):
             action, _, when = str(item).strip().partition(" at ") if isinstance(item, str) else ("", "", "")
@@ -126,6 +131,8 @@ def escalation_parse(raw: object, path: str) -> tuple[dict[str, list[tuple[float
                 problems.append((f"{where}[{index}]", f"{item!r}: a reminder comes before the breach; write a share such as 80%"))
             elif action in (Action.REASSIGN, Action.QUEUE) and share < 1:
                 problems.append((f"{where}[{index}]", f"{item!r}: the lead moves only at the breach; write {action} at breach"))
+            elif (share, action) in parsed:
+                problems.append((f"{where}[{index}]", f"{item!r} is written twice; write each step once"))
             else:
                 parsed.append((share, action))
         steps[kind] = sorted(parsed)
@@ -134,9 +141,10 @@ def escalation_parse(raw: object, path: str) -> tuple[dict[str, list[tuple[float
 
 def _share(when: str) -> float | None:
     text = when.strip()
-    if not text.endswith("%") or not text[:-1].strip().isdigit():
+    digits = text[:-1].strip()
+    if not text.endswith("%") or not re.fullmatch(r"[0-9]{1,3}", digits):  # ASCII digits: "²".isdigit() is true, int("²") fails
         return None
-    percent = int(text[:-1])
+    percent = int(digits)
     return percent / 100 if 0 < percent < 100 else None
 
 

@@ -444,6 +444,7 @@ class TeamSettings(LoginRequiredMixin, View):
             values["overflow_nurture_below"] = _whole(posted["overflow_nurture_below"])
         if _is_admin(user):
             values["default"] = request.POST.get("default") == "on"
+            posted["default"] = "on" if values["default"] else ""
         try:
             team, changed = team_settings_change(slug=slug, by=user, values=values, now=clock.now())
         except Invalid as refused:
@@ -505,7 +506,7 @@ def _team_page(request: HttpRequest, team: Team, *, failed: dict[str, Any] | Non
                status: int = 200) -> HttpResponse:
     shown = {"name": team.name, "time_zone": team.time_zone,
              "overflow_nurture_below": "" if team.overflow_nurture_below is None else str(team.overflow_nurture_below),
-             "manager": team.manager.email if team.manager else ""}
+             "manager": team.manager.email if team.manager else "", "default": "on" if team.is_default else ""}
     if failed:
         shown.update(failed["posted"])
     managers = User.objects.filter(is_active=True, role__in=("manager", "admin")).order_by("name", "email")
@@ -525,6 +526,8 @@ def _policy_for(request: HttpRequest, scope: str) -> tuple[Team | None, SlaPolic
     found = _team_for(request, scope)
     if isinstance(found, HttpResponse):
         return found
+    if not found.active:  # as saving answers: a switched-off team has no service levels to set
+        return refused_page(request, NotFound.one("scope", f"{scope[:60]!r} is neither default nor the slug of an active team"))
     return found, policy_for(found.pk)
 
 
