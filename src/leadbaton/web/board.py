@@ -167,7 +167,7 @@ def _board(request: HttpRequest, user: User, viewer: Viewer, team: Team, params:
     return render(request, "web/board.html", context, status=400 if errors and status == 200 else status)
 
 
-def _lead_row(lead: Lead, section: str, zone: ZoneInfo, when: datetime | None, *, failed: Failed, year: bool = False) -> dict[str, Any]:
+def _lead_row(lead: Lead, section: str, zone: ZoneInfo, when: datetime | None, *, failed: Failed, year: bool | None = None) -> dict[str, Any]:
     """A lead as the board's queue ("queue") or search and rep lists ("found") show it: its time written out in the
     reader's zone, and its checkbox for the list's move form (`pick`: the lead and the owner the reader saw)."""
     pick = f"{lead.pk}@{lead.owner_key}"

@@ -153,8 +153,11 @@ class Moment:
     text: str
 
     @classmethod
-    def of(cls, at: datetime, zone: ZoneInfo, *, with_year: bool = False) -> Moment:
+    def of(cls, at: datetime, zone: ZoneInfo, *, with_year: bool | None = None) -> Moment:
+        """`with_year` None: the year is written when it is not this year in the reader's zone (a next step in January, seen in December)."""
         local = at.astimezone(zone)
+        if with_year is None:
+            with_year = local.year != clock.now().astimezone(zone).year
         year = f" {local.year}" if with_year else ""
         return cls(at.astimezone(UTC).isoformat(), f"{local:%a} {local.day} {local:%b}{year}, {local:%H:%M} {local.tzname()}")
 
