@@ -28,6 +28,7 @@ def closed(intake, sales, morning):
     assert touch(as_user(sales.lena), lead_id).status_code == 201
     answer = not_interested(sales, lead_id, recycle_after_days=30)
     assert answer.status_code == 200, answer.json()
+    assert answer.json()["recycle_at"] == (clock.now() + timedelta(days=30)).isoformat().replace("+00:00", "Z")
     return lead_id
 
 

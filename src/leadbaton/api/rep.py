@@ -70,7 +70,7 @@ def lead_summary(lead: Lead) -> dict[str, Any]:
         "last_progress_at": lead.last_progress_at, "seconds_to_owner": lead.seconds_to_owner,
         "seconds_to_first_touch": lead.seconds_to_first_touch, "blocker": lead.blocker, "next_step": lead.next_step,
         "next_step_at": lead.next_step_at, "value": lead.value, "currency": lead.currency,
-        "lost_reason": lead.lost_reason, "closed_at": lead.closed_at,
+        "lost_reason": lead.lost_reason, "closed_at": lead.closed_at, "recycle_at": lead.recycle_at,
     }
 
 

@@ -236,6 +236,7 @@ class Outcome(Schema):
     currency: str
     lost_reason: str
     closed_at: datetime | None
+    recycle_at: datetime | None  # not interested, not now: when it goes back to marketing's nurture
 
 
 class LeadSummaryOut(SpeedToLead, Outcome):
