@@ -17,8 +17,10 @@ from leadbaton.leads.models import Handoff, Lead
 from leadbaton.sla.models import Deadline
 from tests.api import test_rep_api
 from tests.api.test_rep_api import as_user, in_progress, lead_to, lena_only, touch
+from tests.web import test_accounts
 
 sales, morning = test_rep_api.sales, test_rep_api.morning
+mailbox = test_accounts.mailbox
 
 
 def page_of(user: User, path: str) -> tuple[int, str]:
@@ -390,3 +392,25 @@ def test_only_reps_of_the_team_take_from_its_queue(emea, sales):
     assert post_as(sales.maria, f"/leads/{emea['queued']}/take/", {})[0] == 403
     assert post_as(sales.lena, f"/leads/{emea['fresh']}/take/", {})[0] == 409  # hers already, not in a queue
     assert Lead.objects.get(pk=emea["queued"]).stage == "queued"
+
+
+def test_many_leads_moved_to_a_rep_at_once_are_one_email_not_one_each(emea, sales, mailbox):
+    from leadbaton.notify.models import Notification, OutboxMessage
+    from tests.web.test_accounts import deliver
+
+    lenas = [emea["fresh"], emea["overdue"], emea["breached"]]
+    OutboxMessage.objects.filter(channel="email").update(status="sent")  # what came before was delivered
+    client = Client()
+    client.force_login(sales.maria)
+    client.post("/teams/emea/move/", {"section": "found", "rep": str(sales.lena.pk), "lead": [pick(lead_id) for lead_id in lenas],
+                                      "to": f"rep:{sales.jonas.pk}", "reason": "Lena is off sick"})
+    assert Notification.objects.filter(user=sales.jonas, event="lead.reassigned").count() == 3  # each in the app
+    assert OutboxMessage.objects.filter(channel="email", recipient=sales.jonas.email).count() == 1
+    deliver()
+    mailbox.wait_for(1)
+    [sent] = [message for message in mailbox.messages if message["To"] == sales.jonas.email]
+    assert (sent["To"], sent["Subject"]) == (sales.jonas.email, "3 leads handed to you by Maria Manager: Lena is off sick")
+    text = sent.get_payload()[0].get_payload(decode=True).decode()
+    assert "Why: Lena is off sick" in text
+    for lead_id in lenas:
+        assert f"https://leads.lumen.example/leads/{lead_id}/" in text

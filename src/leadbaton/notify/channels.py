@@ -38,6 +38,8 @@ def email_send(message: OutboxMessage, *, connection: Any = None) -> Delivered:
     payload = message.payload
     if message.event in AccountEmail.values:  # about the person's own account: its own words, no lead
         template, context = "notify/account_email", payload
+    elif "digest" in payload:  # several leads at once: each with its link
+        template, context = "notify/digest_email", payload
     else:
         template, context = "notify/lead_email", {"card": payload["card"], "headline": payload["headline"], "text": card_text(payload["card"])}
     mail = EmailMultiAlternatives(
@@ -102,9 +104,13 @@ def webhook_send(message: OutboxMessage, subscription: WebhookSubscription, now:
 
 def chat_send(message: OutboxMessage, target: ChatTarget) -> Delivered:
     """A short message through apprise: who, what they asked, and the link."""
-    card: dict[str, Any] = message.payload["card"]
-    asked = card["message"] or card["product_interest"] or "no message"
-    body = f"{card['name']}{' at ' + card['company'] if card['company'] else ''}: {asked[:200]}\n{card['link']}"
+    if "digest" in message.payload:
+        body = "\n".join([message.payload["why"], *(f"{lead['name']}{' at ' + lead['company'] if lead['company'] else ''}: {lead['link']}"
+                                                     for lead in message.payload["digest"])])
+    else:
+        card: dict[str, Any] = message.payload["card"]
+        asked = card["message"] or card["product_interest"] or "no message"
+        body = f"{card['name']}{' at ' + card['company'] if card['company'] else ''}: {asked[:200]}\n{card['link']}"
     notifier = apprise.Apprise()
     if not notifier.add(target.url):
         raise DeliveryFailed(f"{target.label}: apprise does not understand this notification URL")

@@ -51,12 +51,14 @@ def queue_announce(*, lead: Lead, team: Team, why: str, now: datetime) -> None:
     transaction.on_commit(work_queued)
 
 
-def lead_announce(*, lead: Lead, events: list[str], now: datetime, latest: Inquiry | None = None, why: dict[str, Any] | None = None) -> None:
+def lead_announce(*, lead: Lead, events: list[str], now: datetime, latest: Inquiry | None = None, why: dict[str, Any] | None = None,
+                  in_app_only: bool = False) -> None:
     """Write what `events` mean for the lead's owner and for webhook subscribers. Call inside the change's transaction.
 
     The owner hears of an assignment or a reassignment, and of their lead coming
     back (a merged inquiry); subscribers get every event they subscribed to, with `why` (what a rejection or a
-    recycling said) in the event's data.
+    recycling said) in the event's data. `in_app_only`: the owner is told in the app only, not by email or chat
+    (one of many leads handed over at once: handover_announce then sends one email and one chat message for all).
     """
     subscriptions = notify_queries.subscriptions_for(events)
     personal = [event for event in events if event in HEADLINES]
@@ -74,11 +76,35 @@ def lead_announce(*, lead: Lead, events: list[str], now: datetime, latest: Inqui
         headline = HEADLINES[event].format(name=card["name"])
         payload = {"headline": headline, "subject": f"{headline} ({card['company'] or card['email'] or card['phone']})", "card": card}
         notify.notification_create(user_id=rep.pk, lead_id=lead.pk, event=event, title=headline, card=card, now=now)
+        if in_app_only:
+            notify.outbox_write_all(messages)
+            transaction.on_commit(work_queued)
+            return
         if rep.email:
             messages.append(notify.outbox_message(channel=OutboxMessage.Channel.EMAIL, event=event, payload=payload,
                                                   now=now, lead_id=lead.pk, recipient=rep.email))
         for target in notify_queries.chat_targets_for(team_id=lead.owner_team_id, rep_id=rep.pk):
             messages.append(notify.outbox_message(channel=OutboxMessage.Channel.CHAT, event=event, payload=payload,
                                                   now=now, lead_id=lead.pk, chat_target=target))
+    notify.outbox_write_all(messages)
+    transaction.on_commit(work_queued)
+
+
+def handover_announce(*, rep: User, leads: list[Lead], by: User, reason: str, now: datetime) -> None:
+    """One email and one chat message to a rep handed several leads at once (each lead is in their app already):
+    who handed them over, why, and each lead with its link. Call in a transaction."""
+    if not leads or not rep.is_active:
+        return
+    cards = [card_for(lead) for lead in leads]
+    headline = f"{len(leads)} lead{'s' if len(leads) != 1 else ''} handed to you by {by.display_name}"
+    payload = {"headline": headline, "subject": f"{headline}: {reason[:80]}", "why": reason,
+               "digest": [{"name": card["name"], "company": card["company"], "link": card["link"]} for card in cards]}
+    messages = []
+    if rep.email:
+        messages.append(notify.outbox_message(channel=OutboxMessage.Channel.EMAIL, event=Event.LEAD_REASSIGNED, payload=payload,
+                                              now=now, recipient=rep.email))
+    for target in notify_queries.chat_targets_for(team_id=leads[0].owner_team_id, rep_id=rep.pk):
+        messages.append(notify.outbox_message(channel=OutboxMessage.Channel.CHAT, event=Event.LEAD_REASSIGNED, payload=payload,
+                                              now=now, chat_target=target))
     notify.outbox_write_all(messages)
     transaction.on_commit(work_queued)

@@ -20,7 +20,7 @@ from leadbaton.leads import services as leads
 from leadbaton.leads.access import ADMIN, MARKETING, REP, lead_access
 from leadbaton.leads.models import OPEN_STAGES, Handoff, Lead, Owner, OwnerKind, Stage
 from leadbaton.notify.models import Event
-from leadbaton.pipeline.announce import lead_announce
+from leadbaton.pipeline.announce import handover_announce, lead_announce
 from leadbaton.pipeline.clocks import clocks_follow_owner
 from leadbaton.pipeline.followup import lead_unseen, viewer_of
 from leadbaton.routing.availability import Eligibility
@@ -28,12 +28,13 @@ from leadbaton.routing.availability import Eligibility
 
 def lead_reassign(
     *, lead_id: int, by: User, reason: str, now: datetime, to_rep_id: int | None = None, to_team_id: int | None = None,
-    if_owner: str = "",
+    if_owner: str = "", one_of_many: bool = False,
 ) -> Lead:
     """Give a lead to another rep, or back to a team's queue, as a manager decided. One transaction, one handoff.
 
     `if_owner` (Lead.owner_key, such as "team:3"): only if the lead is still where the person deciding saw it;
     else Conflict, so a lead the queue handed out (or a rep took) a moment ago is not taken from its new owner.
+    `one_of_many`: the new rep is told in the app only; the caller moving many sends one email for all (leads_handed_over).
 
     Refuses, in this order: NotFound for a lead `by` may not read (as for no lead); NotAllowed when `by` does not
     manage a team of the lead; Invalid for a closed lead; Conflict when it changed hands since `if_owner`; Invalid
@@ -72,10 +73,19 @@ def lead_reassign(
         lead.owner_rep = rep
         clocks_follow_owner(lead, now=now, why=f"reassigned by hand: {reason.strip()}")
         if rep is not None:
-            lead_announce(lead=lead, events=[Event.LEAD_REASSIGNED], now=now)
+            lead_announce(lead=lead, events=[Event.LEAD_REASSIGNED], now=now, in_app_only=one_of_many)
         else:
             transaction.on_commit(work_queued)
     return lead
+
+
+def leads_handed_over(*, leads: list[Lead], by: User, reason: str, now: datetime) -> None:
+    """After many leads moved to one rep with `one_of_many`: one email and one chat message to them for all."""
+    rep = leads[0].owner_rep if leads and leads[0].owner_kind == OwnerKind.REP else None
+    if rep is None:
+        return
+    with transaction.atomic():
+        handover_announce(rep=rep, leads=leads, by=by, reason=reason.strip(), now=now)
 
 
 def move_targets(*, lead: Lead, by: User) -> tuple[list[RepProfile], list[Team]]:

@@ -32,7 +32,7 @@ from leadbaton.leads.models import OPEN_STAGES, Lead, OwnerKind
 from leadbaton.leads.queries import leads_queued, leads_search, team_leads
 from leadbaton.pipeline.catch_up import team_availability
 from leadbaton.pipeline.followup import viewer_of
-from leadbaton.pipeline.ownership import lead_reassign, rep_pause, rep_resume
+from leadbaton.pipeline.ownership import lead_reassign, leads_handed_over, rep_pause, rep_resume
 from leadbaton.pipeline.queue import lead_take
 from leadbaton.routing.availability import Candidate, Eligibility
 from leadbaton.sla import services as sla
@@ -256,7 +256,7 @@ class BoardMove(BoardAction):
         for lead_id, _, owner in picks[:MOVE_LIMIT]:
             try:
                 lead = lead_reassign(lead_id=int(lead_id), by=user, reason=data["reason"], now=clock.now(), if_owner=owner,
-                                     to_rep_id=target.get("to_rep_id"), to_team_id=target.get("to_team_id"))
+                                     to_rep_id=target.get("to_rep_id"), to_team_id=target.get("to_team_id"), one_of_many=len(picks) > 1)
             except (NotFound, NotAllowed) as refused:
                 if len(picks) == 1:
                     return refused_page(request, refused, not_allowed="You cannot do this")
@@ -272,6 +272,8 @@ class BoardMove(BoardAction):
                     kept.append(f"lead {lead_id}: {refused.errors[0]['message']}")
             else:
                 moved.append(lead)
+        if len(picks) > 1:  # each moved lead was told in the app only: now one email and one chat message for them all
+            leads_handed_over(leads=moved, by=user, reason=data["reason"], now=clock.now())
         if moved or already:
             to_whom = moved[0].owner_rep.display_name if moved and moved[0].owner_rep is not None else None
             names = ", ".join(str(lead) or f"lead {lead.pk}" for lead in moved[:5]) + (f" and {len(moved) - 5} more" if len(moved) > 5 else "")
