@@ -414,3 +414,14 @@ def test_many_leads_moved_to_a_rep_at_once_are_one_email_not_one_each(emea, sale
     assert "Why: Lena is off sick" in text
     for lead_id in lenas:
         assert f"https://leads.lumen.example/leads/{lead_id}/" in text
+
+
+def test_a_reason_with_a_line_break_makes_a_one_line_subject(emea, sales):
+    from leadbaton.notify.models import OutboxMessage
+
+    client = Client()
+    client.force_login(sales.maria)
+    client.post("/teams/emea/move/", {"section": "found", "rep": str(sales.lena.pk), "lead": [pick(emea["fresh"]), pick(emea["overdue"])],
+                                      "to": f"rep:{sales.jonas.pk}", "reason": "cover\r\nBcc: evil@example.com"})
+    [email] = OutboxMessage.objects.filter(channel="email", recipient=sales.jonas.email)
+    assert email.payload["subject"] == "2 leads handed to you by Maria Manager: cover Bcc: evil@example.com"

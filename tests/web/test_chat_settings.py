@@ -48,7 +48,8 @@ def test_a_url_apprise_cannot_read_is_said_next_to_the_field_and_kept(sales):
     assert status == 400
     error = page.split('id="id_chat_url_errors">', 1)[1].split("</span>", 1)[0]
     assert "is not an apprise URL apprise understands" in error
-    assert 'value="carrier-pigeon://loft/7"' in page
+    assert "It was not kept here, as it may hold a token: paste it again." in error
+    assert "carrier-pigeon://loft/7" not in page.split('id="id_chat_url"', 1)[1].split(">", 1)[0]  # not written back into the field
     status, page, _ = post_as(sales.maria, f"/settings/reps/{sales.lena.pk}/chat/", {"url": " "})
     assert status == 400
     assert "is required: an apprise notification URL" in page
@@ -65,3 +66,9 @@ def test_another_teams_chat_targets_are_no_targets(sales):
     assert ChatTarget.objects.get().active
     assert ChatTarget.objects.count() == 1
     assert page_of(sales.frank, "/settings/teams/amer/")[0] == 200
+
+
+def test_a_url_whose_host_does_not_parse_is_refused_not_a_500(sales):
+    status, page, _ = post_as(sales.maria, "/settings/teams/emea/chat/", {"url": "slack://[bad"})
+    assert status == 400
+    assert "(not a URL)" in page.split('id="id_chat_url_errors">', 1)[1]

@@ -57,3 +57,17 @@ def test_only_a_manager_of_its_team_or_an_admin_may_move_a_lead(intake, sales, m
     assert post_as(sales.frank, f"/leads/{lead_id}/reassign/", {"to": f"rep:{sales.jordan.pk}", "reason": "x"})[0] == 404
     assert post_as(sales.ada, f"/leads/{lead_id}/reassign/", {"to": f"team:{sales.emea.pk}", "reason": "back to the queue"})[0] == 302
     assert Lead.objects.get(pk=lead_id).owner_kind == "team"
+
+
+def test_a_reason_too_long_to_keep_is_refused_not_cut(intake, sales, morning):
+    lead_id = lead_to(intake, sales.lena, "dana@northwind.example")
+    status, page, _ = post_as(sales.maria, f"/leads/{lead_id}/reassign/", {"to": f"rep:{sales.jonas.pk}", "reason": "x" * 501})
+    assert status == 400
+    assert page.split('id="move-reason-errors">', 1)[1].startswith("is 501 characters long; at most 500 fit")
+
+
+def test_a_board_move_to_a_number_that_is_not_one_is_refused(intake, sales, morning):
+    lead_id = lead_to(intake, sales.lena, "dana@northwind.example")
+    owner = Lead.objects.get(pk=lead_id).owner_key
+    status, _, _ = post_as(sales.maria, "/teams/emea/move/", {"section": "found", "lead": f"{lead_id}@{owner}", "to": "rep:²", "reason": "x"})
+    assert status == 400

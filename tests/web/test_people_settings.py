@@ -89,3 +89,31 @@ def test_only_admins_see_or_change_people(sales):
         assert post_as(user, f"/settings/people/{sales.jonas.pk}/deactivate/", {"reason": "x"})[0] == 403
     assert not User.objects.filter(email="x@lumen.example").exists()
     assert User.objects.get(pk=sales.jonas.pk).is_active
+
+
+def test_a_manager_of_a_team_is_not_demoted_until_the_team_has_another_and_a_rep_moves_team_here(sales):
+    status, page, _ = post_as(sales.ada, f"/settings/people/{sales.maria.pk}/", {"name": "Maria Manager", "role": "marketing"})
+    assert status == 400
+    assert field_error(page, "role") == "Maria Manager manages EMEA: choose its new manager on its team settings first"
+    assert User.objects.get(pk=sales.maria.pk).role == "manager"
+    assert post_as(sales.ada, f"/settings/people/{sales.lena.pk}/", {"name": "Lena Rep", "role": "rep", "team": "amer"})[0] == 302
+    assert RepProfile.objects.get(user=sales.lena).team_id == sales.amer.pk
+
+
+def test_a_name_is_kept_on_one_line(sales):
+    assert post_as(sales.ada, f"/settings/people/{sales.mark.pk}/", {"name": "Mark\r\nBcc: evil@example.com", "role": "marketing"})[0] == 302
+    assert User.objects.get(pk=sales.mark.pk).name == "Mark Bcc: evil@example.com"
+
+
+def test_an_admin_demoted_a_moment_ago_changes_nobody(sales):
+    import pytest
+
+    from leadbaton.core import clock
+    from leadbaton.core.refusals import NotAllowed
+    from leadbaton.pipeline.people import person_switch_off
+
+    stale = User.objects.get(pk=sales.ada.pk)  # as the request read them
+    User.objects.filter(pk=sales.ada.pk).update(is_superuser=False, role="marketing")  # another admin, meanwhile
+    with pytest.raises(NotAllowed):
+        person_switch_off(by=stale, user_id=sales.lena.pk, why="x", now=clock.now())
+    assert User.objects.get(pk=sales.lena.pk).is_active

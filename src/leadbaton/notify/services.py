@@ -333,7 +333,10 @@ def chat_url_shown(url: str) -> str:
             plugin = apprise.Apprise.instantiate(url)
         if plugin is not None:
             url = plugin.url(privacy=True)
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # such as "slack://[bad": an IPv6 host that does not close
+        return "(not a URL)"
     host = parts.netloc.rpartition("@")[2]
     if host and "." not in host and len(host) > 8 and "..." not in host:
         host = f"{host[0]}...{host[-1]}"

@@ -96,8 +96,9 @@ def handover_announce(*, rep: User, leads: list[Lead], by: User, reason: str, no
     if not leads or not rep.is_active:
         return
     cards = [card_for(lead) for lead in leads]
-    headline = f"{len(leads)} lead{'s' if len(leads) != 1 else ''} handed to you by {by.display_name}"
-    payload = {"headline": headline, "subject": f"{headline}: {reason[:80]}", "why": reason,
+    headline = " ".join(f"{len(leads)} lead{'s' if len(leads) != 1 else ''} handed to you by {by.display_name}".split())
+    why = " ".join(reason.split())  # one line: an email subject holds no line break
+    payload = {"headline": headline, "subject": f"{headline}: {why[:80]}", "why": why,
                "digest": [{"name": card["name"], "company": card["company"], "link": card["link"]} for card in cards]}
     messages = []
     if rep.email:

@@ -25,6 +25,8 @@ from leadbaton.pipeline.clocks import clocks_follow_owner
 from leadbaton.pipeline.followup import lead_unseen, viewer_of
 from leadbaton.routing.availability import Eligibility
 
+REASON_MAX = 500  # what a handoff's note keeps
+
 
 def lead_reassign(
     *, lead_id: int, by: User, reason: str, now: datetime, to_rep_id: int | None = None, to_team_id: int | None = None,
@@ -55,6 +57,8 @@ def lead_reassign(
             raise Invalid.one("to", "name either a rep (to_rep) or a team whose queue takes the lead (to_team)")
         if not reason.strip():
             raise Invalid.one("reason", "is required: say why the lead changes hands (it is kept in the ledger)")
+        if len(reason.strip()) > REASON_MAX:
+            raise Invalid.one("reason", f"is {len(reason.strip())} characters long; at most {REASON_MAX} fit")
         if to_rep_id is not None:
             profile = RepProfile.objects.select_related("user", "team").filter(user_id=to_rep_id).first()
             if profile is None or not profile.user.is_active or not may_manage(by, [profile.team]):

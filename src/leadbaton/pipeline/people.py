@@ -28,7 +28,7 @@ def person_add(*, by: User, values: dict[str, Any], link_for: Callable[[User], s
     problems: list[str] = []
     entry = Entry(values, "", PERSON_KEYS, problems, "a person")
     email = email_read(entry, "email", entry.text("email", hint="an email address", required=True, max_length=254))
-    name = entry.text("name", hint="the person's name", required=True)
+    name = " ".join(entry.text("name", hint="the person's name", required=True).split())  # one line: it heads emails
     role = entry.choice("role", ROLES, required=True)
     slug = entry.text("team", hint="the slug of the team they sell for", max_length=60) if role == Role.REP else ""
     if role == Role.REP and not slug:
@@ -55,15 +55,18 @@ def person_change(*, by: User, user_id: int, values: dict[str, Any], now: dateti
     _admin_only(by)
     problems: list[str] = []
     entry = Entry(values, "", ("name", "role", "team"), problems, "a person")
-    name = entry.text("name", hint="the person's name", required=True)
+    name = " ".join(entry.text("name", hint="the person's name", required=True).split())
     role = entry.choice("role", ROLES, required=True)
     slug = entry.text("team", hint="the slug of the team they sell for", max_length=60) if role == Role.REP else ""
     if problems:
         raise Invalid(_errors(problems))
     with transaction.atomic():
-        user = _person(user_id)
+        user = _person(user_id, by)
         if user.pk == by.pk and role != user.role:
             raise NotAllowed.one("role", "you cannot change your own role; another admin can")
+        if role not in (Role.MANAGER, Role.ADMIN) and (runs := list(Team.objects.filter(manager=user).order_by("name"))):
+            names = ", ".join(team.name for team in runs)
+            raise Invalid.one("role", f"{user.display_name} manages {names}: choose its new manager on its team settings first")
         profile = RepProfile.objects.filter(user=user).first()
         changed = accounts.user_set(user=user, name=name, role=role)
         if role == Role.REP and profile is None:
@@ -72,6 +75,8 @@ def person_change(*, by: User, user_id: int, values: dict[str, Any], now: dateti
             team = _team(slug)
             accounts.rep_configure(user=user, team=team, time_zone=team.time_zone, country="", hours=STARTING_HOURS, routing_weight=1,
                                    daily_cap=None, open_ceiling=None, paused=None)
+        elif role == Role.REP and profile is not None and slug and slug != profile.team.slug:
+            changed += accounts.rep_settings_set(profile=profile, values={"team_id": _team(slug).pk})
         elif role != Role.REP and profile is not None:
             rep_profile_remove(profile=profile, by=by, now=now)
     return user, changed
@@ -86,7 +91,7 @@ def person_switch_off(*, by: User, user_id: int, why: str, now: datetime) -> tup
     if len(reason) > 200:
         raise Invalid.one("reason", f"is {len(reason)} characters long; at most 200 fit")
     with transaction.atomic():
-        user = _person(user_id)
+        user = _person(user_id, by)
         if user.pk == by.pk:
             raise NotAllowed.one("user_id", "you cannot switch off your own account; another admin can")
         return user, rep_deactivate(rep=user, by=by, why=reason, now=now)
@@ -95,13 +100,19 @@ def person_switch_off(*, by: User, user_id: int, why: str, now: datetime) -> tup
 def person_switch_on(*, by: User, user_id: int, now: datetime) -> User:
     _admin_only(by)
     with transaction.atomic():
-        user = _person(user_id)
+        user = _person(user_id, by)
         accounts.user_activate(user=user)
     return user
 
 
-def _person(user_id: int) -> User:
-    user = User.objects.select_for_update().filter(pk=user_id).first()
+def _person(user_id: int, by: User) -> User:
+    """The person, locked with the admin acting (in id order, so two admins acting on each other queue, not deadlock),
+    once the admin is read again: one demoted or switched off a moment ago by another admin changes nobody."""
+    locked = {user.pk: user for user in User.objects.select_for_update().filter(pk__in=[user_id, by.pk]).order_by("pk")}
+    actor = locked.get(by.pk)
+    if actor is None or not actor.is_active or not (actor.is_superuser or actor.role == Role.ADMIN):
+        raise NotAllowed.one("role", "you are no longer an admin; another admin changed that a moment ago")
+    user = locked.get(user_id)
     if user is None:
         raise NotFound.one("user_id", f"there is no user {user_id}")
     return user

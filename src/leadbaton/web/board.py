@@ -240,7 +240,8 @@ class BoardMove(BoardAction):
         if not any(team.slug == slug for team in teams_run_by(viewer)):
             return _no_board(request, viewer, slug=slug)
         kind, _, number = data.get("to", "").partition(":")
-        target = {"to_rep_id": int(number)} if kind == "rep" and number.isdigit() else {"to_team_id": int(number)} if kind == "team" and number.isdigit() else {}
+        whole = number.isascii() and number.isdigit() and len(number) <= 18  # "²".isdigit() is true, int("²") fails
+        target = {"to_rep_id": int(number)} if kind == "rep" and whole else {"to_team_id": int(number)} if kind == "team" and whole else {}
         picks = [pick.partition("@") for pick in data.getlist("lead")]
         problems = []
         if not picks:

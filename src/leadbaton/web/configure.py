@@ -561,7 +561,7 @@ class TeamChatAdd(LoginRequiredMixin, View):
             found = _team_for(request, slug)
             if isinstance(found, HttpResponse):
                 return found
-            return _team_page(request, found, chat_failed={"url": url, "problems": _by_field(refused)}, status=400)
+            return _team_page(request, found, chat_failed={"url": "", "problems": _chat_problems(refused)}, status=400)
         except Refused as refused:
             return refused_page(request, refused, not_allowed="You cannot change this team")
         messages.success(request, "Chat target added: the team's news goes there too.")
@@ -575,8 +575,11 @@ class RepChatAdd(RepAction):
         url = request.POST.get("url", "")
         try:
             chat_target_add(by=cast(User, request.user), url=url, rep_id=rep_id, now=clock.now())
+        except Invalid as refused:
+            return self.refused(request, rep_id, Invalid([{"field": "url", "message": message}
+                                                          for message in _chat_problems(refused).get("url", [])]), {"url": ""})
         except Refused as refused:
-            return self.refused(request, rep_id, refused, {"url": url})
+            return self.refused(request, rep_id, refused, {"url": ""})
         messages.success(request, "Chat target added: the rep's news goes there too.")
         return redirect("rep_settings", rep_id)
 
@@ -593,6 +596,13 @@ class ChatRemove(LoginRequiredMixin, View):
         if target.rep_id is not None:
             return redirect("rep_settings", target.rep_id)
         return redirect("team_settings", target.team.slug if target.team else "")
+
+
+def _chat_problems(refused: Refused) -> dict[str, list[str]]:
+    """What was wrong with a chat URL; the URL itself is not shown again (it may hold a token)."""
+    problems = _by_field(refused)
+    problems.setdefault("url", []).append("It was not kept here, as it may hold a token: paste it again.")
+    return problems
 
 
 def _chat_of(*, team_id: int | None = None, rep_id: int | None = None) -> list[ChatTarget]:
