@@ -283,6 +283,21 @@ def suggest(word: str, options: Any) -> str:
     return f" (did you mean {close[0]}?)" if close else ""
 
 
+_LINE = re.compile(r"^(?P<key>[a-z_]+)\[(?P<index>\d+)\]$")
+
+
+def entry_errors(problems: list[str]) -> list[dict[str, str]]:
+    """Entry's "key: message" problems as a refusal's errors ({field, message}); a line of a list ("hours[1]") is its
+    key's, counted from 1 in the words ("line 2: …"), as a form shows the lines of one box."""
+    errors = []
+    for problem in problems:
+        path, _, message = problem.partition(": ")
+        if line := _LINE.match(path):
+            path, message = line["key"], f"line {int(line['index']) + 1}: {message}"
+        errors.append({"field": path, "message": message})
+    return errors
+
+
 def hours_lines(hours: dict[str, list[list[str]]]) -> list[str]:
     """Stored working hours written back as hours_read reads them: one line per run of days with the same ranges."""
     lines: list[str] = []

@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from leadbaton.accounts import services as accounts
 from leadbaton.accounts.models import RepProfile, Role, Team, User
 from leadbaton.core.refusals import Invalid, NotAllowed, NotFound
-from leadbaton.core.values import Entry, email_read
+from leadbaton.core.values import Entry, email_read, entry_errors
 from leadbaton.pipeline.accounts import invitation_email
 from leadbaton.pipeline.ownership import rep_deactivate, rep_profile_remove
 
@@ -36,7 +36,7 @@ def person_add(*, by: User, values: dict[str, Any], link_for: Callable[[User], s
     if email and User.objects.filter(email__iexact=email).exists():
         entry.fail("email", f"{email!r} already has an account; find them in the list (switched off ones too)")
     if problems:
-        raise Invalid(_errors(problems))
+        raise Invalid(entry_errors(problems))
     try:
         with transaction.atomic():
             team = _team(slug) if role == Role.REP else None
@@ -59,7 +59,7 @@ def person_change(*, by: User, user_id: int, values: dict[str, Any], now: dateti
     role = entry.choice("role", ROLES, required=True)
     slug = entry.text("team", hint="the slug of the team they sell for", max_length=60) if role == Role.REP else ""
     if problems:
-        raise Invalid(_errors(problems))
+        raise Invalid(entry_errors(problems))
     with transaction.atomic():
         user = _person(user_id, by)
         if user.pk == by.pk and role != user.role:
@@ -129,7 +129,3 @@ def _team(slug: str) -> Team:
 def _admin_only(by: User) -> None:
     if not (by.is_superuser or by.role == Role.ADMIN):
         raise NotAllowed.one("role", f"only admins add people and change their roles; you are {Role(by.role).label.lower()}")
-
-
-def _errors(problems: list[str]) -> list[dict[str, str]]:
-    return [{"field": field, "message": message} for field, _, message in (problem.partition(": ") for problem in problems)]

@@ -8,7 +8,6 @@ so the page and the file accept the same things and say the same about what they
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,7 +17,17 @@ from django.db import transaction
 from leadbaton.accounts import services as accounts
 from leadbaton.accounts.models import RepProfile, Role, Team, TimeOff, User
 from leadbaton.core.refusals import Invalid, NotAllowed, NotFound
-from leadbaton.core.values import MAX_CAP, MAX_WEIGHT, WEIGHT_HINT, Entry, country_read, date_read, hours_read, time_zone_read
+from leadbaton.core.values import (
+    MAX_CAP,
+    MAX_WEIGHT,
+    WEIGHT_HINT,
+    Entry,
+    country_read,
+    date_read,
+    entry_errors,
+    hours_read,
+    time_zone_read,
+)
 from leadbaton.core.wakeup import work_queued
 from leadbaton.pipeline.ownership import may_manage, may_manage_teams_check, rep_deactivate, rep_profile_locked
 
@@ -29,7 +38,6 @@ REP_SETTINGS = {
 }
 TIME_OFF_KEYS = ("from", "to", "reason")
 DEACTIVATE_REASON_MAX = 200
-_LINE = re.compile(r"^(?P<key>[a-z_]+)\[(?P<index>\d+)\]$")
 
 
 def rep_settings_change(*, rep_id: int, by: User | None, values: dict[str, Any], now: datetime) -> tuple[RepProfile, list[str]]:
@@ -59,7 +67,7 @@ def rep_settings_change(*, rep_id: int, by: User | None, values: dict[str, Any],
     if "team" in values and not slug:
         entry.fail("team", "is required: the slug of a team")
     if problems:
-        raise Invalid(_errors(problems))
+        raise Invalid(entry_errors(problems))
     with transaction.atomic():
         profile = _profile_for_change(rep_id, by)
         if slug and slug != profile.team.slug:
@@ -85,7 +93,7 @@ def rep_time_off_add(*, rep_id: int, by: User | None, values: dict[str, Any], no
         entry.fail("to", f"{ends_on.isoformat()} is before from ({starts_on.isoformat()}); 'to' is the last day off")
     reason = entry.text("reason", hint="a short reason")
     if problems or starts_on is None or ends_on is None:  # date_read records a problem for anything but a date
-        raise Invalid(_errors(problems))
+        raise Invalid(entry_errors(problems))
     with transaction.atomic():
         profile = _profile_for_change(rep_id, by)
         today = now.astimezone(ZoneInfo(profile.time_zone)).date()
@@ -148,14 +156,3 @@ def _profile_for_change(rep_id: int, by: User | None) -> RepProfile:
 def time_off_ahead(profile: RepProfile, today: date) -> list[TimeOff]:
     """The rep's time off that has not ended by `today`, earliest first."""
     return list(profile.time_off.filter(ends_on__gte=today).order_by("starts_on", "ends_on"))
-
-
-def _errors(problems: list[str]) -> list[dict[str, str]]:
-    """core.values' "key: message" lines as refusal errors; a line of a list ("hours[1]") is its key, counted from 1 in words."""
-    errors = []
-    for problem in problems:
-        path, _, message = problem.partition(": ")
-        if line := _LINE.match(path):
-            path, message = line["key"], f"line {int(line['index']) + 1}: {message}"
-        errors.append({"field": path, "message": message})
-    return errors

@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 
 from leadbaton.accounts.models import Role, User
 from leadbaton.core.refusals import Invalid, NotAllowed, NotFound
-from leadbaton.core.values import Entry, country_read, slug_read
+from leadbaton.core.values import Entry, country_read, entry_errors, slug_read
 from leadbaton.intake import services as intake
 from leadbaton.intake.models import Source, SourceKey
 
@@ -32,7 +32,7 @@ def source_add(*, by: User, values: dict[str, Any], now: datetime) -> intake.Iss
     if slug and Source.objects.filter(slug=slug).exists():
         entry.fail("slug", f"{slug!r} is the slug of a source already; choose another (to re-key it, issue a new key on it)")
     if problems:
-        raise Invalid([{"field": field, "message": message} for field, _, message in (problem.partition(": ") for problem in problems)])
+        raise Invalid(entry_errors(problems))
     try:
         with transaction.atomic():
             return intake.source_create(slug=slug, name=name, kind=kind, default_region=region, now=now)

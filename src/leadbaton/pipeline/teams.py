@@ -16,7 +16,7 @@ from leadbaton.accounts import services as accounts
 from leadbaton.accounts.models import Role, Team, User
 from leadbaton.core.models import config_lock
 from leadbaton.core.refusals import Invalid, NotAllowed, NotFound
-from leadbaton.core.values import Entry, slug_read, time_zone_read
+from leadbaton.core.values import Entry, entry_errors, slug_read, time_zone_read
 from leadbaton.pipeline.ownership import may_manage, may_manage_teams_check
 from leadbaton.sla.models import SlaPolicy
 from leadbaton.sla.services import policy_set
@@ -48,7 +48,7 @@ def team_settings_change(*, slug: str, by: User, values: dict[str, Any], now: da
     email = entry.text("manager", hint="the email of a manager or admin", max_length=254) if "manager" in values else ""
     default = entry.flag("default", default=None) if "default" in values else None
     if problems:
-        raise Invalid([{"field": field, "message": message} for field, _, message in (problem.partition(": ") for problem in problems)])
+        raise Invalid(entry_errors(problems))
     with transaction.atomic():
         config_lock()  # first, as every configuration writer: two admins making two teams the default queue, not collide
         team = Team.objects.select_for_update().filter(slug=slug).first()
@@ -81,7 +81,7 @@ def team_add(*, by: User, values: dict[str, Any], now: datetime) -> Team:
     if slug and Team.objects.filter(slug=slug).exists():
         entry.fail("slug", f"{slug!r} is the slug of a team already (switched off ones too); choose another")
     if problems:
-        raise Invalid([{"field": field, "message": message} for field, _, message in (problem.partition(": ") for problem in problems)])
+        raise Invalid(entry_errors(problems))
     try:
         with transaction.atomic():
             return accounts.team_create(slug=slug, name=name, time_zone=zone, manager_id=_manager_id(email))

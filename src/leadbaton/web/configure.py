@@ -51,7 +51,7 @@ from leadbaton.routing.services import RulesInvalid, rules_check
 from leadbaton.sla.models import Clock, SlaPolicy
 from leadbaton.sla.services import STEP_ACTIONS, escalation_of, escalation_text, policy_for
 from leadbaton.web.board import teams_run_by
-from leadbaton.web.views import refused_page
+from leadbaton.web.views import errors_by_field, refused_page
 
 REP_FIELDS = ("team", "time_zone", "country", "hours", "weight", "daily_cap", "max_open")
 WHOLE_FIELDS = ("weight", "daily_cap", "max_open")
@@ -70,7 +70,7 @@ class SettingsHome(LoginRequiredMixin, View):
             team = team_add(by=cast(User, request.user), values={name: value.strip() or None for name, value in posted.items()},
                             now=clock.now())
         except Invalid as refused:
-            return _home(request, failed={"posted": posted, "problems": _by_field(refused)}, status=400)
+            return _home(request, failed={"posted": posted, "problems": errors_by_field(refused)}, status=400)
         except Refused as refused:
             return refused_page(request, refused, not_allowed="You cannot add teams")
         messages.success(request, f"{team.name} is added. Send it leads with a routing rule, or make it the default team.")
@@ -108,7 +108,7 @@ class RepSettings(LoginRequiredMixin, View):
             found = _rep_for(request, rep_id)
             if isinstance(found, HttpResponse):
                 return found
-            return _rep_page(request, found, failed={"form": "settings", "posted": posted, "problems": _by_field(refused)}, status=400)
+            return _rep_page(request, found, failed={"form": "settings", "posted": posted, "problems": errors_by_field(refused)}, status=400)
         except Refused as refused:
             return refused_page(request, refused, not_allowed="You cannot change this rep")
         said = f"Saved {profile.user.display_name}'s settings." if changed else "Nothing changed."
@@ -128,7 +128,7 @@ class RepAction(LoginRequiredMixin, View):
         found = _rep_for(request, rep_id)
         if isinstance(found, HttpResponse):
             return found
-        return _rep_page(request, found, failed={"form": self.form, "posted": posted, "problems": _by_field(refused)}, status=400)
+        return _rep_page(request, found, failed={"form": self.form, "posted": posted, "problems": errors_by_field(refused)}, status=400)
 
 
 class RepTimeOffAdd(RepAction):
@@ -230,13 +230,6 @@ def _read(posted: dict[str, str]) -> dict[str, Any]:
     return values
 
 
-def _by_field(refused: Refused) -> dict[str, list[str]]:
-    problems: dict[str, list[str]] = {}
-    for error in refused.errors:
-        problems.setdefault(error["field"], []).append(error["message"])
-    return problems
-
-
 def _not_for_you(request: HttpRequest) -> HttpResponse:
     refused = NotAllowed.one("role", "settings are for managers (their teams) and admins")
     return refused_page(request, refused, not_allowed="You cannot change settings")
@@ -302,7 +295,7 @@ class RoutingSettings(LoginRequiredMixin, View):
         try:
             preview = routing_preview(sample=values, source_slug=source or MANUAL_SOURCE, by=user, now=clock.now(), draft=draft)
         except Invalid as refused:
-            return _rules_page(request, user, **page, sample_errors=_by_field(refused), status=400)
+            return _rules_page(request, user, **page, sample_errors=errors_by_field(refused), status=400)
         return _rules_page(request, user, **page, preview=preview)
 
 
@@ -372,7 +365,7 @@ class Sources(LoginRequiredMixin, View):
             issued = source_add(by=cast(User, request.user), values={name: value.strip() or None for name, value in posted.items()},
                                 now=clock.now())
         except Invalid as refused:
-            return _sources_page(request, failed={"posted": posted, "problems": _by_field(refused)}, status=400)
+            return _sources_page(request, failed={"posted": posted, "problems": errors_by_field(refused)}, status=400)
         except Refused as refused:
             return refused_page(request, refused, not_allowed="You cannot change sources")
         return _sources_page(request, issued=issued)
@@ -451,7 +444,7 @@ class TeamSettings(LoginRequiredMixin, View):
             found = _team_for(request, slug)
             if isinstance(found, HttpResponse):
                 return found
-            return _team_page(request, found, failed={"posted": posted, "problems": _by_field(refused)}, status=400)
+            return _team_page(request, found, failed={"posted": posted, "problems": errors_by_field(refused)}, status=400)
         except Refused as refused:
             return refused_page(request, refused, not_allowed="You cannot change this team")
         messages.success(request, f"Saved {team.name}." if changed else "Nothing changed.")
@@ -478,7 +471,7 @@ class PolicySettings(LoginRequiredMixin, View):
             policy = policy_change(scope=scope, by=cast(User, request.user), values=values, now=clock.now())
         except Invalid as refused:
             flags = {name: request.POST.get(name) == "on" for name in POLICY_FLAGS}
-            return _policy_page(request, scope, *found, failed={"posted": {**posted, **flags}, "problems": _by_field(refused)}, status=400)
+            return _policy_page(request, scope, *found, failed={"posted": {**posted, **flags}, "problems": errors_by_field(refused)}, status=400)
         except Refused as refused:
             return refused_page(request, refused, not_allowed="You cannot change these service levels")
         whose = f"the {policy.team.name} team's" if policy.team else "the organisation's"
@@ -600,7 +593,7 @@ class ChatRemove(LoginRequiredMixin, View):
 
 def _chat_problems(refused: Refused) -> dict[str, list[str]]:
     """What was wrong with a chat URL; the URL itself is not shown again (it may hold a token)."""
-    problems = _by_field(refused)
+    problems = errors_by_field(refused)
     problems.setdefault("url", []).append("It was not kept here, as it may hold a token: paste it again.")
     return problems
 

@@ -21,7 +21,7 @@ from leadbaton.accounts.models import RepProfile, Role, Team, User
 from leadbaton.core import clock
 from leadbaton.core.refusals import Invalid, NotAllowed, NotFound, Refused
 from leadbaton.pipeline.people import person_add, person_change, person_switch_off, person_switch_on
-from leadbaton.web.views import refused_page
+from leadbaton.web.views import errors_by_field, refused_page
 
 FIELDS = ("email", "name", "role", "team")
 
@@ -47,7 +47,7 @@ class People(LoginRequiredMixin, View):
             user = person_add(by=cast(User, request.user), values={name: value.strip() or None for name, value in posted.items()},
                               link_for=set_password_link, now=clock.now())
         except Invalid as error:
-            return _list_page(request, failed={"posted": posted, "problems": _by_field(error)}, status=400)
+            return _list_page(request, failed={"posted": posted, "problems": errors_by_field(error)}, status=400)
         except Refused as error:
             return refused_page(request, error, not_allowed="You cannot add people")
         messages.success(request, f"{user.display_name} is added as {Role(user.role).label.lower()}: an email with the link that sets "
@@ -69,7 +69,7 @@ class PersonPage(LoginRequiredMixin, View):
             user, changed = person_change(by=cast(User, request.user), user_id=user_id,
                                           values={name: value.strip() or None for name, value in posted.items()}, now=clock.now())
         except Invalid as error:
-            return _page(request, found, failed={"form": "person", "posted": posted, "problems": _by_field(error)}, status=400)
+            return _page(request, found, failed={"form": "person", "posted": posted, "problems": errors_by_field(error)}, status=400)
         except Refused as error:
             return refused_page(request, error, not_allowed="You cannot change this person")
         messages.success(request, "Saved." if changed else "Nothing changed.")
@@ -87,7 +87,7 @@ class PersonDeactivate(LoginRequiredMixin, View):
         try:
             user, returned = person_switch_off(by=cast(User, request.user), user_id=user_id, why=reason, now=clock.now())
         except Invalid as error:
-            return _page(request, found, failed={"form": "deactivate", "posted": {"reason": reason}, "problems": _by_field(error)}, status=400)
+            return _page(request, found, failed={"form": "deactivate", "posted": {"reason": reason}, "problems": errors_by_field(error)}, status=400)
         except Refused as error:
             return refused_page(request, error, not_allowed="You cannot switch this account off")
         went = f" {returned} open lead{'s' if returned != 1 else ''} went back to the team's queue." if returned else ""
@@ -124,13 +124,6 @@ def _person_for(request: HttpRequest, user_id: int) -> User | HttpResponse:
     if user is None:
         return refused_page(request, NotFound.one("user_id", f"there is no user {user_id}"))
     return user
-
-
-def _by_field(error: Refused) -> dict[str, list[str]]:
-    problems: dict[str, list[str]] = {}
-    for item in error.errors:
-        problems.setdefault(item["field"], []).append(item["message"])
-    return problems
 
 
 def _teams() -> list[Team]:

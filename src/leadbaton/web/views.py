@@ -229,6 +229,14 @@ def _lead_page(request: HttpRequest, lead_id: int, *, form: str = "", errors: li
     return render(request, "web/lead.html", context, status=status)
 
 
+def errors_by_field(refused: Refused) -> dict[str, list[str]]:
+    """A refusal's errors as a form shows them: each field's messages, to write next to it."""
+    problems: dict[str, list[str]] = {}
+    for error in refused.errors:
+        problems.setdefault(error["field"], []).append(error["message"])
+    return problems
+
+
 def refused_page(request: HttpRequest, refused: Refused, *, not_allowed: str = "") -> HttpResponse:
     """The page for a refusal: its status and title by kind (a lead one may not see as no lead at all); `not_allowed`
     titles a NotAllowed that is about something other than opening a lead."""
