@@ -222,10 +222,7 @@ def _rep_page(request: HttpRequest, profile: RepProfile, *, failed: dict[str, An
 def _read(posted: dict[str, str]) -> dict[str, Any]:
     """Form text as the values the file would hold: whole numbers as numbers, hours as lines, an empty cap as none."""
     values: dict[str, Any] = {name: value.strip() for name, value in posted.items()}
-    for name in WHOLE_FIELDS:
-        text = values[name]
-        # A number too long to be one stays text, refused as such (int() of thousands of digits would raise).
-        values[name] = int(text) if text.isascii() and text.isdigit() and len(text) <= 30 else (text or None)
+    values.update({name: _whole(values[name]) for name in WHOLE_FIELDS})
     values["hours"] = [line.strip() for line in posted["hours"].splitlines() if line.strip()] or None
     return values
 
@@ -480,7 +477,8 @@ class PolicySettings(LoginRequiredMixin, View):
 
 
 def _whole(text: str) -> Any:
-    """Form text as the number the reader checks: digits as a number, empty as none, anything else as the text itself."""
+    """Form text as the number the reader checks: digits as a number, empty as none, anything else as the text itself
+    (a number too long to be one stays text, refused as such: int() of thousands of digits would raise)."""
     text = text.strip()
     return int(text) if text.isascii() and text.isdigit() and len(text) <= 30 else (text or None)
 
