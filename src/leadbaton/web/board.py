@@ -28,8 +28,8 @@ from leadbaton.accounts.queries import time_zone_of
 from leadbaton.core import clock
 from leadbaton.core.refusals import Conflict, Invalid, NotAllowed, NotFound, Refused
 from leadbaton.leads.access import ADMIN, MANAGER, Viewer, readable_leads
-from leadbaton.leads.models import OPEN_STAGES, Lead, OwnerKind
-from leadbaton.leads.queries import leads_queued, leads_search, team_leads
+from leadbaton.leads.models import OPEN_STAGES, Lead
+from leadbaton.leads.queries import leads_queued, leads_search, owner_summary, team_leads
 from leadbaton.pipeline.catch_up import team_availability
 from leadbaton.pipeline.followup import viewer_of
 from leadbaton.pipeline.ownership import lead_reassign, leads_handed_over, rep_pause, rep_resume
@@ -38,7 +38,7 @@ from leadbaton.routing.availability import Candidate, Eligibility
 from leadbaton.sla import services as sla
 from leadbaton.sla.models import Clock
 from leadbaton.sla.queries import INBOX_VIEWS, RepCounts, clocks_breached_since, inbox_where, leads_of_rep_by_clock, rep_counts
-from leadbaton.web.views import Moment, refused_page
+from leadbaton.web.views import listed_row, refused_page
 
 QUEUE_LIMIT = 25
 MOVE_LIMIT = 200  # leads moved by one form; a list shows at most 50
@@ -156,13 +156,13 @@ def _board(request: HttpRequest, user: User, viewer: Viewer, team: Team, params:
         "reps": rep_rows, "active_reps": active_reps,
         "queue": [_lead_row(lead, "queue", zone, getattr(lead, "queued_at", None), failed=failed or NO_FAILURE) for lead in queue],
         "queue_limit": QUEUE_LIMIT,
-        "breached": [(deadline, Clock(deadline.kind).label, Moment.of(deadline.breached_at or now, zone))
+        "breached": [(listed_row(deadline.lead, zone, deadline.breached_at or now), Clock(deadline.kind).label, deadline.rep.display_name)
                      for deadline in clocks_breached_since(team.pk, midnight, where=readable_leads(viewer, via="lead__"))],
         "query": query, "show": show, "shown_rep": shown_rep, "listed_limit": REP_LEADS_LIMIT if shown_rep else 50,
         "listed": [_lead_row(lead, "found", zone, lead.last_inquiry_at, failed=failed or NO_FAILURE, year=True) for lead in listed],
         "views": [(key, label) for key, label in INBOX_VIEWS.items()], "errors": errors,
         "failed": failed or NO_FAILURE,
-        "open_stages": OPEN_STAGES, "rep_kind": OwnerKind.REP, "queue_value": f"team:{team.pk}",
+        "queue_value": f"team:{team.pk}",
     }
     return render(request, "web/board.html", context, status=400 if errors and status == 200 else status)
 
@@ -171,9 +171,9 @@ def _lead_row(lead: Lead, section: str, zone: ZoneInfo, when: datetime | None, *
     """A lead as the board's queue ("queue") or search and rep lists ("found") show it: its time written out in the
     reader's zone, and its checkbox for the list's move form (`pick`: the lead and the owner the reader saw)."""
     pick = f"{lead.pk}@{lead.owner_key}"
-    return {"lead": lead, "name": str(lead) or lead.email, "href": reverse("lead", args=[lead.pk]), "pick": pick,
+    return {**listed_row(lead, zone, when, year=year), "pick": pick, "open": lead.stage in OPEN_STAGES,
             "checked": failed.kind == "move" and failed.section == section and pick in failed.checked,
-            "when": Moment.of(when, zone, with_year=year) if when else None, "open": lead.stage in OPEN_STAGES}
+            "stage": lead.get_stage_display(), "owner": owner_summary(lead)["name"] if section == "found" else ""}
 
 
 def _day_end(now: datetime, zone: ZoneInfo) -> datetime:

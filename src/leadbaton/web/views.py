@@ -15,6 +15,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views import View
 
 from leadbaton.accounts.models import User
@@ -24,7 +25,7 @@ from leadbaton.core.refusals import Conflict, Invalid, NotAllowed, NotFound, Ref
 from leadbaton.intake.models import Submission
 from leadbaton.intake.queries import submissions_list
 from leadbaton.leads.access import ADMIN, MANAGER, MARKETING, readable_leads, submissions_readable
-from leadbaton.leads.models import Activity, Blocker, Inquiry, OwnerKind, Stage
+from leadbaton.leads.models import Activity, Blocker, Inquiry, Lead, OwnerKind, Stage
 from leadbaton.leads.queries import (
     activities_of,
     handoff_sides,
@@ -111,7 +112,8 @@ def _inbox(request: HttpRequest, user: User, team_id: int) -> HttpResponse:
         "limit": INBOX_LIMIT,
         "views": [(key, label, key == show) for key, label in INBOX_VIEWS.items()],
         "show": show, "blocker": blocker, "blockers": Blocker.choices, "errors": errors,
-        "queue": leads_queued([team_id], limit=25),
+        "queue": [{**listed_row(lead, zone, getattr(lead, "queued_at", None)), "take": reverse("lead_take", args=[lead.pk])}
+                  for lead in leads_queued([team_id], limit=25)],
         "availability": availability,
         "time_zone": zone.key,
         "now": now,
@@ -126,8 +128,14 @@ def _inbox_row(row: RepLead, asked: list[Inquiry], *, now: datetime, zone: ZoneI
     latest = asked[0] if asked else None
     clock_due = row.next_clock
     what = (latest.message if latest else "") or lead.product_interest
-    return {
-        "lead": lead,
+    return {  # every value the row shows, flat: the template looks up nothing on the lead
+        "id": lead.pk,
+        "href": reverse("lead", args=[lead.pk]),
+        "stage_key": lead.stage,
+        "untouched": lead.stage == Stage.ASSIGNED,
+        "score": lead.score,
+        "next_step": lead.next_step,
+        "needs_outcome": lead.stage == Stage.IN_PROGRESS and not lead.next_step,
         "name": str(lead) or f"Lead {lead.pk}",
         "company": company_of(lead)[0],
         "asked": what if len(what) <= 140 else what[:139].rstrip() + "…",
@@ -143,6 +151,13 @@ def _inbox_row(row: RepLead, asked: list[Inquiry], *, now: datetime, zone: ZoneI
         "stage": Stage(lead.stage).label,
         "blocker": Blocker(lead.blocker).label.lower() if lead.blocker else "",
     }
+
+
+def listed_row(lead: Lead, zone: ZoneInfo, when: datetime | None, *, year: bool | None = None) -> dict[str, Any]:
+    """A lead in a page's list: its name, its page and a time (`when`) written out in the reader's zone. Built here, not in
+    the template: a list of 25 with Django's url tag and date filter per row took 5 ms to render."""
+    return {"lead": lead, "name": str(lead) or lead.email or f"Lead {lead.pk}", "href": reverse("lead", args=[lead.pk]),
+            "when": Moment.of(when, zone, with_year=year) if when else None}
 
 
 @dataclass(frozen=True)
