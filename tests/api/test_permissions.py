@@ -192,7 +192,9 @@ PROBES: dict[str, Probe] = {
         lambda w: (f"/settings/webhooks/{w.webhook_id}/deliveries/{w.message_id}/redeliver/", None),
     "GET /settings/teams/{}/": lambda w: ("/settings/teams/emea/", None),
     "POST /settings/teams/{}/": lambda w: ("/settings/teams/emea/", {"name": "Europe", "time_zone": "Europe/Paris", "default": "on"}),
+    "POST /settings/teams/{}/switch/": lambda w: ("/settings/teams/emea/switch/", {}),
     "GET /settings/service-levels/{}/": lambda w: ("/settings/service-levels/emea/", None),
+    "POST /settings/service-levels/{}/drop/": lambda w: ("/settings/service-levels/emea/drop/", {}),
     "POST /settings/service-levels/{}/": lambda w: ("/settings/service-levels/emea/", {
         "first_response_minutes": "10", "remind_before_minutes": "2", "attempts": "6", "attempts_within_days": "10",
         "progress_every_days": "7", "escalation_first_response": "remind at 50%"}),
@@ -240,6 +242,7 @@ PROBES: dict[str, Probe] = {
     "PUT /api/v1/routing/rules": lambda w: ("/api/v1/routing/rules", {"rules": [{"name": "Everyone", "team": "emea"}]}),
     "GET /api/v1/sla/policies": lambda w: ("/api/v1/sla/policies", None),
     "PUT /api/v1/sla/policies/{}": lambda w: ("/api/v1/sla/policies/emea", {"first_response_minutes": 10}),
+    "DELETE /api/v1/sla/policies/{}": lambda w: ("/api/v1/sla/policies/emea", None),
     "GET /api/v1/me": lambda w: ("/api/v1/me", None),
     "GET /api/v1/me/leads": lambda w: ("/api/v1/me/leads", None),
     "GET /api/v1/me/queue": lambda w: ("/api/v1/me/queue", None),

@@ -191,3 +191,61 @@ def test_the_organisation_file_writes_only_the_service_levels_it_names(sales, mo
     apply({"sla": {"first_response_minutes": 5}, "teams": [team]})
     assert SlaPolicy.objects.get(team=None).attempts == 3
     assert (SlaPolicy.objects.get(team=sales.emea).attempts, SlaPolicy.objects.get(team=sales.emea).first_response_minutes) == (2, 15)
+
+
+def test_an_admin_switches_a_team_off_only_once_nothing_depends_on_it_and_on_again(sales):
+    from leadbaton.accounts.models import RepProfile
+    from leadbaton.leads.models import Lead, OwnerKind, Stage
+    from leadbaton.routing.models import RoutingRule
+
+    waiting = Lead.objects.create(email="wait@acme.example", email_key="wait@acme.example", stage=Stage.QUEUED, owner_kind=OwnerKind.TEAM,
+                                  owner_team=sales.amer, received_at=clock.now(), last_inquiry_at=clock.now(), updated_at=clock.now(),
+                                  source_slug="website")
+    status, page, _ = post_as(sales.ada, "/settings/teams/amer/switch/", {})
+    assert status == 400
+    said = page.split('id="switch-errors"', 1)[1].split("</ul>", 1)[0]
+    assert "1 active rep sells for it (Jordan Rep); move them to another team" in said
+    assert "1 lead waits in its queue; assign or move them from its board first" in said
+    assert "the routing rule americas sends it leads; change the routing rules first" in said
+    assert Team.objects.get(slug="amer").active
+    status, page, _ = post_as(sales.ada, "/settings/teams/emea/switch/", {})
+    assert "it is the default team" in page.split('id="switch-errors"', 1)[1]
+
+    RepProfile.objects.filter(user=sales.jordan).update(team=sales.emea)
+    RoutingRule.objects.filter(name="americas").update(active=False)
+    Lead.objects.filter(pk=waiting.pk).update(owner_team=sales.emea)
+    assert post_as(sales.frank, "/settings/teams/amer/switch/", {})[0] == 403  # its manager may not
+    status, page = post_and_follow(sales.ada, "/settings/teams/amer/switch/", {})
+    assert status == 200
+    assert "Americas is switched off" in page
+    assert "Switch Americas on" in page
+    assert not Team.objects.get(slug="amer").active
+    status, page = post_and_follow(sales.ada, "/settings/teams/amer/switch/", {"on": "yes"})
+    assert "Americas is switched on" in page
+    assert Team.objects.get(slug="amer").active
+
+
+def test_a_team_goes_back_to_the_organisations_service_levels_on_its_page_and_through_the_api(intake, sales, morning):
+    from tests.api.test_rep_api import as_user
+
+    assert post_as(sales.maria, "/settings/service-levels/emea/", POLICY)[0] == 302
+    status, page = post_and_follow(sales.maria, "/settings/service-levels/emea/drop/", {})
+    assert status == 200
+    assert "EMEA follows the organisation&#x27;s service levels" in page
+    assert "The team follows the organisation's; saving gives it its own." in page
+    assert not SlaPolicy.objects.filter(team=sales.emea, active=True).exists()
+    lead_id = lead_to(intake, sales.lena, "dana@northwind.example")
+    first = Deadline.objects.get(lead_id=lead_id, kind="first_response")
+    assert first.breach_at - clock.now() == timedelta(minutes=5)  # the organisation's (the product's) five minutes
+
+    assert post_as(sales.maria, "/settings/service-levels/emea/", POLICY)[0] == 302
+    answer = as_user(sales.maria).delete("/api/v1/sla/policies/emea")
+    assert answer.status_code == 200
+    assert answer.json()["scope"] == "default"
+    assert not SlaPolicy.objects.filter(team=sales.emea, active=True).exists()
+    answer = as_user(sales.maria).delete("/api/v1/sla/policies/amer")
+    assert answer.status_code == 403  # Frank's team
+    answer = as_user(sales.ada).delete("/api/v1/sla/policies/default")
+    assert answer.status_code == 422
+    assert answer.json()["errors"][0]["field"] == "scope"
+    assert post_as(sales.maria, "/settings/service-levels/amer/drop/", {})[0] == 404

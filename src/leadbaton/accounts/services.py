@@ -117,6 +117,11 @@ def team_settings_set(*, team: Team, values: dict[str, Any]) -> list[str]:
     return fields_update(team, values)
 
 
+def team_switch(*, team: Team, active: bool) -> list[str]:
+    """Switch a team on or off from a settings page (off: not the default team either). Returns the fields changed."""
+    return fields_update(team, {"active": True} if active else {"active": False, "is_default": False})
+
+
 def team_default_clear(*, keep_slug: str) -> list[Team]:
     """Make no team but `keep_slug` the default, so that team can become it (one default team at most)."""
     cleared = list(Team.objects.filter(is_default=True).exclude(slug=keep_slug))

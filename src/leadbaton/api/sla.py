@@ -12,10 +12,10 @@ from leadbaton.accounts.models import Role
 from leadbaton.api.auth import STAFF_AUTH, caller, require_role
 from leadbaton.api.schemas import refusals
 from leadbaton.core import clock
-from leadbaton.pipeline.teams import policy_change
+from leadbaton.pipeline.teams import policy_change, policy_drop
 from leadbaton.sla.models import Clock, SlaPolicy
 from leadbaton.sla.queries import policies_active
-from leadbaton.sla.services import escalation_of, escalation_text
+from leadbaton.sla.services import escalation_of, escalation_text, policy_for
 
 router = Router(tags=["service levels"], auth=STAFF_AUTH)
 
@@ -73,3 +73,14 @@ def policy_put(request: HttpRequest, scope: str, payload: PolicyIn) -> Any:
     user = caller(request)
     require_role(user, Role.ADMIN, Role.MANAGER)
     return _out(policy_change(scope=scope, by=user, values=payload.model_dump(), now=clock.now()))
+
+
+@router.delete("/sla/policies/{scope}", response={200: PolicyOut, **refusals(401, 403, 404, 422)},
+               summary="A team follows the organisation's service levels again")
+def policy_delete(request: HttpRequest, scope: str) -> Any:
+    """Switch off a team's own policy (admins, and the team's manager): its clocks started from now on run to the
+    organisation's, which the answer shows; running clocks keep theirs. `default` cannot be removed, only changed (422)."""
+    user = caller(request)
+    require_role(user, Role.ADMIN, Role.MANAGER)
+    policy_drop(scope=scope, by=user, now=clock.now())
+    return _out(policy_for(None))

@@ -11,13 +11,18 @@ from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from leadbaton.accounts import services as accounts
-from leadbaton.accounts.models import Role, Team, User
+from leadbaton.accounts.models import RepProfile, Role, Team, User
 from leadbaton.core.models import config_lock
 from leadbaton.core.refusals import Invalid, NotAllowed, NotFound
 from leadbaton.core.values import Entry, entry_errors, slug_read, time_zone_read
+from leadbaton.leads.models import OwnerKind, Stage
+from leadbaton.leads.queries import stage_counts
 from leadbaton.pipeline.ownership import may_manage, may_manage_teams_check
+from leadbaton.routing.queries import rules_active
+from leadbaton.sla import services as sla_services
 from leadbaton.sla.models import SlaPolicy
 from leadbaton.sla.services import policy_set
 
@@ -87,6 +92,63 @@ def team_add(*, by: User, values: dict[str, Any], now: datetime) -> Team:
             return accounts.team_create(slug=slug, name=name, time_zone=zone, manager_id=_manager_id(email))
     except IntegrityError:  # the same slug at the same moment
         raise Invalid.one("slug", f"{slug!r} is the slug of a team already; choose another") from None
+
+
+def team_switch(*, slug: str, by: User, on: bool, now: datetime) -> tuple[Team, bool]:
+    """Switch a team on or off (admins). Off only once nothing depends on it: it is not the default team, no active rep
+    sells for it, no lead waits in its queue and no active routing rule sends it leads; each that does is named with what
+    to do first. Returns the team and whether it changed. Refuses with NotAllowed, NotFound or Invalid (`active`)."""
+    if not (by.is_superuser or by.role == Role.ADMIN):
+        raise NotAllowed.one("role", f"only admins switch teams on or off; you are {Role(by.role).label.lower()}")
+    with transaction.atomic():
+        config_lock()  # as every configuration writer; and no rule or rep is added to the team while it is checked
+        team = Team.objects.select_for_update().filter(slug=slug).first()
+        if team is None:
+            raise NotFound.one("slug", f"there is no team {slug[:60]!r}")
+        if not on and team.active and (problems := _still_used(team)):
+            raise Invalid([{"field": "active", "message": f"{team.name} cannot be switched off yet: {problem}"} for problem in problems])
+        changed = accounts.team_switch(team=team, active=on)
+    return team, bool(changed)
+
+
+def _still_used(team: Team) -> list[str]:
+    """What keeps a team from being switched off, each with what to do first."""
+    problems = []
+    if team.is_default:
+        problems.append("it is the default team, which takes the leads no routing rule matches; make another team the default first")
+    reps = list(RepProfile.objects.filter(team=team, user__is_active=True).order_by("user__name").values_list("user__name", "user__email"))
+    if reps:
+        names = ", ".join(name or email for name, email in reps[:5]) + (f" and {len(reps) - 5} more" if len(reps) > 5 else "")
+        problems.append(f"{len(reps)} active rep{'s' if len(reps) != 1 else ''} sell{'' if len(reps) != 1 else 's'} for it ({names}); "
+                        "move them to another team on their settings pages or switch them off first")
+    queued = stage_counts(Q(owner_kind=OwnerKind.TEAM, owner_team_id=team.pk))[Stage.QUEUED]
+    if queued:
+        problems.append(f"{queued} lead{'s' if queued != 1 else ''} wait{'' if queued != 1 else 's'} in its queue; "
+                        "assign or move them from its board first")
+    rules = [rule.name for rule in rules_active() if rule.team_id == team.pk]
+    if rules:
+        problems.append(f"the routing rule{'s' if len(rules) != 1 else ''} {', '.join(rules)} send{'' if len(rules) != 1 else 's'} it leads; "
+                        "change the routing rules first")
+    return problems
+
+
+def policy_drop(*, scope: str, by: User, now: datetime) -> Team:
+    """The team named by `scope` follows the organisation's service levels again (admins and its manager): clocks started
+    from now on run to them; running clocks keep theirs. Refuses with NotAllowed, NotFound or Invalid (`scope`)."""
+    admin = by.is_superuser or by.role == Role.ADMIN
+    if not admin and by.role != Role.MANAGER:
+        raise NotAllowed.one("role", f"only admins and managers set service levels; you are {Role(by.role).label.lower()}")
+    if scope == "default":
+        raise Invalid.one("scope", "the organisation's service levels are what every team without its own follows: change them instead")
+    with transaction.atomic():
+        config_lock()
+        team = Team.objects.filter(slug=scope, active=True).first()
+        if team is None:
+            raise NotFound.one("scope", f"{scope[:60]!r} is not the slug of an active team")
+        if not admin and team.manager_id != by.pk:
+            raise NotAllowed.one("role", f"only an admin or the manager of {team.name} sets its service levels")
+        sla_services.team_policy_drop(team=team)
+    return team
 
 
 def _manager_id(email: str) -> int | None:

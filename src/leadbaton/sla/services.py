@@ -65,6 +65,15 @@ def team_policies_deactivate(*, keep_team_ids: set[int]) -> list[SlaPolicy]:
     return gone
 
 
+def team_policy_drop(*, team: Team) -> SlaPolicy | None:
+    """Switch off the team's own policy (set on a page, through the API or by the file): clocks started from now on run to
+    the organisation's. Returns the policy switched off, None if the team had none."""
+    policy = SlaPolicy.objects.filter(team=team, active=True).first()
+    if policy is not None:
+        fields_update(policy, {"active": False})
+    return policy
+
+
 def policy_for(team_id: int | None) -> SlaPolicy:
     """The policy a team's leads run on: its own, else the organisation's, else the defaults. Kept in memory (core.cache)."""
     policies = cached("sla policies", _policies_load)

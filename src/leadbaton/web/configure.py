@@ -44,7 +44,7 @@ from leadbaton.pipeline.reps import (
 )
 from leadbaton.pipeline.rules import may_save_rules, rules_save
 from leadbaton.pipeline.sources import KEYLESS, SOURCE_KEYS, source_add, source_key_new, source_key_revoke
-from leadbaton.pipeline.teams import policy_change, team_add, team_settings_change
+from leadbaton.pipeline.teams import policy_change, policy_drop, team_add, team_settings_change, team_switch
 from leadbaton.routing.models import RoutingRule, Strategy
 from leadbaton.routing.queries import rules_active
 from leadbaton.routing.services import RulesInvalid, rules_check
@@ -448,6 +448,31 @@ class TeamSettings(LoginRequiredMixin, View):
         return redirect("team_settings", team.slug)
 
 
+class TeamSwitch(LoginRequiredMixin, View):
+    """Switch a team off (`on` absent) or on again (`on` = "yes"): admins."""
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, slug: str) -> HttpResponse:
+        on = request.POST.get("on") == "yes"
+        try:
+            team, changed = team_switch(slug=slug, by=cast(User, request.user), on=on, now=clock.now())
+        except Invalid as refused:
+            found = _team_for(request, slug)
+            if isinstance(found, HttpResponse):
+                return found
+            return _team_page(request, found, switch_problems=[message for said in errors_by_field(refused).values() for message in said],
+                              status=400)
+        except Refused as refused:
+            return refused_page(request, refused, not_allowed="You cannot switch this team on or off")
+        if changed:
+            messages.success(request, f"{team.name} is switched on: routing rules and reps can name it again." if on
+                             else f"{team.name} is switched off: no rule or rep can name it until it is switched on again.")
+        else:
+            messages.success(request, "Nothing changed.")
+        return redirect("team_settings", team.slug)
+
+
 class PolicySettings(LoginRequiredMixin, View):
     """The service levels of `scope`: `default` (the organisation's) or a team's slug (its own)."""
 
@@ -476,6 +501,23 @@ class PolicySettings(LoginRequiredMixin, View):
         return redirect("policy_settings", scope)
 
 
+class PolicyDrop(LoginRequiredMixin, View):
+    """The team follows the organisation's service levels again (its own switched off)."""
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, scope: str) -> HttpResponse:
+        found = _policy_for(request, scope)  # another team's are no team's, as on the page itself
+        if isinstance(found, HttpResponse):
+            return found
+        try:
+            team = policy_drop(scope=scope, by=cast(User, request.user), now=clock.now())
+        except Refused as refused:
+            return refused_page(request, refused, not_allowed="You cannot change these service levels")
+        messages.success(request, f"{team.name} follows the organisation's service levels: clocks started from now on run to them.")
+        return redirect("policy_settings", scope)
+
+
 def _whole(text: str) -> Any:
     """Form text as the number the reader checks: digits as a number, empty as none, anything else as the text itself
     (a number too long to be one stays text, refused as such: int() of thousands of digits would raise)."""
@@ -494,7 +536,7 @@ def _team_for(request: HttpRequest, slug: str) -> Team | HttpResponse:
 
 
 def _team_page(request: HttpRequest, team: Team, *, failed: dict[str, Any] | None = None, chat_failed: dict[str, Any] | None = None,
-               status: int = 200) -> HttpResponse:
+               switch_problems: list[str] | None = None, status: int = 200) -> HttpResponse:
     shown = {"name": team.name, "time_zone": team.time_zone,
              "overflow_nurture_below": "" if team.overflow_nurture_below is None else str(team.overflow_nurture_below),
              "manager": team.manager.email if team.manager else "", "default": "on" if team.is_default else ""}
@@ -503,7 +545,8 @@ def _team_page(request: HttpRequest, team: Team, *, failed: dict[str, Any] | Non
     managers = User.objects.filter(is_active=True, role__in=("manager", "admin")).order_by("name", "email")
     context = {"team": team, "shown": shown, "problems": (failed or {}).get("problems", {}), "managers": managers,
                "admin": _is_admin(cast(User, request.user)), "own_policy": SlaPolicy.objects.filter(team=team, active=True).exists(),
-               "chat": _chat_of(team_id=team.pk), "chat_failed": chat_failed or {"url": "", "problems": {}}}
+               "chat": _chat_of(team_id=team.pk), "chat_failed": chat_failed or {"url": "", "problems": {}},
+               "switch_problems": switch_problems or []}
     return render(request, "web/team_settings.html", context, status=status)
 
 
