@@ -117,3 +117,24 @@ def test_an_admin_demoted_a_moment_ago_changes_nobody(sales):
     with pytest.raises(NotAllowed):
         person_switch_off(by=stale, user_id=sales.lena.pk, why="x", now=clock.now())
     assert User.objects.get(pk=sales.lena.pk).is_active
+
+
+def test_an_admin_finds_people_by_name_email_and_role(sales):
+    def listed(path: str) -> list[str]:
+        status, page = page_of(sales.ada, path)
+        assert status == 200
+        return [row.split("</a>", 1)[0].rsplit(">", 1)[1] for row in page.split("<tbody>", 1)[1].split("</tbody>", 1)[0].split("<tr>")[1:]
+                if "/settings/people/" in row]
+
+    assert {"Lena Rep", "Jonas Berg", "Maria Manager", "Ada Admin"} <= set(listed("/settings/people/"))
+    assert listed("/settings/people/?q=lena") == ["Lena Rep"]
+    assert listed("/settings/people/?q=MARIA%40lumen") == ["Maria Manager"]  # the email, case folded
+    assert listed("/settings/people/?q=rep+jordan") == ["Jordan Rep"]  # every word
+    assert listed("/settings/people/?role=manager") == ["Frank Manager", "Maria Manager"]
+    assert listed("/settings/people/?q=zzz") == []
+    assert "Nobody matches." in page_of(sales.ada, "/settings/people/?q=zzz")[1]
+    status, page = page_of(sales.ada, "/settings/people/?role=boss")
+    assert status == 400
+    assert "&#x27;boss&#x27; is not a role; use one of" in page
+    assert "Lena Rep" in page  # everyone listed still
+    assert page_of(sales.maria, "/settings/people/?q=lena")[0] == 403

@@ -27,7 +27,7 @@ def catch_up_terms(team_id: int | None = None) -> CatchUp:
 def rep_availability(*, rep_id: int, team_id: int, now: datetime) -> Eligibility | None:
     """Whether routing would give the rep of this team a new lead at `now`, and every reason why not (the
     catch-up gate included), as routing explain would say it; None when they are not on the team."""
-    return next((found for found in team_eligibility(team_id, now, catch_up=catch_up_terms(team_id)) if found.rep_id == rep_id), None)
+    return next(iter(team_eligibility(team_id, now, catch_up=catch_up_terms(team_id), rep_id=rep_id)), None)
 
 
 def team_availability(team_id: int, *, now: datetime) -> list[tuple[Candidate, Eligibility]]:

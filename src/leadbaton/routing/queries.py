@@ -80,9 +80,9 @@ def _routes_of(rules_given: list[tuple[str, list[dict[str, Any]], Team, str]]) -
 
 
 def team_candidates(
-    team_id: int, now: datetime, *, load: bool = False, catch_up: CatchUp = NO_CATCH_UP
+    team_id: int, now: datetime, *, load: bool = False, catch_up: CatchUp = NO_CATCH_UP, rep_id: int | None = None,
 ) -> list[tuple[Candidate, RepProfile]]:
-    """Every rep of the team as routing sees them at `now`. One query for the reps.
+    """Every rep of the team (only `rep_id`, with it) as routing sees them at `now`. One query for the reps.
 
     Each rep's open leads are counted only when it matters: with `load` (least loaded
     routing) or when a rep of the team has a ceiling; with the catch-up gate on, their
@@ -90,7 +90,7 @@ def team_candidates(
     open ones of a rep with a stale lead. Time off is kept in memory until the configuration changes.
     """
     behind_since = now - timedelta(days=catch_up.progress_days) if catch_up.on else None
-    profiles, behind = _team_profiles(team_id, behind_since=behind_since, now=now)
+    profiles, behind = _team_profiles(team_id, behind_since=behind_since, now=now, rep_id=rep_id)
     counts: dict[int, LeadCounts] = {}
     rep_ids = [profile.user_id for profile in profiles]
     every_open = load or any(profile.open_ceiling is not None for profile in profiles)
@@ -108,7 +108,7 @@ def team_candidates(
 _USER_COLUMNS = tuple(str(field.column) for field in User._meta.concrete_fields if field.attname in ("email", "name", "is_active"))
 _TEAM_PROFILES_SQL = (
     f"SELECT p.*, {', '.join(f'u.{column} AS user_{column}' for column in _USER_COLUMNS)}{{behind}}"
-    f" FROM {RepProfile._meta.db_table} p JOIN {User._meta.db_table} u ON u.id = p.user_id WHERE p.team_id = %s ORDER BY p.user_id"
+    f" FROM {RepProfile._meta.db_table} p JOIN {User._meta.db_table} u ON u.id = p.user_id WHERE p.team_id = %s{{one}} ORDER BY p.user_id"
 )
 # With the catch-up gate on, each rep's in-progress leads are counted in the same round trip, fresh at every routing (a
 # touch, an outcome or a reassignment counts at the very next one). Stale: no touch or outcome (last_progress_at) in the
@@ -120,18 +120,19 @@ _BEHIND = (f", (SELECT COUNT(*) {_IN_PROGRESS} AND (l.last_progress_at < %s OR l
 
 
 def _team_profiles(
-    team_id: int, *, behind_since: datetime | None = None, now: datetime | None = None
+    team_id: int, *, behind_since: datetime | None = None, now: datetime | None = None, rep_id: int | None = None,
 ) -> tuple[list[RepProfile], dict[int, tuple[int, int]]]:
     """The team's rep profiles, each with the user's email, name and active flag loaded (the rest is deferred), and
     with `behind_since` (the catch-up gate is on) (stale, overdue) by rep for those with either: of the rep's
     in-progress leads, those with no progress since then and those with a next step at or before `now`.
     Written out: routing runs it for every sales-ready lead, and select_related cost more than the query.
     """
+    one, of_rep = (" AND p.user_id = %s", [rep_id]) if rep_id is not None else ("", [])
     if behind_since is not None:
         moments = [connection.ops.adapt_datetimefield_value(moment) for moment in (behind_since, now)]
-        profiles = list(RepProfile.objects.raw(_TEAM_PROFILES_SQL.format(behind=_BEHIND), [*moments, team_id]))
+        profiles = list(RepProfile.objects.raw(_TEAM_PROFILES_SQL.format(behind=_BEHIND, one=one), [*moments, team_id, *of_rep]))
     else:
-        profiles = list(RepProfile.objects.raw(_TEAM_PROFILES_SQL.format(behind=""), [team_id]))
+        profiles = list(RepProfile.objects.raw(_TEAM_PROFILES_SQL.format(behind="", one=one), [team_id, *of_rep]))
     behind: dict[int, tuple[int, int]] = {}
     for profile in profiles:
         values = {column: getattr(profile, f"user_{column}") for column in _USER_COLUMNS}
@@ -217,9 +218,9 @@ def candidate_from(
     )
 
 
-def team_eligibility(team_id: int, now: datetime, *, catch_up: CatchUp = NO_CATCH_UP) -> list[Eligibility]:
-    """For each rep of the team: could they take a lead at `now`, and if not, why. Reads only."""
-    return [eligibility(candidate, now) for candidate, _ in team_candidates(team_id, now, catch_up=catch_up)]
+def team_eligibility(team_id: int, now: datetime, *, catch_up: CatchUp = NO_CATCH_UP, rep_id: int | None = None) -> list[Eligibility]:
+    """For each rep of the team (only `rep_id`, with it): could they take a lead at `now`, and if not, why. Reads only."""
+    return [eligibility(candidate, now) for candidate, _ in team_candidates(team_id, now, catch_up=catch_up, rep_id=rep_id)]
 
 
 def account_owner_find(company_domain: str) -> int | None:

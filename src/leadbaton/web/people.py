@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.tokens import default_token_generator
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -131,11 +132,23 @@ def _teams() -> list[Team]:
 
 
 def _list_page(request: HttpRequest, *, failed: dict[str, Any] | None = None, status: int = 200) -> HttpResponse:
+    """Everyone, active first, narrowed by `q` (every word in the name or email) and `role`; an unknown role: 400 naming it."""
+    query, role = request.GET.get("q", "").strip(), request.GET.get("role", "")
+    errors = []
+    if role and role not in Role.values:
+        errors.append({"field": "role", "message": f"{role[:40]!r} is not a role; use one of {', '.join(Role.values)}"})
+        role = ""
+    rows = User.objects.order_by("-is_active", "name", "email")
+    for word in query.split()[:8]:
+        rows = rows.filter(Q(name__icontains=word) | Q(email__icontains=word))
+    if role:
+        rows = rows.filter(role=role)
     teams = dict(RepProfile.objects.values_list("user_id", "team__name"))
-    people = [{"user": user, "team": teams.get(user.pk, "")} for user in User.objects.order_by("-is_active", "name", "email")]
+    people = [{"user": user, "team": teams.get(user.pk, "")} for user in rows]
     failed = failed or {"posted": {"role": Role.REP}, "problems": {}}
-    context = {"people": people, "roles": Role.choices, "teams": _teams(), "failed": failed}
-    return render(request, "web/people.html", context, status=status)
+    context = {"people": people, "roles": Role.choices, "teams": _teams(), "failed": failed, "query": query, "role": role,
+               "errors": errors, "narrowed": bool(query or role)}
+    return render(request, "web/people.html", context, status=400 if errors and status == 200 else status)
 
 
 def _page(request: HttpRequest, user: User, *, failed: dict[str, Any] | None = None, status: int = 200) -> HttpResponse:

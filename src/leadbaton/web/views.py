@@ -5,6 +5,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
@@ -130,7 +131,7 @@ def _inbox_row(row: RepLead, asked: list[Inquiry], *, now: datetime, zone: ZoneI
     what = (latest.message if latest else "") or lead.product_interest
     return {  # every value the row shows, flat: the template looks up nothing on the lead
         "id": lead.pk,
-        "href": reverse("lead", args=[lead.pk]),
+        "href": lead_href(lead.pk),
         "stage_key": lead.stage,
         "untouched": lead.stage == Stage.ASSIGNED,
         "score": lead.score,
@@ -156,7 +157,7 @@ def _inbox_row(row: RepLead, asked: list[Inquiry], *, now: datetime, zone: ZoneI
 def listed_row(lead: Lead, zone: ZoneInfo, when: datetime | None, *, year: bool | None = None) -> dict[str, Any]:
     """A lead in a page's list: its name, its page and a time (`when`) written out in the reader's zone. Built here, not in
     the template: a list of 25 with Django's url tag and date filter per row took 5 ms to render."""
-    return {"lead": lead, "name": str(lead) or lead.email or f"Lead {lead.pk}", "href": reverse("lead", args=[lead.pk]),
+    return {"lead": lead, "name": str(lead) or lead.email or f"Lead {lead.pk}", "href": lead_href(lead.pk),
             "when": Moment.of(when, zone, with_year=year) if when else None}
 
 
@@ -174,7 +175,23 @@ class Moment:
         if with_year is None:
             with_year = local.year != clock.now().astimezone(zone).year
         year = f" {local.year}" if with_year else ""
-        return cls(at.astimezone(UTC).isoformat(), f"{local:%a} {local.day} {local:%b}{year}, {local:%H:%M} {local.tzname()}")
+        # As strftime's "%a %-d %b, %H:%M" in the C locale, at a third of its cost: a list of 50 shows 150 times.
+        text = f"{_DAYS[local.weekday()]} {local.day} {_MONTHS[local.month - 1]}{year}, {local.hour:02d}:{local.minute:02d} {local.tzname()}"
+        return cls(at.astimezone(UTC).isoformat(), text)
+
+
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def lead_href(lead_id: int) -> str:
+    """A lead's page, as reverse("lead") writes it, without reverse's 40 µs for each row of a list."""
+    return _lead_prefix() + f"{lead_id}/"
+
+
+@cache
+def _lead_prefix() -> str:
+    return reverse("lead", args=[1]).removesuffix("1/")
 
 
 def age_text(age: timedelta) -> str:
