@@ -12,6 +12,8 @@ rendered answer, middleware, session and templates included (no network), and th
 
 Beside each page, the floor: the same SQL statements the page ran, sent again through the bare database cursor in this
 process, with nothing to build from their rows. The difference is what Django, the ORM's objects and the templates cost.
+The first row is the framework's floor on this machine at this moment: a signed-in page that reads no lead (the password
+form: session, user, middleware, the base template), so figures taken on different days can be compared.
 Target: p95 <= 50 ms per page (issue 15), with a query count that does not grow with the rows (tests guard it).
 See bench/README.md and docs/performance.md.
 """
@@ -218,6 +220,7 @@ def run(args: argparse.Namespace) -> bool:
     rep.force_login(world["rep"])
     manager.force_login(world["manager"])
     pages = {
+        "floor: a signed-in form, no lead read": lambda: rep.get("/account/password/"),
         "inbox (rep)": lambda: rep.get("/"),
         "inbox, overdue view": lambda: rep.get("/?show=overdue"),
         "lead page (30 touches)": lambda: rep.get(f"/leads/{world['lead']}/"),
@@ -236,7 +239,7 @@ def run(args: argparse.Namespace) -> bool:
         if args.slowest:
             show_slowest(queries)
         ok = quantile(times, 0.95) <= TARGET_MS
-        met = met and ok
+        met = met and (ok or name.startswith("floor"))
         table.add_row(name, str(len(queries)), f"{quantile(times, 0.5):.1f}", f"{quantile(times, 0.95):.1f}" + ("" if ok else " FAIL"),
                       f"{quantile(times, 0.99):.1f}", f"{quantile(bare, 0.5):.1f}", f"{quantile(bare, 0.95):.1f}", f"<= {TARGET_MS:.0f}")
     console.print(table)

@@ -106,7 +106,7 @@ def _inbox(request: HttpRequest, user: User, team_id: int) -> HttpResponse:
     stale_before = now - timedelta(days=sla.policy_for(team_id).progress_every_days)
     where = inbox_where(show, now=now, day_ends_at=tomorrow, stale_before=stale_before, blocker=blocker)
     rows = leads_of_rep_by_clock(user.pk, now=now, limit=INBOX_LIMIT, where=where)
-    asked = recent_inquiries([row.lead.pk for row in rows], per_lead=1)
+    asked = recent_inquiries([row.lead.pk for row in rows], per_lead=1, fields=("message", "source_slug"))
     availability = rep_availability(rep_id=user.pk, team_id=team_id, now=now)
     context = {
         "rows": [_inbox_row(row, asked[row.lead.pk], now=now, zone=zone) for row in rows],
