@@ -12,7 +12,7 @@ from leadbaton.sla.models import Deadline, SlaPolicy
 from tests.api import test_rep_api
 from tests.api.test_rep_api import lead_to
 from tests.web.test_board import page_of, post_as
-from tests.web.test_settings import field_error, post_and_follow
+from tests.web.test_settings import GOOD, field_error, post_and_follow
 
 sales, morning = test_rep_api.sales, test_rep_api.morning
 
@@ -193,36 +193,57 @@ def test_the_organisation_file_writes_only_the_service_levels_it_names(sales, mo
     assert (SlaPolicy.objects.get(team=sales.emea).attempts, SlaPolicy.objects.get(team=sales.emea).first_response_minutes) == (2, 15)
 
 
-def test_an_admin_switches_a_team_off_only_once_nothing_depends_on_it_and_on_again(sales):
-    from leadbaton.accounts.models import RepProfile
-    from leadbaton.leads.models import Lead, OwnerKind, Stage
+def test_an_admin_switches_a_team_off_only_once_nothing_depends_on_it_and_on_again(intake, sales, morning):
     from leadbaton.routing.models import RoutingRule
 
-    waiting = Lead.objects.create(email="wait@acme.example", email_key="wait@acme.example", stage=Stage.QUEUED, owner_kind=OwnerKind.TEAM,
-                                  owner_team=sales.amer, received_at=clock.now(), last_inquiry_at=clock.now(), updated_at=clock.now(),
-                                  source_slug="website")
+    american = lead_to(intake, sales.jordan, "dana@northwind.example", country="US")  # the americas rule: Jordan's
     status, page, _ = post_as(sales.ada, "/settings/teams/amer/switch/", {})
     assert status == 400
     said = page.split('id="switch-errors"', 1)[1].split("</ul>", 1)[0]
     assert "1 active rep sells for it (Jordan Rep); move them to another team" in said
-    assert "1 lead waits in its queue; assign or move them from its board first" in said
+    assert "1 open lead of reps still belongs to it (a breach or a return sends them back to its queue)" in said
     assert "the routing rule americas sends it leads; change the routing rules first" in said
     assert Team.objects.get(slug="amer").active
     status, page, _ = post_as(sales.ada, "/settings/teams/emea/switch/", {})
-    assert "it is the default team" in page.split('id="switch-errors"', 1)[1]
+    assert status == 400
+    assert "it is the default team" in page.split('id="switch-errors"', 1)[1].split("</ul>", 1)[0]
 
-    RepProfile.objects.filter(user=sales.jordan).update(team=sales.emea)
-    RoutingRule.objects.filter(name="americas").update(active=False)
-    Lead.objects.filter(pk=waiting.pk).update(owner_team=sales.emea)
+    # What the refusal says to do, done through the pages: the rule gone, Jordan to EMEA, their lead moved from the board.
+    assert post_as(sales.ada, "/settings/routing/", {"action": "save", "rules": "[]"})[0] == 302
+    assert not RoutingRule.objects.filter(active=True, team=sales.amer).exists()
+    assert post_as(sales.ada, f"/settings/reps/{sales.jordan.pk}/", {**GOOD, "team": "emea"})[0] == 302
+    status, page, _ = post_as(sales.ada, "/settings/teams/amer/switch/", {})
+    assert status == 400  # the lead Jordan took along still belongs to the Americas
+    assert "1 open lead of reps still belongs to it" in page
+    status, _, _ = post_as(sales.ada, "/teams/amer/move/", {"section": "found", "lead": f"{american}@rep:{sales.jordan.pk}",
+                                                            "to": f"rep:{sales.lena.pk}", "reason": "the Americas close"})
+    assert status in (200, 302)
     assert post_as(sales.frank, "/settings/teams/amer/switch/", {})[0] == 403  # its manager may not
     status, page = post_and_follow(sales.ada, "/settings/teams/amer/switch/", {})
     assert status == 200
     assert "Americas is switched off" in page
     assert "Switch Americas on" in page
     assert not Team.objects.get(slug="amer").active
+    assert '<a href="/settings/teams/amer/">Americas</a>' in page_of(sales.ada, "/settings/")[1]  # found again under switched-off teams
+    status, page, _ = post_as(sales.ada, "/settings/people/", {"email": "new@lumen.example", "name": "New Rep", "role": "rep", "team": "amer"})
+    assert status == 400
+    assert field_error(page, "team").startswith("&#x27;amer&#x27; is not an active team")
     status, page = post_and_follow(sales.ada, "/settings/teams/amer/switch/", {"on": "yes"})
     assert "Americas is switched on" in page
     assert Team.objects.get(slug="amer").active
+
+
+def test_a_rep_of_a_switched_off_team_is_not_switched_on_again_there(sales):
+    status, _ = post_and_follow(sales.ada, f"/settings/reps/{sales.jordan.pk}/deactivate/", {"reason": "left"})
+    assert status == 200
+    Team.objects.filter(pk=sales.amer.pk).update(active=False)  # as the file leaves a team out (accounts.teams_deactivate)
+    status, page, _ = post_as(sales.ada, f"/settings/reps/{sales.jordan.pk}/activate/", {})
+    assert status == 400
+    assert "Americas is switched off: move Jordan Rep to an active team first" in page
+    status, page, _ = post_as(sales.ada, f"/settings/people/{sales.jordan.pk}/activate/", {})
+    assert status == 400
+    assert "Jordan Rep sells for Americas, which is switched off" in page
+    assert not type(sales.jordan).objects.get(pk=sales.jordan.pk).is_active
 
 
 def test_a_team_goes_back_to_the_organisations_service_levels_on_its_page_and_through_the_api(intake, sales, morning):

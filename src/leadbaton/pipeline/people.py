@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 
 from leadbaton.accounts import services as accounts
 from leadbaton.accounts.models import RepProfile, Role, Team, User
+from leadbaton.core.models import config_lock
 from leadbaton.core.refusals import Invalid, NotAllowed, NotFound
 from leadbaton.core.values import Entry, email_read, entry_errors
 from leadbaton.pipeline.accounts import invitation_email
@@ -39,6 +40,7 @@ def person_add(*, by: User, values: dict[str, Any], link_for: Callable[[User], s
         raise Invalid(entry_errors(problems))
     try:
         with transaction.atomic():
+            config_lock()  # first, as every configuration writer: the team is not switched off while the rep is added
             team = _team(slug) if role == Role.REP else None
             user = accounts.user_create(email=email, name=name, role=role)
             if team is not None:
@@ -61,6 +63,7 @@ def person_change(*, by: User, user_id: int, values: dict[str, Any], now: dateti
     if problems:
         raise Invalid(entry_errors(problems))
     with transaction.atomic():
+        config_lock()
         user = _person(user_id, by)
         if user.pk == by.pk and role != user.role:
             raise NotAllowed.one("role", "you cannot change your own role; another admin can")
@@ -100,7 +103,12 @@ def person_switch_off(*, by: User, user_id: int, why: str, now: datetime) -> tup
 def person_switch_on(*, by: User, user_id: int, now: datetime) -> User:
     _admin_only(by)
     with transaction.atomic():
+        config_lock()
         user = _person(user_id, by)
+        profile = RepProfile.objects.select_related("team").filter(user=user).first()
+        if profile is not None and not profile.team.active:
+            raise Invalid.one("team", f"{user.display_name} sells for {profile.team.name}, which is switched off: make them a rep of an "
+                                      "active team on this page first, or switch the team on")
         accounts.user_activate(user=user)
     return user
 
@@ -119,7 +127,8 @@ def _person(user_id: int, by: User) -> User:
 
 
 def _team(slug: str) -> Team:
-    team = Team.objects.filter(slug=slug, active=True).first()
+    """The active team of `slug`, locked until the transaction ends (pipeline.teams.team_switch waits for it)."""
+    team = Team.objects.select_for_update().filter(slug=slug, active=True).first()
     if team is None:
         teams = ", ".join(Team.objects.filter(active=True).order_by("slug").values_list("slug", flat=True))
         raise Invalid.one("team", f"{slug[:60]!r} is not an active team; use one of: {teams or 'none'}")

@@ -16,6 +16,7 @@ from django.db import transaction
 
 from leadbaton.accounts import services as accounts
 from leadbaton.accounts.models import RepProfile, Role, Team, TimeOff, User
+from leadbaton.core.models import config_lock
 from leadbaton.core.refusals import Invalid, NotAllowed, NotFound
 from leadbaton.core.values import (
     MAX_CAP,
@@ -69,6 +70,7 @@ def rep_settings_change(*, rep_id: int, by: User | None, values: dict[str, Any],
     if problems:
         raise Invalid(entry_errors(problems))
     with transaction.atomic():
+        config_lock()  # first, as every configuration writer (pipeline.teams.team_switch locks the team after it)
         profile = _profile_for_change(rep_id, by)
         if slug and slug != profile.team.slug:
             team = Team.objects.select_for_update().filter(slug=slug, active=True).first()
@@ -134,7 +136,10 @@ def rep_switch_on(*, rep_id: int, by: User | None, now: datetime) -> RepProfile:
     """Let a deactivated rep sign in and be given leads again (their old leads stay where they went)."""
     may_manage_teams_check(by, doing="activate reps")
     with transaction.atomic():
+        config_lock()
         profile = _profile_for_change(rep_id, by)
+        if not profile.team.active:
+            raise Invalid.one("team", f"{profile.team.name} is switched off: move {profile.user.display_name} to an active team first")
         if accounts.user_activate(user=profile.user):
             transaction.on_commit(work_queued)
     return profile

@@ -96,12 +96,13 @@ def team_add(*, by: User, values: dict[str, Any], now: datetime) -> Team:
 
 def team_switch(*, slug: str, by: User, on: bool, now: datetime) -> tuple[Team, bool]:
     """Switch a team on or off (admins). Off only once nothing depends on it: it is not the default team, no active rep
-    sells for it, no lead waits in its queue and no active routing rule sends it leads; each that does is named with what
-    to do first. Returns the team and whether it changed. Refuses with NotAllowed, NotFound or Invalid (`active`)."""
+    sells for it, no open lead belongs to it (queued, or a rep's), and no active routing rule sends it leads; each that
+    does is named with what to do first. Returns the team and whether it changed. Refuses with NotAllowed, NotFound or
+    Invalid (`active`). People and reps are added to a team under the same lock (pipeline.people, pipeline.reps)."""
     if not (by.is_superuser or by.role == Role.ADMIN):
         raise NotAllowed.one("role", f"only admins switch teams on or off; you are {Role(by.role).label.lower()}")
     with transaction.atomic():
-        config_lock()  # as every configuration writer; and no rule or rep is added to the team while it is checked
+        config_lock()  # as every configuration writer: no rule or rep is added to the team while it is checked
         team = Team.objects.select_for_update().filter(slug=slug).first()
         if team is None:
             raise NotFound.one("slug", f"there is no team {slug[:60]!r}")
@@ -121,6 +122,10 @@ def _still_used(team: Team) -> list[str]:
         names = ", ".join(name or email for name, email in reps[:5]) + (f" and {len(reps) - 5} more" if len(reps) > 5 else "")
         problems.append(f"{len(reps)} active rep{'s' if len(reps) != 1 else ''} sell{'' if len(reps) != 1 else 's'} for it ({names}); "
                         "move them to another team on their settings pages or switch them off first")
+    held = stage_counts(Q(owner_kind=OwnerKind.REP, owner_team_id=team.pk))
+    if opened := held[Stage.ASSIGNED] + held[Stage.IN_PROGRESS]:  # a breach or a return would send them back to its queue
+        problems.append(f"{opened} open lead{'s' if opened != 1 else ''} of reps still belong{'' if opened != 1 else 's'} to it "
+                        "(a breach or a return sends them back to its queue); reassign them from its board first")
     queued = stage_counts(Q(owner_kind=OwnerKind.TEAM, owner_team_id=team.pk))[Stage.QUEUED]
     if queued:
         problems.append(f"{queued} lead{'s' if queued != 1 else ''} wait{'' if queued != 1 else 's'} in its queue; "

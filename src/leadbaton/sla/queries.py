@@ -214,5 +214,5 @@ def clocks_by_team(*, now: datetime, team_slug: str | None = None) -> list[TeamC
 
 def policies_active() -> list[SlaPolicy]:
     """The organisation's policy first, then the teams' own, by team name."""
-    rows = SlaPolicy.objects.filter(active=True).select_related("team")
+    rows = SlaPolicy.objects.filter(active=True).exclude(team__active=False).select_related("team")  # a switched-off team's: not in force
     return sorted(rows, key=lambda policy: (policy.team_id is not None, policy.team.name if policy.team else ""))

@@ -86,7 +86,9 @@ def _home(request: HttpRequest, *, failed: dict[str, Any] | None = None, status:
     by_team: dict[int, list[dict[str, Any]]] = {team.pk: [] for team in runs}
     for profile in reps:
         by_team[profile.team_id].append({"profile": profile, "hours": "; ".join(hours_lines(profile.hours)) or "no working hours"})
+    switched_off = list(Team.objects.filter(active=False).order_by("name")) if _is_admin(user) else []
     context = {"teams": [(team, by_team[team.pk]) for team in runs], "failed": failed or {"posted": {}, "problems": {}},
+               "switched_off": switched_off,
                "managers": User.objects.filter(is_active=True, role__in=("manager", "admin")).order_by("name", "email")}
     return render(request, "web/settings.html", context, status=status)
 
