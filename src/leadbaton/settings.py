@@ -58,6 +58,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     # After authentication and messages: the refusal is a page like any other.
     "leadbaton.web.middleware.nul_refused",
+    "leadbaton.web.middleware.config_read_once",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as its documentation asks: answers a sign-in refused for too many failures (LEADBATON_SIGNIN_*).
     "axes.middleware.AxesMiddleware",

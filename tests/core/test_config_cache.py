@@ -63,6 +63,28 @@ def test_a_scope_reads_the_generation_once_for_all_its_cached_reads(db):
     assert [query["sql"] for query in queries.captured_queries] == ["SELECT token FROM core_generation WHERE id = 1"]
 
 
+def test_a_scope_whose_work_reads_nothing_cached_reads_no_generation(db):
+    with CaptureQueriesContext(connection) as queries, config_scope():
+        Team.objects.count()
+    assert not [query for query in queries.captured_queries if "core_generation" in query["sql"]]
+
+
+def test_a_page_read_reads_the_generation_once_however_many_cached_values_it_uses(db):
+    from django.test import Client
+
+    from leadbaton.accounts.models import RepProfile, Role, User
+
+    Team.objects.create(slug="emea", name="EMEA", time_zone="Europe/Berlin", is_default=True)
+    rep = User.objects.create_user("lena@lumen.example", "pw", name="Lena", role=Role.REP)
+    RepProfile.objects.create(user=rep, team=Team.objects.get(slug="emea"), time_zone="Europe/Berlin", hours={})
+    client = Client()
+    client.force_login(rep)
+    client.get("/")
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/").status_code == 200  # the inbox: the service levels, time off and routing, all cached
+    assert len([query for query in queries.captured_queries if "core_generation" in query["sql"]]) == 1
+
+
 def _statements(queries) -> list[str]:
     return [query["sql"] for query in queries.captured_queries if "SAVEPOINT" not in query["sql"]]
 

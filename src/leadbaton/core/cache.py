@@ -35,19 +35,27 @@ def _token_read() -> str:
     return str(row[0]) if row else ""
 
 
+_UNREAD = object()  # in a scope whose work has read no cached value yet
+
+
 def generation() -> str:
-    """The current generation token: the scope's, or read now."""
-    token: str | None = getattr(_scope, "token", None)
-    return token if token is not None else _token_read()
+    """The current generation token: the scope's (read at its first use), or read now."""
+    token = getattr(_scope, "token", None)
+    if token is None:
+        return _token_read()
+    if token is _UNREAD:
+        token = _scope.token = _token_read()
+    return str(token)
 
 
 @contextmanager
 def config_scope() -> Iterator[None]:
-    """Read the generation once for the work inside; nested scopes use the outer one's."""
+    """Read the generation at most once for the work inside, when it first reads a cached value (work that reads none
+    runs no query for it); nested scopes use the outer one's."""
     if getattr(_scope, "token", None) is not None:
         yield
         return
-    _scope.token = _token_read()
+    _scope.token = _UNREAD
     try:
         yield
     finally:

@@ -1,4 +1,4 @@
-"""What every answer but a static file carries, and what no page form may send."""
+"""What every answer but a static file carries, what no page form may send, and one read of the configuration per read request."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponseBase
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control
+
+from leadbaton.core.cache import config_scope
 
 
 def no_store(get_response: Callable[[HttpRequest], HttpResponseBase]) -> Callable[[HttpRequest], HttpResponseBase]:
@@ -37,6 +39,20 @@ def nul_refused(get_response: Callable[[HttpRequest], HttpResponseBase]) -> Call
             if fields:
                 errors = [{"field": name, "message": f"{name}: {NUL_MESSAGE}"} for name in (name.replace("\x00", "") for name in fields)]
                 return render(request, "web/refused.html", {"title": "Not changed", "errors": errors}, status=400)
+        return get_response(request)
+
+    return middleware
+
+
+def config_read_once(get_response: Callable[[HttpRequest], HttpResponseBase]) -> Callable[[HttpRequest], HttpResponseBase]:
+    """A read (GET, HEAD) of a page or the API reads the configuration generation once, however many cached values it
+    uses (core.cache.config_scope): the inbox used three. A write does not: one that changes the configuration reads
+    what it changed in the same request."""
+
+    def middleware(request: HttpRequest) -> HttpResponseBase:
+        if request.method in ("GET", "HEAD"):
+            with config_scope():
+                return get_response(request)
         return get_response(request)
 
     return middleware
