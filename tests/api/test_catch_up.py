@@ -184,3 +184,24 @@ def test_the_gate_reads_no_untouched_lead_until_a_rep_has_a_stale_one(intake, sa
     counted = [query["sql"] for query in queries.captured_queries if "COUNT(" in query["sql"].upper()]
     assert counted, "the gate counts the in-progress leads"
     assert not [sql for sql in counted if "'assigned'" in sql], counted  # the open leads' count waits for a stale lead
+
+
+def test_the_board_says_what_routing_says_of_a_rep_catching_up(intake, sales, morning):
+    from tests.web.test_board import page_of, rep_row
+
+    policy(catch_up_overdue_next_steps=2)
+    lena_only(sales)
+    ids = leads_in_progress(intake, sales, 5, next_step_in=timedelta(days=1))
+    morning.shift(timedelta(days=8))  # every next step overdue, every lead stale
+    for lead_id in ids[:3]:
+        assert touch(as_user(sales.lena), lead_id).status_code == 201
+    overdue = "catching up: 5 next steps overdue (over 2)"
+    row = rep_row(page_of(sales.maria, "/teams/emea/")[1], sales.lena)  # counted by the board's own query, not routing's
+    assert STALE in row
+    assert overdue in row
+    inbox = page_of(sales.lena, "/")[1]  # routing's count, for the rep alone
+    assert STALE in inbox
+    assert overdue in inbox
+    handoff = Handoff.objects.filter(lead_id=queued(intake, "first@waiting.example")["id"]).latest("at")
+    assert STALE in handoff.note  # and routing itself
+    assert overdue in handoff.note

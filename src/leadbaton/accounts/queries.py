@@ -40,3 +40,8 @@ def team_ids_of(user_id: int) -> tuple[int | None, frozenset[int]]:
     """The team a person sells for (None: they are no rep) and the teams they manage, whatever their role. Two small queries."""
     own = RepProfile.objects.filter(user_id=user_id).values_list("team_id", flat=True).first()
     return own, frozenset(Team.objects.filter(manager_id=user_id).values_list("pk", flat=True))
+
+
+def rep_time_zones(team_id: int) -> dict[int, str]:
+    """Each rep of the team (user id) and the time zone of their working day. One query."""
+    return dict(RepProfile.objects.filter(team_id=team_id).values_list("user_id", "time_zone"))

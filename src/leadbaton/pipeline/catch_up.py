@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from leadbaton.routing.availability import Candidate, CatchUp, Eligibility, eligibility
-from leadbaton.routing.queries import team_candidates, team_eligibility
+from leadbaton.routing.queries import LeadCounts, team_candidates, team_eligibility
 from leadbaton.sla import services as sla
 
 
@@ -30,8 +30,9 @@ def rep_availability(*, rep_id: int, team_id: int, now: datetime) -> Eligibility
     return next(iter(team_eligibility(team_id, now, catch_up=catch_up_terms(team_id), rep_id=rep_id)), None)
 
 
-def team_availability(team_id: int, *, now: datetime) -> list[tuple[Candidate, Eligibility]]:
+def team_availability(team_id: int, *, now: datetime, counted: dict[int, LeadCounts] | None = None) -> list[tuple[Candidate, Eligibility]]:
     """Every rep of the team as routing sees them at `now` (caps, today's count, pause) with whether they would get
-    a new lead and why not, the catch-up gate included: the manager's board. Two queries, however many reps."""
-    candidates = team_candidates(team_id, now, catch_up=catch_up_terms(team_id))
+    a new lead and why not, the catch-up gate included: the manager's board. Two queries, however many reps; one with
+    `counted`, each rep's leads as the board counted them already (open, stale, overdue next steps)."""
+    candidates = team_candidates(team_id, now, catch_up=catch_up_terms(team_id), counted=counted)
     return [(candidate, eligibility(candidate, now)) for candidate, _ in candidates]

@@ -81,22 +81,24 @@ def _routes_of(rules_given: list[tuple[str, list[dict[str, Any]], Team, str]]) -
 
 def team_candidates(
     team_id: int, now: datetime, *, load: bool = False, catch_up: CatchUp = NO_CATCH_UP, rep_id: int | None = None,
+    counted: dict[int, LeadCounts] | None = None,
 ) -> list[tuple[Candidate, RepProfile]]:
-    """Every rep of the team (only `rep_id`, with it) as routing sees them at `now`. One query for the reps.
+    """Every rep of the team (only `rep_id`, with it) as routing sees them at `now`. One query for the reps; with
+    `counted`, their leads as a caller that read them already counted them (open, stale, overdue next steps), none more.
 
     Each rep's open leads are counted only when it matters: with `load` (least loaded
     routing) or when a rep of the team has a ceiling; with the catch-up gate on, their
     in-progress leads are counted too (stale, overdue next steps) in the same query, and the
     open ones of a rep with a stale lead. Time off is kept in memory until the configuration changes.
     """
-    behind_since = now - timedelta(days=catch_up.progress_days) if catch_up.on else None
+    behind_since = now - timedelta(days=catch_up.progress_days) if catch_up.on and counted is None else None
     profiles, behind = _team_profiles(team_id, behind_since=behind_since, now=now, rep_id=rep_id)
-    counts: dict[int, LeadCounts] = {}
+    counts: dict[int, LeadCounts] = counted if counted is not None else {}
     rep_ids = [profile.user_id for profile in profiles]
     every_open = load or any(profile.open_ceiling is not None for profile in profiles)
-    if catch_up.on and rep_ids:
+    if counted is None and catch_up.on and rep_ids:
         counts = _with_open_counts(behind, rep_ids if every_open else [rep_id for rep_id, (stale, _) in behind.items() if stale])
-    elif rep_ids and every_open:
+    elif counted is None and rep_ids and every_open:
         counts = {rep_id: LeadCounts(open=n) for rep_id, n in open_leads_count(rep_ids).items()}
     time_off = cached("time off", _time_off_load)
     return [(candidate_from(profile, now, counts=counts.get(profile.user_id, NO_LEADS), time_off=time_off.get(profile.pk, ()),

@@ -126,6 +126,7 @@ class RepCounts:
     due_today: int = 0
     overdue: int = 0
     stale: int = 0
+    next_step_overdue: int = 0  # of the overdue, in progress with a past next step (routing's catch-up gate counts these)
 
 
 # A rep's open leads counted as their inbox views count them (inbox_where), written out: the ORM's form of it asked the
@@ -139,7 +140,8 @@ SELECT l.owner_rep_id, COUNT(*),
   SUM(CASE WHEN b.lead_id IS NOT NULL OR p.first_at < {{day_end}}
            OR (l.stage = '{Stage.IN_PROGRESS}' AND l.next_step_at < {{day_end}}) THEN 1 ELSE 0 END),
   SUM(CASE WHEN b.lead_id IS NOT NULL OR (l.stage = '{Stage.IN_PROGRESS}' AND l.next_step_at <= %s) THEN 1 ELSE 0 END),
-  SUM(CASE WHEN l.stage = '{Stage.IN_PROGRESS}' AND (l.last_progress_at < %s OR l.last_progress_at IS NULL) THEN 1 ELSE 0 END)
+  SUM(CASE WHEN l.stage = '{Stage.IN_PROGRESS}' AND (l.last_progress_at < %s OR l.last_progress_at IS NULL) THEN 1 ELSE 0 END),
+  SUM(CASE WHEN l.stage = '{Stage.IN_PROGRESS}' AND l.next_step_at <= %s THEN 1 ELSE 0 END)
 FROM {_LEAD} l
 LEFT JOIN (SELECT lead_id, rep_id, MAX(breached_at) AS last_at FROM {_DEADLINE}
            WHERE status = '{Deadline.Status.BREACHED}' AND rep_id IN ({{reps}}) GROUP BY lead_id, rep_id) b
@@ -163,7 +165,7 @@ def rep_counts(day_ends_at: dict[int, datetime], *, now: datetime, stale_before:
     day_params = [value for rep_id in reps for value in (rep_id, at(day_ends_at[rep_id]))]
     in_reps = ", ".join("%s" for _ in reps)
     sql = _REP_COUNTS_SQL.format(day_end=day_end, reps=in_reps)
-    params = [*day_params, *day_params, at(now), at(stale_before), *reps, *reps, at(max(day_ends_at.values())), *reps]
+    params = [*day_params, *day_params, at(now), at(stale_before), at(now), *reps, *reps, at(max(day_ends_at.values())), *reps]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return {row[0]: RepCounts(*(int(value or 0) for value in row[1:])) for row in cursor.fetchall()}

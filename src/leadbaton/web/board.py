@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.views import View
 
 from leadbaton.accounts.models import Team, User
-from leadbaton.accounts.queries import time_zone_of
+from leadbaton.accounts.queries import rep_time_zones, time_zone_of
 from leadbaton.core import clock
 from leadbaton.core.refusals import Conflict, Invalid, NotAllowed, NotFound, Refused
 from leadbaton.leads.access import ADMIN, MANAGER, Viewer, readable_leads
@@ -35,6 +35,7 @@ from leadbaton.pipeline.followup import viewer_of
 from leadbaton.pipeline.ownership import lead_reassign, leads_handed_over, rep_pause, rep_resume
 from leadbaton.pipeline.queue import lead_take
 from leadbaton.routing.availability import Candidate, Eligibility
+from leadbaton.routing.queries import LeadCounts
 from leadbaton.sla import services as sla
 from leadbaton.sla.models import Clock
 from leadbaton.sla.queries import INBOX_VIEWS, RepCounts, clocks_breached_since, inbox_where, leads_of_rep_by_clock, rep_counts
@@ -120,9 +121,11 @@ def _board(request: HttpRequest, user: User, viewer: Viewer, team: Team, params:
     team_zone = ZoneInfo(team.time_zone)
     midnight = datetime.combine(now.astimezone(team_zone).date(), time(0), tzinfo=team_zone)
     stale_before = now - timedelta(days=sla.policy_for(team.pk).progress_every_days)
-    reps = team_availability(team.pk, now=now)
-    day_ends = {candidate.rep_id: _day_end(now, candidate.working_time.zone()) for candidate, _ in reps}  # each rep's own day, as their inbox
+    day_ends = {rep_id: _day_end(now, ZoneInfo(zone)) for rep_id, zone in rep_time_zones(team.pk).items()}  # each rep's own day, as their inbox
     counts = rep_counts(day_ends, now=now, stale_before=stale_before)
+    # Routing's catch-up gate counts the same leads (open, stale, overdue next steps): from these counts, not read again.
+    counted = {rep_id: LeadCounts(open=c.open, stale=c.stale, overdue=c.next_step_overdue) for rep_id, c in counts.items()}
+    reps = team_availability(team.pk, now=now, counted=counted)
     rep_rows = [RepRow(candidate, check, counts.get(candidate.rep_id, RepCounts())) for candidate, check in reps]
     active_reps = [{"id": candidate.rep_id, "value": f"rep:{candidate.rep_id}", "name": candidate.name, "eligible": check.eligible}
                    for candidate, check in reps if candidate.active]

@@ -113,7 +113,7 @@ def _inbox(request: HttpRequest, user: User, team_id: int) -> HttpResponse:
         "limit": INBOX_LIMIT,
         "views": [(key, label, key == show) for key, label in INBOX_VIEWS.items()],
         "show": show, "blocker": blocker, "blockers": Blocker.choices, "errors": errors,
-        "queue": [{**listed_row(lead, zone, getattr(lead, "queued_at", None)), "take": reverse("lead_take", args=[lead.pk])}
+        "queue": [{**listed_row(lead, zone, getattr(lead, "queued_at", None)), "take": lead_href(lead.pk, "lead_take")}
                   for lead in leads_queued([team_id], limit=25)],
         "availability": availability,
         "time_zone": zone.key,
@@ -184,14 +184,20 @@ _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
-def lead_href(lead_id: int) -> str:
-    """A lead's page, as reverse("lead") writes it, without reverse's 40 µs for each row of a list."""
-    return _lead_prefix() + f"{lead_id}/"
+def lead_href(lead_id: int, route: str = "lead") -> str:
+    """reverse(route, args=[lead_id]) for a route whose one argument is a lead's id ("lead", "lead_take", ...), without
+    reverse's 40 µs for each row of a list: the route is reversed once, and the id written into it."""
+    head, tail = _lead_route(route)
+    return f"{head}{lead_id}{tail}"
+
+
+_SOME_ID = 8_642_097_531
 
 
 @cache
-def _lead_prefix() -> str:
-    return reverse("lead", args=[1]).removesuffix("1/")
+def _lead_route(route: str) -> tuple[str, str]:
+    head, _, tail = reverse(route, args=[_SOME_ID]).partition(str(_SOME_ID))
+    return head, tail
 
 
 def age_text(age: timedelta) -> str:
