@@ -7,8 +7,9 @@ organisation of one team (a manager and 17 reps), and writes straight into it a 
 `--rep-leads` of them on the measured rep: untouched ones with a first-response clock (a tenth of them breached),
 in-progress ones with a blocker, a next step (some overdue) and a progress clock, each with its inquiry, handoff and
 touches; as many closed leads again; 50 leads in the team's queue. Then, in this process, it asks for each page
-`--requests` times through Django's test client, signed in as the rep or the manager: the time from the request to the
-rendered answer, middleware, session and templates included (no network), and the queries it ran.
+`--requests` times through Django's test client, signed in as the rep or the manager, the pages taking turns in
+`--rounds` rounds: the time from the request to the rendered answer, middleware, session and templates included (no
+network), and the queries it ran.
 
 Beside each page, the floor: the same SQL statements the page ran, sent again through the bare database cursor in this
 process, with nothing to build from their rows. The difference is what Django, the ORM's objects and the templates cost.
@@ -149,23 +150,31 @@ def populate(*, team_leads: int, rep_leads: int) -> dict[str, Any]:
             "rep_open": Lead.objects.filter(owner_rep_id=measured, stage__in=(Stage.ASSIGNED, Stage.IN_PROGRESS)).count()}
 
 
-def measure(get: Callable[[], Any], requests: int) -> tuple[list[float], list[dict[str, str]]]:
-    """Each request's time in ms (sorted), and the SQL the last one ran."""
+def measure(pages: dict[str, Callable[[], Any]], requests: int, rounds: int) -> dict[str, tuple[list[float], list[dict[str, str]]]]:
+    """For each page, each request's time in ms (sorted) and the SQL the last one ran. The pages take turns, `rounds`
+    times `requests / rounds` requests each, so a slow minute of the machine falls on every page alike."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    for _ in range(10):
-        get()
-    times = []
-    for _ in range(requests):
-        started = time.perf_counter()
-        answer = get()
-        times.append((time.perf_counter() - started) * 1000)
-        if answer.status_code != 200:
-            raise BenchError(f"the page answered {answer.status_code}")
-    with CaptureQueriesContext(connection) as queries:
-        get()
-    return sorted(times), list(queries.captured_queries)
+    times: dict[str, list[float]] = {name: [] for name in pages}
+    for get in pages.values():
+        for _ in range(10):
+            get()
+    rounds = min(rounds, requests)
+    for turn in range(rounds):
+        for name, get in pages.items():
+            for _ in range(requests // rounds + (1 if turn < requests % rounds else 0)):
+                started = time.perf_counter()
+                answer = get()
+                times[name].append((time.perf_counter() - started) * 1000)
+                if answer.status_code != 200:
+                    raise BenchError(f"{name} answered {answer.status_code}")
+    measured = {}
+    for name, get in pages.items():
+        with CaptureQueriesContext(connection) as queries:
+            get()
+        measured[name] = (sorted(times[name]), list(queries.captured_queries))
+    return measured
 
 
 def floor(queries: list[dict[str, str]], requests: int) -> list[float]:
@@ -233,8 +242,7 @@ def run(args: argparse.Namespace) -> bool:
     for column in ("page", "queries", "p50", "p95", "p99", "SQL alone p50", "SQL alone p95", "target p95"):
         table.add_column(column, justify="left" if column == "page" else "right")
     met = True
-    for name, get in pages.items():
-        times, queries = measure(get, args.requests)
+    for name, (times, queries) in measure(pages, args.requests, args.rounds).items():
         bare = floor(queries, args.requests)
         if args.slowest:
             show_slowest(queries)
@@ -252,6 +260,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--team-leads", type=int, default=5000, help="open leads on the team (default 5000)")
     parser.add_argument("--rep-leads", type=int, default=300, help="of them, on the measured rep (default 300)")
     parser.add_argument("--requests", type=int, default=200, help="timed requests per page (default 200)")
+    parser.add_argument("--rounds", type=int, default=4, help="the pages take turns this many times (default 4)")
     parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432", help="server for --db postgres")
     parser.add_argument("--slowest", action="store_true", help="print each page's slowest statements")
     parser.add_argument("--keep", action="store_true", help="keep the temporary data directory and, on PostgreSQL, the database")
@@ -259,8 +268,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     for stop in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(stop, lambda number, frame: sys.exit(128 + number))
-    if not 1 <= args.rep_leads <= args.team_leads or args.requests < 1:
-        parser.error("--rep-leads must be 1 to --team-leads, and --requests at least 1")
+    if not 1 <= args.rep_leads <= args.team_leads or args.requests < 1 or args.rounds < 1:
+        parser.error("--rep-leads must be 1 to --team-leads, and --requests and --rounds at least 1")
 
     data_dir = Path(tempfile.mkdtemp(prefix="lb_bench_pages_"))
     env = {name: value for name, value in os.environ.items() if name != "DATABASE_URL" and not name.startswith("LEADBATON_")}
