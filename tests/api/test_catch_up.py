@@ -187,21 +187,27 @@ def test_the_gate_reads_no_untouched_lead_until_a_rep_has_a_stale_one(intake, sa
 
 
 def test_the_board_says_what_routing_says_of_a_rep_catching_up(intake, sales, morning):
-    from tests.web.test_board import page_of, rep_row
+    from leadbaton.sla.models import Deadline
+    from tests.web.test_board import numbers, page_of, rep_row
 
     policy(catch_up_overdue_next_steps=2)
     lena_only(sales)
-    ids = leads_in_progress(intake, sales, 5, next_step_in=timedelta(days=1))
+    breached = lead_to(intake, sales.lena, "late@buyer.example")  # untouched: its first response will have run out
+    ids = leads_in_progress(intake, sales, 5, next_step_in=timedelta(days=2))
     morning.shift(timedelta(days=8))  # every next step overdue, every lead stale
     for lead_id in ids[:3]:
         assert touch(as_user(sales.lena), lead_id).status_code == 201
-    overdue = "catching up: 5 next steps overdue (over 2)"
+    morning.shift(timedelta(hours=1))  # the touched ones an hour old: fresh, and not touched "now"
+    Deadline.objects.filter(lead_id=breached, kind="first_response").update(status="breached", breached_at=clock.now(), due_at=None)
+    stale = "catching up: 2 of 6 open leads stale (over 20%)"
+    overdue = "catching up: 5 next steps overdue (over 2)"  # the breach is overdue on the board, but no next step
     row = rep_row(page_of(sales.maria, "/teams/emea/")[1], sales.lena)  # counted by the board's own query, not routing's
-    assert STALE in row
+    assert numbers(row) == ["6", "1", "6", "6", "2"]  # open, untouched, due today, overdue (5 next steps and the breach), stale
+    assert stale in row
     assert overdue in row
     inbox = page_of(sales.lena, "/")[1]  # routing's count, for the rep alone
-    assert STALE in inbox
+    assert stale in inbox
     assert overdue in inbox
     handoff = Handoff.objects.filter(lead_id=queued(intake, "first@waiting.example")["id"]).latest("at")
-    assert STALE in handoff.note  # and routing itself
+    assert stale in handoff.note  # and routing itself
     assert overdue in handoff.note

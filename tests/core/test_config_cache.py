@@ -69,6 +69,15 @@ def test_a_scope_whose_work_reads_nothing_cached_reads_no_generation(db):
     assert not [query for query in queries.captured_queries if "core_generation" in query["sql"]]
 
 
+def test_work_in_a_scope_that_changes_the_configuration_reads_its_own_change(db):
+    team = Team.objects.create(slug="emea", name="EMEA", time_zone="Europe/Berlin", is_default=True)
+    with config_scope():
+        assert team_choose({}).team.name == "EMEA"
+        team.name = "Europe"
+        team.save()
+        assert team_choose({}).team.name == "Europe"
+
+
 def test_a_page_read_reads_the_generation_once_however_many_cached_values_it_uses(db):
     from django.test import Client
 

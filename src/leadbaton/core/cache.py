@@ -62,6 +62,12 @@ def config_scope() -> Iterator[None]:
         _scope.token = None
 
 
+def scope_reread() -> None:
+    """The configuration changed in this thread's work: a scope it runs in reads the generation again when next asked."""
+    if getattr(_scope, "token", None) is not None:
+        _scope.token = _UNREAD
+
+
 def cached(name: str, load: Callable[[], T]) -> T:
     """The value `load()` returns, kept until the configuration changes. Treat it as read-only: threads share it."""
     token = generation()

@@ -27,10 +27,14 @@ class Generation(models.Model):
 
 
 def config_changed() -> None:
-    """Start a new configuration generation. Call in the transaction that changes the configuration."""
+    """Start a new configuration generation. Call in the transaction that changes the configuration. Work in a
+    configuration scope (core.cache) reads the generation again at its next cached read: it sees its own change."""
+    from leadbaton.core.cache import scope_reread  # the cache reads this module's generation row
+
     token = uuid.uuid4().hex
     if not Generation.objects.filter(pk=GENERATION_ID).update(token=token):
         Generation.objects.create(pk=GENERATION_ID, token=token)
+    scope_reread()
 
 
 def config_lock() -> None:

@@ -126,6 +126,8 @@ def _board(request: HttpRequest, user: User, viewer: Viewer, team: Team, params:
     # Routing's catch-up gate counts the same leads (open, stale, overdue next steps): from these counts, not read again.
     counted = {rep_id: LeadCounts(open=c.open, stale=c.stale, overdue=c.next_step_overdue) for rep_id, c in counts.items()}
     reps = team_availability(team.pk, now=now, counted=counted)
+    for candidate, _ in reps:  # a rep who joined the team between the two reads: their day too (counted at the next load)
+        day_ends.setdefault(candidate.rep_id, _day_end(now, candidate.working_time.zone()))
     rep_rows = [RepRow(candidate, check, counts.get(candidate.rep_id, RepCounts())) for candidate, check in reps]
     active_reps = [{"id": candidate.rep_id, "value": f"rep:{candidate.rep_id}", "name": candidate.name, "eligible": check.eligible}
                    for candidate, check in reps if candidate.active]
