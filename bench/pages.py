@@ -212,6 +212,27 @@ def show_slowest(queries: list[dict[str, str]]) -> None:
         console.print(f"  {ms:7.2f} ms  {sql[:400]}")
 
 
+def profile(pages: dict[str, Callable[[], Any]], which: str, requests: int) -> None:
+    """The functions the pages whose name contains `which` spend their time in, most first (--profile)."""
+    import cProfile
+    import pstats
+
+    for name, get in pages.items():
+        if which.lower() not in name.lower():
+            continue
+        for _ in range(10):
+            get()
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(requests):
+            get()
+        profiler.disable()
+        console.print(f"[bold]{name}[/]: {requests} requests")
+        stats = pstats.Stats(profiler)
+        stats.sort_stats("tottime").print_stats(25)
+        stats.sort_stats("cumulative").print_stats("leadbaton|template/(loader|backends|response)|core/handlers/base", 40)
+
+
 def run(args: argparse.Namespace) -> bool:
     import django
 
@@ -242,6 +263,8 @@ def run(args: argparse.Namespace) -> bool:
     for column in ("page", "queries", "p50", "p95", "p99", "SQL alone p50", "SQL alone p95", "target p95"):
         table.add_column(column, justify="left" if column == "page" else "right")
     met = True
+    if args.profile:
+        profile(pages, args.profile, args.requests)
     for name, (times, queries) in measure(pages, args.requests, args.rounds).items():
         bare = floor(queries, args.requests)
         if args.slowest:
@@ -263,6 +286,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=4, help="the pages take turns this many times (default 4)")
     parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432", help="server for --db postgres")
     parser.add_argument("--slowest", action="store_true", help="print each page's slowest statements")
+    parser.add_argument("--profile", metavar="PAGE", help="before measuring, profile the pages whose name contains PAGE")
     parser.add_argument("--keep", action="store_true", help="keep the temporary data directory and, on PostgreSQL, the database")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)

@@ -32,7 +32,7 @@ from leadbaton.api.schemas import (
 )
 from leadbaton.core import clock
 from leadbaton.leads.models import Activity, Lead, Stage
-from leadbaton.leads.queries import activities_of, leads_queued, owner_summary
+from leadbaton.leads.queries import activities_of, leads_queued, owner_summary, with_owners
 from leadbaton.notify.queries import notifications_of
 from leadbaton.notify.services import notifications_mark_read
 from leadbaton.pipeline.catch_up import rep_availability
@@ -121,6 +121,7 @@ def my_leads_get(request: HttpRequest, stage: str | None = None, limit: int = 50
         return problem
     now = clock.now()
     rows = leads_of_rep_by_clock(caller(request).pk, now=now, stages=(stage,) if stage else None, limit=limit)
+    with_owners([row.lead for row in rows])
     return [{**lead_summary(row.lead), "next_clock": next_clock_out(row.next_clock, now=now)} for row in rows]
 
 
@@ -136,7 +137,7 @@ def my_queue_get(request: HttpRequest, limit: int = 50) -> Any:
         team_ids = None
     else:
         team_ids = sorted(viewer.managed_team_ids | ({viewer.own_team_id} if viewer.own_team_id else set()))
-    return [lead_summary(lead) for lead in leads_queued(team_ids, limit=limit)]
+    return [lead_summary(lead) for lead in with_owners(leads_queued(team_ids, limit=limit))]
 
 
 @router.get("/me/notifications", response={200: list[NotificationOut], **refusals(401, 422)}, summary="My notifications")

@@ -29,7 +29,7 @@ from leadbaton.core import clock
 from leadbaton.core.refusals import Conflict, Invalid, NotAllowed, NotFound, Refused
 from leadbaton.leads.access import ADMIN, MANAGER, Viewer, readable_leads
 from leadbaton.leads.models import OPEN_STAGES, Lead
-from leadbaton.leads.queries import leads_queued, leads_search, owner_summary, team_leads
+from leadbaton.leads.queries import leads_queued, leads_search, owner_summary, team_leads, with_owners
 from leadbaton.pipeline.catch_up import team_availability
 from leadbaton.pipeline.followup import viewer_of
 from leadbaton.pipeline.ownership import lead_reassign, leads_handed_over, rep_pause, rep_resume
@@ -38,7 +38,7 @@ from leadbaton.routing.availability import Candidate, Eligibility
 from leadbaton.routing.queries import LeadCounts
 from leadbaton.sla import services as sla
 from leadbaton.sla.models import Clock
-from leadbaton.sla.queries import INBOX_VIEWS, RepCounts, clocks_breached_since, inbox_where, leads_of_rep_by_clock, rep_counts
+from leadbaton.sla.queries import INBOX_VIEWS, RepCounts, clocks_breached_since, leads_of_rep_by_clock, rep_counts
 from leadbaton.web.views import listed_row, refused_page
 
 QUEUE_LIMIT = 25
@@ -147,8 +147,9 @@ def _board(request: HttpRequest, user: User, viewer: Viewer, team: Team, params:
             errors.append({"field": "rep", "message": f"{rep_id[:20]!r} is not a rep of {team.name}; pick one from the table"})
     listed: list[Lead] = []
     if shown_rep is not None:
-        where = inbox_where(show, now=now, day_ends_at=day_ends[shown_rep.candidate.rep_id], stale_before=stale_before)
-        listed = [row.lead for row in leads_of_rep_by_clock(shown_rep.candidate.rep_id, now=now, limit=REP_LEADS_LIMIT, where=where)]
+        rows = leads_of_rep_by_clock(shown_rep.candidate.rep_id, now=now, limit=REP_LEADS_LIMIT, view=show,
+                                     day_ends_at=day_ends[shown_rep.candidate.rep_id], stale_before=stale_before)
+        listed = with_owners([row.lead for row in rows])
     elif query:
         listed = leads_search(query, where=team_leads(team.pk))
 

@@ -55,7 +55,7 @@ from leadbaton.pipeline.ownership import lead_reassign, move_targets
 from leadbaton.pipeline.person import possible_duplicates_seen_by
 from leadbaton.sla import services as sla
 from leadbaton.sla.models import Clock, Deadline
-from leadbaton.sla.queries import INBOX_VIEWS, RepLead, clocks_of, inbox_where, leads_of_rep_by_clock
+from leadbaton.sla.queries import INBOX_VIEWS, RepLead, clocks_of, leads_of_rep_by_clock
 
 # The page a refused lead shows: its status and title, by the kind of refusal.
 REFUSED_PAGES: dict[type[Refused], tuple[int, str]] = {
@@ -104,8 +104,7 @@ def _inbox(request: HttpRequest, user: User, team_id: int) -> HttpResponse:
         blocker = ""
     tomorrow = datetime.combine(now.astimezone(zone).date() + timedelta(days=1), time(0), tzinfo=zone)
     stale_before = now - timedelta(days=sla.policy_for(team_id).progress_every_days)
-    where = inbox_where(show, now=now, day_ends_at=tomorrow, stale_before=stale_before, blocker=blocker)
-    rows = leads_of_rep_by_clock(user.pk, now=now, limit=INBOX_LIMIT, where=where)
+    rows = leads_of_rep_by_clock(user.pk, now=now, limit=INBOX_LIMIT, view=show, day_ends_at=tomorrow, stale_before=stale_before, blocker=blocker)
     asked = recent_inquiries([row.lead.pk for row in rows], per_lead=1, fields=("message", "source_slug"))
     availability = rep_availability(rep_id=user.pk, team_id=team_id, now=now)
     context = {
