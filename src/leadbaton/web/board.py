@@ -39,7 +39,8 @@ from leadbaton.routing.queries import LeadCounts
 from leadbaton.sla import services as sla
 from leadbaton.sla.models import Clock
 from leadbaton.sla.queries import INBOX_VIEWS, RepCounts, clocks_breached_since, leads_of_rep_by_clock, rep_counts
-from leadbaton.web.views import listed_row, refused_page
+from leadbaton.web.rows import rows_html
+from leadbaton.web.views import listed_row, refused_page, route_href
 
 QUEUE_LIMIT = 25
 MOVE_LIMIT = 200  # leads moved by one form; a list shows at most 50
@@ -97,6 +98,14 @@ class RepRow:
     candidate: Candidate
     check: Eligibility
     counts: RepCounts
+
+    @property
+    def pause_href(self) -> str:
+        return route_href("rep_pause", self.candidate.rep_id)
+
+    @property
+    def resume_href(self) -> str:
+        return route_href("rep_resume", self.candidate.rep_id)
 
 
 @dataclass
@@ -157,15 +166,20 @@ def _board(request: HttpRequest, user: User, viewer: Viewer, team: Team, params:
     if failed is not None and not _row_shown(failed, queue=queue, listed=listed, reps=rep_rows):
         # The row whose form was refused is not on the board any more (the lead closed or left the queue): say it at the top.
         errors += [{"field": field, "message": " ".join(said)} for field, said in failed.problems.items()]
+    queue_rows = [_lead_row(lead, "queue", zone, getattr(lead, "queued_at", None), failed=failed or NO_FAILURE) for lead in queue]
+    breached = [(listed_row(deadline.lead, zone, deadline.breached_at or now), Clock(deadline.kind).label, deadline.rep.display_name)
+                for deadline in clocks_breached_since(team.pk, midnight, where=readable_leads(viewer, via="lead__"))]
+    listed_rows = [_lead_row(lead, "found", zone, lead.last_inquiry_at, failed=failed or NO_FAILURE, year=True) for lead in listed]
     context = {
         "team": team, "teams": teams_run_by(viewer), "time_zone": zone.key, "team_zone": team.time_zone, "now": now,
         "reps": rep_rows, "active_reps": active_reps,
-        "queue": [_lead_row(lead, "queue", zone, getattr(lead, "queued_at", None), failed=failed or NO_FAILURE) for lead in queue],
+        "reps_html": rows_html(request, "web/board_rep_rows.html", {"reps": rep_rows, "failed": failed or NO_FAILURE, "team_slug": team.slug}),
+        "queue": queue_rows, "queue_html": rows_html(request, "web/board_queue_rows.html", {"queue": queue_rows}),
         "queue_limit": QUEUE_LIMIT,
-        "breached": [(listed_row(deadline.lead, zone, deadline.breached_at or now), Clock(deadline.kind).label, deadline.rep.display_name)
-                     for deadline in clocks_breached_since(team.pk, midnight, where=readable_leads(viewer, via="lead__"))],
+        "breached": breached, "breached_html": rows_html(request, "web/board_breached_rows.html", {"breached": breached}),
         "query": query, "show": show, "shown_rep": shown_rep, "listed_limit": REP_LEADS_LIMIT if shown_rep else 50,
-        "listed": [_lead_row(lead, "found", zone, lead.last_inquiry_at, failed=failed or NO_FAILURE, year=True) for lead in listed],
+        "listed": listed_rows,
+        "listed_html": rows_html(request, "web/board_found_rows.html", {"listed": listed_rows, "query": query, "team_name": team.name}),
         "views": [(key, label) for key, label in INBOX_VIEWS.items()], "errors": errors,
         "failed": failed or NO_FAILURE,
         "queue_value": f"team:{team.pk}",

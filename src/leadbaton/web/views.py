@@ -56,6 +56,7 @@ from leadbaton.pipeline.person import possible_duplicates_seen_by
 from leadbaton.sla import services as sla
 from leadbaton.sla.models import Clock, Deadline
 from leadbaton.sla.queries import INBOX_VIEWS, RepLead, clocks_of, leads_of_rep_by_clock
+from leadbaton.web.rows import rows_html
 
 # The page a refused lead shows: its status and title, by the kind of refusal.
 REFUSED_PAGES: dict[type[Refused], tuple[int, str]] = {
@@ -107,13 +108,17 @@ def _inbox(request: HttpRequest, user: User, team_id: int) -> HttpResponse:
     rows = leads_of_rep_by_clock(user.pk, now=now, limit=INBOX_LIMIT, view=show, day_ends_at=tomorrow, stale_before=stale_before, blocker=blocker)
     asked = recent_inquiries([row.lead.pk for row in rows], per_lead=1, fields=("message", "source_slug"))
     availability = rep_availability(rep_id=user.pk, team_id=team_id, now=now)
+    inbox_rows = [_inbox_row(row, asked[row.lead.pk], now=now, zone=zone) for row in rows]
+    queue = [{**listed_row(lead, zone, getattr(lead, "queued_at", None)), "take": lead_href(lead.pk, "lead_take")}
+             for lead in leads_queued([team_id], limit=25)]
     context = {
-        "rows": [_inbox_row(row, asked[row.lead.pk], now=now, zone=zone) for row in rows],
+        "rows": inbox_rows,
+        "rows_html": rows_html(request, "web/inbox_rows.html", {"rows": inbox_rows, "narrowed": bool(show or blocker)}),
         "limit": INBOX_LIMIT,
         "views": [(key, label, key == show) for key, label in INBOX_VIEWS.items()],
         "show": show, "blocker": blocker, "blockers": Blocker.choices, "errors": errors,
-        "queue": [{**listed_row(lead, zone, getattr(lead, "queued_at", None)), "take": lead_href(lead.pk, "lead_take")}
-                  for lead in leads_queued([team_id], limit=25)],
+        "queue": queue,
+        "queue_html": rows_html(request, "web/queue_rows.html", {"queue": queue, "take": availability is not None and availability.eligible}),
         "availability": availability,
         "time_zone": zone.key,
         "now": now,
@@ -184,17 +189,22 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 
 
 def lead_href(lead_id: int, route: str = "lead") -> str:
-    """reverse(route, args=[lead_id]) for a route whose one argument is a lead's id ("lead", "lead_take", ...), without
+    """reverse(route, args=[lead_id]) for a route whose one argument is a lead's id ("lead", "lead_take", ...)."""
+    return route_href(route, lead_id)
+
+
+def route_href(route: str, object_id: int) -> str:
+    """reverse(route, args=[object_id]) for a route whose one argument is an id ("lead", "rep_pause", ...), without
     reverse's 40 µs for each row of a list: the route is reversed once, and the id written into it."""
-    head, tail = _lead_route(route)
-    return f"{head}{lead_id}{tail}"
+    head, tail = _id_route(route)
+    return f"{head}{object_id}{tail}"
 
 
 _SOME_ID = 8_642_097_531
 
 
 @cache
-def _lead_route(route: str) -> tuple[str, str]:
+def _id_route(route: str) -> tuple[str, str]:
     head, _, tail = reverse(route, args=[_SOME_ID]).partition(str(_SOME_ID))
     return head, tail
 
