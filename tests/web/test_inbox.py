@@ -10,9 +10,11 @@ from django.test import Client
 
 from leadbaton.accounts.models import RepProfile, User
 from leadbaton.core import clock
+from leadbaton.intake.services import source_create
 from leadbaton.sla.models import Deadline
 from tests.api import test_rep_api
 from tests.api.test_rep_api import as_user, in_progress, lead_to, lena_only, touch
+from tests.conftest import IntakeClient
 
 sales, morning = test_rep_api.sales, test_rep_api.morning
 
@@ -66,6 +68,20 @@ def test_a_reps_home_lists_their_open_leads_most_urgent_first_with_what_is_due(l
     assert "Times in Europe/Berlin" in page
     assert "You get new leads now." in page
     assert "/leads/" in page
+
+
+def test_a_row_says_what_the_person_asked_last_and_where(lenas_leads, sales, morning):
+    morning.shift(timedelta(minutes=5))
+    webinar = IntakeClient(source_create(slug="webinar", name="Webinar sign-ups", default_region="DE", now=clock.now()).plaintext)
+    again = webinar.post({"email": "fresh@buyer.example", "message": "Pricing for 40 seats, please"})
+    assert again.status_code == 200, again.json()  # the same person: merged into Finn's open lead
+    assert again.json()["id"] == lenas_leads["fresh"]
+    _, page = inbox_of(sales.lena)
+    fresh = next(row for row in page.split('<tr data-lead-id="')[1:] if row.startswith(f'{lenas_leads["fresh"]}"'))
+    assert "Pricing for 40 seats, please" in fresh
+    assert "Demo please" not in fresh
+    assert "<td>webinar</td>" in fresh
+    assert "<td>website</td>" in page  # the others: where they asked
 
 
 @pytest.mark.parametrize(("query", "expected"), [

@@ -29,7 +29,7 @@ from leadbaton.core import clock
 from leadbaton.core.refusals import Conflict, Invalid, NotAllowed, NotFound, Refused
 from leadbaton.leads.access import ADMIN, MANAGER, Viewer, readable_leads
 from leadbaton.leads.models import OPEN_STAGES, Lead
-from leadbaton.leads.queries import leads_queued, leads_search, owner_summary, team_leads, with_owners
+from leadbaton.leads.queries import leads_queued, leads_search, owner_summary, team_leads
 from leadbaton.pipeline.catch_up import team_availability
 from leadbaton.pipeline.followup import viewer_of
 from leadbaton.pipeline.ownership import lead_reassign, leads_handed_over, rep_pause, rep_resume
@@ -158,7 +158,7 @@ def _board(request: HttpRequest, user: User, viewer: Viewer, team: Team, params:
     if shown_rep is not None:
         rows = leads_of_rep_by_clock(shown_rep.candidate.rep_id, now=now, limit=REP_LEADS_LIMIT, view=show,
                                      day_ends_at=day_ends[shown_rep.candidate.rep_id], stale_before=stale_before)
-        listed = with_owners([row.lead for row in rows])
+        listed = [row.lead for row in rows]  # their owner is the rep shown
     elif query:
         listed = leads_search(query, where=team_leads(team.pk))
 
@@ -169,7 +169,8 @@ def _board(request: HttpRequest, user: User, viewer: Viewer, team: Team, params:
     queue_rows = [_lead_row(lead, "queue", zone, getattr(lead, "queued_at", None), failed=failed or NO_FAILURE) for lead in queue]
     breached = [(listed_row(deadline.lead, zone, deadline.breached_at or now), Clock(deadline.kind).label, deadline.rep.display_name)
                 for deadline in clocks_breached_since(team.pk, midnight, where=readable_leads(viewer, via="lead__"))]
-    listed_rows = [_lead_row(lead, "found", zone, lead.last_inquiry_at, failed=failed or NO_FAILURE, year=True) for lead in listed]
+    owner = shown_rep.candidate.name if shown_rep is not None else None
+    listed_rows = [_lead_row(lead, "found", zone, lead.last_inquiry_at, failed=failed or NO_FAILURE, year=True, owner=owner) for lead in listed]
     context = {
         "team": team, "teams": teams_run_by(viewer), "time_zone": zone.key, "team_zone": team.time_zone, "now": now,
         "reps": rep_rows, "active_reps": active_reps,
@@ -187,13 +188,17 @@ def _board(request: HttpRequest, user: User, viewer: Viewer, team: Team, params:
     return render(request, "web/board.html", context, status=400 if errors and status == 200 else status)
 
 
-def _lead_row(lead: Lead, section: str, zone: ZoneInfo, when: datetime | None, *, failed: Failed, year: bool | None = None) -> dict[str, Any]:
+def _lead_row(lead: Lead, section: str, zone: ZoneInfo, when: datetime | None, *, failed: Failed, year: bool | None = None,
+              owner: str | None = None) -> dict[str, Any]:
     """A lead as the board's queue ("queue") or search and rep lists ("found") show it: its time written out in the
-    reader's zone, and its checkbox for the list's move form (`pick`: the lead and the owner the reader saw)."""
+    reader's zone, its owner's name in the found lists (`owner` when the reader knows it, else from the loaded owner),
+    and its checkbox for the list's move form (`pick`: the lead and the owner the reader saw)."""
     pick = f"{lead.pk}@{lead.owner_key}"
+    if owner is None:
+        owner = owner_summary(lead)["name"] if section == "found" else ""
     return {**listed_row(lead, zone, when, year=year), "pick": pick, "open": lead.stage in OPEN_STAGES,
             "checked": failed.kind == "move" and failed.section == section and pick in failed.checked,
-            "stage": lead.get_stage_display(), "owner": owner_summary(lead)["name"] if section == "found" else ""}
+            "stage": lead.get_stage_display(), "owner": owner}
 
 
 def _day_end(now: datetime, zone: ZoneInfo) -> datetime:

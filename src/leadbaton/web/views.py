@@ -26,15 +26,16 @@ from leadbaton.core.refusals import Conflict, Invalid, NotAllowed, NotFound, Ref
 from leadbaton.intake.models import Submission
 from leadbaton.intake.queries import submissions_list
 from leadbaton.leads.access import ADMIN, MANAGER, MARKETING, readable_leads, submissions_readable
-from leadbaton.leads.models import Activity, Blocker, Inquiry, Lead, OwnerKind, Stage
+from leadbaton.leads.models import Activity, Blocker, Lead, OwnerKind, Stage
 from leadbaton.leads.queries import (
+    Asked,
     activities_of,
     handoff_sides,
     handoffs_of,
     inquiries_of,
+    latest_asked,
     leads_queued,
     owner_summary,
-    recent_inquiries,
     stage_counts,
 )
 from leadbaton.notify.card import company_of
@@ -106,9 +107,9 @@ def _inbox(request: HttpRequest, user: User, team_id: int) -> HttpResponse:
     tomorrow = datetime.combine(now.astimezone(zone).date() + timedelta(days=1), time(0), tzinfo=zone)
     stale_before = now - timedelta(days=sla.policy_for(team_id).progress_every_days)
     rows = leads_of_rep_by_clock(user.pk, now=now, limit=INBOX_LIMIT, view=show, day_ends_at=tomorrow, stale_before=stale_before, blocker=blocker)
-    asked = recent_inquiries([row.lead.pk for row in rows], per_lead=1, fields=("message", "source_slug"))
+    asked = latest_asked([row.lead.pk for row in rows])
     availability = rep_availability(rep_id=user.pk, team_id=team_id, now=now)
-    inbox_rows = [_inbox_row(row, asked[row.lead.pk], now=now, zone=zone) for row in rows]
+    inbox_rows = [_inbox_row(row, asked.get(row.lead.pk), now=now, zone=zone) for row in rows]
     queue = [{**listed_row(lead, zone, getattr(lead, "queued_at", None)), "take": lead_href(lead.pk, "lead_take")}
              for lead in leads_queued([team_id], limit=25)]
     context = {
@@ -126,11 +127,10 @@ def _inbox(request: HttpRequest, user: User, team_id: int) -> HttpResponse:
     return render(request, "web/inbox.html", context, status=400 if errors else 200)
 
 
-def _inbox_row(row: RepLead, asked: list[Inquiry], *, now: datetime, zone: ZoneInfo) -> dict[str, Any]:
+def _inbox_row(row: RepLead, latest: Asked | None, *, now: datetime, zone: ZoneInfo) -> dict[str, Any]:
     """A lead as the inbox lists it: who, what they asked, and what is due, its times written out in the rep's zone
     (here, not in the template: the inbox lists 50 rows and Django's date filters were a third of its time)."""
     lead = row.lead
-    latest = asked[0] if asked else None
     clock_due = row.next_clock
     what = (latest.message if latest else "") or lead.product_interest
     return {  # every value the row shows, flat: the template looks up nothing on the lead
