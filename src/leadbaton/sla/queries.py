@@ -12,7 +12,7 @@ from django.db import connection
 from django.db.models import Count, Q
 
 from leadbaton.accounts.models import Team
-from leadbaton.leads.models import Lead, OwnerKind, Stage
+from leadbaton.leads.models import CLOSED_STAGES, Lead, OwnerKind, Stage
 from leadbaton.leads.queries import LIST_COLUMNS, closed_leads_of_rep, read_at
 from leadbaton.sla.models import Clock, Deadline, SlaPolicy
 
@@ -71,7 +71,11 @@ def leads_of_rep_by_clock(
     their owner: leads.queries.with_owners loads it.
     """
     stages = stages or OPEN
-    if all(stage not in OPEN for stage in stages):
+    if view not in INBOX_VIEWS:
+        raise ValueError(f"{view!r} is not a view of the inbox; use one of {', '.join(filter(None, INBOX_VIEWS))}")
+    if all(stage in CLOSED_STAGES for stage in stages):
+        if view or blocker:
+            raise ValueError("a view or a blocker narrows open leads, not closed ones")
         return [RepLead(lead, False, None) for lead in closed_leads_of_rep(rep_id, stages=stages, limit=limit)]
     terms: dict[str, Any] = {"rep": rep_id, "now": _at(now), "limit": limit, "in_progress": Stage.IN_PROGRESS}
     terms |= {f"stage_{n}": stage for n, stage in enumerate(stages)}
@@ -131,7 +135,8 @@ WHERE l.owner_kind = '{OwnerKind.REP}' AND l.owner_rep_id = %(rep)s AND l.stage 
 ORDER BY clock_breached DESC, p.breach_at IS NULL, p.breach_at, l.score DESC,
   CASE WHEN l.stage = '{Stage.ASSIGNED}' THEN 0 WHEN l.stage <> %(in_progress)s THEN 4 WHEN l.next_step_at <= %(now)s THEN 1
        WHEN l.next_step_at IS NULL THEN 2 ELSE 3 END,
-  CASE WHEN l.stage = %(in_progress)s AND l.next_step_at IS NOT NULL THEN l.next_step_at ELSE l.received_at END, l.id
+  CASE WHEN l.stage = %(in_progress)s AND l.next_step_at IS NOT NULL THEN l.next_step_at ELSE l.received_at END,
+  l.closed_at IS NULL, l.closed_at DESC, l.id
 LIMIT %(limit)s
 """
 
@@ -187,7 +192,7 @@ GROUP BY l.owner_rep_id
 
 def rep_counts(day_ends_at: dict[int, datetime], *, now: datetime, stale_before: datetime) -> dict[int, RepCounts]:
     """For each rep of `day_ends_at` (absent from the answer: none open), their open leads counted by inbox view
-    (inbox_where), "due today" up to the end of each rep's own day, as their inbox has it. One query over the owner index."""
+    (_VIEWS_SQL), "due today" up to the end of each rep's own day, as their inbox has it. One query over the owner index."""
     if not day_ends_at:
         return {}
     reps = [int(rep_id) for rep_id in day_ends_at]

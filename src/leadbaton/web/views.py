@@ -16,6 +16,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import linebreaksbr
 from django.urls import reverse
 from django.views import View
 
@@ -254,7 +255,8 @@ def _lead_page(request: HttpRequest, lead_id: int, *, form: str = "", errors: li
         "owner": owner_summary(lead),
         "inquiries": inquiries_of(lead.pk),
         "possible_duplicates": possible_duplicates_seen_by(lead_id=lead.pk, by=user),
-        "activities": [_timeline_row(activity) for activity in activities_of(lead.pk)],
+        "timeline_html": rows_html(request, "web/lead_timeline_rows.html",
+                                   {"activities": [_timeline_row(activity, ZoneInfo(zone)) for activity in activities_of(lead.pk)]}),
         "handoffs": [(handoff, *handoff_sides(handoff)) for handoff in handoffs_of(lead.pk)],
         "clocks": [_clock_row(deadline, now=clock.now()) for deadline in clocks_of(lead.pk)],
         "time_zone": zone,
@@ -293,14 +295,23 @@ def refused_page(request: HttpRequest, refused: Refused, *, not_allowed: str = "
     return render(request, "web/refused.html", {"title": title, "errors": refused.errors}, status=status)
 
 
-def _timeline_row(activity: Activity) -> dict[str, Any]:
-    """An activity as the timeline shows it; an outcome's due time as a time (shown in the viewer's zone), not as text."""
+def _timeline_row(activity: Activity, zone: ZoneInfo) -> dict[str, Any]:
+    """An activity as the timeline shows it, its times written out in the viewer's zone; an outcome's due time as a
+    time, not as text."""
     due = activity.detail.get("next_step_at") if activity.kind == Activity.Kind.OUTCOME else None
     note = activity.note
     if due:
         detail = activity.detail
         note = f"In progress; blocker: {Blocker(detail['blocker']).label.lower()}; next: {detail['next_step']}"
-    return {"activity": activity, "note": note, "due": datetime.fromisoformat(due) if due else None}
+    what = activity.get_kind_display() + (f": {activity.get_result_display()}" if activity.result else "")
+    return {"when": full_time(activity.at, zone), "what": what, "by": activity.by_user.display_name if activity.by_user else "",
+            "note": linebreaksbr(note), "due": Moment.of(datetime.fromisoformat(due), zone, with_year=True) if due else None}
+
+
+def full_time(at: datetime, zone: ZoneInfo) -> str:
+    """A time to the second in `zone`, zone named ("2026-11-25 11:00:00 CET"), as the date filter's "Y-m-d H:i:s T" writes it."""
+    local = at.astimezone(zone)
+    return f"{local:%Y-%m-%d %H:%M:%S} {local.tzname()}"
 
 
 class LeadAction(LoginRequiredMixin, View):
