@@ -289,14 +289,12 @@ def lead_moved_for(lead_id: int, *, reason: str) -> bool:
     return Handoff.objects.filter(lead_id=lead_id, reason=reason).exists()
 
 
-def recent_inquiries(lead_ids: list[int], *, per_lead: int, fields: tuple[str, ...] = ()) -> dict[int, list[Inquiry]]:
-    """Each lead's latest inquiries, newest first, at most `per_lead` of them (every lead id is a key), read whole or only
-    their `fields` (a list reads what it shows: not the form's fields and contact as sent). One query."""
+def recent_inquiries(lead_ids: list[int], *, per_lead: int) -> dict[int, list[Inquiry]]:
+    """Each lead's latest inquiries, newest first, at most `per_lead` of them (every lead id is a key). One query.
+    (A list that shows only what was asked last: latest_asked.)"""
     recent = Window(RowNumber(), partition_by=[F("lead_id")], order_by=[F("received_at").desc(), F("id").desc()])
     found: dict[int, list[Inquiry]] = {lead_id: [] for lead_id in lead_ids}
     rows = Inquiry.objects.filter(lead_id__in=lead_ids).annotate(recent=recent).filter(recent__lte=per_lead).order_by("lead_id", "recent")
-    if fields:
-        rows = rows.only("lead_id", "received_at", *fields)
     for inquiry in rows:
         found[inquiry.lead_id].append(inquiry)
     return found
