@@ -12,6 +12,7 @@ from leadbaton.accounts.models import RepProfile, User
 from leadbaton.core import clock
 from leadbaton.intake.services import source_create
 from leadbaton.sla.models import Deadline
+from leadbaton.sla.queries import leads_of_rep_by_clock
 from tests.api import test_rep_api
 from tests.api.test_rep_api import as_user, in_progress, lead_to, lena_only, touch
 from tests.conftest import IntakeClient
@@ -173,3 +174,14 @@ def test_due_today_ends_at_midnight_in_the_reps_zone_not_in_utc(intake, sales):
         assert listed(inbox_of(sales.lena, "?show=due_today")[1]) == []
         RepProfile.objects.filter(user=sales.lena).update(time_zone="America/New_York")  # 17:00 there: 19:30 is today
         assert listed(inbox_of(sales.lena, "?show=due_today")[1]) == [lead]
+
+
+def test_a_reps_list_refuses_a_view_it_does_not_know_and_a_view_of_closed_leads(lenas_leads, sales):
+    now = clock.now()
+    with pytest.raises(ValueError, match="'nope' is not a view of the inbox; use one of untouched, due_today, overdue, stale"):
+        leads_of_rep_by_clock(sales.lena.pk, now=now, view="nope")
+    with pytest.raises(ValueError, match="narrows open leads"):
+        leads_of_rep_by_clock(sales.lena.pk, now=now, stages=("purchased",), view="untouched")
+    with pytest.raises(ValueError, match="the 'due_today' view needs day_ends_at"):
+        leads_of_rep_by_clock(sales.lena.pk, now=now, view="due_today")
+    assert [row.lead.pk for row in leads_of_rep_by_clock(sales.lena.pk, now=now, stages=("purchased",))] == []
