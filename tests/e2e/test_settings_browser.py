@@ -1,5 +1,5 @@
 """The settings pages in a real browser: every page a manager and an admin open passes the accessibility checker and
-fits a phone, also with a refused form and a routing preview on it; a rep's cap saved on their page is what the board
+fits a phone, also with a refused form, a routing preview and a refused rule on it; a rep's cap saved on their page is what the board
 then shows."""
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ def test_the_settings_pages_pass_the_checker_and_fit_a_phone(team: dict[str, str
     deployment.env["LEADBATON_ADMIN_PASSWORD"] = PASSWORD
     deployment.leadbaton("createadmin", "ada@lumen.example", "--name", "Ada Admin")
     [(ana,)] = deployment.sql("SELECT id FROM accounts_user WHERE email = 'ana@lumen.example'")
-    managers = ["/settings/", f"/settings/reps/{ana}/", "/settings/teams/sales/", "/settings/service-levels/sales/", "/settings/routing/"]
+    managers = ["/settings/", f"/settings/reps/{ana}/", "/settings/teams/sales/", "/settings/service-levels/sales/", "/settings/routing/",
+                "/settings/routing/?editor=yaml"]
     admins = ["/settings/people/", f"/settings/people/{ana}/", "/settings/sources/", "/settings/webhooks/", "/settings/service-levels/default/"]
     for width, viewport in WIDTHS.items():
         context = browser.new_context(viewport=viewport)
@@ -45,6 +46,14 @@ def test_the_settings_pages_pass_the_checker_and_fit_a_phone(team: dict[str, str
             expect(page.locator("#preview")).to_contain_text("Ana Rep of Sales")
             assert violations(page) == [], f"a routing preview at {width} width"
             assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"], f"a routing preview at {width} width"
+            page.fill("#rule-0-name", "Germany")  # the rule builder: a new rule without a team, refused next to it
+            page.fill("#rule-0-when-0-field", "country")
+            page.fill("#rule-0-when-0-value", "DE")
+            page.click("button[value=preview]")
+            expect(page.locator("#rule-0-errors")).to_contain_text("Team: pick the team")
+            expect(page.locator("#rule-0-when-0-value")).to_have_value("DE")
+            assert violations(page) == [], f"a refused rule at {width} width"
+            assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"], f"a refused rule at {width} width"
         finally:
             context.close()
 

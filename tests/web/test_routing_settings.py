@@ -3,6 +3,10 @@ typed (routing's own code, nothing saved), and saving them, for admins and manag
 
 from __future__ import annotations
 
+from html.parser import HTMLParser
+
+import pytest
+
 from leadbaton.accounts.models import Team
 from leadbaton.intake.models import Source
 from leadbaton.routing.models import RoutingRule
@@ -31,7 +35,7 @@ def preview_of(page: str) -> str:
 
 
 def test_the_rules_in_force_are_shown_in_words_and_as_the_file_writes_them(sales):
-    status, page = page_of(sales.maria, "/settings/routing/")
+    status, page = page_of(sales.maria, "/settings/routing/?editor=yaml")
     assert status == 200
     assert "<code>country in US</code>" in page
     assert "the default team, <strong>EMEA</strong>" in page
@@ -125,12 +129,15 @@ def test_a_sample_nobody_could_be_reached_at_is_said_next_to_the_email(sales):
 
 def test_a_rule_of_a_switched_off_team_is_shown_as_routing_nothing_and_left_out_of_the_text(sales):
     Team.objects.filter(pk=sales.amer.pk).update(active=False)
-    status, page = page_of(sales.ada, "/settings/routing/")
+    status, page = page_of(sales.ada, "/settings/routing/?editor=yaml")
     assert "(its team is switched off: it routes nothing)" in page
     text = page.split('name="rules"', 1)[1].split(">", 1)[1].split("</textarea>", 1)[0]
     assert text == "[]\n"
     status, page, _ = post_as(sales.ada, "/settings/routing/", {**sample(), "rules": text, "action": "preview"})
     assert status == 200  # the text as shown can be tried as it is
+    status, page = page_of(sales.ada, "/settings/routing/")
+    assert "(its team is switched off: it routes nothing)" in page
+    assert builder_rules(page) == []  # the builder leaves it out too: only the empty new rule is shown
 
 
 def test_a_preview_says_when_the_person_has_an_open_lead_a_real_inquiry_would_join(intake, sales, morning):
@@ -149,3 +156,126 @@ def test_a_sample_phone_is_read_with_the_sources_country(intake, sales, morning)
                                                                  "source": "website", "action": "preview"})
     assert status == 200, page
     assert "Lena Rep of EMEA" in preview_of(page)
+
+
+# The rule builder: the rules as rows of a form, read into what the organisation file holds and checked by the same code.
+
+
+class _Form(HTMLParser):
+    """What a browser would send of the page's rule form: inputs (a checkbox when checked), selects (the selected option)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.values: dict[str, str] = {}
+        self._select: str | None = None
+        self._first = True
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        named = dict(attrs)
+        name = named.get("name") or ""
+        if tag == "input" and (name.startswith("rule") or name == "editor"):
+            if named.get("type") != "checkbox" or "checked" in named:
+                self.values[name] = named.get("value") or ""
+        elif tag == "select" and name.startswith("rule"):
+            self._select, self._first = name, True
+        elif tag == "option" and self._select:
+            if self._first or "selected" in named:
+                self.values[self._select] = named.get("value") or ""
+            self._first = False
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "select":
+            self._select = None
+
+
+def builder_form(page: str) -> dict[str, str]:
+    form = _Form()
+    form.feed(page)
+    return form.values
+
+
+def builder_rules(page: str) -> list[tuple[str, str, list[tuple[str, str, str]]]]:
+    """The rules the builder shows (name, team, conditions as (field, operator, value)), the empty new rule left out."""
+    values = builder_form(page)
+    rules = []
+    for index in range(int(values["rule_count"])):
+        name = values[f"rule-{index}-name"]
+        conditions = [(values[f"rule-{index}-when-{n}-field"], values[f"rule-{index}-when-{n}-operator"], values[f"rule-{index}-when-{n}-value"])
+                      for n in range(int(values[f"rule-{index}-condition_count"]))]
+        if name:
+            rules.append((name, values[f"rule-{index}-team"], [c for c in conditions if c[0]]))
+    return rules
+
+
+def active_rules() -> list[tuple[str, str, list[dict]]]:
+    return [(rule.name, rule.team.slug, rule.conditions) for rule in RoutingRule.objects.filter(active=True).select_related("team").order_by("position")]
+
+
+def test_the_builder_shows_each_rule_with_its_conditions_and_an_empty_rule_to_add(sales):
+    status, page = page_of(sales.ada, "/settings/routing/")
+    assert status == 200
+    assert builder_rules(page) == [("americas", "amer", [("country", "in", "US")])]
+    assert '<legend>A new rule</legend>' in page
+    assert '<label for="rule-0-when-0-field"' in page.replace(' class="visually-hidden"', "")  # every control has its label
+
+
+def test_a_rule_is_added_changed_and_put_first_with_the_builder_and_routing_follows(intake, sales, morning):
+    _, page = page_of(sales.ada, "/settings/routing/")
+    form = builder_form(page)
+    form.update({"rule-1-name": "Germany and Austria, large", "rule-1-team": "amer", "rule-1-strategy": "weighted", "rule-1-place": "1",
+                 "rule-1-when-0-field": "country", "rule-1-when-0-operator": "in", "rule-1-when-0-value": "DE, AT",
+                 "rule-1-when-1-field": "company_size", "rule-1-when-1-operator": "at_least", "rule-1-when-1-value": "200",
+                 "rule-0-when-0-value": "US, CA", "rule-0-place": "2"})
+    status, page = post_and_follow(sales.ada, "/settings/routing/", {**sample(), **form, "action": "save"})
+    assert status == 200, page
+    assert "Saved: 2 rules, tried in this order." in page
+    assert active_rules() == [
+        ("Germany and Austria, large", "amer", [{"field": "country", "in": ["DE", "AT"]}, {"field": "company_size", "at_least": 200}]),
+        ("americas", "amer", [{"field": "country", "in": ["US", "CA"]}]),
+    ]
+    assert RoutingRule.objects.get(active=True, name="Germany and Austria, large").strategy == "weighted"
+    assert intake.post({"email": "kai@example.de", "country": "DE", "company_size": "250"}).json()["owner"]["id"] == sales.jordan.pk
+    assert builder_rules(page)[0] == ("Germany and Austria, large", "amer", [("country", "in", "DE, AT"), ("company_size", "at_least", "200")])
+
+
+def test_a_rule_is_removed_and_an_empty_condition_row_changes_nothing(sales):
+    _, page = page_of(sales.ada, "/settings/routing/")
+    form = builder_form(page)
+    status, _ = post_and_follow(sales.ada, "/settings/routing/", {**sample(), **form, "action": "save"})
+    assert status == 200
+    assert active_rules() == [("americas", "amer", [{"field": "country", "in": ["US"]}])]  # saved as shown: the same rules
+    form["rule-0-remove"] = "yes"
+    status, page = post_and_follow(sales.ada, "/settings/routing/", {**sample(), **form, "action": "save"})
+    assert "Saved: 0 rules" in page
+    assert active_rules() == []
+
+
+def test_the_builder_previews_its_rows_with_the_real_routing_code_and_saves_nothing(sales, morning):
+    _, page = page_of(sales.ada, "/settings/routing/")
+    form = {**builder_form(page), "rule-0-when-0-value": "DE"}
+    status, page, _ = post_as(sales.ada, "/settings/routing/", {**sample(country="DE"), **form, "action": "preview"})
+    assert status == 200
+    assert "Jordan Rep of Americas" in preview_of(page)
+    assert 'value="DE"' in page  # the rows as typed stay
+    assert active_rules() == [("americas", "amer", [{"field": "country", "in": ["US"]}])]
+
+
+@pytest.mark.parametrize(("change", "where", "said"), [
+    ({"rule-1-name": "Asia", "rule-1-team": ""}, "rule-1", "Team: pick the team that gets the leads this rule matches"),
+    ({"rule-1-name": "Asia", "rule-1-team": "amer", "rule-1-when-0-field": "contry", "rule-1-when-0-value": "JP"}, "rule-1-when-0", "contry"),
+    ({"rule-1-name": "Big", "rule-1-team": "amer", "rule-1-when-0-field": "company_size", "rule-1-when-0-operator": "at_least",
+      "rule-1-when-0-value": "lots"}, "rule-1-when-0", "number"),
+    ({"rule-0-place": "first"}, "rule-0", "Place: &#x27;first&#x27; is not a place in the order; write a whole number"),
+    ({"rule-1-team": "amer"}, "rule-1", "Name: give the rule a name"),
+])
+def test_a_rule_that_cannot_be_saved_says_why_next_to_it_and_keeps_what_was_typed(sales, change, where, said):
+    _, page = page_of(sales.ada, "/settings/routing/")
+    form = {**builder_form(page), **change}
+    for action in ("preview", "save"):
+        status, page, _ = post_as(sales.ada, "/settings/routing/", {**sample(), **form, "action": action})
+        assert status == 400, (change, action)
+        assert "see the problems next to the rules below" in page
+        errors = page.split(f'id="{where}-errors"', 1)[1].split("</", 1)[0]
+        assert said in errors, (change, errors)
+        assert all(builder_form(page)[name] == value for name, value in change.items())  # what was typed stays
+    assert active_rules() == [("americas", "amer", [{"field": "country", "in": ["US"]}])]

@@ -216,6 +216,13 @@ def routing_parse(text: str) -> list[dict[str, Any]]:
         raise OrgFileError([f"routing: {str(error)[:200]}; write the rules as the organisation file's routing section"]) from None
     if raw is None:
         raise OrgFileError(["routing: is empty; write [] to switch every rule off (leads then go to the default team)"])
+    return routing_read(raw)
+
+
+def routing_read(raw: Any) -> list[dict[str, Any]]:
+    """The routing rules from data already read (routing_parse's YAML, or the rule builder's rows on the settings page),
+    checked as the file checks its `routing:` section: each {name, when, team, strategy}. Raises OrgFileError listing
+    every problem, by path (`routing[0].when[1]`)."""
     errors: list[str] = []
     if (where := _unstorable(raw, "routing")) is not None:
         raise OrgFileError([f"{where}: holds a NUL character or a lone surrogate, which cannot be stored; remove it"])

@@ -18,6 +18,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views import View
 
 from leadbaton.accounts.models import RepProfile, Team, User
@@ -29,7 +30,7 @@ from leadbaton.intake.models import Source, SourceKey, Submission
 from leadbaton.intake.services import MANUAL_SOURCE, IssuedKey
 from leadbaton.leads.models import OPEN_STAGES, Lead, OwnerKind
 from leadbaton.notify.models import ChatTarget
-from leadbaton.organisation.file import OrgFileError, routing_parse
+from leadbaton.organisation.file import OrgFileError, routing_parse, routing_read
 from leadbaton.pipeline.chat import chat_target_add, chat_target_remove
 from leadbaton.pipeline.followup import viewer_of
 from leadbaton.pipeline.ownership import may_manage
@@ -51,6 +52,7 @@ from leadbaton.routing.services import RulesInvalid, rules_check
 from leadbaton.sla.models import Clock, SlaPolicy
 from leadbaton.sla.services import STEP_ACTIONS, escalation_of, escalation_text, policy_for
 from leadbaton.web.board import teams_run_by
+from leadbaton.web.rule_builder import OPERATOR_LABELS, Read, RuleRow, place_problems, rows_of, rows_posted, rules_from
 from leadbaton.web.views import errors_by_field, refused_page
 
 REP_FIELDS = ("team", "time_zone", "country", "hours", "weight", "daily_cap", "max_open")
@@ -250,46 +252,51 @@ RULES_SAVERS = ("an admin or a manager of every team saves the rules: each rule'
 
 
 class RoutingSettings(LoginRequiredMixin, View):
-    """GET shows the rules; POST with `action=preview` shows where the sample would go under the rules as typed
-    (saving nothing), with `action=save` replaces the rules with them (admins and managers of every team)."""
+    """GET shows the rules, in the rule builder's rows or (`?editor=yaml`) as the organisation file's YAML; POST with
+    `action=preview` shows where the sample would go under the rules as typed (saving nothing), with `action=save`
+    replaces the rules with them (admins and managers of every team). Both editors' rules are checked by the same code."""
 
     def get(self, request: HttpRequest) -> HttpResponse:
         user = cast(User, request.user)
         if not _may_see_rules(user):
             return _not_for_you(request)
-        return _rules_page(request, user, rules_text=_rules_yaml(rules_active()), sample=dict(SAMPLE_START), source="")
+        rules = rules_active()
+        editor = "yaml" if request.GET.get("editor") == "yaml" else "rows"
+        return _rules_page(request, user, editor=editor, rules_text=_rules_yaml(rules), rows=rows_of(rules), sample=dict(SAMPLE_START), source="")
 
     def post(self, request: HttpRequest) -> HttpResponse:
         user = cast(User, request.user)
         if not _may_see_rules(user):
             return _not_for_you(request)
+        editor = "rows" if request.POST.get("editor") == "rows" else "yaml"
         text = request.POST.get("rules", "")
+        rows = rows_posted(request.POST) if editor == "rows" else []
         sample = {name: request.POST.get(name, "").strip() for name, _ in SAMPLE_FIELDS}
         source = request.POST.get("source", "")
-        page: dict[str, Any] = {"rules_text": text, "sample": sample, "source": source}
+        page: dict[str, Any] = {"editor": editor, "rules_text": text, "rows": rows, "sample": sample, "source": source}
         saving = request.POST.get("action") == "save"
         if saving and not may_save_rules(user):  # before reading: what they typed stays on the page with why
             refused_errors = [{"field": "rules", "message": f"not saved: {RULES_SAVERS}"}]
             return _rules_page(request, user, **page, rule_errors=refused_errors, status=403)
-        rules, problems = _rules_read(text)
-        if saving:
-            if problems:
-                return _rules_page(request, user, **page, rule_errors=problems, status=400)
+        read = rules_from(rows) if editor == "rows" else None
+        rules, problems = _rules_of_rows(read) if read is not None else _rules_read(text)
+        refused_rows = read is not None and read.problems > 0  # a row said what is wrong with it already
+        if saving and not problems and not refused_rows:
             try:
                 saved = rules_save(by=user, rules=rules)
             except Refused as refused:
                 status = 409 if isinstance(refused, Conflict) else 403 if isinstance(refused, NotAllowed) else 400
-                return _rules_page(request, user, **page, rule_errors=refused.errors, status=status)
+                return _rules_page(request, user, **page, rule_errors=_placed(read, refused.errors), status=status)
             messages.success(request, f"Saved: {len(saved)} rule{'s' if len(saved) != 1 else ''}, tried in this order.")
-            return redirect("routing_settings")
+            return redirect(f"{reverse('routing_settings')}{'?editor=yaml' if editor == 'yaml' else ''}")
         draft = None
-        if not problems:
+        if not problems and not refused_rows:
             try:
                 draft = rules_check(rules=rules)
             except RulesInvalid as error:
                 problems = [{"field": path, "message": message} for path, message in error.problems]
-        if problems:
-            return _rules_page(request, user, **page, rule_errors=problems, status=400)
+        if problems or refused_rows:
+            return _rules_page(request, user, **page, rule_errors=_placed(read, problems), status=400)
         values = {name: value for name, value in sample.items() if value}
         try:
             preview = routing_preview(sample=values, source_slug=source or MANUAL_SOURCE, by=user, now=clock.now(), draft=draft)
@@ -302,15 +309,42 @@ def _may_see_rules(user: User) -> bool:
     return user.is_superuser or user.role in ("admin", "manager")
 
 
-def _rules_page(request: HttpRequest, user: User, *, rules_text: str, sample: dict[str, str], source: str, status: int = 200,
-                **shown: Any) -> HttpResponse:
+def _rules_of_rows(read: Read) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+    """The rule builder's rules, checked as the organisation file checks its routing section; else the problems, by path.
+    A row that could not be read (a place that is not a number) has its problem already."""
+    if read.problems:
+        return [], []
+    try:
+        return routing_read(read.rules), []
+    except OrgFileError as error:
+        return [], [{"field": field, "message": message} for field, _, message in (problem.partition(": ") for problem in error.errors)]
+
+
+def _placed(read: Read | None, problems: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The problems to list above the editor: all of them for the YAML; for the builder, those no row is named by (the
+    others stand next to their rule), after a line saying that nothing was saved."""
+    if read is None:
+        return problems
+    left = place_problems(read, problems)
+    if len(left) < len(problems) or read.problems:
+        left.insert(0, {"field": "rules", "message": "see the problems next to the rules below"})
+    return left
+
+
+def _rules_page(request: HttpRequest, user: User, *, editor: str, rules_text: str, rows: list[RuleRow], sample: dict[str, str], source: str,
+                status: int = 200, **shown: Any) -> HttpResponse:
     rules = rules_active()
+    teams = list(Team.objects.filter(active=True).order_by("name"))
+    if editor == "rows" and not rows:
+        rows = rows_of(rules)
     context = {
         "rules": [{"rule": rule, "when": [_condition_text(condition) for condition in rule.conditions]} for rule in rules],
-        "default_team": Team.objects.filter(is_default=True, active=True).first(),
-        "may_save": may_save_rules(user), "rules_text": rules_text, "sources": Source.objects.filter(active=True).order_by("name"),
+        "default_team": next((team for team in teams if team.is_default), None),
+        "may_save": may_save_rules(user), "editor": editor, "rules_text": rules_text, "rows": rows, "teams": teams,
+        "sources": Source.objects.filter(active=True).order_by("name"),
         "source": source, "sample_fields": [(name, label, sample.get(name, "")) for name, label in SAMPLE_FIELDS],
-        "strategies": Strategy.choices, "fields": sorted(LEAD_FIELDS), "operators": OPERATORS, "rules_hint": RULES_HINT, "savers": RULES_SAVERS, **shown,
+        "strategies": Strategy.choices, "fields": sorted(LEAD_FIELDS), "operators": OPERATORS, "operator_labels": OPERATOR_LABELS,
+        "rules_hint": RULES_HINT, "savers": RULES_SAVERS, **shown,
     }
     return render(request, "web/routing_settings.html", context, status=status)
 
