@@ -8,8 +8,10 @@ from html.parser import HTMLParser
 import pytest
 
 from leadbaton.accounts.models import Team
+from leadbaton.core.conditions import OPERATORS
 from leadbaton.intake.models import Source
 from leadbaton.routing.models import RoutingRule
+from leadbaton.web.rule_builder import OPERATOR_LABELS
 from tests.api import test_rep_api
 from tests.web.test_board import page_of, post_as
 from tests.web.test_settings import post_and_follow
@@ -279,3 +281,15 @@ def test_a_rule_that_cannot_be_saved_says_why_next_to_it_and_keeps_what_was_type
         assert said in errors, (change, errors)
         assert all(builder_form(page)[name] == value for name, value in change.items())  # what was typed stays
     assert active_rules() == [("americas", "amer", [{"field": "country", "in": ["US"]}])]
+
+
+def test_every_kind_of_condition_goes_through_the_builder_unchanged(sales):
+    assert set(OPERATOR_LABELS) == set(OPERATORS)  # a new operator is offered as soon as it is named
+    conditions = [{"field": "country", "in": ["DE", "AT"]}, {"field": "company_size", "at_least": 200}, {"field": "score", "at_most": 72.5},
+                  {"field": "free_mail", "equals": False}, {"field": "message", "contains": "demo, please"},
+                  {"field": "fields.budget", "is_set": False}, {"field": "region", "not_in": ["BY"]}, {"field": "title", "equals": "CTO"}]
+    RoutingRule.objects.filter(active=True).update(conditions=conditions)
+    _, page = page_of(sales.ada, "/settings/routing/")
+    status, page = post_and_follow(sales.ada, "/settings/routing/", {**sample(), **builder_form(page), "action": "save"})
+    assert status == 200, page
+    assert active_rules() == [("americas", "amer", conditions)]
