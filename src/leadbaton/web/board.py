@@ -74,10 +74,11 @@ def teams(request: HttpRequest) -> HttpResponse:
 def board(request: HttpRequest, slug: str) -> HttpResponse:
     user = cast(User, request.user)
     viewer = viewer_of(user)
-    team = next((team for team in teams_run_by(viewer) if team.slug == slug), None)
+    runs = teams_run_by(viewer)
+    team = next((team for team in runs if team.slug == slug), None)
     if team is None:
         return _no_board(request, viewer, slug=slug)
-    return _board(request, user, viewer, team, {name: request.GET.get(name, "") for name in request.GET})
+    return _board(request, user, viewer, team, {name: request.GET.get(name, "") for name in request.GET}, teams=runs)
 
 
 def _no_board(request: HttpRequest, viewer: Viewer, *, slug: str = "") -> HttpResponse:
@@ -124,7 +125,8 @@ NO_FAILURE = Failed(kind="")
 
 
 def _board(request: HttpRequest, user: User, viewer: Viewer, team: Team, params: dict[str, str], *,
-           failed: Failed | None = None, status: int = 200) -> HttpResponse:
+           failed: Failed | None = None, status: int = 200, teams: list[Team] | None = None) -> HttpResponse:
+    """The board of `team` as `viewer` sees it; `teams`, the boards they may open, when the caller has read them."""
     now = clock.now()
     zone = ZoneInfo(time_zone_of(user.pk, settings.TIME_ZONE))
     team_zone = ZoneInfo(team.time_zone)
@@ -172,7 +174,7 @@ def _board(request: HttpRequest, user: User, viewer: Viewer, team: Team, params:
     owner = shown_rep.candidate.name if shown_rep is not None else None
     listed_rows = [_lead_row(lead, "found", zone, lead.last_inquiry_at, failed=failed or NO_FAILURE, year=True, owner=owner) for lead in listed]
     context = {
-        "team": team, "teams": teams_run_by(viewer), "time_zone": zone.key, "team_zone": team.time_zone, "now": now,
+        "team": team, "teams": teams if teams is not None else teams_run_by(viewer), "time_zone": zone.key, "team_zone": team.time_zone, "now": now,
         "reps": rep_rows, "active_reps": active_reps,
         "reps_html": rows_html(request, "web/board_rep_rows.html", {"reps": rep_rows, "failed": failed or NO_FAILURE, "team_slug": team.slug}),
         "queue": queue_rows, "queue_html": rows_html(request, "web/board_queue_rows.html", {"queue": queue_rows}),
