@@ -287,9 +287,64 @@ def test_every_kind_of_condition_goes_through_the_builder_unchanged(sales):
     assert set(OPERATOR_LABELS) == set(OPERATORS)  # a new operator is offered as soon as it is named
     conditions = [{"field": "country", "in": ["DE", "AT"]}, {"field": "company_size", "at_least": 200}, {"field": "score", "at_most": 72.5},
                   {"field": "free_mail", "equals": False}, {"field": "message", "contains": "demo, please"},
-                  {"field": "fields.budget", "is_set": False}, {"field": "region", "not_in": ["BY"]}, {"field": "title", "equals": "CTO"}]
+                  {"field": "fields.budget", "is_set": False}, {"field": "region", "not_in": ["BY"]}, {"field": "title", "equals": "CTO"},
+                  # what would read as something else written bare: kept as it was
+                  {"field": "title", "contains": ["director", "vp"]}, {"field": "company", "in": ["Acme, Inc", "Globex", 'The "Q" Co']},
+                  {"field": "fields.tier", "equals": "1.50"}, {"field": "fields.code", "equals": "123"}, {"field": "fields.flag", "equals": "true"},
+                  {"field": "city", "in": ["01234", 7, 2.5, " padded "]}, {"field": "score", "at_least": 0.1234567},
+                  {"field": "company_size", "at_most": 1e20}, {"field": "score", "at_least": 1e-07}, {"field": "company_size", "at_least": 10**15}]
     RoutingRule.objects.filter(active=True).update(conditions=conditions)
     _, page = page_of(sales.ada, "/settings/routing/")
     status, page = post_and_follow(sales.ada, "/settings/routing/", {**sample(), **builder_form(page), "action": "save"})
     assert status == 200, page
     assert active_rules() == [("americas", "amer", conditions)]
+
+
+@pytest.mark.parametrize("count", [None, "", "-1", "abc", "²", "1" * 5000, "61"])
+def test_rows_that_are_not_the_pages_whole_form_are_refused_and_change_nothing(sales, count):
+    _, page = page_of(sales.ada, "/settings/routing/")
+    form = builder_form(page)
+    for name in ("rule_count", "rule-0-condition_count"):
+        broken = {key: value for key, value in form.items() if key != name} | ({} if count is None else {name: count})
+        for action in ("preview", "save"):
+            status, page, _ = post_as(sales.ada, "/settings/routing/", {**sample(), **broken, "action": action})
+            assert status == 400, (name, count, action)
+            assert f"{name} is" in page
+            assert "load the page again" in page
+    assert active_rules() == [("americas", "amer", [{"field": "country", "in": ["US"]}])]
+
+
+@pytest.mark.parametrize(("change", "where", "said"), [
+    ({"rule-0-when-0-operator": "bogus"}, "rule-0-when-0", "&#x27;bogus&#x27; is not an operator"),
+    ({"rule-0-when-0-operator": "is_set", "rule-0-when-0-value": "maybe"}, "rule-0-when-0", "write yes (the field is filled in) or no"),
+    ({"rule-0-when-0-value": '"Acme, Inc'}, "rule-0-when-0", "a text in double quotes is not closed"),
+    ({"rule-0-when-0-value": "true, US"}, "rule-0-when-0", "true"),  # a list item's problem: next to its condition too
+])
+def test_a_condition_the_builder_cannot_read_says_why_next_to_it(sales, change, where, said):
+    _, page = page_of(sales.ada, "/settings/routing/")
+    status, page, _ = post_as(sales.ada, "/settings/routing/", {**sample(), **builder_form(page), **change, "action": "save"})
+    assert status == 400
+    errors = page.split(f'id="{where}-errors"', 1)[1].split("</", 1)[0]
+    assert said in errors, errors
+    assert f'aria-describedby="{where}-errors"' in page
+    assert active_rules() == [("americas", "amer", [{"field": "country", "in": ["US"]}])]
+
+
+def test_every_problem_of_a_rule_is_said_at_once(sales):
+    _, page = page_of(sales.ada, "/settings/routing/")
+    change = {"rule-1-name": "Big", "rule-1-when-0-field": "company_size", "rule-1-when-0-operator": "at_least", "rule-1-when-0-value": "lots"}
+    status, page, _ = post_as(sales.ada, "/settings/routing/", {**sample(), **builder_form(page), **change, "action": "preview"})
+    assert status == 400
+    assert page.count("Team: pick the team that gets the leads this rule matches") == 1  # said once, not again by the file's check
+    assert "must be a number" in page.split('id="rule-1-when-0-errors"', 1)[1].split("</", 1)[0]
+    assert '<select id="rule-1-team" name="rule-1-team" aria-invalid="true"' in page
+
+
+def test_more_rules_than_the_builder_carries_open_as_the_file_writes_them(sales):
+    RoutingRule.objects.bulk_create([RoutingRule(name=f"rule {n}", team=sales.amer, position=10 + n, conditions=[{"field": "country", "in": ["US"]}])
+                                     for n in range(70)])
+    status, page = page_of(sales.ada, "/settings/routing/")
+    assert status == 200
+    assert "These 71 rules are more than the rule-by-rule editor carries" in page
+    assert '<textarea id="id_rules"' in page
+    assert 'name="rule_count"' not in page

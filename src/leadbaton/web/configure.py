@@ -52,7 +52,17 @@ from leadbaton.routing.services import RulesInvalid, rules_check
 from leadbaton.sla.models import Clock, SlaPolicy
 from leadbaton.sla.services import STEP_ACTIONS, escalation_of, escalation_text, policy_for
 from leadbaton.web.board import teams_run_by
-from leadbaton.web.rule_builder import OPERATOR_LABELS, Read, RuleRow, place_problems, rows_of, rows_posted, rules_from
+from leadbaton.web.rule_builder import (
+    OPERATOR_LABELS,
+    Read,
+    RowsUnread,
+    RuleRow,
+    fits,
+    place_problems,
+    rows_of,
+    rows_posted,
+    rules_from,
+)
 from leadbaton.web.views import errors_by_field, refused_page
 
 REP_FIELDS = ("team", "time_zone", "country", "hours", "weight", "daily_cap", "max_open")
@@ -261,7 +271,7 @@ class RoutingSettings(LoginRequiredMixin, View):
         if not _may_see_rules(user):
             return _not_for_you(request)
         rules = rules_active()
-        editor = "yaml" if request.GET.get("editor") == "yaml" else "rows"
+        editor = "yaml" if request.GET.get("editor") == "yaml" or not fits(rules) else "rows"
         return _rules_page(request, user, editor=editor, rules_text=_rules_yaml(rules), rows=rows_of(rules), sample=dict(SAMPLE_START), source="")
 
     def post(self, request: HttpRequest) -> HttpResponse:
@@ -270,9 +280,13 @@ class RoutingSettings(LoginRequiredMixin, View):
             return _not_for_you(request)
         editor = "rows" if request.POST.get("editor") == "rows" else "yaml"
         text = request.POST.get("rules", "")
-        rows = rows_posted(request.POST) if editor == "rows" else []
         sample = {name: request.POST.get(name, "").strip() for name, _ in SAMPLE_FIELDS}
         source = request.POST.get("source", "")
+        try:
+            rows = rows_posted(request.POST) if editor == "rows" else []
+        except RowsUnread as unread:  # not the page's form: read in part, it could drop rules; nothing is tried
+            return _rules_page(request, user, editor=editor, rules_text="", rows=[], sample=sample, source=source,
+                               rule_errors=[{"field": "rules", "message": str(unread)}], status=400)
         page: dict[str, Any] = {"editor": editor, "rules_text": text, "rows": rows, "sample": sample, "source": source}
         saving = request.POST.get("action") == "save"
         if saving and not may_save_rules(user):  # before reading: what they typed stays on the page with why
@@ -311,13 +325,12 @@ def _may_see_rules(user: User) -> bool:
 
 def _rules_of_rows(read: Read) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
     """The rule builder's rules, checked as the organisation file checks its routing section; else the problems, by path.
-    A row that could not be read (a place that is not a number) has its problem already."""
-    if read.problems:
-        return [], []
+    A row that could not be read (no name or team, a place that is not a number) has its problem already, and is not tried."""
     try:
-        return routing_read(read.rules), []
-    except OrgFileError as error:
+        rules = routing_read(read.rules)
+    except OrgFileError as error:  # with the rows' own problems, if any: every problem at once
         return [], [{"field": field, "message": message} for field, _, message in (problem.partition(": ") for problem in error.errors)]
+    return ([], []) if read.problems else (rules, [])
 
 
 def _placed(read: Read | None, problems: list[dict[str, str]]) -> list[dict[str, str]]:
@@ -337,6 +350,8 @@ def _rules_page(request: HttpRequest, user: User, *, editor: str, rules_text: st
     teams = list(Team.objects.filter(active=True).order_by("name"))
     if editor == "rows" and not rows:
         rows = rows_of(rules)
+    if not fits(rules):
+        shown.setdefault("too_many", f"These {len(rules)} rules are more than the rule-by-rule editor carries; edit them as the file writes them.")
     context = {
         "rules": [{"rule": rule, "when": [_condition_text(condition) for condition in rule.conditions]} for rule in rules],
         "default_team": next((team for team in teams if team.is_default), None),

@@ -18,16 +18,30 @@ from django.http import QueryDict
 from leadbaton.core.conditions import OPERATORS
 from leadbaton.routing.models import RoutingRule, Strategy
 
-MAX_RULES = 100
-MAX_CONDITIONS = 20
+MAX_RULES = 60
+MAX_CONDITIONS = 30
+MAX_FIELDS = 900  # what the rows may post: under Django's DATA_UPLOAD_MAX_NUMBER_FIELDS (1000), with the sample's fields
 OPERATOR_LABELS = {
     "equals": "is", "in": "is one of", "not_in": "is none of", "at_least": "is at least", "at_most": "is at most",
-    "contains": "contains", "is_set": "is set (yes or no)",
+    "contains": "contains any of", "is_set": "is set (yes or no)",
 }
-LISTED = ("in", "not_in")  # their value: items separated by commas
-_WHOLE = re.compile(r"-?(?:0|[1-9]\d{0,14})")
-_DECIMAL = re.compile(r"-?(?:0|[1-9]\d{0,14})\.\d{1,6}")
-_PATH = re.compile(r"^(?:routing|rules)\[(\d+)\](?:\.when\[(\d+)\])?(?:\.(\w+))?$")
+LISTED = ("in", "not_in", "contains")  # their value: items separated by commas
+_COUNT = re.compile(r"[0-9]{1,4}")
+_WHOLE = re.compile(r"-?(?:0|[1-9][0-9]{0,299})")
+_DECIMAL = re.compile(r"-?(?:0|[1-9][0-9]{0,17})(?:\.[0-9]{1,17})?(?:[eE][-+]?[0-9]{1,3})?")
+_ITEM = re.compile(r'[ \t]*(?:"((?:[^"]|"")*)"|([^,"]*))[ \t]*(?:,|$)')
+_PATH = re.compile(r"^(?:routing|rules)\[(\d+)\](?:\.when\[(\d+)\])?(?:\.(\w+)(?:\[\d+\])?)?$")
+_SINGLE = ("equals", "at_least", "at_most")
+
+
+class RowsUnread(ValueError):
+    """The posted rows are not whole (a count missing or not a number): the form was not the page's."""
+
+
+def fits(rules: list[RoutingRule]) -> bool:
+    """Whether the rule builder can carry these rules: few enough rules and conditions for one form post."""
+    fields = sum(7 + 3 * (len(rule.conditions) + 1) for rule in rules) + 7 + 6
+    return len(rules) < MAX_RULES and all(len(rule.conditions) < MAX_CONDITIONS for rule in rules) and fields <= MAX_FIELDS
 
 
 @dataclass
@@ -36,6 +50,7 @@ class ConditionRow:
     operator: str = "in"
     value: str = ""
     errors: list[str] = dataclasses.field(default_factory=list)
+    wrong: str = ""  # the control an error is about: "field" or "value"
 
     @property
     def blank(self) -> bool:
@@ -53,6 +68,11 @@ class RuleRow:
     conditions: list[ConditionRow] = dataclasses.field(default_factory=list)
     errors: list[str] = dataclasses.field(default_factory=list)
     new: bool = False
+    wrong: set[str] = dataclasses.field(default_factory=set)  # the controls its errors are about: name, team, strategy, place
+
+    def refuse(self, what: str, message: str) -> None:
+        self.errors.append(f"{what.capitalize()}: {message}")
+        self.wrong.add(what)
 
     @property
     def blank(self) -> bool:
@@ -76,37 +96,50 @@ def _condition_row(condition: dict[str, Any]) -> ConditionRow:
     if operator == "is_set":
         written = "yes" if value else "no"
     elif isinstance(value, list):
-        written = ", ".join(_written(item) for item in value)
+        written = ", ".join(_written(item, listed=True) for item in value)
     else:
-        written = _written(value)
+        written = _written(value, listed=operator in LISTED)
     return ConditionRow(str(condition.get("field", "")), operator, written)
 
 
-def _written(value: Any) -> str:
+def _written(value: Any, *, listed: bool) -> str:
+    """A value as the builder writes it, read back the same by _read: a text that would read as something else (a
+    number, true or false, a comma in a list, a quote, spaces at an end) in double quotes."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return "" if value is None else str(value)
+    if isinstance(value, int | float):
+        return repr(value)
+    text = "" if value is None else str(value)
+    plain = type(_scalar(text)) is str and text == text.strip() and '"' not in text
+    if plain and not (listed and "," in text):
+        return text
+    return '"' + text.replace('"', '""') + '"'
 
 
 def rows_posted(data: QueryDict) -> list[RuleRow]:
-    """The builder's rows as posted, every value kept as typed (at most MAX_RULES rules of MAX_CONDITIONS conditions)."""
+    """The builder's rows as posted, every value kept as typed. Raises RowsUnread when a count is missing, not a number
+    or over the builder's limits (MAX_RULES, MAX_CONDITIONS): the form was not the page's, and reading part of it
+    could drop rules."""
     rows = []
-    for index in range(_count(data.get("rule_count"), MAX_RULES)):
+    for index in range(_count(data, "rule_count", MAX_RULES)):
         prefix = f"rule-{index}"
         conditions = [
-            ConditionRow(data.get(f"{prefix}-when-{number}-field", "").strip(), data.get(f"{prefix}-when-{number}-operator", "in"),
+            ConditionRow(data.get(f"{prefix}-when-{number}-field", "").strip(), data.get(f"{prefix}-when-{number}-operator", ""),
                          data.get(f"{prefix}-when-{number}-value", "").strip())
-            for number in range(_count(data.get(f"{prefix}-condition_count"), MAX_CONDITIONS))
+            for number in range(_count(data, f"{prefix}-condition_count", MAX_CONDITIONS))
         ]
         rows.append(RuleRow(index, data.get(f"{prefix}-name", "").strip(), data.get(f"{prefix}-team", ""),
-                            data.get(f"{prefix}-strategy", Strategy.ROUND_ROBIN.value), data.get(f"{prefix}-place", "").strip(),
+                            data.get(f"{prefix}-strategy", ""), data.get(f"{prefix}-place", "").strip(),
                             remove=data.get(f"{prefix}-remove") == "yes", conditions=conditions,
                             new=data.get(f"{prefix}-new") == "yes"))
     return rows
 
 
-def _count(text: str | None, most: int) -> int:
-    return min(int(text), most) if text and text.isdigit() else 0
+def _count(data: QueryDict, name: str, most: int) -> int:
+    text = data.get(name, "")
+    if not _COUNT.fullmatch(text) or int(text) > most:
+        raise RowsUnread(f"{name} is {text[:20]!r}; the page sends a whole number of rows up to {most}: load the page again")
+    return int(text)
 
 
 @dataclass
@@ -129,17 +162,15 @@ def rules_from(rows: list[RuleRow]) -> Read:
             continue
         place = float(len(rows) + row.index)
         if row.place:
-            if _WHOLE.fullmatch(row.place) and int(row.place) >= 1:
+            if _COUNT.fullmatch(row.place) and int(row.place) >= 1:
                 place = int(row.place)
             else:
-                row.errors.append(f"Place: {row.place[:20]!r} is not a place in the order; write a whole number, 1 for the first rule")
-                problems += 1
+                row.refuse("place", f"{row.place[:20]!r} is not a place in the order; write a whole number, 1 for the first rule")
         if not row.name:
-            row.errors.append("Name: give the rule a name that says what it is for, such as Enterprise accounts")
-            problems += 1
+            row.refuse("name", "give the rule a name that says what it is for, such as Enterprise accounts")
         if not row.team:
-            row.errors.append("Team: pick the team that gets the leads this rule matches")
-            problems += 1
+            row.refuse("team", "pick the team that gets the leads this rule matches")
+        problems += len(row.errors)
         kept.append((place, row.index, row))
     origins, rules = [], []
     for _, _, row in sorted(kept, key=lambda item: item[:2]):
@@ -147,31 +178,67 @@ def rules_from(rows: list[RuleRow]) -> Read:
         rule: dict[str, Any] = {"name": row.name, "team": row.team, "strategy": row.strategy}
         if conditions:
             rule["when"] = [_condition(condition) for condition in conditions]
+            problems += sum(1 for condition in conditions if condition.errors)
         rules.append(rule)
         origins.append((row, conditions))
     return Read(rules, origins, problems)
 
 
 def _condition(row: ConditionRow) -> dict[str, Any]:
-    operator = row.operator if row.operator in OPERATORS else "equals"
-    text = row.value
-    value: Any
-    if operator == "is_set":
-        value = text.lower() not in ("no", "false", "0")
-    elif operator in LISTED:
-        value = [_scalar(item.strip()) for item in text.split(",") if item.strip()]
-    elif operator == "contains":
-        value = text
+    """A condition row as the file holds it; a row the builder cannot read says why itself (its value is then left as typed,
+    and the rule is not tried)."""
+    if row.operator not in OPERATORS:
+        row.errors.append(f"{row.operator[:20]!r} is not an operator; pick one from the list")
+        row.wrong = "value"
+        return {"field": row.field, "equals": row.value}
+    value: Any = row.value
+    if row.operator == "is_set":
+        answer = row.value.lower()
+        if answer not in ("yes", "no", "true", "false"):
+            row.errors.append(f"write yes (the field is filled in) or no (it is empty), not {row.value[:20]!r}")
+            row.wrong = "value"
+        value = answer in ("yes", "true")
+    elif row.operator in _SINGLE:
+        value = _read(row.value)
     else:
-        value = _scalar(text)
-    return {"field": row.field, operator: value}
+        items = _items(row.value)
+        if items is None:
+            row.errors.append('a text in double quotes is not closed; write a value with a comma as "Acme, Inc"')
+            row.wrong = "value"
+            items = []
+        value = items[0] if row.operator == "contains" and len(items) == 1 else items
+    return {"field": row.field, row.operator: value}
+
+
+def _read(text: str) -> Any:
+    """One value: in double quotes, the text inside; else a whole or decimal number, true or false, or the text."""
+    if len(text) >= 2 and text[0] == text[-1] == '"':
+        return text[1:-1].replace('""', '"')
+    return _scalar(text)
+
+
+def _items(text: str) -> list[Any] | None:
+    """Values separated by commas, each read as _read reads one; None when a quote is left open."""
+    items: list[Any] = []
+    at = 0
+    while at < len(text):
+        found = _ITEM.match(text, at)
+        if found is None or found.end() == at:
+            return None
+        quoted, bare = found.group(1), found.group(2)
+        if quoted is not None:
+            items.append(quoted.replace('""', '"'))
+        elif bare.strip():
+            items.append(_scalar(bare.strip()))
+        at = found.end()
+    return items
 
 
 def _scalar(text: str) -> Any:
     """A value as the file would read it when written bare: a whole or decimal number, true or false, else the text."""
     if _WHOLE.fullmatch(text):
         return int(text)
-    if _DECIMAL.fullmatch(text):
+    if _DECIMAL.fullmatch(text) and any(mark in text for mark in ".eE"):
         return float(text)
     if text.lower() in ("true", "false"):
         return text.lower() == "true"
@@ -179,7 +246,8 @@ def _scalar(text: str) -> Any:
 
 
 def place_problems(read: Read, problems: list[dict[str, str]]) -> list[dict[str, str]]:
-    """Put each problem next to the rule or condition its path names; the ones that name no row are returned."""
+    """Put each problem next to the rule or condition its path names (a rule's own problem on a control the row already
+    refused is left out: said once); the ones that name no row are returned."""
     left = []
     for problem in problems:
         found = _PATH.match(problem["field"])
@@ -187,9 +255,15 @@ def place_problems(read: Read, problems: list[dict[str, str]]) -> list[dict[str,
             left.append(problem)
             continue
         row, conditions = read.origins[int(found.group(1))]
-        what = (found.group(3) or "").replace("_", " ")
+        what = found.group(3) or ""
         if found.group(2) is not None and int(found.group(2)) < len(conditions):
-            conditions[int(found.group(2))].errors.append(problem["message"])
+            condition = conditions[int(found.group(2))]
+            condition.errors.append(problem["message"])
+            condition.wrong = condition.wrong or ("value" if what else "field")
+        elif what in row.wrong:
+            continue
+        elif what:
+            row.refuse(what, problem["message"])
         else:
-            row.errors.append(f"{what.capitalize()}: {problem['message']}" if what else problem["message"])
+            row.errors.append(problem["message"])
     return left
