@@ -105,7 +105,9 @@ def test_rules_that_cannot_be_read_are_said_by_line_or_path_and_kept(sales):
         "- name: " + "x" * 70000 + "\n  team: emea\n": "<code>routing</code>: is 70022 characters long; at most 65536 fit",
         '- name: "x\\0"\n  team: emea\n': "<code>routing[0].name</code>: holds a NUL character or a lone surrogate",
         '- name: "x\\ud800"\n  team: emea\n': "<code>routing[0].name</code>: holds a NUL character or a lone surrogate",
-        "- name: x\n  team: emea\n  when: [{field: company_size, at_least: .inf}]\n": "must be a number, not inf",
+        "- name: x\n  team: emea\n  when: [{field: company_size, at_least: .inf}]\n": "must be a finite number, not inf",
+        "- name: x\n  team: emea\n  when: [{field: country, equals: .nan}]\n": "must be a finite number, not nan",
+        "- name: x\n  team: emea\n  when: [{field: country, in: [US, -.inf]}]\n": "must be a finite number, not -inf",
         "- name: x\n  team: emea\n  when: [{field: country, equals: 2024-01-01}]\n": "2024-01-01 must be text, a number or true/false",
         "- name: 2024-13-45\n  team: emea\n": "<code>routing</code>: month must be in 1..12",
         "- name: x\n  team: emea\n  when: [{field: company_size, at_least: " + "9" * 5000 + "}]\n": "<code>routing</code>: Exceeds the limit",
@@ -292,7 +294,9 @@ def test_every_kind_of_condition_goes_through_the_builder_unchanged(sales):
                   {"field": "title", "contains": ["director", "vp"]}, {"field": "company", "in": ["Acme, Inc", "Globex", 'The "Q" Co']},
                   {"field": "fields.tier", "equals": "1.50"}, {"field": "fields.code", "equals": "123"}, {"field": "fields.flag", "equals": "true"},
                   {"field": "city", "in": ["01234", 7, 2.5, " padded "]}, {"field": "score", "at_least": 0.1234567},
-                  {"field": "company_size", "at_most": 1e20}, {"field": "score", "at_least": 1e-07}, {"field": "company_size", "at_least": 10**15}]
+                  {"field": "company_size", "at_most": 1e20}, {"field": "score", "at_least": 1e-07}, {"field": "company_size", "at_least": 10**15},
+                  {"field": "score", "at_least": 0.1 * 0.3}, {"field": "region", "in": ["", "US"]}, {"field": "company_size", "at_most": 10**305},
+                  {"field": "fields.note", "equals": ""}, {"field": "title", "equals": 'say "hi", please'}, {"field": "score", "at_least": -3}]
     RoutingRule.objects.filter(active=True).update(conditions=conditions)
     _, page = page_of(sales.ada, "/settings/routing/")
     status, page = post_and_follow(sales.ada, "/settings/routing/", {**sample(), **builder_form(page), "action": "save"})
@@ -319,6 +323,9 @@ def test_rows_that_are_not_the_pages_whole_form_are_refused_and_change_nothing(s
     ({"rule-0-when-0-operator": "is_set", "rule-0-when-0-value": "maybe"}, "rule-0-when-0", "write yes (the field is filled in) or no"),
     ({"rule-0-when-0-value": '"Acme, Inc'}, "rule-0-when-0", "a text in double quotes is not closed"),
     ({"rule-0-when-0-value": "true, US"}, "rule-0-when-0", "true"),  # a list item's problem: next to its condition too
+    ({"rule-0-when-0-operator": "equals", "rule-0-when-0-value": "1e999"}, "rule-0-when-0", "must be a finite number, not inf"),
+    ({"rule-0-when-0-operator": "equals", "rule-0-when-0-value": '"Acme, Inc'}, "rule-0-when-0", "a text in double quotes is not closed"),
+    ({"rule-0-when-0-operator": "equals", "rule-0-when-0-value": '"a", "b"'}, "rule-0-when-0", "takes one value"),
 ])
 def test_a_condition_the_builder_cannot_read_says_why_next_to_it(sales, change, where, said):
     _, page = page_of(sales.ada, "/settings/routing/")
@@ -348,3 +355,21 @@ def test_more_rules_than_the_builder_carries_open_as_the_file_writes_them(sales)
     assert "These 71 rules are more than the rule-by-rule editor carries" in page
     assert '<textarea id="id_rules"' in page
     assert 'name="rule_count"' not in page
+
+
+def test_a_problem_with_a_conditions_field_marks_the_field_and_one_with_its_value_the_value(sales):
+    _, page = page_of(sales.ada, "/settings/routing/")
+    change = {"rule-0-when-0-field": "contry", "rule-1-name": "Big", "rule-1-team": "amer", "rule-1-when-0-field": "company_size",
+              "rule-1-when-0-operator": "at_least", "rule-1-when-0-value": "lots"}
+    status, page, _ = post_as(sales.ada, "/settings/routing/", {**sample(), **builder_form(page), **change, "action": "preview"})
+    assert status == 400
+    assert 'name="rule-0-when-0-field" value="contry" list="lead-fields" aria-invalid="true"' in page
+    assert 'name="rule-0-when-0-value" value="US" >' in page
+    assert 'name="rule-1-when-0-value" value="lots" aria-invalid="true"' in page
+
+
+def test_a_number_longer_than_a_float_holds_is_read_not_a_server_error(sales, morning):
+    rules = "- name: huge\n  team: emea\n  when: [{field: company_size, at_least: 1" + "0" * 400 + "}]\n"
+    status, page, _ = post_as(sales.ada, "/settings/routing/", {**sample(), "rules": rules, "action": "preview"})
+    assert status == 200  # nothing is that big: the rule matches no lead, and the preview says where the sample goes instead
+    assert "huge" not in preview_of(page)

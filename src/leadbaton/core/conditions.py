@@ -101,7 +101,7 @@ def condition_parse(raw: Any, *, path: str, known_fields: frozenset[str], extra_
         if not isinstance(value, list) or not value:
             raise ConditionError(where, f"must be a non-empty list, not {_shown(value)}")
     elif operator in ("at_least", "at_most"):
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        if isinstance(value, bool) or not isinstance(value, int | float):  # an int is finite however long; math.isfinite would overflow
             raise ConditionError(where, f"must be a number, not {_shown(value)}")
     elif operator == "is_set":
         if not isinstance(value, bool):
@@ -112,6 +112,9 @@ def condition_parse(raw: Any, *, path: str, known_fields: frozenset[str], extra_
             raise ConditionError(where, f"must be a word or a list of words, not {_shown(value)}")
     elif operator == "equals" and isinstance(value, list | dict):
         raise ConditionError(where, f"must be a single value, not {_shown(value)}; use 'in' for a list")
+    for item in value if isinstance(value, list) else [value]:
+        if isinstance(item, float) and not math.isfinite(item):  # infinity or not-a-number: no field holds one, JSON stores neither
+            raise ConditionError(where, f"must be a finite number, not {_shown(item)}")
     return Condition(field=field, operator=operator, value=value)
 
 

@@ -348,10 +348,12 @@ def _rules_page(request: HttpRequest, user: User, *, editor: str, rules_text: st
                 status: int = 200, **shown: Any) -> HttpResponse:
     rules = rules_active()
     teams = list(Team.objects.filter(active=True).order_by("name"))
-    if editor == "rows" and not rows:
-        rows = rows_of(rules)
     if not fits(rules):
         shown.setdefault("too_many", f"These {len(rules)} rules are more than the rule-by-rule editor carries; edit them as the file writes them.")
+        if editor == "rows":
+            editor, rules_text = "yaml", rules_text or _rules_yaml(rules)
+    if editor == "rows" and not rows:
+        rows = rows_of(rules)
     context = {
         "rules": [{"rule": rule, "when": [_condition_text(condition) for condition in rule.conditions]} for rule in rules],
         "default_team": next((team for team in teams if team.is_default), None),

@@ -27,8 +27,8 @@ OPERATOR_LABELS = {
 }
 LISTED = ("in", "not_in", "contains")  # their value: items separated by commas
 _COUNT = re.compile(r"[0-9]{1,4}")
-_WHOLE = re.compile(r"-?(?:0|[1-9][0-9]{0,299})")
-_DECIMAL = re.compile(r"-?(?:0|[1-9][0-9]{0,17})(?:\.[0-9]{1,17})?(?:[eE][-+]?[0-9]{1,3})?")
+_WHOLE = re.compile(r"-?(?:0|[1-9][0-9]{0,3999})")
+_DECIMAL = re.compile(r"-?(?:0|[1-9][0-9]{0,399})(?:\.[0-9]{1,400})?(?:[eE][-+]?[0-9]{1,4})?")
 _ITEM = re.compile(r'[ \t]*(?:"((?:[^"]|"")*)"|([^,"]*))[ \t]*(?:,|$)')
 _PATH = re.compile(r"^(?:routing|rules)\[(\d+)\](?:\.when\[(\d+)\])?(?:\.(\w+)(?:\[\d+\])?)?$")
 _SINGLE = ("equals", "at_least", "at_most")
@@ -103,7 +103,7 @@ def _condition_row(condition: dict[str, Any]) -> ConditionRow:
 
 
 def _written(value: Any, *, listed: bool) -> str:
-    """A value as the builder writes it, read back the same by _read: a text that would read as something else (a
+    """A value as the builder writes it, read back the same by _condition: a text that would read as something else (a
     number, true or false, a comma in a list, a quote, spaces at an end) in double quotes."""
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -111,7 +111,7 @@ def _written(value: Any, *, listed: bool) -> str:
         return repr(value)
     text = "" if value is None else str(value)
     plain = type(_scalar(text)) is str and text == text.strip() and '"' not in text
-    if plain and not (listed and "," in text):
+    if plain and not (listed and ("," in text or not text)):
         return text
     return '"' + text.replace('"', '""') + '"'
 
@@ -198,27 +198,20 @@ def _condition(row: ConditionRow) -> dict[str, Any]:
             row.errors.append(f"write yes (the field is filled in) or no (it is empty), not {row.value[:20]!r}")
             row.wrong = "value"
         value = answer in ("yes", "true")
-    elif row.operator in _SINGLE:
-        value = _read(row.value)
     else:
-        items = _items(row.value)
-        if items is None:
-            row.errors.append('a text in double quotes is not closed; write a value with a comma as "Acme, Inc"')
+        items = _items(row.value) if row.value.startswith('"') or row.operator not in _SINGLE else [_scalar(row.value)]
+        if items is None or (row.operator in _SINGLE and len(items) != 1):
+            row.errors.append('a text in double quotes is not closed, or more follows it; write one in quotes as "Acme, Inc"'
+                              if items is None else "takes one value; for a choice of values use is one of")
             row.wrong = "value"
-            items = []
-        value = items[0] if row.operator == "contains" and len(items) == 1 else items
+            return {"field": row.field, row.operator: [row.value] if row.operator not in _SINGLE else row.value}
+        value = items[0] if row.operator in _SINGLE or (row.operator == "contains" and len(items) == 1) else items
     return {"field": row.field, row.operator: value}
 
 
-def _read(text: str) -> Any:
-    """One value: in double quotes, the text inside; else a whole or decimal number, true or false, or the text."""
-    if len(text) >= 2 and text[0] == text[-1] == '"':
-        return text[1:-1].replace('""', '"')
-    return _scalar(text)
-
-
 def _items(text: str) -> list[Any] | None:
-    """Values separated by commas, each read as _read reads one; None when a quote is left open."""
+    """Values separated by commas: one in double quotes is the text inside (a quote in it doubled), a bare one as
+    _scalar reads it; None when a quote is left open or text follows a closing quote."""
     items: list[Any] = []
     at = 0
     while at < len(text):
@@ -259,7 +252,7 @@ def place_problems(read: Read, problems: list[dict[str, str]]) -> list[dict[str,
         if found.group(2) is not None and int(found.group(2)) < len(conditions):
             condition = conditions[int(found.group(2))]
             condition.errors.append(problem["message"])
-            condition.wrong = condition.wrong or ("value" if what else "field")
+            condition.wrong = condition.wrong or ("value" if what and what != "field" else "field")
         elif what in row.wrong:
             continue
         elif what:
