@@ -355,6 +355,10 @@ def test_more_rules_than_the_builder_carries_open_as_the_file_writes_them(sales)
     assert "These 71 rules are more than the rule-by-rule editor carries" in page
     assert '<textarea id="id_rules"' in page
     assert 'name="rule_count"' not in page
+    status, page, _ = post_as(sales.ada, "/settings/routing/", {**sample(), "editor": "rows", "rule_count": "x", "action": "save"})
+    assert status == 400  # refused whole, and shown as the file writes them, not as rows it could not take back
+    assert '<textarea id="id_rules"' in page
+    assert 'name="rule_count"' not in page
 
 
 def test_a_problem_with_a_conditions_field_marks_the_field_and_one_with_its_value_the_value(sales):
