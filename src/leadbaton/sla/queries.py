@@ -94,7 +94,7 @@ def leads_of_rep_by_clock(
     return [_rep_lead(lead) for lead in Lead.objects.raw(sql, terms)]
 
 
-OPEN = (Stage.ASSIGNED, Stage.IN_PROGRESS)
+OPEN = (Stage.ASSIGNED, Stage.IN_PROGRESS)  # a rep's open leads: the ones their clocks, views and counts are about
 _LEAD, _DEADLINE = Lead._meta.db_table, Deadline._meta.db_table
 
 # A clock of the owner that ran out and that nobody has answered since with a touch or an outcome: `b`, one row per
@@ -193,7 +193,7 @@ FROM {_LEAD} l
 LEFT JOIN (SELECT lead_id, rep_id, MIN(breach_at) AS breach_at FROM {_DEADLINE}
            WHERE status = '{Deadline.Status.PENDING}' AND rep_id IN ({{reps}}) AND breach_at < %(last_day_end)s GROUP BY lead_id, rep_id) p
   ON p.lead_id = l.id AND p.rep_id = l.owner_rep_id
-WHERE l.owner_kind = '{OwnerKind.REP}' AND l.owner_rep_id IN ({{reps}}) AND l.stage IN ('{Stage.ASSIGNED}', '{Stage.IN_PROGRESS}')
+WHERE l.owner_kind = '{OwnerKind.REP}' AND l.owner_rep_id IN ({{reps}}) AND l.stage IN ({", ".join(f"'{stage}'" for stage in OPEN)})
 GROUP BY l.owner_rep_id
 """
 

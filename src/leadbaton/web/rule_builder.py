@@ -25,13 +25,12 @@ OPERATOR_LABELS = {
     "equals": "is", "in": "is one of", "not_in": "is none of", "at_least": "is at least", "at_most": "is at most",
     "contains": "contains any of", "is_set": "is set (yes or no)",
 }
-LISTED = ("in", "not_in", "contains")  # their value: items separated by commas
+LISTED = ("in", "not_in", "contains")  # their value: items separated by commas; the others' (but is_set's) one value
 _COUNT = re.compile(r"[0-9]{1,4}")
 _WHOLE = re.compile(r"-?(?:0|[1-9][0-9]{0,3999})")
 _DECIMAL = re.compile(r"-?(?:0|[1-9][0-9]{0,399})(?:\.[0-9]{1,400})?(?:[eE][-+]?[0-9]{1,4})?")
 _ITEM = re.compile(r'[ \t]*(?:"((?:[^"]|"")*)"|([^,"]*))[ \t]*(?:,|$)')
 _PATH = re.compile(r"^(?:routing|rules)\[(\d+)\](?:\.when\[(\d+)\])?(?:\.(\w+)(?:\[\d+\])?)?$")
-_SINGLE = ("equals", "at_least", "at_most")
 
 
 class RowsUnread(ValueError):
@@ -40,7 +39,10 @@ class RowsUnread(ValueError):
 
 def fits(rules: list[RoutingRule]) -> bool:
     """Whether the rule builder can carry these rules: few enough rules and conditions for one form post."""
-    fields = sum(7 + 3 * (len(rule.conditions) + 1) for rule in rules) + 7 + 6
+    def posted(conditions: int) -> int:  # a rule's fields (name, team, strategy, place, remove, counts...), 3 per condition row
+        return 7 + 3 * conditions
+
+    fields = sum(posted(len(rule.conditions) + 1) for rule in rules) + posted(2)  # each with an empty row; the new rule with two
     return len(rules) < MAX_RULES and all(len(rule.conditions) < MAX_CONDITIONS for rule in rules) and fields <= MAX_FIELDS
 
 
@@ -199,13 +201,14 @@ def _condition(row: ConditionRow) -> dict[str, Any]:
             row.wrong = "value"
         value = answer in ("yes", "true")
     else:
-        items = _items(row.value) if row.value.startswith('"') or row.operator not in _SINGLE else [_scalar(row.value)]
-        if items is None or (row.operator in _SINGLE and len(items) != 1):
+        listed = row.operator in LISTED
+        items = _items(row.value) if listed or row.value.startswith('"') else [_scalar(row.value)]
+        if items is None or (not listed and len(items) != 1):
             row.errors.append('a text in double quotes is not closed, or more follows it; write one in quotes as "Acme, Inc"'
                               if items is None else "takes one value; for a choice of values use is one of")
             row.wrong = "value"
-            return {"field": row.field, row.operator: [row.value] if row.operator not in _SINGLE else row.value}
-        value = items[0] if row.operator in _SINGLE or (row.operator == "contains" and len(items) == 1) else items
+            return {"field": row.field, row.operator: [row.value] if listed else row.value}
+        value = items if listed and not (row.operator == "contains" and len(items) == 1) else items[0]
     return {"field": row.field, row.operator: value}
 
 
