@@ -25,6 +25,7 @@ LEADBATON_COMMANDS = {
     "reps": "pause a rep (no new leads, with a reason) or resume them",
     "routing": "why a lead went where it did: explain",
     "sla": "service levels: status by team, explain a lead's clocks, the policies",
+    "report": "reports in the terminal: a team's week reconciled like a ledger (weekly), any period (reconciliation)",
     "webhooks": "signed webhooks and their delivery log",
     "signins": "failed sign-ins: list, unlock an account or an address",
 }

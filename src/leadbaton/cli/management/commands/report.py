@@ -1,0 +1,94 @@
+"""leadbaton report weekly --team T [--week 2026-W47] [--csv]: a team's week in the terminal.
+
+    leadbaton report reconciliation [--team T] [--period 2026-11] [--csv]: the ledger for any week, month or range of days.
+"""
+
+from __future__ import annotations
+
+import csv
+from datetime import timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from rich.markup import escape
+from rich.table import Table
+
+from leadbaton.accounts.models import Team
+from leadbaton.cli.tables import table_text
+from leadbaton.core import clock
+from leadbaton.reports.periods import PERIOD_FORMS, period_parse, week_of
+from leadbaton.reports.reconciliation import CAME, FIGURES, Reconciliation, reconciliation
+
+# The columns of the reconciliation, as the terminal and the CSV give them.
+COLUMNS = [
+    ("open_at_start", "open at start"),
+    *[(f"received_{how}", f"received: {label.lower()}") for how, label in CAME.items()],
+    ("received", "received"),
+    ("purchased", "purchased"),
+    ("not_interested", "not interested"),
+    ("rejected", "rejected"),
+    ("reassigned_away", "reassigned away"),
+    ("open_at_end_untouched", "open at end: untouched"),
+    ("open_at_end_in_progress", "open at end: in progress"),
+    ("open_at_end", "open at end"),
+]
+
+
+class Command(BaseCommand):
+    help = "Reports in the terminal: a team's week, or the reconciliation of any period."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        weekly = sub.add_parser("weekly", help="A team's week: each rep's leads reconciled like a ledger")
+        weekly.add_argument("--team", required=True, help="the team's slug")
+        weekly.add_argument("--week", help="an ISO week such as 2026-W47, in the team's time zone (default: the last full week)")
+        weekly.add_argument("--csv", action="store_true", help="comma-separated values instead of a table")
+        ledger = sub.add_parser("reconciliation", help="Each rep's leads reconciled like a ledger, for any period")
+        ledger.add_argument("--team", help="the team's slug (default: every team, in the default team's time zone)")
+        ledger.add_argument("--period", help=f"{PERIOD_FORMS} (default: the last full week)")
+        ledger.add_argument("--csv", action="store_true", help="comma-separated values instead of a table")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        team = self._team(options["team"]) if options["team"] else Team.objects.filter(is_default=True).first()
+        time_zone = team.time_zone if team else "UTC"
+        asked = options.get("week") or options.get("period")
+        if options["action"] == "weekly" and asked and "-W" not in asked:
+            raise CommandError(f"--week: {asked!r} is not an ISO week; give one such as 2026-W47")
+        try:
+            period = period_parse(asked, time_zone) if asked else week_of(clock.now().astimezone(ZoneInfo(time_zone)).date() - timedelta(days=7), time_zone)
+        except ValueError as error:
+            raise CommandError(f"--{'week' if options['action'] == 'weekly' else 'period'}: {error}") from None
+        report = reconciliation(period, now=clock.now(), team_id=team.pk if options["team"] and team else None)
+        scope = team.name if options["team"] and team else "every team"
+        if options["csv"]:
+            self._csv(report)
+        else:
+            self._table(report, f"{scope}, {period.label} ({period.first_day} to {period.last_day}, {period.time_zone})")
+
+    def _team(self, slug: str) -> Team:
+        team = Team.objects.filter(slug=slug).first()
+        if team is None:
+            known = ", ".join(Team.objects.order_by("slug").values_list("slug", flat=True)) or "none yet"
+            raise CommandError(f"--team: no team {slug!r}; the teams are {known}")
+        return team
+
+    def _table(self, report: Reconciliation, title: str) -> None:
+        table = Table("rep", *(label for _, label in COLUMNS), title=f"Reconciliation: {escape(title)}")
+        for row in [*report.rows, report.total]:
+            table.add_row(escape(row.name), *(str(row.count(figure)) for figure, _ in COLUMNS))
+        self.stdout.write(table_text(table, width=220))
+        equation = " + ".join(FIGURES[name].lower() for name in ("open_at_start", "received"))
+        self.stdout.write(f"{equation} - purchased - not interested - rejected - reassigned away = open at end")
+        if report.unaccounted:
+            self.stdout.write(f"Unaccounted: {len(report.unaccounted)}")
+            for item in report.unaccounted:
+                self.stdout.write(f"  lead {item.lead_id}: {item.reason}")
+        else:
+            self.stdout.write("Unaccounted: none; every lead is accounted for.")
+
+    def _csv(self, report: Reconciliation) -> None:
+        out = csv.writer(self.stdout, lineterminator="\n")
+        out.writerow(["period", "rep", "email", *(figure for figure, _ in COLUMNS)])
+        for row in [*report.rows, report.total]:
+            out.writerow([report.period.label, row.name, row.email, *(row.count(figure) for figure, _ in COLUMNS)])

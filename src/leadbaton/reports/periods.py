@@ -1,0 +1,76 @@
+"""The periods reports cover: an ISO week, a month or a range of days, in a time zone, as UTC instants."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+PERIOD_FORMS = "an ISO week (2026-W47), a month (2026-11) or a range of days (2026-11-02..2026-11-15)"
+LONGEST_RANGE_DAYS = 366 * 2
+
+_WEEK = re.compile(r"(\d{4})-W(\d{2})")
+_MONTH = re.compile(r"(\d{4})-(\d{2})")
+_RANGE = re.compile(r"(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})")
+
+
+@dataclass(frozen=True)
+class Period:
+    """From `start` (included) to `end` (excluded), UTC instants of local midnights in `time_zone`; `label` as it was asked."""
+
+    label: str
+    first_day: date
+    last_day: date
+    time_zone: str
+    start: datetime
+    end: datetime
+
+    def previous(self) -> Period:
+        """The period of the same length just before this one (a week's previous week, a month's previous month)."""
+        if _WEEK.fullmatch(self.label):
+            return week_of(self.first_day - timedelta(days=7), self.time_zone)
+        if _MONTH.fullmatch(self.label):
+            return period_parse((self.first_day - timedelta(days=1)).strftime("%Y-%m"), self.time_zone)
+        days = (self.last_day - self.first_day).days + 1
+        return days_between(self.first_day - timedelta(days=days), self.first_day - timedelta(days=1), self.time_zone)
+
+
+def _midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+
+
+def days_between(first: date, last: date, time_zone: str, label: str = "") -> Period:
+    zone = ZoneInfo(time_zone)
+    label = label or f"{first.isoformat()}..{last.isoformat()}"
+    return Period(label, first, last, time_zone, _midnight(first, zone), _midnight(last + timedelta(days=1), zone))
+
+
+def week_of(day: date, time_zone: str) -> Period:
+    """The ISO week (Monday to Sunday) holding `day`."""
+    monday = day - timedelta(days=day.weekday())
+    year, week, _ = monday.isocalendar()
+    return days_between(monday, monday + timedelta(days=6), time_zone, f"{year}-W{week:02d}")
+
+
+def period_parse(text: str, time_zone: str) -> Period:
+    """`text` as PERIOD_FORMS says, in `time_zone`. ValueError naming what is accepted when it is none of them."""
+    text = text.strip()
+    try:
+        if match := _WEEK.fullmatch(text):
+            return week_of(date.fromisocalendar(int(match[1]), int(match[2]), 1), time_zone)
+        if match := _MONTH.fullmatch(text):
+            first = date(int(match[1]), int(match[2]), 1)
+            following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+            return days_between(first, following - timedelta(days=1), time_zone, text)
+        if match := _RANGE.fullmatch(text):
+            first, last = date.fromisoformat(match[1]), date.fromisoformat(match[2])
+        else:
+            raise ValueError
+    except ValueError:
+        raise ValueError(f"{text!r} is not a period; give {PERIOD_FORMS}") from None
+    if last < first:
+        raise ValueError(f"{text!r} ends before it starts; give the first day, then the last")
+    if (last - first).days >= LONGEST_RANGE_DAYS:
+        raise ValueError(f"{text!r} is {(last - first).days + 1} days long; at most {LONGEST_RANGE_DAYS}")
+    return days_between(first, last, time_zone)
