@@ -4,7 +4,7 @@ from django.urls import path
 
 from leadbaton.api import api
 from leadbaton.api.errors import api_urls
-from leadbaton.web import board, configure, marketing, people, views, webhooks
+from leadbaton.web import board, configure, marketing, people, reports, views, webhooks
 from leadbaton.web.signin import PasswordChange, PasswordReset, PasswordResetConfirm
 
 urlpatterns = [
@@ -64,6 +64,7 @@ urlpatterns = [
     path("submissions/<int:submission_id>/replay/", marketing.SubmissionReplay.as_view(), name="submission_replay"),
     path("marketing/rejected/", marketing.rejected, name="rejected"),
     path("marketing/nurture/", marketing.nurture, name="nurture"),
+    path("reports/reconciliation/", reports.reconciliation_page, name="reconciliation"),
     path("admin/", admin.site.urls),
     path("api/v1/", api_urls(api)),
 ]

@@ -48,12 +48,6 @@ def arrive(client: Client, email: str) -> dict[str, Any]:
     return answer.json()
 
 
-@pytest.fixture
-def web_form(db: None) -> Client:
-    key = source_create(slug="website", name="Website", now=clock.now()).plaintext
-    return Client(headers={"Authorization": f"Bearer {key}"})
-
-
 def figures(row: LedgerRow) -> dict[str, int]:
     return {name: row.count(name) for name in FIGURES}
 

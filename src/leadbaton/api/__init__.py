@@ -27,6 +27,7 @@ api.add_router("", "leadbaton.api.routing.router")
 api.add_router("", "leadbaton.api.rep.router")
 api.add_router("", "leadbaton.api.sla.router")
 api.add_router("", "leadbaton.api.reps.router")
+api.add_router("", "leadbaton.api.reports.router")
 
 if settings.BENCH_ENDPOINTS:
     from leadbaton.api.bench import router as bench_router

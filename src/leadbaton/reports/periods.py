@@ -35,6 +35,15 @@ class Period:
         days = (self.last_day - self.first_day).days + 1
         return days_between(self.first_day - timedelta(days=days), self.first_day - timedelta(days=1), self.time_zone)
 
+    def following(self) -> Period:
+        """The period of the same length just after this one."""
+        day = self.last_day + timedelta(days=1)
+        if _WEEK.fullmatch(self.label):
+            return week_of(day, self.time_zone)
+        if _MONTH.fullmatch(self.label):
+            return period_parse(day.strftime("%Y-%m"), self.time_zone)
+        return days_between(day, day + (self.last_day - self.first_day), self.time_zone)
+
 
 def _midnight(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
@@ -74,3 +83,8 @@ def period_parse(text: str, time_zone: str) -> Period:
     if (last - first).days >= LONGEST_RANGE_DAYS:
         raise ValueError(f"{text!r} is {(last - first).days + 1} days long; at most {LONGEST_RANGE_DAYS}")
     return days_between(first, last, time_zone)
+
+
+def last_full_week(now: datetime, time_zone: str) -> Period:
+    """The ISO week before the one `now` falls in, there."""
+    return week_of(now.astimezone(ZoneInfo(time_zone)).date() - timedelta(days=7), time_zone)

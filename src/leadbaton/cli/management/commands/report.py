@@ -6,9 +6,7 @@
 from __future__ import annotations
 
 import csv
-from datetime import timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from rich.markup import escape
@@ -17,7 +15,7 @@ from rich.table import Table
 from leadbaton.accounts.models import Team
 from leadbaton.cli.tables import table_text
 from leadbaton.core import clock
-from leadbaton.reports.periods import PERIOD_FORMS, period_parse, week_of
+from leadbaton.reports.periods import PERIOD_FORMS, last_full_week, period_parse
 from leadbaton.reports.reconciliation import CAME, FIGURES, Reconciliation, reconciliation
 
 # The columns of the reconciliation, as the terminal and the CSV give them.
@@ -56,7 +54,7 @@ class Command(BaseCommand):
         if options["action"] == "weekly" and asked and "-W" not in asked:
             raise CommandError(f"--week: {asked!r} is not an ISO week; give one such as 2026-W47")
         try:
-            period = period_parse(asked, time_zone) if asked else week_of(clock.now().astimezone(ZoneInfo(time_zone)).date() - timedelta(days=7), time_zone)
+            period = period_parse(asked, time_zone) if asked else last_full_week(clock.now(), time_zone)
         except ValueError as error:
             raise CommandError(f"--{'week' if options['action'] == 'weekly' else 'period'}: {error}") from None
         report = reconciliation(period, now=clock.now(), team_id=team.pk if options["team"] and team else None)

@@ -1,0 +1,99 @@
+"""Reports through the API: the same figures as the report pages, as JSON."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+
+from leadbaton.api.auth import STAFF_AUTH, caller
+from leadbaton.api.schemas import RowId, refusals
+from leadbaton.core import clock
+from leadbaton.core.refusals import Invalid
+from leadbaton.pipeline.followup import viewer_of
+from leadbaton.reports.periods import Period, last_full_week, period_parse
+from leadbaton.reports.reconciliation import LedgerRow, reconciliation
+from leadbaton.reports.scope import Scope, sales_scope
+
+router = Router(tags=["reports"], auth=STAFF_AUTH)
+
+
+class PeriodOut(Schema):
+    label: str  # as asked: 2026-W47, 2026-11 or 2026-11-02..2026-11-15
+    first_day: date
+    last_day: date
+    time_zone: str  # the team's; the default team's for every team
+    start: datetime  # the first day's midnight there, in UTC
+    end: datetime  # the midnight after the last day, in UTC
+
+
+class RepRef(Schema):
+    id: int
+    name: str
+    email: str
+
+
+class LedgerOut(Schema):
+    rep: RepRef | None  # None on the total
+    open_at_start: int
+    received: int
+    purchased: int
+    not_interested: int
+    rejected: int
+    reassigned_away: int
+    open_at_end: int
+    received_by: dict[str, int]  # routing, queue (handed out or taken), assigned (by a manager), reassigned (from a rep), sla
+    open_at_start_split: dict[str, int]  # untouched, in_progress
+    open_at_end_split: dict[str, int]
+    balanced: bool  # open at start + received - purchased - not interested - rejected - reassigned away = open at end
+    leads: dict[str, list[int]]  # the lead ids behind each figure, and behind each part of received and open
+
+
+class UnaccountedOut(Schema):
+    lead_id: int
+    rep_id: int | None
+    reason: str
+
+
+class ReconciliationOut(Schema):
+    period: PeriodOut
+    team: str | None  # the team's slug; None: every team
+    rows: list[LedgerOut]
+    total: LedgerOut
+    unaccounted: list[UnaccountedOut]  # normally empty
+
+
+def period_asked(text: str | None, scope: Scope) -> Period:
+    """The period asked for in the scope's time zone, or the last full week; Invalid naming the forms it takes."""
+    if not text:
+        return last_full_week(clock.now(), scope.time_zone)
+    try:
+        return period_parse(text, scope.time_zone)
+    except ValueError as error:
+        raise Invalid.one("period", str(error)) from None
+
+
+def _ledger(row: LedgerRow) -> dict[str, Any]:
+    rep = {"id": row.rep_id, "name": row.name, "email": row.email} if row.rep_id is not None else None
+    return {"rep": rep, **row.figures(), "balanced": row.balanced, "leads": {figure: ids for figure, ids in row.leads.items() if ids}}
+
+
+@router.get("/reports/reconciliation", response={200: ReconciliationOut, **refusals(401, 403, 404, 422)},
+            summary="Each rep's leads for a period, reconciled like a ledger")
+def reconciliation_get(request: HttpRequest, period: str | None = None, team: str | None = None, rep: RowId | None = None) -> Any:
+    """For an ISO week (`2026-W47`), a month (`2026-11`) or days (`2026-11-02..2026-11-15`) in the team's time zone (default:
+    the last full week). Admins: any team, or every team without `team`; managers: their teams; reps: their own ledger."""
+    scope = sales_scope(viewer_of(caller(request)), team=team or "", rep_id=rep)
+    asked = period_asked(period, scope)
+    report = reconciliation(asked, now=clock.now(), team_id=scope.team.pk if scope.team else None,
+                            rep_id=scope.rep.pk if scope.rep else None)
+    return {
+        "period": {"label": asked.label, "first_day": asked.first_day, "last_day": asked.last_day, "time_zone": asked.time_zone,
+                   "start": asked.start, "end": asked.end},
+        "team": scope.team.slug if scope.team else None,
+        "rows": [_ledger(row) for row in report.rows],
+        "total": _ledger(report.total),
+        "unaccounted": [{"lead_id": item.lead_id, "rep_id": item.rep_id, "reason": item.reason} for item in report.unaccounted],
+    }

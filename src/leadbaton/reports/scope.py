@@ -1,0 +1,82 @@
+"""Whose sales reports a viewer may read: admins every team's and the organisation's, a manager their teams', a rep their
+own; marketing none. The answer also says in which time zone the periods are counted: the team's, or for the
+organisation the default team's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from leadbaton.accounts.models import RepProfile, Team, User
+from leadbaton.core.refusals import NotAllowed, NotFound
+from leadbaton.leads.access import ADMIN, MANAGER, REP, Viewer
+
+
+@dataclass(frozen=True)
+class Scope:
+    """A team (None: every team), narrowed to one rep (None: all of the team's), and the time zone periods are read in."""
+
+    team: Team | None
+    rep: User | None
+    time_zone: str
+
+    @property
+    def title(self) -> str:
+        place = self.team.name if self.team else "Every team"
+        return f"{place}: {self.rep.display_name}" if self.rep else place
+
+
+def teams_seen_by(viewer: Viewer) -> list[Team]:
+    """The teams whose ledgers `viewer` may read, by name: every one for an admin, the ones they manage for a manager."""
+    teams = Team.objects.order_by("name")
+    if viewer.role == ADMIN:
+        return list(teams)
+    if viewer.role == MANAGER:
+        return list(teams.filter(pk__in=viewer.managed_team_ids))
+    return []
+
+
+def sales_scope(viewer: Viewer, *, team: str = "", rep_id: int | None = None) -> Scope:
+    """The scope of a sales report `viewer` asked for: `team` a slug ("" for the organisation, admins; a manager's first
+    team), `rep_id` one rep. NotAllowed for marketing, for a rep asking about anyone else, for a manager outside their
+    teams; NotFound for a team or rep that does not exist."""
+    if viewer.role not in (ADMIN, MANAGER, REP):
+        raise NotAllowed.one("role", "the reps' ledgers are for admins, sales managers (their teams) and reps (their own)")
+    if viewer.role == REP and rep_id not in (None, viewer.user_id):
+        raise NotAllowed.one("rep", "a rep reads their own reports only; leave rep out")
+    if viewer.role == REP:
+        rep_id = viewer.user_id
+    rep = None
+    if rep_id is not None:  # someone who is no longer a rep may have held leads in the period: any person will do
+        rep = User.objects.filter(pk=rep_id).first()
+        if rep is None:
+            raise NotFound.one("rep", f"no person {rep_id}")
+    seen = teams_seen_by(viewer)
+    chosen = None
+    if team:
+        chosen = next((each for each in Team.objects.filter(slug=team)), None)
+        if chosen is None:
+            raise NotFound.one("team", f"no team {team!r}; {_teams_named(seen)}")
+        if viewer.role == REP and chosen.pk != viewer.own_team_id:
+            raise NotAllowed.one("team", "a rep reads their own reports only, of their own team; leave team out")
+        if viewer.role == MANAGER and chosen.pk not in viewer.managed_team_ids:
+            raise NotAllowed.one("team", f"you do not manage {chosen.name}; {_teams_named(seen)}")
+    elif viewer.role == MANAGER:
+        if not seen:
+            raise NotAllowed.one("team", "you manage no team yet; an admin names a team's manager")
+        chosen = seen[0]
+    zone_of = chosen or _rep_team(rep) or Team.objects.filter(is_default=True).first()
+    return Scope(chosen, rep, zone_of.time_zone if zone_of else "UTC")
+
+
+def _rep_team(rep: User | None) -> Team | None:
+    if rep is None:
+        return None
+    profile = RepProfile.objects.filter(user_id=rep.pk).select_related("team").first()
+    return profile.team if profile else None
+
+
+def _teams_named(teams: list[Team]) -> str:
+    if not teams:
+        return "you may read no team's reports"
+    return "the teams you may read: " + ", ".join(team.slug for team in teams)

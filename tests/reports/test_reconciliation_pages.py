@@ -1,0 +1,139 @@
+"""The reconciliation on its page and in the API: who may read which ledger, each figure's leads, every refusal named."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from html import unescape
+
+import pytest
+import time_machine
+from django.test import Client
+
+from leadbaton.accounts.models import Role, Team
+from leadbaton.core import clock
+from leadbaton.pipeline.ownership import lead_reassign
+from tests.api.test_rep_api import as_user, person, rep
+from tests.reports.test_reconciliation import EVERY_DAY, MONDAY, arrive, emea_with
+
+
+def browser(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def week(web_form):
+    """EMEA in week 2026-W48: Anna and Carla came to Lena, Ben to Jonas; on Wednesday Maria gave Carla to Kai of the
+    Americas. Asked on the Tuesday after."""
+    emea, maria, (lena, jonas) = emea_with("Lena Rep", "Jonas Berg")
+    frank = person("Frank Manager", Role.MANAGER)
+    amer = Team.objects.create(slug="amer", name="Americas", time_zone="America/New_York", manager=frank)
+    kai = rep("Kai Rep", amer, hours=EVERY_DAY, time_zone="America/New_York")
+    with time_machine.travel(MONDAY, tick=False):
+        anna, ben, carla = (arrive(web_form, f"{name}@northwind.example") for name in ("anna", "ben", "carla"))
+    assert [lead["owner"]["id"] for lead in (anna, ben, carla)] == [lena.pk, jonas.pk, lena.pk]
+    with time_machine.travel(MONDAY + timedelta(days=2), tick=False):
+        lead_reassign(lead_id=carla["id"], by=person("Ada Admin", Role.ADMIN), reason="a US subsidiary", to_rep_id=kai.pk, now=clock.now())
+    traveller = time_machine.travel(MONDAY + timedelta(days=8), tick=False)
+    traveller.start()
+    yield {"emea": emea, "maria": maria, "lena": lena, "jonas": jonas, "frank": frank, "kai": kai, "anna": anna["id"], "carla": carla["id"]}
+    traveller.stop()
+
+
+def cells(page: str, name: str) -> list[str]:
+    """The figures of one row of the ledger, as the page shows them (the number each cell starts with)."""
+    row = re.search(rf"<tr[^>]*>\s*<th scope=\"row\">{re.escape(name)}</th>(.*?)</tr>", page, re.DOTALL)
+    assert row, f"no row for {name}"
+    return [re.sub(r"<[^>]+>", "", cell).split()[0] for cell in re.findall(r"<td[^>]*>(.*?)</td>", row[1], re.DOTALL)]
+
+
+def test_a_manager_reads_last_weeks_ledger_and_follows_a_figure_to_its_leads(week):
+    page = browser(week["maria"]).get("/reports/reconciliation/")
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert "Reconciliation: EMEA" in text
+    assert "2026-W48: Mon 23 Nov 2026 to Sun 29 Nov 2026, in Europe/Berlin." in text
+    assert cells(text, "Jonas Berg") == ["0", "1", "0", "0", "0", "0", "1", "yes"]
+    assert cells(text, "Lena Rep") == ["0", "2", "0", "0", "0", "1", "1", "yes"]
+    assert cells(text, "Total") == ["0", "3", "0", "0", "0", "1", "2", "yes"]
+    assert "None: every lead is accounted for." in text
+    link = unescape(re.search(r'<td data-label="Reassigned away"><a href="([^"]+)">1</a>', text)[1])
+    assert link == f"?period=2026-W48&team=emea&show={week['lena'].pk}%3Areassigned_away#leads"
+    leads = browser(week["maria"]).get("/reports/reconciliation/" + link.split("#")[0]).content.decode()
+    # Carla now sells through the Americas: Maria may not open her lead, so it is named by number only.
+    assert "Lena Rep: reassigned away (1)" in leads
+    assert f"Lead {week['carla']} <span class=\"muted\">(no longer with a team you can see)</span>" in leads
+    received = browser(week["maria"]).get(f"/reports/reconciliation/?period=2026-W48&team=emea&show={week['lena'].pk}:received").content.decode()
+    assert f'<a href="/leads/{week["anna"]}/">Anna</a>' in received
+
+
+def test_an_admin_reads_every_team_and_a_rep_their_own_row_only(week):
+    every = browser(person("Zoe Admin", Role.ADMIN)).get("/reports/reconciliation/?team=&period=2026-W48").content.decode()
+    assert "Reconciliation: Every team" in every
+    assert cells(every, "Kai Rep") == ["0", "1", "0", "0", "0", "0", "1", "yes"]
+    own = browser(week["lena"]).get("/reports/reconciliation/?period=2026-W48").content.decode()
+    assert "Reconciliation: Every team: Lena Rep" in own
+    assert "Jonas Berg" not in own
+    assert cells(own, "Lena Rep") == ["0", "2", "0", "0", "0", "1", "1", "yes"]
+
+
+@pytest.mark.parametrize(("who", "query", "status", "message"), [
+    ("lena", "?rep={jonas}", 403, "a rep reads their own reports only; leave rep out"),
+    ("frank", "?team=emea", 403, "you do not manage EMEA; the teams you may read: amer"),
+    ("maria", "?team=apac", 404, "no team &#x27;apac&#x27;; the teams you may read: emea"),
+    ("kai", "?team=emea", 403, "a rep reads their own reports only, of their own team; leave team out"),
+])
+def test_a_ledger_one_may_not_read_is_refused_with_why(week, who, query, status, message):
+    page = browser(week[who]).get("/reports/reconciliation/" + query.format(jonas=week["jonas"].pk))
+    assert page.status_code == status
+    assert f'<p class="error" role="alert">{message[0].upper()}{message[1:]}.</p>' in page.content.decode()
+
+
+def test_marketing_may_not_read_the_reps_ledgers(week):
+    page = browser(person("Mark Marketer", Role.MARKETING)).get("/reports/reconciliation/")
+    assert page.status_code == 403
+    assert "The reps&#x27; ledgers are for admins, sales managers (their teams) and reps (their own)." in page.content.decode()
+
+
+@pytest.mark.parametrize(("query", "field", "message"), [
+    ("?period=last+week", "period", "&#x27;last week&#x27; is not a period; give an ISO week (2026-W47), a month (2026-11) or a range of days"),
+    ("?period=2026-W48&show=99:received", "show", "&#x27;99:received&#x27; names no figure of this report; follow a figure&#x27;s link"),
+    ("?period=2026-W48&rep=lena", "rep", "&#x27;lena&#x27; is not a person&#x27;s number; the whole team is shown"),
+])
+def test_a_query_the_page_cannot_read_is_said_and_what_was_typed_stays(week, query, field, message):
+    page = browser(week["maria"]).get("/reports/reconciliation/" + query)
+    text = page.content.decode()
+    assert page.status_code == 400
+    assert f'<li id="error-{field}"><strong>{field}</strong>: {message}' in text
+    if field == "period":
+        assert 'value="last week"' in text
+        assert 'aria-invalid="true"' in text
+    assert cells(text, "Total")  # the ledger is still shown (the last full week for a period it cannot read)
+
+
+def test_the_api_gives_the_same_ledger_with_the_leads_behind_each_figure(week):
+    answer = as_user(week["maria"]).get("/api/v1/reports/reconciliation?period=2026-W48")
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["team"] == "emea"
+    assert body["period"] == {"label": "2026-W48", "first_day": "2026-11-23", "last_day": "2026-11-29", "time_zone": "Europe/Berlin",
+                              "start": "2026-11-22T23:00:00Z", "end": "2026-11-29T23:00:00Z"}
+    lena = next(row for row in body["rows"] if row["rep"]["name"] == "Lena Rep")
+    assert (lena["received"], lena["reassigned_away"], lena["open_at_end"], lena["balanced"]) == (2, 1, 1, True)
+    assert lena["leads"]["reassigned_away"] == [week["carla"]]
+    assert lena["received_by"] == {"routing": 2, "queue": 0, "assigned": 0, "reassigned": 0, "sla": 0}
+    assert body["unaccounted"] == []
+
+
+@pytest.mark.parametrize(("who", "query", "status", "field"), [
+    ("maria", "?period=2026-W99", 422, "period"),
+    ("maria", "?team=nowhere", 404, "team"),
+    ("lena", "?rep={jonas}", 403, "rep"),
+    ("frank", "?team=emea", 403, "team"),
+])
+def test_the_api_refuses_what_it_cannot_answer_naming_the_field(week, who, query, status, field):
+    answer = as_user(week[who]).get("/api/v1/reports/reconciliation" + query.format(jonas=week["jonas"].pk))
+    assert answer.status_code == status
+    assert [error["field"] for error in answer.json()["errors"]] == [field]
