@@ -1,0 +1,46 @@
+"""The reconciliation in a real browser: the manager opens Reports, finds this week's ledger, follows a figure to the
+lead behind it, and the page passes the accessibility checker and fits a phone."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from leadbaton.reports.periods import week_of
+
+from .conftest import Server, sign_in
+from .test_accessibility import violations
+from .test_board_browser import WIDTHS
+
+pytestmark = pytest.mark.e2e
+
+
+def test_the_manager_follows_a_figure_of_this_weeks_ledger_to_its_lead(team: dict[str, str], server: Server, browser: Browser) -> None:
+    dana = server.post_lead({"email": "dana@northwind.example", "first_name": "Dana", "last_name": "Whitfield", "company": "Northwind"}).json()
+    eli = server.post_lead({"email": "eli@contoso.example", "first_name": "Eli", "last_name": "Romero", "company": "Contoso"}).json()
+    assert [dana["owner"]["name"], eli["owner"]["name"]] == ["Ana Rep", "Bo Rep"]
+    received = datetime.fromisoformat(dana["received_at"].replace("Z", "+00:00"))  # the server's clock, not this process's
+    this_week = week_of(received.astimezone(UTC).date(), "UTC").label  # Sales counts its weeks in UTC
+    for width, viewport in WIDTHS.items():
+        context = browser.new_context(viewport=viewport)
+        try:
+            page = context.new_page()
+            sign_in(page, server, team["manager"])
+            page.click("nav >> text=Reports")
+            expect(page.locator("h1")).to_have_text("Reconciliation: Sales")
+            page.fill("#period", this_week)
+            page.click("form.filters button[type=submit]")
+            page.wait_for_url(f"**/reports/reconciliation/?period={this_week}&team=sales")
+            ana = page.locator("#ledger tr", has_text="Ana Rep")
+            expect(ana.locator("td[data-label='Received'] a").first).to_have_text("1")
+            expect(page.locator("#unaccounted")).to_have_text("None: every lead is accounted for.")
+            assert violations(page) == [], f"reconciliation at {width} width"
+            assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"], width
+            ana.locator("td[data-label='Open at end'] a").first.click()
+            expect(page.locator("#leads h2")).to_have_text("Ana Rep: open at end (1)")
+            page.locator("#leads a", has_text="Dana Whitfield").click()
+            expect(page.locator("h1")).to_contain_text("Dana Whitfield")
+        finally:
+            context.close()
