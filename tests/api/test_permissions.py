@@ -245,6 +245,7 @@ PROBES: dict[str, Probe] = {
     "PUT /api/v1/sla/policies/{}": lambda w: ("/api/v1/sla/policies/emea", {"first_response_minutes": 10}),
     "DELETE /api/v1/sla/policies/{}": lambda w: ("/api/v1/sla/policies/emea", None),
     "GET /api/v1/reports/reconciliation": lambda w: ("/api/v1/reports/reconciliation?team=emea", None),
+    "GET /api/v1/reports/reconciliation/leads": lambda w: ("/api/v1/reports/reconciliation/leads?team=emea&figure=received", None),
     "GET /api/v1/me": lambda w: ("/api/v1/me", None),
     "GET /api/v1/me/leads": lambda w: ("/api/v1/me/leads", None),
     "GET /api/v1/me/queue": lambda w: ("/api/v1/me/queue", None),

@@ -21,13 +21,22 @@ from leadbaton.accounts.models import Role, Team, User
 from leadbaton.core import clock
 from leadbaton.core.refusals import Refused
 from leadbaton.intake.services import source_create
-from leadbaton.leads.models import Handoff, Lead, OwnerKind, Stage
+from leadbaton.leads.models import Handoff, Holding, Lead, OwnerKind, Stage
 from leadbaton.pipeline.followup import activity_log, lead_reject, outcome_record
 from leadbaton.pipeline.ownership import lead_reassign
 from leadbaton.pipeline.queue import lead_take, queues_hand_out
 from leadbaton.pipeline.recycle import leads_recycle
 from leadbaton.reports.periods import Period, period_parse, week_of
-from leadbaton.reports.reconciliation import CAME, FIGURES, LedgerRow, Reconciliation, reconciliation
+from leadbaton.reports.reconciliation import (
+    CAME,
+    FIGURE_SQL,
+    FIGURES,
+    LedgerRow,
+    Reconciliation,
+    figure_leads,
+    ledger_check,
+    reconciliation,
+)
 from leadbaton.worker.loop import Worker
 from tests.api.test_rep_api import person, rep
 
@@ -76,7 +85,8 @@ def test_a_rep_given_40_leads_in_a_month_of_whom_5_said_no_and_2_bought_has_33_i
             outcome_record(lead_id=lead_id, by=lena, outcome="purchased", value=Decimal("1200"), currency="EUR", now=clock.now())
 
     with time_machine.travel(datetime(2026, 12, 1, 9, tzinfo=UTC), tick=False):
-        report = reconciliation(period_parse("2026-11", "Europe/Berlin"), now=clock.now(), team_id=emea.pk)
+        november = period_parse("2026-11", "Europe/Berlin")
+        report = reconciliation(november, now=clock.now(), team_id=emea.pk)
 
     assert [row.name for row in report.rows] == ["Lena Rep"]
     lena_row = row_of(report, lena)
@@ -84,14 +94,14 @@ def test_a_rep_given_40_leads_in_a_month_of_whom_5_said_no_and_2_bought_has_33_i
                                  "reassigned_away": 0, "open_at_end": 33}
     assert lena_row.figures()["received_by"] == {"routing": 40, "queue": 0, "assigned": 0, "reassigned": 0, "sla": 0}
     assert lena_row.figures()["open_at_end_split"] == {"untouched": 0, "in_progress": 33}
-    assert sorted(lena_row.leads["purchased"]) == lead_ids[5:7]  # each figure names the leads behind it
-    assert sorted(lena_row.leads["open_at_end"]) == lead_ids[7:]
+    assert figure_leads(november, "purchased", team_id=emea.pk, rep_id=lena.pk) == lead_ids[5:7]  # each figure names its leads
+    assert figure_leads(november, "open_at_end", team_id=emea.pk) == lead_ids[7:]
     assert report.unaccounted == []
     # The month's weeks chain: each week starts with the leads the one before ended with.
-    weeks = [reconciliation(week_of(date(2026, 11, 2) + timedelta(days=7 * n), "Europe/Berlin"), now=clock.now(), team_id=emea.pk)
-             for n in range(5)]
-    for earlier, later in itertools.pairwise(weeks):
-        assert sorted(row_of(earlier, lena).leads["open_at_end"]) == sorted(row_of(later, lena).leads["open_at_start"])
+    periods = [week_of(date(2026, 11, 2) + timedelta(days=7 * n), "Europe/Berlin") for n in range(5)]
+    weeks = [reconciliation(period, now=clock.now(), team_id=emea.pk) for period in periods]
+    for earlier, later in itertools.pairwise(periods):
+        assert figure_leads(earlier, "open_at_end", team_id=emea.pk) == figure_leads(later, "open_at_start", team_id=emea.pk)
     assert sum(row_of(week, lena).count("received") for week in weeks) == 40
 
 
@@ -114,7 +124,7 @@ def test_a_reassignment_in_the_middle_of_the_week_moves_exactly_one_lead_from_on
                                             "reassigned_away": 1, "open_at_end": 0}
     assert figures(row_of(after, jonas)) == {"open_at_start": 0, "received": 2, "purchased": 0, "not_interested": 0, "rejected": 0,
                                              "reassigned_away": 0, "open_at_end": 2}
-    assert row_of(after, lena).leads["reassigned_away"] == [anna["id"]]
+    assert figure_leads(week_of(MONDAY.date(), "Europe/Berlin"), "reassigned_away", rep_id=lena.pk) == [anna["id"]]
     assert row_of(after, jonas).figures()["received_by"] == {"routing": 1, "queue": 0, "assigned": 0, "reassigned": 1, "sla": 0}
     assert (row_of(after, lena).count("open_at_end") + row_of(after, jonas).count("open_at_end")) == 2  # nothing lost between them
     assert [(row.name, row.count("open_at_start")) for row in following.rows] == [("Jonas Berg", 2), ("Lena Rep", 0)]  # every rep of the team is listed
@@ -159,10 +169,10 @@ def test_a_lead_received_late_on_sunday_in_berlin_belongs_to_that_week_there(web
     with time_machine.travel(datetime(2026, 11, 22, 23, 30, tzinfo=UTC), tick=False):  # Monday 00:30 in Berlin, Sunday in UTC
         early = arrive(web_form, "early@northwind.example")
     now = datetime(2026, 12, 1, tzinfo=UTC)
-    w47 = row_of(reconciliation(period_parse("2026-W47", "Europe/Berlin"), now=now, team_id=emea.pk), lena)
-    w48 = row_of(reconciliation(period_parse("2026-W48", "Europe/Berlin"), now=now, team_id=emea.pk), lena)
-    assert (w47.leads["received"], w48.leads["received"]) == ([late["id"]], [early["id"]])
-    assert w48.leads["open_at_start"] == [late["id"]]
+    w47, w48 = period_parse("2026-W47", "Europe/Berlin"), period_parse("2026-W48", "Europe/Berlin")
+    assert (figure_leads(w47, "received", team_id=emea.pk), figure_leads(w48, "received", team_id=emea.pk)) == ([late["id"]], [early["id"]])
+    assert figure_leads(w48, "open_at_start", team_id=emea.pk) == [late["id"]]
+    assert row_of(reconciliation(w48, now=now, team_id=emea.pk), lena).count("open_at_end") == 2
 
 
 @pytest.mark.parametrize(("text", "message"), [
@@ -186,10 +196,16 @@ def test_a_lead_whose_state_its_history_does_not_explain_is_listed_as_unaccounte
     report = reconciliation(week_of(MONDAY.date(), "Europe/Berlin"), now=MONDAY + timedelta(hours=1))
     assert [(item.lead_id, item.rep_id, item.reason) for item in report.unaccounted] == [
         (anna["id"], lena.pk, "it is open with Jonas Berg, but its last handoff gave it to Lena Rep")]
-    Handoff.objects.filter(lead_id=anna["id"]).delete()
+    Holding.objects.filter(lead_id=anna["id"]).delete()
     report = reconciliation(week_of(MONDAY.date(), "Europe/Berlin"), now=MONDAY + timedelta(hours=1))
     assert [(item.lead_id, item.rep_id, item.reason) for item in report.unaccounted] == [
-        (anna["id"], jonas.pk, "it is open with Jonas Berg, but no handoff or outcome in its history leaves it open with a rep")]
+        (anna["id"], jonas.pk, "it is open with Jonas Berg, but no handoff in its history leaves it open with a rep")]
+    assert [(item.lead_id, item.reason) for item in ledger_check()] == [
+        (anna["id"], "its holdings are not what its ledger makes them: kept none; replayed Lena Rep by routing, 2026-11-23 09:00 to now")]
+    Handoff.objects.filter(lead_id=anna["id"]).update(from_kind=OwnerKind.REP, from_rep=jonas)  # a handoff from someone who did not hold it
+    Handoff.objects.create(lead_id=anna["id"], at=MONDAY + timedelta(minutes=5), from_kind=OwnerKind.REP, from_rep=jonas, to_kind=OwnerKind.REP,
+                           to_rep=lena, to_team=Team.objects.get(slug="emea"), reason=Handoff.Reason.REASSIGNED)
+    assert "the ledger hands it over from Jonas Berg, but Lena Rep held it (2026-11-23 09:05 UTC)" in [item.reason for item in ledger_check()]
 
 
 def test_the_terminal_prints_a_teams_week_and_its_csv(web_form, capsys):
@@ -270,8 +286,9 @@ class EveryWeekBalances(TestCase):
             except Refused:  # a step the product refuses (a closed lead takes no outcome): nothing happened
                 event(f"{name}: refused")
 
-    def weeks(self, first: date, until: datetime, now: datetime) -> dict[tuple[str, str], dict[int, dict[str, list[int]]]]:
-        """Every week from `first`'s to `until`'s, for the team and for everyone: each rep's lead ids per figure."""
+    def weeks(self, first: date, until: datetime, now: datetime) -> dict[tuple[str, str], dict[int, dict[str, Any]]]:
+        """Every week from `first`'s to `until`'s, for the team and for everyone: each rep's counts, and the leads open
+        at its start and end."""
         answers = {}
         week = week_of(first, "Europe/Berlin")
         while week.start <= until:
@@ -282,7 +299,10 @@ class EveryWeekBalances(TestCase):
                     assert row.balanced, (week.label, row.name, row.figures())
                     assert row.count("received") == sum(row.count(f"received_{how}") for how in CAME)
                     assert row.count("open_at_end") == row.count("open_at_end_untouched") + row.count("open_at_end_in_progress")
-                answers[(scope, week.label)] = {row.rep_id or 0: {name: sorted(ids) for name, ids in row.leads.items()} for row in report.rows}
+                answers[(scope, week.label)] = {row.rep_id or 0: {
+                    **{name: row.count(name) for name in FIGURE_SQL},
+                    **{f"{name}_leads": figure_leads(week, name, team_id=team_id, rep_id=row.rep_id) for name in ("open_at_start", "open_at_end")},
+                } for row in report.rows}
             week = week_of(week.last_day + timedelta(days=1), "Europe/Berlin")
         return answers
 
@@ -304,6 +324,7 @@ class EveryWeekBalances(TestCase):
             now = clock.now()
             later = self.weeks(MONDAY.date(), now, now)
 
+        assert ledger_check() == []  # the holdings are what the ledger, replayed, makes them
         for reason in Handoff.objects.values_list("reason", flat=True).distinct():
             event(f"a handoff {reason}")
         finished = {key: value for key, value in then.items() if week_of_label(key[1]).end <= middle}
@@ -312,16 +333,30 @@ class EveryWeekBalances(TestCase):
         for scope in ("emea", "all"):  # each week starts with the leads the one before ended with
             for earlier, following in itertools.pairwise(labels):
                 for rep_id in set(later[(scope, earlier)]) | set(later[(scope, following)]):
-                    ended = later[(scope, earlier)].get(rep_id, {}).get("open_at_end", [])
-                    assert ended == later[(scope, following)].get(rep_id, {}).get("open_at_start", []), (scope, earlier, rep_id)
+                    ended = later[(scope, earlier)].get(rep_id, {}).get("open_at_end_leads", [])
+                    assert ended == later[(scope, following)].get(rep_id, {}).get("open_at_start_leads", []), (scope, earlier, rep_id)
         # The last week ends with what each rep holds open now.
         held: dict[int, list[int]] = {}
         for lead_id, rep_id in Lead.objects.filter(owner_kind=OwnerKind.REP, stage__in=[Stage.ASSIGNED, Stage.IN_PROGRESS]).values_list("id", "owner_rep_id"):
             held.setdefault(rep_id, []).append(lead_id)
         last = later[("all", labels[-1])]
-        assert {rep_id: row.get("open_at_end", []) for rep_id, row in last.items() if row.get("open_at_end")} == {
+        assert {rep_id: sorted(row["open_at_end_leads"]) for rep_id, row in last.items() if row["open_at_end_leads"]} == {
             rep_id: sorted(ids) for rep_id, ids in held.items()}
 
 
 def week_of_label(label: str) -> Period:
     return period_parse(label, "Europe/Berlin")
+
+
+def test_the_terminal_checks_the_whole_ledger_against_the_holdings(web_form, capsys):
+    emea_with("Lena Rep", "Jonas Berg")
+    with time_machine.travel(MONDAY, tick=False):
+        anna = arrive(web_form, "anna@northwind.example")
+    call_command("report", "check")
+    assert capsys.readouterr().out == "Every lead's holdings are what its ledger makes them.\n"
+    Holding.objects.filter(lead_id=anna["id"]).update(came=Holding.Came.SLA)  # a summary row that went its own way
+    with pytest.raises(CommandError) as refused:
+        call_command("report", "check")
+    assert str(refused.value) == "1 lead(s) not accounted for; see above"
+    assert capsys.readouterr().out == (f"lead {anna['id']}: its holdings are not what its ledger makes them: "
+                                       "kept Lena Rep by sla, 2026-11-23 09:00 to now; replayed Lena Rep by routing, 2026-11-23 09:00 to now\n")

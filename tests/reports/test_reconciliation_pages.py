@@ -38,7 +38,7 @@ def week(web_form):
         lead_reassign(lead_id=carla["id"], by=person("Ada Admin", Role.ADMIN), reason="a US subsidiary", to_rep_id=kai.pk, now=clock.now())
     traveller = time_machine.travel(MONDAY + timedelta(days=8), tick=False)
     traveller.start()
-    yield {"emea": emea, "maria": maria, "lena": lena, "jonas": jonas, "frank": frank, "kai": kai, "anna": anna["id"], "carla": carla["id"]}
+    yield {"emea": emea, "maria": maria, "lena": lena, "jonas": jonas, "frank": frank, "kai": kai, "anna": anna["id"], "ben": ben["id"], "carla": carla["id"]}
     traveller.stop()
 
 
@@ -122,9 +122,13 @@ def test_the_api_gives_the_same_ledger_with_the_leads_behind_each_figure(week):
                               "start": "2026-11-22T23:00:00Z", "end": "2026-11-29T23:00:00Z"}
     lena = next(row for row in body["rows"] if row["rep"]["name"] == "Lena Rep")
     assert (lena["received"], lena["reassigned_away"], lena["open_at_end"], lena["balanced"]) == (2, 1, 1, True)
-    assert lena["leads"]["reassigned_away"] == [week["carla"]]
     assert lena["received_by"] == {"routing": 2, "queue": 0, "assigned": 0, "reassigned": 0, "sla": 0}
     assert body["unaccounted"] == []
+    behind = as_user(week["maria"]).get(f"/api/v1/reports/reconciliation/leads?period=2026-W48&figure=reassigned_away&rep={week['lena'].pk}")
+    assert behind.status_code == 200
+    assert (behind.json()["figure"], behind.json()["rep"], behind.json()["lead_ids"]) == ("reassigned_away", week["lena"].pk, [week["carla"]])
+    everyone = as_user(week["maria"]).get("/api/v1/reports/reconciliation/leads?period=2026-W48&figure=received").json()
+    assert everyone["lead_ids"] == [week["anna"], week["ben"], week["carla"]]  # in the order they came
 
 
 @pytest.mark.parametrize(("who", "query", "status", "field"), [
@@ -134,6 +138,14 @@ def test_the_api_gives_the_same_ledger_with_the_leads_behind_each_figure(week):
     ("frank", "?team=emea", 403, "team"),
 ])
 def test_the_api_refuses_what_it_cannot_answer_naming_the_field(week, who, query, status, field):
-    answer = as_user(week[who]).get("/api/v1/reports/reconciliation" + query.format(jonas=week["jonas"].pk))
-    assert answer.status_code == status
-    assert [error["field"] for error in answer.json()["errors"]] == [field]
+    for path in ("/api/v1/reports/reconciliation", "/api/v1/reports/reconciliation/leads"):
+        answer = as_user(week[who]).get(path + query.format(jonas=week["jonas"].pk) + ("&figure=received" if path.endswith("leads") else ""))
+        assert answer.status_code == status
+        assert [error["field"] for error in answer.json()["errors"]] == [field]
+
+
+def test_the_api_names_the_figures_it_knows(week):
+    answer = as_user(week["maria"]).get("/api/v1/reports/reconciliation/leads?figure=sold")
+    assert answer.status_code == 422
+    assert answer.json()["errors"][0]["field"] == "figure"
+    assert answer.json()["errors"][0]["message"].startswith("'sold' is not a figure; use one of open_at_start, received, purchased,")

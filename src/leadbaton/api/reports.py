@@ -14,7 +14,7 @@ from leadbaton.core import clock
 from leadbaton.core.refusals import Invalid
 from leadbaton.pipeline.followup import viewer_of
 from leadbaton.reports.periods import Period, last_full_week, period_parse
-from leadbaton.reports.reconciliation import LedgerRow, reconciliation
+from leadbaton.reports.reconciliation import FIGURE_SQL, LedgerRow, figure_leads, reconciliation
 from leadbaton.reports.scope import Scope, sales_scope
 
 router = Router(tags=["reports"], auth=STAFF_AUTH)
@@ -48,7 +48,6 @@ class LedgerOut(Schema):
     open_at_start_split: dict[str, int]  # untouched, in_progress
     open_at_end_split: dict[str, int]
     balanced: bool  # open at start + received - purchased - not interested - rejected - reassigned away = open at end
-    leads: dict[str, list[int]]  # the lead ids behind each figure, and behind each part of received and open
 
 
 class UnaccountedOut(Schema):
@@ -75,9 +74,22 @@ def period_asked(text: str | None, scope: Scope) -> Period:
         raise Invalid.one("period", str(error)) from None
 
 
+class FigureLeadsOut(Schema):
+    period: PeriodOut
+    team: str | None
+    rep: int | None  # None: every rep of the scope
+    figure: str
+    lead_ids: list[int]  # in the order they came; a lead received twice in the period is listed twice
+
+
 def _ledger(row: LedgerRow) -> dict[str, Any]:
     rep = {"id": row.rep_id, "name": row.name, "email": row.email} if row.rep_id is not None else None
-    return {"rep": rep, **row.figures(), "balanced": row.balanced, "leads": {figure: ids for figure, ids in row.leads.items() if ids}}
+    return {"rep": rep, **row.figures(), "balanced": row.balanced}
+
+
+def _period(asked: Period) -> dict[str, Any]:
+    return {"label": asked.label, "first_day": asked.first_day, "last_day": asked.last_day, "time_zone": asked.time_zone,
+            "start": asked.start, "end": asked.end}
 
 
 @router.get("/reports/reconciliation", response={200: ReconciliationOut, **refusals(401, 403, 404, 422)},
@@ -90,10 +102,26 @@ def reconciliation_get(request: HttpRequest, period: str | None = None, team: st
     report = reconciliation(asked, now=clock.now(), team_id=scope.team.pk if scope.team else None,
                             rep_id=scope.rep.pk if scope.rep else None)
     return {
-        "period": {"label": asked.label, "first_day": asked.first_day, "last_day": asked.last_day, "time_zone": asked.time_zone,
-                   "start": asked.start, "end": asked.end},
+        "period": _period(asked),
         "team": scope.team.slug if scope.team else None,
         "rows": [_ledger(row) for row in report.rows],
         "total": _ledger(report.total),
         "unaccounted": [{"lead_id": item.lead_id, "rep_id": item.rep_id, "reason": item.reason} for item in report.unaccounted],
     }
+
+
+@router.get("/reports/reconciliation/leads", response={200: FigureLeadsOut, **refusals(401, 403, 404, 422)},
+            summary="The leads behind one figure of the reconciliation")
+def reconciliation_leads_get(request: HttpRequest, figure: str, period: str | None = None, team: str | None = None,
+                             rep: RowId | None = None) -> Any:
+    """`figure`: one of the ledger's figures (open_at_start, received, purchased, not_interested, rejected,
+    reassigned_away, open_at_end), a part of received (received_routing, received_queue, received_assigned,
+    received_reassigned, received_sla) or of open (open_at_start_untouched, open_at_end_in_progress, ...). The same
+    scope and period as the reconciliation; with `rep`, that rep's leads only."""
+    scope = sales_scope(viewer_of(caller(request)), team=team or "", rep_id=rep)
+    if figure not in FIGURE_SQL:
+        raise Invalid.one("figure", f"{figure[:60]!r} is not a figure; use one of {', '.join(FIGURE_SQL)}")
+    asked = period_asked(period, scope)
+    lead_ids = figure_leads(asked, figure, team_id=scope.team.pk if scope.team else None, rep_id=scope.rep.pk if scope.rep else None)
+    return {"period": _period(asked), "team": scope.team.slug if scope.team else None, "rep": scope.rep.pk if scope.rep else None,
+            "figure": figure, "lead_ids": lead_ids}

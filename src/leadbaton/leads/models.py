@@ -335,6 +335,47 @@ class Handoff(models.Model):
         ]
 
 
+class Holding(models.Model):
+    """One rep's holding of one lead: from the handoff that gave it to them until it closed (an outcome) or a handoff took
+    it away. The reconciliation's summary row (P1), kept by leads.services in the same transaction as the handoff, touch
+    or outcome that changes it; always what leads.holdings.replay makes of the ledger."""
+
+    class Came(models.TextChoices):
+        ROUTING = "routing", "Routing"
+        QUEUE = "queue", "Queue hand-out"
+        ASSIGNED = "assigned", "Manual assignment"
+        REASSIGNED = "reassigned", "Reassignment in"
+        SLA = "sla", "SLA reassignment"
+
+    class Closed(models.TextChoices):
+        OPEN = "", "Open"
+        PURCHASED = "purchased", "Purchased"
+        NOT_INTERESTED = "not_interested", "Not interested"
+        REJECTED = "rejected", "Rejected"
+        AWAY = "away", "Reassigned away"
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="holdings")
+    rep = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                             help_text="The team the handoff named: the holding counts for it")
+    came = models.CharField(max_length=12, choices=Came.choices)
+    started_at = models.DateTimeField()
+    touched_at = models.DateTimeField(null=True, blank=True, help_text="When it stopped being untouched (a touch, or came in progress)")
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_how = models.CharField(max_length=16, choices=Closed.choices, blank=True, default="")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["lead"], condition=models.Q(closed_at__isnull=True), name="one_open_holding_per_lead"),
+        ]
+        indexes = [
+            # The reconciliation reads the holdings still open (the backlog) and those closed since the period began.
+            models.Index(fields=["team", "started_at"], condition=models.Q(closed_at__isnull=True), name="holding_open"),
+            models.Index(fields=["closed_at", "team"], condition=models.Q(closed_at__isnull=False), name="holding_closed"),
+            models.Index(fields=["rep", "closed_at"], name="holding_rep_closed"),
+        ]
+
+
 class Activity(models.Model):
     """Something done on a lead, by whom and when: a touch, a note, or a recorded outcome.
 

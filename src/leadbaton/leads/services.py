@@ -10,9 +10,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from leadbaton.leads.holdings import came_of
 from leadbaton.leads.models import (
     CLOSED_STAGES,
     Handoff,
+    Holding,
     Inquiry,
     Lead,
     LeadIdentity,
@@ -34,7 +36,16 @@ def handoff_record(
     by_user_id: int | None = None,
     previous: Owner | None = None,
 ) -> Handoff:
-    """Record one change of owner. Call inside the transaction that changes the owner."""
+    """Record one change of owner, and the holdings it ends and starts (leads.holdings). Call inside the transaction
+    that changes the owner, after the lead's stage is set for its new owner."""
+    from_rep = previous is not None and previous.kind == OwnerKind.REP
+    if from_rep:  # only a rep holds a lead open: from anyone else there is no holding to end
+        ended = Holding.Closed.REJECTED if reason == Handoff.Reason.REJECTED else Holding.Closed.AWAY
+        Holding.objects.filter(lead=lead, closed_at__isnull=True).update(closed_at=at, closed_how=ended)
+    if to.kind == OwnerKind.REP and to.rep_id is not None:
+        touched = from_rep and lead.stage == Stage.IN_PROGRESS  # from a rep, a touched lead stays in progress
+        Holding.objects.create(lead=lead, rep_id=to.rep_id, team_id=to.team_id, came=came_of(reason, previous.kind if previous else ""),
+                               started_at=at, touched_at=at if touched else None)
     return Handoff.objects.create(
         lead=lead,
         at=at,
@@ -181,9 +192,10 @@ def lead_touch_record(*, lead: Lead, now: datetime) -> None:
     if lead.first_touch_at is None:
         lead.first_touch_at = now
         changed.append("first_touch_at")
-    if lead.stage == Stage.ASSIGNED:
+    if lead.stage == Stage.ASSIGNED:  # untouched until now: so is its holding
         lead.stage = Stage.IN_PROGRESS
         changed.append("stage")
+        Holding.objects.filter(lead=lead, closed_at__isnull=True, touched_at__isnull=True).update(touched_at=now)
     lead.save(update_fields=changed)
 
 
@@ -229,6 +241,8 @@ def lead_outcome_set(
     lead.recycle_at = recycle_at if outcome == Stage.NOT_INTERESTED else None
     lead.closed_at = now if outcome in CLOSED_STAGES else None
     lead.last_progress_at = lead.updated_at = now
+    if outcome in (Stage.PURCHASED, Stage.NOT_INTERESTED):  # a rejection ends the holding with its handoff
+        Holding.objects.filter(lead=lead, closed_at__isnull=True).update(closed_at=now, closed_how=outcome)
     lead.save(update_fields=["stage", "blocker", "next_step", "next_step_at", "value", "currency", "lost_reason", "rejected_reason", "recycle_at",
                              "closed_at", "last_progress_at", "updated_at"])
 

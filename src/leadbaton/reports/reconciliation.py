@@ -2,12 +2,12 @@
 
     open at start + received - purchased - not interested - rejected - reassigned away = open at end
 
-It is replayed from the handoff ledger and the activities (touches and outcomes), never from the leads' present
-state, so any past period can be recomputed and gives the same answer. A lead is held by a rep from the handoff that
-gives it to them to the next handoff of that lead; while held it is open until an outcome closes it (purchased, not
-interested) or a handoff takes it away (rejected back to marketing, reassigned to another rep, returned or moved to a
-queue). A lead whose history does not fit that story, or whose present state disagrees with its history, is listed as
-unaccounted with the reason, and never silently dropped or counted.
+Counted in one statement from the holdings (leads.Holding: one row per rep's holding of a lead, kept in the same
+transaction as the handoff, touch or outcome that changes it, always what leads.holdings.replay makes of the ledger),
+so any past period is counted again the same way and gives the same answer. Each figure's leads come from the same
+conditions (`figure_leads`). A lead that cannot be accounted for is listed as unaccounted with the reason: against the
+leads' present state when the period reaches now; against the whole ledger, replayed, by `ledger_check`
+(`leadbaton report check`).
 """
 
 from __future__ import annotations
@@ -18,22 +18,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Q
+from django.db import connection
 
 from leadbaton.accounts.models import RepProfile, User
-from leadbaton.leads.models import Activity, Handoff, Lead, OwnerKind, Stage
+from leadbaton.leads.holdings import HANDED_OVER, Span, replay
+from leadbaton.leads.models import Activity, Handoff, Holding, Lead, OwnerKind, Stage
 from leadbaton.reports.periods import Period
 
 OPEN = (Stage.ASSIGNED, Stage.IN_PROGRESS)
 
-# How a lead came to the rep who received it, from its handoff (`_came`), in the order reports show them.
-CAME = {
-    "routing": "Routing",
-    "queue": "Queue hand-out",
-    "assigned": "Manual assignment",
-    "reassigned": "Reassignment in",
-    "sla": "SLA reassignment",
-}
+# How a lead came to the rep who received it (Holding.came), in the order reports show them.
+CAME = {str(value): str(label) for value, label in Holding.Came.choices}
 
 # The ledger's figures, in the order of its equation; each one's name as reports show it.
 FIGURES = {
@@ -48,30 +43,54 @@ FIGURES = {
 LEAVING = ("purchased", "not_interested", "rejected", "reassigned_away")
 SPLIT = {"untouched": "untouched", "in_progress": "in progress"}  # how open leads split, at the start and at the end
 
-_CHUNK = 500  # lead ids per IN list
+_HOLDING, _LEAD = Holding._meta.db_table, Lead._meta.db_table
+_OPEN_AT = "h.started_at < {at} AND (h.closed_at IS NULL OR h.closed_at >= {at})"
+_CLOSED_IN = "h.closed_at >= %(start)s AND h.closed_at < %(end)s AND h.closed_how = '{how}'"
+
+# Each figure as a condition on a holding `h` of the period (one that started before its end and was open at some
+# moment of it). At a period's start or end, a holding that starts or closes at that very moment counts as after it.
+FIGURE_SQL: dict[str, str] = {
+    "open_at_start": _OPEN_AT.format(at="%(start)s"),
+    "received": "h.started_at >= %(start)s",
+    "purchased": _CLOSED_IN.format(how=Holding.Closed.PURCHASED),
+    "not_interested": _CLOSED_IN.format(how=Holding.Closed.NOT_INTERESTED),
+    "rejected": _CLOSED_IN.format(how=Holding.Closed.REJECTED),
+    "reassigned_away": _CLOSED_IN.format(how=Holding.Closed.AWAY),
+    "open_at_end": "(h.closed_at IS NULL OR h.closed_at >= %(end)s)",
+}
+FIGURE_SQL |= {f"received_{how}": f"h.started_at >= %(start)s AND h.came = '{how}'" for how in CAME}
+for _moment, _when in (("open_at_start", "%(start)s"), ("open_at_end", "%(end)s")):
+    FIGURE_SQL[f"{_moment}_untouched"] = f"{FIGURE_SQL[_moment]} AND (h.touched_at IS NULL OR h.touched_at >= {_when})"
+    FIGURE_SQL[f"{_moment}_in_progress"] = f"{FIGURE_SQL[_moment]} AND h.touched_at < {_when}"
+
+# The holdings of the period, in two parts each read through its own index: still open (holding_open), and closed
+# since the period began (holding_closed). {scope}: the team's or the rep's only.
+_PERIOD_SQL = f"""
+SELECT * FROM {_HOLDING} h WHERE h.closed_at IS NULL AND h.started_at < %(end)s{{scope}}
+UNION ALL
+SELECT * FROM {_HOLDING} h WHERE h.closed_at >= %(start)s AND h.started_at < %(end)s{{scope}}
+"""
 
 
 @dataclass
 class LedgerRow:
-    """One rep's ledger for the period (or the sum of several: `rep_id` None). `leads` holds the lead ids behind each
-    figure: the FIGURES, `received_<how>` for each of CAME, and `open_at_start_<split>` / `open_at_end_<split>` for
-    each of SPLIT. A lead appears once per movement: received twice in a week, it is counted twice."""
+    """One rep's ledger for the period (or the sum of several: `rep_id` None): each of FIGURE_SQL counted."""
 
     rep_id: int | None
     name: str
     email: str = ""
-    leads: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
     def count(self, figure: str) -> int:
-        return len(self.leads.get(figure, ()))
+        return self.counts.get(figure, 0)
 
     @property
     def balanced(self) -> bool:
         return self.count("open_at_start") + self.count("received") - sum(self.count(name) for name in LEAVING) == self.count("open_at_end")
 
     def add(self, other: LedgerRow) -> None:
-        for figure, ids in other.leads.items():
-            self.leads[figure].extend(ids)
+        for figure, count in other.counts.items():
+            self.counts[figure] += count
 
     def figures(self) -> dict[str, Any]:
         """The counts as the API and the CSV give them."""
@@ -97,117 +116,131 @@ class Reconciliation:
     unaccounted: list[Unaccounted]
 
 
-@dataclass
-class _Holding:
-    rep_id: int
-    team_id: int | None
-    open: bool = True
-    touched: bool = False
+def _terms(period: Period, team_id: int | None, rep_id: int | None) -> tuple[str, dict[str, Any]]:
+    terms: dict[str, Any] = {"start": _at(period.start), "end": _at(period.end), "team": team_id, "rep": rep_id}
+    scope = (" AND h.team_id = %(team)s" if team_id is not None else "") + (" AND h.rep_id = %(rep)s" if rep_id is not None else "")
+    return _PERIOD_SQL.format(scope=scope), terms
+
+
+def _at(moment: datetime) -> Any:
+    return connection.ops.adapt_datetimefield_value(moment)
 
 
 def reconciliation(period: Period, *, now: datetime, team_id: int | None = None, rep_id: int | None = None) -> Reconciliation:
     """Each rep's ledger for `period`: the reps who held a lead of team `team_id` (every team: None) in it, or `rep_id`
-    alone. A rep's holding counts for the team its handoff named. Reads the leads with anything in or after the period,
-    and those a rep holds open now, with their history up to the period's end; the answer does not change when
-    asked again later."""
-    start, end = period.start, period.end
-    leads = _leads_in_play(start)
-    handoffs = _by_lead(Handoff.objects.filter(at__lt=end).order_by("lead_id", "at", "id").values_list(
-        "lead_id", "at", "id", "from_kind", "from_rep_id", "to_kind", "to_team_id", "to_rep_id", "reason"), leads)
-    activities = _by_lead(Activity.objects.filter(at__lt=end, kind__in=[*Activity.TOUCHES, Activity.Kind.OUTCOME]).order_by("lead_id", "at", "id")
-                          .values_list("lead_id", "at", "id", "kind", "detail"), leads)
-    present = {}
-    if end > now:  # the period reaches the present: every lead's whole history is replayed, so its state must match
-        present = {lead_id: (stage, kind, rep, team) for lead_id, stage, kind, rep, team in _chunked(
-            Lead.objects.values_list("id", "stage", "owner_kind", "owner_rep_id", "owner_team_id"), "id__in", sorted(leads))}
+    alone, and the team's active reps with nothing to count. A holding counts for the team its handoff named. One
+    statement for the counts; when the period reaches `now`, two more hold the holdings to the leads' present state."""
+    holdings, terms = _terms(period, team_id, rep_id)
+    figures = list(FIGURE_SQL)
+    sql = (f"SELECT h.rep_id, {', '.join(f'SUM(CASE WHEN {FIGURE_SQL[name]} THEN 1 ELSE 0 END)' for name in figures)} "
+           f"FROM ({holdings}) h GROUP BY h.rep_id")
     rows: dict[int, LedgerRow] = {}
-    names = _Names()
-    unaccounted: list[Unaccounted] = []
-
-    def row(rep: int) -> LedgerRow:
-        if rep not in rows:
-            rows[rep] = LedgerRow(rep, "")
-        return rows[rep]
-
-    def counts(holding: _Holding) -> bool:
-        return (team_id is None or holding.team_id == team_id) and (rep_id is None or holding.rep_id == rep_id)
-
-    for lead_id in sorted(leads):
-        holding: _Holding | None = None
-        started = False
-
-        def snapshot(moment: str, held: _Holding | None, lead: int = lead_id) -> None:
-            if held is not None and held.open and counts(held):
-                figures = row(held.rep_id).leads
-                figures[moment].append(lead)
-                figures[f"{moment}_{'in_progress' if held.touched else 'untouched'}"].append(lead)
-
-        for at, kind, values in _merged(handoffs.get(lead_id, ()), activities.get(lead_id, ())):
-            if not started and at >= start:
-                snapshot("open_at_start", holding)
-                started = True
-            inside = at >= start
-            if kind == "handoff":
-                from_kind, from_rep, to_kind, to_team, to_rep, reason = values
-                if holding is not None and holding.open:
-                    wrong = from_kind != OwnerKind.REP or from_rep != holding.rep_id
-                    if inside and wrong:
-                        unaccounted.append(Unaccounted(lead_id, holding.rep_id, f"the ledger hands it over from {names.owner(from_kind, from_rep)}, "
-                                                                                f"but {names.rep(holding.rep_id)} held it"))
-                    elif inside and reason == Handoff.Reason.RECYCLED:
-                        unaccounted.append(Unaccounted(lead_id, holding.rep_id, "recycled to marketing while still open"))
-                    if inside and counts(holding):
-                        row(holding.rep_id).leads["rejected" if reason == Handoff.Reason.REJECTED else "reassigned_away"].append(lead_id)
-                if to_kind == OwnerKind.REP and to_rep is not None:
-                    touched = holding is not None and holding.open and holding.touched and from_kind == OwnerKind.REP
-                    holding = _Holding(to_rep, to_team, touched=touched)
-                    if inside and counts(holding):
-                        figures = row(to_rep).leads
-                        figures["received"].append(lead_id)
-                        figures[f"received_{_came(reason, from_kind)}"].append(lead_id)
-                else:
-                    holding = None
-            else:
-                activity_kind, detail = values
-                outcome = (detail or {}).get("outcome") if activity_kind == Activity.Kind.OUTCOME else None
-                if holding is None or not holding.open:
-                    if inside and outcome in (Stage.PURCHASED, Stage.NOT_INTERESTED, Stage.IN_PROGRESS):
-                        unaccounted.append(Unaccounted(lead_id, holding.rep_id if holding else None,
-                                                       f"an outcome ({outcome}) recorded while no rep held it open"))
-                    continue
-                holding.touched = holding.touched or activity_kind != Activity.Kind.OUTCOME or outcome == Stage.IN_PROGRESS
-                if outcome in (Stage.PURCHASED, Stage.NOT_INTERESTED):
-                    holding.open = False
-                    if inside and counts(holding):
-                        row(holding.rep_id).leads[str(outcome)].append(lead_id)
-        if not started:
-            snapshot("open_at_start", holding)
-        snapshot("open_at_end", holding)
-        if lead_id in present:
-            problem = _disagrees(present[lead_id], holding, names)
-            if problem and counts(holding or _Holding(present[lead_id][2] or 0, present[lead_id][3])):
-                unaccounted.append(Unaccounted(lead_id, holding.rep_id if holding else present[lead_id][2], problem))
-
+    with connection.cursor() as cursor:
+        cursor.execute(sql, terms)
+        for rep, *counts in cursor.fetchall():
+            rows[rep] = LedgerRow(rep, "", counts=defaultdict(int, zip(figures, (int(count or 0) for count in counts), strict=True)))
     for listed in _reps_listed(team_id, rep_id):
-        row(listed)
+        rows.setdefault(listed, LedgerRow(listed, ""))
     _name(rows.values())
     ordered = sorted(rows.values(), key=lambda each: (each.name.lower(), each.rep_id or 0))
     total = LedgerRow(None, "Total")
     for each in ordered:
         total.add(each)
+    unaccounted = present_misfits(team_id=team_id, rep_id=rep_id) if period.end > now else []
     for each in [*ordered, total]:
         if not each.balanced:  # by construction it always is; if it were not, it must be seen, not hidden
             unaccounted.append(Unaccounted(0, each.rep_id, f"{each.name}'s ledger does not balance"))
     return Reconciliation(period, ordered, total, unaccounted)
 
 
-def _leads_in_play(start: datetime) -> set[int]:
-    """The leads whose state at `start` or later may be a rep's: a handoff or outcome at or after `start`, or open with a
-    rep now. Any other lead's last move came before `start` and left it with nobody or closed, which it still is."""
-    ids = set(Handoff.objects.filter(at__gte=start).values_list("lead_id", flat=True).distinct())
-    ids.update(Activity.objects.filter(at__gte=start, kind=Activity.Kind.OUTCOME).values_list("lead_id", flat=True).distinct())
-    ids.update(Lead.objects.filter(owner_kind=OwnerKind.REP, stage__in=OPEN).values_list("id", flat=True))
-    return ids
+def figure_leads(period: Period, figure: str, *, team_id: int | None = None, rep_id: int | None = None) -> list[int]:
+    """The lead ids behind one figure (a key of FIGURE_SQL), in the order they came; a lead received twice, twice."""
+    holdings, terms = _terms(period, team_id, rep_id)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT h.lead_id FROM ({holdings}) h WHERE {FIGURE_SQL[figure]} ORDER BY h.started_at, h.lead_id", terms)
+        return [row[0] for row in cursor.fetchall()]
+
+
+# Holdings against the leads as they stand now: an open holding of a lead that is not open with that rep, a lead open
+# with a rep and no open holding, and a lead whose stage says touched or untouched against its holding.
+_PRESENT_SQL = f"""
+SELECT h.lead_id, h.rep_id, l.owner_kind, l.owner_rep_id, l.stage, h.touched_at IS NOT NULL
+FROM {_HOLDING} h JOIN {_LEAD} l ON l.id = h.lead_id
+WHERE h.closed_at IS NULL{{holding_scope}}
+  AND (l.owner_kind <> '{OwnerKind.REP}' OR l.owner_rep_id <> h.rep_id OR l.stage NOT IN ('{Stage.ASSIGNED}', '{Stage.IN_PROGRESS}')
+       OR (l.stage = '{Stage.IN_PROGRESS}') <> (h.touched_at IS NOT NULL))
+UNION ALL
+SELECT l.id, NULL, l.owner_kind, l.owner_rep_id, l.stage, NULL
+FROM {_LEAD} l LEFT JOIN {_HOLDING} h ON h.lead_id = l.id AND h.closed_at IS NULL
+WHERE l.owner_kind = '{OwnerKind.REP}' AND l.stage IN ('{Stage.ASSIGNED}', '{Stage.IN_PROGRESS}') AND h.id IS NULL{{lead_scope}}
+"""
+
+
+def present_misfits(*, team_id: int | None = None, rep_id: int | None = None) -> list[Unaccounted]:
+    """Leads whose holdings disagree with where they stand now, each with the reason. Normally none."""
+    holding_scope = (" AND h.team_id = %(team)s" if team_id is not None else "") + (" AND h.rep_id = %(rep)s" if rep_id is not None else "")
+    lead_scope = (" AND l.owner_team_id = %(team)s" if team_id is not None else "") + (" AND l.owner_rep_id = %(rep)s" if rep_id is not None else "")
+    names = _Names()
+    found = []
+    with connection.cursor() as cursor:
+        cursor.execute(_PRESENT_SQL.format(holding_scope=holding_scope, lead_scope=lead_scope), {"team": team_id, "rep": rep_id})
+        for lead_id, rep, kind, owner_rep, stage, touched in cursor.fetchall():
+            if rep is None:
+                found.append(Unaccounted(lead_id, owner_rep, f"it is open with {names.rep(owner_rep)}, but no handoff in its history leaves it open with a rep"))
+            elif kind != OwnerKind.REP or stage not in OPEN:
+                found.append(Unaccounted(lead_id, rep, f"its history leaves it open with {names.rep(rep)}, but it is {stage.replace('_', ' ')} "
+                                                       f"with {names.owner(kind, owner_rep)}"))
+            elif owner_rep != rep:
+                found.append(Unaccounted(lead_id, rep, f"it is open with {names.rep(owner_rep)}, but its last handoff gave it to {names.rep(rep)}"))
+            else:
+                found.append(Unaccounted(lead_id, rep, f"it is {stage.replace('_', ' ')}, but its history says {'in progress' if touched else 'untouched'}"))
+    return found
+
+
+def ledger_check(lead_ids: Iterable[int] | None = None) -> list[Unaccounted]:
+    """The holdings of `lead_ids` (every lead a rep ever held: None) against their ledger replayed (leads.holdings):
+    each lead whose history does not fit, and each whose holdings are not what its history makes them. Normally none."""
+    if lead_ids is None:
+        lead_ids = Handoff.objects.filter(to_kind=OwnerKind.REP).values_list("lead_id", flat=True).distinct()
+    names = _Names()
+    found: list[Unaccounted] = []
+    for batch in _batches(sorted(set(lead_ids)), 500):
+        handoffs: dict[int, list[Any]] = defaultdict(list)
+        activities: dict[int, list[Any]] = defaultdict(list)
+        stored: dict[int, list[Span]] = defaultdict(list)
+        for lead_id, *rest in Handoff.objects.filter(lead_id__in=batch).values_list(
+                "lead_id", "at", "id", "from_kind", "from_rep_id", "to_kind", "to_team_id", "to_rep_id", "reason"):
+            handoffs[lead_id].append(rest)
+        for lead_id, *rest in Activity.objects.filter(lead_id__in=batch, kind__in=[*Activity.TOUCHES, Activity.Kind.OUTCOME]).values_list(
+                "lead_id", "at", "id", "kind", "detail"):
+            activities[lead_id].append(rest)
+        for row in Holding.objects.filter(lead_id__in=batch).order_by("started_at", "id"):
+            stored[row.lead_id].append(Span(row.lead_id, row.rep_id, row.team_id, row.came, row.started_at, row.touched_at, row.closed_at,
+                                            row.closed_how))
+        for lead_id in batch:
+            spans, misfits = replay(lead_id, handoffs[lead_id], activities[lead_id])
+            for misfit in misfits:
+                reason = misfit.reason
+                if misfit.reason == HANDED_OVER:
+                    reason = f"the ledger hands it over from {names.rep(misfit.other_rep_id)}, but {names.rep(misfit.rep_id)} held it"
+                found.append(Unaccounted(lead_id, misfit.rep_id, f"{reason} ({misfit.at:%Y-%m-%d %H:%M} UTC)"))
+            if [span.key() for span in spans] != [span.key() for span in stored[lead_id]]:
+                kept, replayed = (", ".join(_span_text(span, names) for span in each) or "none" for each in (stored[lead_id], spans))
+                found.append(Unaccounted(lead_id, spans[-1].rep_id if spans else None,
+                                         f"its holdings are not what its ledger makes them: kept {kept}; replayed {replayed}"))
+    return found
+
+
+def _span_text(span: Span, names: _Names) -> str:
+    """A holding in a few words: "Lena Rep by routing, 2026-11-23 09:00 to 2026-11-24 10:00 (away)"."""
+    until = f"{span.closed_at:%Y-%m-%d %H:%M} ({span.closed_how})" if span.closed_at else "now"
+    touched = f", touched {span.touched_at:%Y-%m-%d %H:%M}" if span.touched_at else ""
+    return f"{names.rep(span.rep_id)} by {span.came}, {span.started_at:%Y-%m-%d %H:%M} to {until}{touched}"
+
+
+def _batches(ids: list[int], size: int) -> Iterator[list[int]]:
+    for first in range(0, len(ids), size):
+        yield ids[first:first + size]
 
 
 def _reps_listed(team_id: int | None, rep_id: int | None) -> list[int]:
@@ -216,56 +249,6 @@ def _reps_listed(team_id: int | None, rep_id: int | None) -> list[int]:
         return [rep_id]
     reps = RepProfile.objects.filter(user__is_active=True)
     return list((reps.filter(team_id=team_id) if team_id is not None else reps).values_list("user_id", flat=True))
-
-
-def _chunked(rows: Any, lookup: str, ids: list[int]) -> Iterator[Any]:
-    for first in range(0, len(ids), _CHUNK):
-        yield from rows.filter(Q(**{lookup: ids[first:first + _CHUNK]}))
-
-
-def _by_lead(rows: Any, leads: set[int]) -> dict[int, list[tuple[Any, ...]]]:
-    grouped: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
-    for lead_id, *rest in _chunked(rows, "lead_id__in", sorted(leads)):
-        grouped[lead_id].append(tuple(rest))
-    return grouped
-
-
-def _merged(handoffs: Iterable[tuple[Any, ...]], activities: Iterable[tuple[Any, ...]]) -> list[tuple[datetime, str, tuple[Any, ...]]]:
-    """A lead's handoffs and activities in the order they happened; at the same moment, a handoff after the activities
-    (an outcome is recorded, then the lead is sent back)."""
-    events = [(at, 1, number, "handoff", tuple(rest)) for at, number, *rest in handoffs]
-    events += [(at, 0, number, "activity", tuple(rest)) for at, number, *rest in activities]
-    events.sort(key=lambda event: event[:3])
-    return [(at, kind, values) for at, _, _, kind, values in events]
-
-
-def _came(reason: str, from_kind: str) -> str:
-    if reason == Handoff.Reason.SLA_BREACH:
-        return "sla"
-    if from_kind == OwnerKind.REP:
-        return "reassigned"
-    if reason == Handoff.Reason.REASSIGNED:
-        return "assigned"
-    if from_kind == OwnerKind.TEAM:
-        return "queue"
-    return "routing"
-
-
-def _disagrees(present: tuple[str, str, int | None, int | None], holding: _Holding | None, names: _Names) -> str:
-    """Why the lead's present state disagrees with its replayed history; empty when it agrees. A lead listed for the rep
-    its history leaves it with, or else for the rep who has it now."""
-    stage, kind, rep, _ = present
-    held_open = holding is not None and holding.open
-    now_open = kind == OwnerKind.REP and stage in OPEN
-    if held_open and not now_open:
-        return f"its history leaves it open with {names.rep(holding.rep_id)}, but it is {stage.replace('_', ' ')} with {names.owner(kind, rep)}"  # type: ignore[union-attr]
-    if now_open and not held_open:
-        return f"it is open with {names.rep(rep)}, but no handoff or outcome in its history leaves it open with a rep"
-    if held_open and holding is not None and rep != holding.rep_id:
-        return f"it is open with {names.rep(rep)}, but its last handoff gave it to {names.rep(holding.rep_id)}"
-    if held_open and holding is not None and (stage == Stage.IN_PROGRESS) != holding.touched:
-        return f"it is {stage.replace('_', ' ')}, but its history says {'in progress' if holding.touched else 'untouched'}"
-    return ""
 
 
 class _Names:

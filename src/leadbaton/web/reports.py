@@ -22,7 +22,16 @@ from leadbaton.leads.models import Lead
 from leadbaton.leads.queries import listed
 from leadbaton.pipeline.followup import viewer_of
 from leadbaton.reports.periods import PERIOD_FORMS, Period, last_full_week, period_parse
-from leadbaton.reports.reconciliation import CAME, FIGURES, SPLIT, LedgerRow, Reconciliation, reconciliation
+from leadbaton.reports.reconciliation import (
+    CAME,
+    FIGURE_SQL,
+    FIGURES,
+    SPLIT,
+    LedgerRow,
+    Reconciliation,
+    figure_leads,
+    reconciliation,
+)
 from leadbaton.reports.scope import Scope, sales_scope, teams_seen_by
 from leadbaton.web.views import listed_row, refused_page
 
@@ -53,7 +62,7 @@ def reconciliation_page(request: HttpRequest) -> HttpResponse:
         errors.append({"field": "period", "message": str(error)})
         period = last_full_week(now, scope.time_zone)
     report = reconciliation(period, now=now, team_id=scope.team.pk if scope.team else None, rep_id=scope.rep.pk if scope.rep else None)
-    shown = _shown(asked["show"], report, viewer, errors)
+    shown = _shown(asked["show"], report, scope, viewer, errors)
     context = {
         "scope": scope, "period": period, "asked": asked, "errors": errors, "forms": PERIOD_FORMS,
         "teams": teams_seen_by(viewer), "every_team": viewer.role == ADMIN,
@@ -89,24 +98,25 @@ def _row(row: LedgerRow, period: Period, scope: Scope) -> dict[str, Any]:
     }
 
 
-def _shown(show: str, report: Reconciliation, viewer: Viewer, errors: list[dict[str, str]]) -> dict[str, Any] | None:
+def _shown(show: str, report: Reconciliation, scope: Scope, viewer: Viewer, errors: list[dict[str, str]]) -> dict[str, Any] | None:
     """The leads behind one figure (`REP:FIGURE`), those the viewer may open by name, the others by number."""
     if not show:
         return None
     key, _, figure = show.partition(":")
     rows = {str(row.rep_id): row for row in report.rows} | {"total": report.total}
-    figures = [*FIGURES, *(f"received_{how}" for how in CAME), *(f"open_at_{when}_{split}" for when in ("start", "end") for split in SPLIT)]
-    if key not in rows or figure not in figures:
+    if key not in rows or figure not in FIGURE_SQL:
         errors.append({"field": "show", "message": f"{show[:60]!r} names no figure of this report; follow a figure's link"})
         return None
-    ids = list(dict.fromkeys(rows[key].leads.get(figure, [])))
+    row = rows[key]
+    ids = figure_leads(report.period, figure, team_id=scope.team.pk if scope.team else None,
+                       rep_id=row.rep_id if row.rep_id is not None else (scope.rep.pk if scope.rep else None))
     zone = ZoneInfo(report.period.time_zone)
-    readable = {lead.pk: lead for lead in listed(Lead.objects.filter(pk__in=ids[:SHOWN_LEADS]).filter(readable_leads(viewer)))}
-    label = _figure_label(figure)
+    shown = list(dict.fromkeys(ids))[:SHOWN_LEADS]
+    readable = {lead.pk: lead for lead in listed(Lead.objects.filter(pk__in=shown).filter(readable_leads(viewer)))}
     return {
-        "title": f"{rows[key].name}: {label}", "count": len(ids), "more": max(0, len(ids) - SHOWN_LEADS),
+        "title": f"{row.name}: {_figure_label(figure)}", "count": len(ids), "more": max(0, len(set(ids)) - SHOWN_LEADS),
         "leads": [listed_row(readable[lead_id], zone, readable[lead_id].received_at, year=True) if lead_id in readable else {"number": lead_id}
-                  for lead_id in ids[:SHOWN_LEADS]],
+                  for lead_id in shown],
     }
 
 

@@ -16,7 +16,7 @@ from leadbaton.accounts.models import Team
 from leadbaton.cli.tables import table_text
 from leadbaton.core import clock
 from leadbaton.reports.periods import PERIOD_FORMS, last_full_week, period_parse
-from leadbaton.reports.reconciliation import CAME, FIGURES, Reconciliation, reconciliation
+from leadbaton.reports.reconciliation import CAME, FIGURES, Reconciliation, ledger_check, reconciliation
 
 # The columns of the reconciliation, as the terminal and the CSV give them.
 COLUMNS = [
@@ -46,8 +46,12 @@ class Command(BaseCommand):
         ledger.add_argument("--team", help="the team's slug (default: every team, in the default team's time zone)")
         ledger.add_argument("--period", help=f"{PERIOD_FORMS} (default: the last full week)")
         ledger.add_argument("--csv", action="store_true", help="comma-separated values instead of a table")
+        sub.add_parser("check", help="Replay the whole handoff ledger and compare it with the reconciliation's rows; list every lead that does not fit")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["action"] == "check":
+            self._check()
+            return
         team = self._team(options["team"]) if options["team"] else Team.objects.filter(is_default=True).first()
         time_zone = team.time_zone if team else "UTC"
         asked = options.get("week") or options.get("period")
@@ -63,6 +67,14 @@ class Command(BaseCommand):
             self._csv(report)
         else:
             self._table(report, f"{scope}, {period.label} ({period.first_day} to {period.last_day}, {period.time_zone})")
+
+    def _check(self) -> None:
+        found = ledger_check()
+        for item in found:
+            self.stdout.write(f"lead {item.lead_id}: {item.reason}")
+        if found:
+            raise CommandError(f"{len(found)} lead(s) not accounted for; see above")
+        self.stdout.write("Every lead's holdings are what its ledger makes them.")
 
     def _team(self, slug: str) -> Team:
         team = Team.objects.filter(slug=slug).first()
