@@ -43,3 +43,10 @@ def test_the_pages_bench_asks_for_every_page_and_prints_its_figures():
     output = run_bench("bench/pages.py", "--team-leads", "200", "--rep-leads", "40", "--requests", "3")
     for page in ("inbox (rep)", "lead page (30 touches)", "team board (manager)", "board: search 'company 12'"):
         assert re.search(rf"{re.escape(page)}\s*│\s*\d+\s*│\s*[\d.]+", output), (page, output)
+
+
+def test_the_reports_bench_writes_a_ledger_that_balances_and_prints_its_figures():
+    output = run_bench("bench/reports.py", "--leads", "3000", "--repeat", "1")
+    for period in ("week 2026-W47", "quarter 2026-08-24..2026-11-22"):
+        assert re.search(rf"reconciliation, every team \(200 reps\)\s*│\s*{re.escape(period)}\s*│\s*200\s*│\s*[\d.]+", output), (period, output)
+    assert "open at start" in output, output

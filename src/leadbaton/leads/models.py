@@ -355,8 +355,8 @@ class Holding(models.Model):
         AWAY = "away", "Reassigned away"
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="holdings")
-    rep = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+    rep = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False)  # holding_rep_closed
+    team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False,
                              help_text="The team the handoff named: the holding counts for it")
     came = models.CharField(max_length=12, choices=Came.choices)
     started_at = models.DateTimeField()
@@ -369,9 +369,11 @@ class Holding(models.Model):
             models.UniqueConstraint(fields=["lead"], condition=models.Q(closed_at__isnull=True), name="one_open_holding_per_lead"),
         ]
         indexes = [
-            # The reconciliation reads the holdings still open (the backlog) and those closed since the period began.
+            # The reconciliation reads the holdings still open (the backlog) and those closed since the period began: of
+            # one team, of every team, or of one rep. (An index on team alone made SQLite read all of a team's holdings.)
             models.Index(fields=["team", "started_at"], condition=models.Q(closed_at__isnull=True), name="holding_open"),
-            models.Index(fields=["closed_at", "team"], condition=models.Q(closed_at__isnull=False), name="holding_closed"),
+            models.Index(fields=["team", "closed_at"], condition=models.Q(closed_at__isnull=False), name="holding_team_closed"),
+            models.Index(fields=["closed_at"], condition=models.Q(closed_at__isnull=False), name="holding_closed"),
             models.Index(fields=["rep", "closed_at"], name="holding_rep_closed"),
         ]
 
