@@ -221,9 +221,11 @@ def test_the_terminal_prints_a_teams_week_and_its_csv(web_form, capsys):
         rows = capsys.readouterr().out.splitlines()
     assert "Reconciliation: EMEA, 2026-W48 (2026-11-23 to 2026-11-29, Europe/Berlin)" in table
     assert "Unaccounted: none; every lead is accounted for." in table
-    assert rows[0] == ("period,rep,email,open_at_start,received_routing,received_queue,received_assigned,received_reassigned,received_sla,"
-                       "received,purchased,not_interested,rejected,reassigned_away,open_at_end_untouched,open_at_end_in_progress,open_at_end")
-    assert rows[1:] == ["2026-W48,Lena Rep,lena@lumen.example,0,1,0,0,0,0,1,0,0,0,0,1,0,1", "2026-W48,Total,,0,1,0,0,0,0,1,0,0,0,0,1,0,1"]
+    assert rows[0] == ("period,first_day,last_day,time_zone,rep,email,open_at_start,received_routing,received_queue,received_assigned,"
+                       "received_reassigned,received_sla,received,purchased,not_interested,rejected,reassigned_away,open_at_end_untouched,"
+                       "open_at_end_in_progress,open_at_end")
+    week = "2026-W48,2026-11-23,2026-11-29,Europe/Berlin"
+    assert rows[1:] == [f"{week},Lena Rep,lena@lumen.example,0,1,0,0,0,0,1,0,0,0,0,1,0,1", f"{week},Total,,0,1,0,0,0,0,1,0,0,0,0,1,0,1"]
 
 
 @pytest.mark.parametrize(("arguments", "message"), [

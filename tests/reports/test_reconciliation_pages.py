@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from datetime import timedelta
 from html import unescape
@@ -10,7 +12,7 @@ import pytest
 import time_machine
 from django.test import Client
 
-from leadbaton.accounts.models import Role, Team
+from leadbaton.accounts.models import Role, Team, User
 from leadbaton.core import clock
 from leadbaton.pipeline.ownership import lead_reassign
 from tests.api.test_rep_api import as_user, person, rep
@@ -149,3 +151,18 @@ def test_the_api_names_the_figures_it_knows(week):
     assert answer.status_code == 422
     assert answer.json()["errors"][0]["field"] == "figure"
     assert answer.json()["errors"][0]["message"].startswith("'sold' is not a figure; use one of open_at_start, received, purchased,")
+
+
+def test_the_ledger_downloads_as_csv_streamed_with_formulas_kept_as_text(week):
+    User.objects.filter(pk=week["jonas"].pk).update(name="=HYPERLINK(1)")
+    answer = browser(week["maria"]).get("/reports/reconciliation/?period=2026-W48&format=csv")
+    assert answer.status_code == 200
+    assert answer.streaming
+    assert answer["Content-Type"] == "text/csv; charset=utf-8"
+    assert answer["Content-Disposition"] == 'attachment; filename="reconciliation-emea-2026-W48.csv"'
+    rows = list(csv.reader(io.StringIO(b"".join(answer.streaming_content).decode())))
+    assert rows[0][:6] == ["period", "first_day", "last_day", "time_zone", "rep", "email"]
+    assert [row[4] for row in rows[1:]] == ["'=HYPERLINK(1)", "Lena Rep", "Total"]
+    assert rows[2][6:] == ["0", "2", "0", "0", "0", "0", "2", "0", "0", "0", "1", "1", "0", "1"]
+    page = browser(week["maria"]).get("/reports/reconciliation/?period=2026-W48").content.decode()
+    assert '<a href="?period=2026-W48&amp;team=emea&amp;format=csv">Download CSV</a>' in page

@@ -6,12 +6,13 @@ their own. A lead behind a figure that the reader may no longer open (it moved t
 
 from __future__ import annotations
 
+import csv
 from typing import Any, cast
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 
 from leadbaton.accounts.models import User
@@ -21,6 +22,7 @@ from leadbaton.leads.access import ADMIN, Viewer, readable_leads
 from leadbaton.leads.models import Lead
 from leadbaton.leads.queries import listed
 from leadbaton.pipeline.followup import viewer_of
+from leadbaton.reports.exports import reconciliation_csv
 from leadbaton.reports.periods import PERIOD_FORMS, Period, last_full_week, period_parse
 from leadbaton.reports.reconciliation import (
     CAME,
@@ -39,7 +41,7 @@ SHOWN_LEADS = 200  # leads listed behind one figure
 
 
 @login_required
-def reconciliation_page(request: HttpRequest) -> HttpResponse:
+def reconciliation_page(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     """Each rep's ledger for a period (`period`, default the last full week; `team`; `rep`), and with `show=REP:FIGURE`
     (REP a rep's id or `total`) the leads behind that figure."""
     user = cast(User, request.user)
@@ -62,15 +64,31 @@ def reconciliation_page(request: HttpRequest) -> HttpResponse:
         errors.append({"field": "period", "message": str(error)})
         period = last_full_week(now, scope.time_zone)
     report = reconciliation(period, now=now, team_id=scope.team.pk if scope.team else None, rep_id=scope.rep.pk if scope.rep else None)
+    if request.GET.get("format") == "csv" and not errors:
+        return _csv_download(report, scope)
     shown = _shown(asked["show"], report, scope, viewer, errors)
     context = {
         "scope": scope, "period": period, "asked": asked, "errors": errors, "forms": PERIOD_FORMS,
         "teams": teams_seen_by(viewer), "every_team": viewer.role == ADMIN,
         "rows": [_row(row, period, scope) for row in [*report.rows, report.total]],
         "came": CAME, "unaccounted": report.unaccounted, "shown": shown,
-        "earlier": _href(period.previous(), scope), "later": _href(period.following(), scope),
+        "earlier": _href(period.previous(), scope), "later": _href(period.following(), scope), "csv": _href(period, scope, format="csv"),
     }
     return render(request, "web/reconciliation.html", context, status=400 if errors else 200)
+
+
+class _Echo:
+    """A file that hands back what is written to it: csv.writer's rows, streamed as they are made."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def _csv_download(report: Reconciliation, scope: Scope) -> StreamingHttpResponse:
+    writer = csv.writer(_Echo())
+    name = f"reconciliation-{scope.team.slug if scope.team else 'every-team'}{f'-{scope.rep.pk}' if scope.rep else ''}-{report.period.label}.csv"
+    return StreamingHttpResponse((writer.writerow(row) for row in reconciliation_csv(report)), content_type="text/csv; charset=utf-8",
+                                 headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 def _href(period: Period, scope: Scope, **more: str) -> str:

@@ -15,22 +15,9 @@ from rich.table import Table
 from leadbaton.accounts.models import Team
 from leadbaton.cli.tables import table_text
 from leadbaton.core import clock
+from leadbaton.reports.exports import COLUMNS, reconciliation_csv
 from leadbaton.reports.periods import PERIOD_FORMS, last_full_week, period_parse
-from leadbaton.reports.reconciliation import CAME, FIGURES, Reconciliation, ledger_check, reconciliation
-
-# The columns of the reconciliation, as the terminal and the CSV give them.
-COLUMNS = [
-    ("open_at_start", "open at start"),
-    *[(f"received_{how}", f"received: {label.lower()}") for how, label in CAME.items()],
-    ("received", "received"),
-    ("purchased", "purchased"),
-    ("not_interested", "not interested"),
-    ("rejected", "rejected"),
-    ("reassigned_away", "reassigned away"),
-    ("open_at_end_untouched", "open at end: untouched"),
-    ("open_at_end_in_progress", "open at end: in progress"),
-    ("open_at_end", "open at end"),
-]
+from leadbaton.reports.reconciliation import FIGURES, Reconciliation, ledger_check, reconciliation
 
 
 class Command(BaseCommand):
@@ -98,7 +85,4 @@ class Command(BaseCommand):
             self.stdout.write("Unaccounted: none; every lead is accounted for.")
 
     def _csv(self, report: Reconciliation) -> None:
-        out = csv.writer(self.stdout, lineterminator="\n")
-        out.writerow(["period", "rep", "email", *(figure for figure, _ in COLUMNS)])
-        for row in [*report.rows, report.total]:
-            out.writerow([report.period.label, row.name, row.email, *(row.count(figure) for figure, _ in COLUMNS)])
+        csv.writer(self.stdout, lineterminator="\n").writerows(reconciliation_csv(report))
