@@ -139,7 +139,7 @@ def reconciliation(period: Period, *, now: datetime, team_id: int | None = None,
         cursor.execute(sql, terms)
         for rep, *counts in cursor.fetchall():
             rows[rep] = LedgerRow(rep, "", counts=defaultdict(int, zip(figures, (int(count or 0) for count in counts), strict=True)))
-    for listed in _reps_listed(team_id, rep_id):
+    for listed in reps_listed(team_id, rep_id):
         rows.setdefault(listed, LedgerRow(listed, ""))
     _name(rows.values())
     ordered = sorted(rows.values(), key=lambda each: (each.name.lower(), each.rep_id or 0))
@@ -243,7 +243,7 @@ def _batches(ids: list[int], size: int) -> Iterator[list[int]]:
         yield ids[first:first + size]
 
 
-def _reps_listed(team_id: int | None, rep_id: int | None) -> list[int]:
+def reps_listed(team_id: int | None, rep_id: int | None) -> list[int]:
     """The reps a reconciliation lists even with nothing to count: the one asked for, or the team's (every team's) active reps."""
     if rep_id is not None:
         return [rep_id]

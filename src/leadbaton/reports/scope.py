@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from leadbaton.accounts.models import RepProfile, Team, User
 from leadbaton.core.refusals import NotAllowed, NotFound
 from leadbaton.leads.access import ADMIN, MANAGER, REP, Viewer
+from leadbaton.leads.models import Holding
 
 
 @dataclass(frozen=True)
@@ -46,17 +47,18 @@ def sales_scope(viewer: Viewer, *, team: str = "", rep_id: int | None = None) ->
         raise NotAllowed.one("rep", "a rep reads their own reports only; leave rep out")
     if viewer.role == REP:
         rep_id = viewer.user_id
-    rep = None
+    seen = teams_seen_by(viewer)
+    rep, rep_teams = None, []
     if rep_id is not None:  # someone who is no longer a rep may have held leads in the period: any person will do
         rep = User.objects.filter(pk=rep_id).first()
-        if rep is None:
-            raise NotFound.one("rep", f"no person {rep_id}")
-    seen = teams_seen_by(viewer)
+        rep_teams = _teams_of(rep, seen) if rep is not None and viewer.role == MANAGER else []
+        if rep is None or (viewer.role == MANAGER and not rep_teams):  # another team's people are not a manager's to read
+            raise NotFound.one("rep", f"no person {rep_id} in the teams you may read")
     chosen = None
     if team:
         chosen = next((each for each in Team.objects.filter(slug=team)), None)
         if chosen is None:
-            raise NotFound.one("team", f"no team {team!r}; {_teams_named(seen)}")
+            raise NotFound.one("team", f"no team {team[:60]!r}; {_teams_named(seen)}")
         if viewer.role == REP and chosen.pk != viewer.own_team_id:
             raise NotAllowed.one("team", "a rep reads their own reports only, of their own team; leave team out")
         if viewer.role == MANAGER and chosen.pk not in viewer.managed_team_ids:
@@ -64,9 +66,16 @@ def sales_scope(viewer: Viewer, *, team: str = "", rep_id: int | None = None) ->
     elif viewer.role == MANAGER:
         if not seen:
             raise NotAllowed.one("team", "you manage no team yet; an admin names a team's manager")
-        chosen = seen[0]
+        chosen = rep_teams[0] if rep_teams else seen[0]
     zone_of = chosen or _rep_team(rep) or Team.objects.filter(is_default=True).first()
     return Scope(chosen, rep, zone_of.time_zone if zone_of else "UTC")
+
+
+def _teams_of(person: User, teams: list[Team]) -> list[Team]:
+    """Of `teams`, those `person` sells for now or held a lead of, theirs now first."""
+    held = set(Holding.objects.filter(rep_id=person.pk, team_id__in=[team.pk for team in teams]).values_list("team_id", flat=True).distinct())
+    now = RepProfile.objects.filter(user_id=person.pk).values_list("team_id", flat=True).first()
+    return sorted((team for team in teams if team.pk in held or team.pk == now), key=lambda team: team.pk != now)
 
 
 def _rep_team(rep: User | None) -> Team | None:

@@ -7,6 +7,8 @@ their own. A lead behind a figure that the reader may no longer open (it moved t
 from __future__ import annotations
 
 import csv
+import re
+from collections.abc import Callable
 from typing import Any, cast
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -17,7 +19,7 @@ from django.shortcuts import render
 
 from leadbaton.accounts.models import User
 from leadbaton.core import clock
-from leadbaton.core.refusals import Refused
+from leadbaton.core.refusals import NotFound, Refused
 from leadbaton.leads.access import ADMIN, Viewer, readable_leads
 from leadbaton.leads.models import Lead
 from leadbaton.leads.queries import listed
@@ -49,12 +51,18 @@ def reconciliation_page(request: HttpRequest) -> HttpResponse | StreamingHttpRes
     asked = {name: request.GET.get(name, "").strip() for name in ("period", "team", "rep", "show")}
     errors = []
     rep_id = None
-    if asked["rep"].isdigit() and len(asked["rep"]) <= 18:
+    if re.fullmatch(r"[0-9]{1,18}", asked["rep"]):
         rep_id = int(asked["rep"])
     elif asked["rep"]:
         errors.append({"field": "rep", "message": f"{asked['rep'][:40]!r} is not a person's number; the whole team is shown"})
     try:
         scope = sales_scope(viewer, team=asked["team"], rep_id=rep_id)
+    except NotFound as missing:  # a team or person typed wrongly: said, and the report one may read shown
+        errors += missing.errors
+        try:
+            scope = sales_scope(viewer)
+        except Refused as refused:
+            return refused_page(request, refused, not_allowed="You cannot open this report")
     except Refused as refused:
         return refused_page(request, refused, not_allowed="You cannot open this report")
     now = clock.now()
@@ -72,7 +80,7 @@ def reconciliation_page(request: HttpRequest) -> HttpResponse | StreamingHttpRes
         "teams": teams_seen_by(viewer), "every_team": viewer.role == ADMIN,
         "rows": [_row(row, period, scope) for row in [*report.rows, report.total]],
         "came": CAME, "unaccounted": report.unaccounted, "shown": shown,
-        "earlier": _href(period.previous(), scope), "later": _href(period.following(), scope), "csv": _href(period, scope, format="csv"),
+        "earlier": _beside(period.previous, scope), "later": _beside(period.following, scope), "csv": _href(period, scope, format="csv"),
     }
     return render(request, "web/reconciliation.html", context, status=400 if errors else 200)
 
@@ -89,6 +97,14 @@ def _csv_download(report: Reconciliation, scope: Scope) -> StreamingHttpResponse
     name = f"reconciliation-{scope.team.slug if scope.team else 'every-team'}{f'-{scope.rep.pk}' if scope.rep else ''}-{report.period.label}.csv"
     return StreamingHttpResponse((writer.writerow(row) for row in reconciliation_csv(report)), content_type="text/csv; charset=utf-8",
                                  headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def _beside(period: Callable[[], Period], scope: Scope) -> str:
+    """The link to the period before or after, or "" where there is none (the first or last year a period may be in)."""
+    try:
+        return _href(period(), scope)
+    except ValueError:
+        return ""
 
 
 def _href(period: Period, scope: Scope, **more: str) -> str:
@@ -132,7 +148,7 @@ def _shown(show: str, report: Reconciliation, scope: Scope, viewer: Viewer, erro
     shown = list(dict.fromkeys(ids))[:SHOWN_LEADS]
     readable = {lead.pk: lead for lead in listed(Lead.objects.filter(pk__in=shown).filter(readable_leads(viewer)))}
     return {
-        "title": f"{row.name}: {_figure_label(figure)}", "count": len(ids), "more": max(0, len(set(ids)) - SHOWN_LEADS),
+        "title": f"{row.name}: {_figure_label(figure)}", "count": len(set(ids)), "movements": len(ids), "more": max(0, len(set(ids)) - SHOWN_LEADS),
         "leads": [listed_row(readable[lead_id], zone, readable[lead_id].received_at, year=True) if lead_id in readable else {"number": lead_id}
                   for lead_id in shown],
     }

@@ -1,0 +1,191 @@
+"""Sales service levels (P3, S4): per rep for a period, how fast leads were owned and touched, how many touches came
+before a conversation, each clock kind met or breached, the close rate and the value won.
+
+Speed to lead belongs to the lead's first owner: the leads a rep first owned in the period, from the lead's first
+inquiry to the rep owning it and to the first touch (whoever made it). Clocks count where they ended in the period:
+met, or breached. The close rate is purchased / (purchased + not interested) of the leads the rep closed in the period
+(a rejection says it was not a lead, so it is neither); the value won is summed per currency.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, F, Q, Sum
+
+from leadbaton.accounts.models import User
+from leadbaton.leads.models import Activity, Holding, touches_before_conversation
+from leadbaton.reports.periods import Period
+from leadbaton.reports.reconciliation import reps_listed
+from leadbaton.sla.models import Clock, Deadline
+
+WITHIN_SECONDS = 5 * 60  # the first response the product promises by default
+
+
+@dataclass
+class Speed:
+    """Seconds from the first inquiry to something, over the leads it happened to; `waiting`: leads it has not yet."""
+
+    seconds: list[float] = field(default_factory=list)
+    waiting: int = 0
+
+    @property
+    def median(self) -> float | None:
+        return statistics.median(self.seconds) if self.seconds else None
+
+    @property
+    def p90(self) -> float | None:
+        if not self.seconds:
+            return None
+        ordered = sorted(self.seconds)
+        return ordered[min(len(ordered) - 1, max(0, math.ceil(0.9 * len(ordered)) - 1))]
+
+    @property
+    def within(self) -> float | None:
+        """The share (0 to 1) that happened within WITHIN_SECONDS, of all the leads, those still waiting included."""
+        total = len(self.seconds) + self.waiting
+        return sum(1 for each in self.seconds if each <= WITHIN_SECONDS) / total if total else None
+
+    def add(self, other: Speed) -> None:
+        self.seconds += other.seconds
+        self.waiting += other.waiting
+
+    def out(self) -> dict[str, Any]:
+        return {"median_seconds": self.median, "p90_seconds": self.p90, "within_5_minutes": self.within, "leads": len(self.seconds),
+                "waiting": self.waiting}
+
+
+@dataclass
+class ServiceRow:
+    rep_id: int | None
+    name: str
+    email: str = ""
+    first_owned: int = 0
+    to_owner: Speed = field(default_factory=Speed)
+    to_first_touch: Speed = field(default_factory=Speed)
+    touches_before_conversation: list[int] = field(default_factory=list)
+    without_conversation: int = 0
+    clocks: dict[str, dict[str, int]] = field(default_factory=lambda: {str(kind): {"met": 0, "breached": 0} for kind in Clock})
+    purchased: int = 0
+    not_interested: int = 0
+    value_won: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
+
+    @property
+    def close_rate(self) -> float | None:
+        closed = self.purchased + self.not_interested
+        return self.purchased / closed if closed else None
+
+    @property
+    def touches_per_conversation(self) -> float | None:
+        """Touches before the first conversation, on average, of the leads that had one."""
+        found = self.touches_before_conversation
+        return sum(found) / len(found) if found else None
+
+    def add(self, other: ServiceRow) -> None:
+        self.first_owned += other.first_owned
+        self.to_owner.add(other.to_owner)
+        self.to_first_touch.add(other.to_first_touch)
+        self.touches_before_conversation += other.touches_before_conversation
+        self.without_conversation += other.without_conversation
+        for kind, counts in other.clocks.items():
+            for status, count in counts.items():
+                self.clocks[kind][status] += count
+        self.purchased += other.purchased
+        self.not_interested += other.not_interested
+        for currency, value in other.value_won.items():
+            self.value_won[currency] += value
+
+
+@dataclass
+class ServiceLevels:
+    period: Period
+    rows: list[ServiceRow]
+    total: ServiceRow
+
+
+def service_levels(period: Period, *, team_id: int | None = None, rep_id: int | None = None) -> ServiceLevels:
+    """Each rep's service levels for `period` (of team `team_id`'s holdings and clocks, or every team's; or `rep_id`'s),
+    the team's active reps listed with nothing to count. Five queries however many leads."""
+    rows: dict[int, ServiceRow] = {}
+
+    def row(rep: int) -> ServiceRow:
+        return rows.setdefault(rep, ServiceRow(rep, ""))
+
+    holdings = Holding.objects.all()
+    clocks = Deadline.objects.all()
+    if team_id is not None:
+        holdings, clocks = holdings.filter(team_id=team_id), clocks.filter(team_id=team_id)
+    if rep_id is not None:
+        holdings, clocks = holdings.filter(rep_id=rep_id), clocks.filter(rep_id=rep_id)
+    # A lead's first holding started when a rep first owned it.
+    first = holdings.filter(started_at__gte=period.start, started_at__lt=period.end, started_at=F("lead__owned_at"))
+    owner_of: dict[int, int] = {}
+    for rep, lead_id, received, owned, touched in first.values_list("rep_id", "lead_id", "lead__received_at", "lead__owned_at",
+                                                                      "lead__first_touch_at"):
+        counted = row(rep)
+        counted.first_owned += 1
+        owner_of[lead_id] = rep
+        counted.to_owner.seconds.append((owned - received).total_seconds() if owned else 0.0)
+        if touched is None:
+            counted.to_first_touch.waiting += 1
+        else:
+            counted.to_first_touch.seconds.append((touched - received).total_seconds())
+    touches: dict[int, list[Activity]] = defaultdict(list)
+    for activity in Activity.objects.filter(lead_id__in=list(owner_of), kind__in=Activity.TOUCHES).only("lead_id", "kind", "result").order_by("at", "id"):
+        touches[activity.lead_id].append(activity)
+    for lead_id, rep in owner_of.items():
+        before = touches_before_conversation(touches[lead_id])
+        if before is None:
+            row(rep).without_conversation += 1
+        else:
+            row(rep).touches_before_conversation.append(before)
+    ended = Q(status=Deadline.Status.MET, met_at__gte=period.start, met_at__lt=period.end) | Q(
+        status=Deadline.Status.BREACHED, breached_at__gte=period.start, breached_at__lt=period.end)
+    for rep, kind, status, count in clocks.filter(ended).values_list("rep_id", "kind", "status").annotate(count=Count("id")).order_by():
+        row(rep).clocks[kind][status] += count
+    closed = holdings.filter(closed_at__gte=period.start, closed_at__lt=period.end,
+                             closed_how__in=[Holding.Closed.PURCHASED, Holding.Closed.NOT_INTERESTED])
+    for rep, how, count in closed.values_list("rep_id", "closed_how").annotate(count=Count("id")).order_by():
+        setattr(row(rep), how, getattr(row(rep), how) + count)
+    won = closed.filter(closed_how=Holding.Closed.PURCHASED, lead__value__isnull=False)
+    for rep, currency, value in won.values_list("rep_id", "lead__currency").annotate(value=Sum("lead__value")).order_by():
+        row(rep).value_won[currency or "?"] += Decimal(value)
+    for listed in reps_listed(team_id, rep_id):
+        row(listed)
+    _name(rows.values())
+    ordered = sorted(rows.values(), key=lambda each: (each.name.lower(), each.rep_id or 0))
+    total = ServiceRow(None, "Total")
+    for each in ordered:
+        total.add(each)
+    return ServiceLevels(period, ordered, total)
+
+
+def _name(rows: Iterable[ServiceRow]) -> None:
+    rows = list(rows)
+    people = {user.pk: user for user in User.objects.filter(pk__in=[each.rep_id for each in rows]).only("name", "email")}
+    for each in rows:
+        person = people.get(each.rep_id or 0)
+        each.name, each.email = (person.display_name, person.email) if person else (f"user {each.rep_id}", "")
+
+
+def duration_text(seconds: float | None) -> str:
+    """A duration as a report shows it: 45 s, 3 min, 2 h 5 min, 3 d 4 h; an empty one as —."""
+    if seconds is None:
+        return "—"
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h" if hours else f"{days} d"
