@@ -1,5 +1,5 @@
-"""The reconciliation in a real browser: the manager opens Reports, finds this week's ledger, follows a figure to the
-lead behind it, and the page passes the accessibility checker and fits a phone."""
+"""The reports in a real browser: the manager opens Reports, finds this week's ledger, follows a figure to the lead behind
+it, looks at the week's service levels; the pages pass the accessibility checker and fit a phone."""
 
 from __future__ import annotations
 
@@ -40,6 +40,14 @@ def test_the_manager_follows_a_figure_of_this_weeks_ledger_to_its_lead(team: dic
             assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"], width
             ana.locator("td[data-label='Open at end'] a").first.click()
             expect(page.locator("#leads h2")).to_have_text("Ana Rep: open at end (1)")
+            page.click("nav.views >> text=Service levels")
+            page.fill("#period", this_week)
+            page.click("form.filters button[type=submit]")
+            expect(page.locator("#service-levels tr", has_text="Ana Rep").locator("td[data-label='Leads first owned']")).to_have_text("1")
+            assert violations(page) == [], f"service levels at {width} width"
+            assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"], width
+            page.go_back()
+            page.go_back()
             page.locator("#leads a", has_text="Dana Whitfield").click()
             expect(page.locator("h1")).to_contain_text("Dana Whitfield")
         finally:

@@ -362,3 +362,21 @@ def test_the_terminal_checks_the_whole_ledger_against_the_holdings(web_form, cap
     assert str(refused.value) == "1 lead(s) not accounted for; see above"
     assert capsys.readouterr().out == (f"lead {anna['id']}: its holdings are not what its ledger makes them: "
                                        "kept Lena Rep by sla, 2026-11-23 09:00 to now; replayed Lena Rep by routing, 2026-11-23 09:00 to now\n")
+
+
+def test_a_change_that_took_its_time_before_another_was_made_is_recorded_after_it(web_form):
+    # A use case reads the time before it locks the lead (the worker one time for a whole batch): the lead's history
+    # keeps the order in which the changes were made, so the ledger's replay and the holdings agree.
+    emea, maria, (lena, jonas) = emea_with("Lena Rep", "Jonas Berg")
+    with time_machine.travel(MONDAY, tick=False):
+        anna = arrive(web_form, "anna@northwind.example")
+    late = MONDAY + timedelta(hours=2)
+    activity_log(lead_id=anna["id"], by=lena, kind="call", result="no_answer", note="", now=late)
+    lead_reassign(lead_id=anna["id"], by=maria, reason="cover", to_rep_id=jonas.pk, now=MONDAY + timedelta(hours=1))
+    assert list(Handoff.objects.filter(lead_id=anna["id"]).values_list("at", flat=True)) == [MONDAY, late]
+    assert ledger_check() == []
+    lead_reassign(lead_id=anna["id"], by=maria, reason="to the queue", to_team_id=emea.pk, now=late)
+    queues_hand_out(now=late + timedelta(minutes=5))
+    lead_reassign(lead_id=anna["id"], by=maria, reason="back to Lena", to_rep_id=lena.pk, now=late + timedelta(minutes=1))
+    assert ledger_check() == []
+    assert row_of(reconciliation(week_of(MONDAY.date(), "Europe/Berlin"), now=late + timedelta(hours=1)), lena).count("open_at_end") == 1

@@ -16,6 +16,7 @@ from leadbaton.pipeline.followup import viewer_of
 from leadbaton.reports.periods import Period, last_full_week, period_parse
 from leadbaton.reports.reconciliation import FIGURE_SQL, LedgerRow, figure_leads, reconciliation
 from leadbaton.reports.scope import Scope, sales_scope
+from leadbaton.reports.service_levels import ServiceRow, service_levels
 
 router = Router(tags=["reports"], auth=STAFF_AUTH)
 
@@ -125,3 +126,54 @@ def reconciliation_leads_get(request: HttpRequest, figure: str, period: str | No
     lead_ids = figure_leads(asked, figure, team_id=scope.team.pk if scope.team else None, rep_id=scope.rep.pk if scope.rep else None)
     return {"period": _period(asked), "team": scope.team.slug if scope.team else None, "rep": scope.rep.pk if scope.rep else None,
             "figure": figure, "lead_ids": lead_ids}
+
+
+class SpeedOut(Schema):
+    median_seconds: float | None
+    p90_seconds: float | None
+    within_5_minutes: float | None  # the share, 0 to 1, of all the leads (those still waiting included)
+    leads: int  # it happened to
+    waiting: int  # it has not happened to yet
+
+
+class ServiceOut(Schema):
+    rep: RepRef | None  # None on the total
+    first_owned: int  # leads the rep first owned in the period
+    to_owner: SpeedOut  # from the lead's first inquiry to its first owner
+    to_first_touch: SpeedOut  # from the first inquiry to the first touch, whoever made it
+    touches_before_conversation: float | None  # on average, of the leads that had a conversation
+    without_conversation: int  # leads first owned in the period that have had none yet
+    clocks: dict[str, dict[str, int]]  # per clock kind: met and breached in the period
+    purchased: int
+    not_interested: int
+    close_rate: float | None  # purchased / (purchased + not interested), of the leads closed in the period
+    value_won: dict[str, str]  # per currency, a decimal as text
+
+
+class ServiceLevelsOut(Schema):
+    period: PeriodOut
+    team: str | None
+    rows: list[ServiceOut]
+    total: ServiceOut
+
+
+def _service(row: ServiceRow) -> dict[str, Any]:
+    return {
+        "rep": {"id": row.rep_id, "name": row.name, "email": row.email} if row.rep_id is not None else None,
+        "first_owned": row.first_owned, "to_owner": row.to_owner.out(), "to_first_touch": row.to_first_touch.out(),
+        "touches_before_conversation": row.touches_per_conversation, "without_conversation": row.without_conversation,
+        "clocks": row.clocks, "purchased": row.purchased, "not_interested": row.not_interested, "close_rate": row.close_rate,
+        "value_won": {currency: f"{value:.2f}" for currency, value in sorted(row.value_won.items())},
+    }
+
+
+@router.get("/reports/service-levels", response={200: ServiceLevelsOut, **refusals(401, 403, 404, 422)},
+            summary="Each rep's service levels for a period")
+def service_levels_get(request: HttpRequest, period: str | None = None, team: str | None = None, rep: RowId | None = None) -> Any:
+    """Speed to lead (to owner, to first touch: median, p90, share within 5 minutes), touches before a conversation, each
+    clock kind met and breached, the close rate and the value won, per rep; the same scope and period as the reconciliation."""
+    scope = sales_scope(viewer_of(caller(request)), team=team or "", rep_id=rep)
+    asked = period_asked(period, scope)
+    report = service_levels(asked, team_id=scope.team.pk if scope.team else None, rep_id=scope.rep.pk if scope.rep else None)
+    return {"period": _period(asked), "team": scope.team.slug if scope.team else None, "rows": [_service(row) for row in report.rows],
+            "total": _service(report.total)}

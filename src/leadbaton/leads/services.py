@@ -25,6 +25,13 @@ from leadbaton.leads.models import (
 )
 
 
+def lead_moment(lead: Lead, now: datetime) -> datetime:
+    """When a change to the lead happens: `now`, or its last change if that is later. A use case takes `now` before it
+    locks the lead (a worker one for a whole batch), so another change may have come in between; the lead's history
+    (handoffs, activities, holdings) then stays in the order its changes were made, which the ledger's replay reads."""
+    return max(now, lead.updated_at) if lead.updated_at else now
+
+
 def handoff_record(
     *,
     lead: Lead,
@@ -38,6 +45,7 @@ def handoff_record(
 ) -> Handoff:
     """Record one change of owner, and the holdings it ends and starts (leads.holdings). Call inside the transaction
     that changes the owner, after the lead's stage is set for its new owner."""
+    at = lead_moment(lead, at)
     from_rep = previous is not None and previous.kind == OwnerKind.REP
     if from_rep:  # only a rep holds a lead open: from anyone else there is no holding to end
         ended = Holding.Closed.REJECTED if reason == Handoff.Reason.REJECTED else Holding.Closed.AWAY
@@ -79,6 +87,7 @@ def lead_set_owner(
     previous = lead.owner
     if previous == to:
         return None
+    at = lead_moment(lead, at)
     lead.owner_kind, lead.owner_team_id, lead.owner_rep_id = to.kind, to.team_id, to.rep_id
     if to.kind == OwnerKind.REP and lead.owned_at is None:
         lead.owned_at = at
@@ -165,7 +174,7 @@ def lead_absorb(*, lead: Lead, values: dict[str, Any], contact_free: dict[str, b
         changed.append("fields")
     lead.inquiry_count += 1
     lead.last_inquiry_at = now
-    lead.updated_at = now
+    lead.updated_at = lead_moment(lead, now)
     return changed
 
 
@@ -176,7 +185,7 @@ def lead_rescore(*, lead: Lead, score: int, reasons: list[str], definition_versi
 
 
 def lead_set_stage(*, lead: Lead, stage: str, now: datetime) -> None:
-    lead.stage, lead.updated_at = stage, now
+    lead.stage, lead.updated_at = stage, lead_moment(lead, now)
     lead.save(update_fields=["stage", "updated_at"])
 
 
@@ -186,6 +195,7 @@ def lead_touch_record(*, lead: Lead, now: datetime) -> None:
     The first touch sets first_touch_at and moves an untouched (assigned) lead to in_progress.
     Call inside the transaction that writes the touch's activity, with the lead's row locked.
     """
+    now = lead_moment(lead, now)
     lead.touch_count += 1
     lead.last_progress_at = lead.updated_at = now
     changed = ["touch_count", "last_progress_at", "updated_at"]
@@ -201,7 +211,7 @@ def lead_touch_record(*, lead: Lead, now: datetime) -> None:
 
 def lead_note_record(*, lead: Lead, now: datetime) -> None:
     """A note was written on the lead: it changed (updated_at), but a note is not a touch. Same transaction as the note."""
-    lead.updated_at = now
+    lead.updated_at = lead_moment(lead, now)
     lead.save(update_fields=["updated_at"])
 
 
@@ -229,6 +239,7 @@ def lead_outcome_set(
     outcome is progress. Call inside the transaction that writes the outcome's activity, with the
     lead's row locked.
     """
+    now = lead_moment(lead, now)
     in_progress, purchased = outcome == Stage.IN_PROGRESS, outcome == Stage.PURCHASED
     lead.stage = outcome
     lead.blocker = blocker if in_progress else ""
@@ -275,7 +286,7 @@ def inquiry_record(*, lead: Lead, values: dict[str, Any], now: datetime) -> Inqu
 def lead_recycle(*, lead: Lead, now: datetime) -> None:
     """A lead closed as not interested, not now, opens again in marketing's nurture (N3); the caller records the handoff.
     Its outcome stays on the timeline and in the ledger; the lead keeps no closing fields. Call with the lead's row locked."""
-    lead.stage, lead.closed_at, lead.recycle_at, lead.lost_reason, lead.updated_at = Stage.NURTURE, None, None, "", now
+    lead.stage, lead.closed_at, lead.recycle_at, lead.lost_reason, lead.updated_at = Stage.NURTURE, None, None, "", lead_moment(lead, now)
     lead.save(update_fields=["stage", "closed_at", "recycle_at", "lost_reason", "updated_at"])
 
 

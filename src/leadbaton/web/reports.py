@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, cast
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -37,52 +38,112 @@ from leadbaton.reports.reconciliation import (
     reconciliation,
 )
 from leadbaton.reports.scope import Scope, sales_scope, teams_seen_by
+from leadbaton.reports.service_levels import ServiceRow, duration_text, service_levels
+from leadbaton.sla.models import Clock
 from leadbaton.web.views import listed_row, refused_page
 
 SHOWN_LEADS = 200  # leads listed behind one figure
 
 
-@login_required
-def reconciliation_page(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
-    """Each rep's ledger for a period (`period`, default the last full week; `team`; `rep`), and with `show=REP:FIGURE`
-    (REP a rep's id or `total`) the leads behind that figure."""
-    user = cast(User, request.user)
-    viewer = viewer_of(user)
-    asked = {name: request.GET.get(name, "").strip() for name in ("period", "team", "rep", "show")}
+@dataclass
+class Asked:
+    """What a report page was asked for, read and checked: the scope and period to show, and every problem to say."""
+
+    viewer: Viewer
+    typed: dict[str, str]
+    scope: Scope
+    period: Period
+    errors: list[dict[str, str]]
+
+    @property
+    def team_id(self) -> int | None:
+        return self.scope.team.pk if self.scope.team else None
+
+    @property
+    def rep_id(self) -> int | None:
+        return self.scope.rep.pk if self.scope.rep else None
+
+    def context(self) -> dict[str, Any]:
+        """What every report page's form and heading need."""
+        return {
+            "scope": self.scope, "period": self.period, "asked": self.typed, "errors": self.errors, "forms": PERIOD_FORMS,
+            "teams": teams_seen_by(self.viewer), "every_team": self.viewer.role == ADMIN,
+            "earlier": _beside(self.period.previous, self.scope), "later": _beside(self.period.following, self.scope),
+        }
+
+
+def _asked(request: HttpRequest, *names: str) -> Asked | HttpResponse:
+    """A report page's query (`period`, default the last full week; `team`; `rep`; and `names`), or the refusal page
+    for a report the viewer may not read. A value it cannot use is said next to its field and the rest shown."""
+    viewer = viewer_of(cast(User, request.user))
+    typed = {name: request.GET.get(name, "").strip() for name in ("period", "team", "rep", *names)}
     errors = []
     rep_id = None
-    if re.fullmatch(r"[0-9]{1,18}", asked["rep"]):
-        rep_id = int(asked["rep"])
-    elif asked["rep"]:
-        errors.append({"field": "rep", "message": f"{asked['rep'][:40]!r} is not a person's number; the whole team is shown"})
+    if re.fullmatch(r"[0-9]{1,18}", typed["rep"]):
+        rep_id = int(typed["rep"])
+    elif typed["rep"]:
+        errors.append({"field": "rep", "message": f"{typed['rep'][:40]!r} is not a person's number; the whole team is shown"})
     try:
-        scope = sales_scope(viewer, team=asked["team"], rep_id=rep_id)
-    except NotFound as missing:  # a team or person typed wrongly: said, and the report one may read shown
-        errors += missing.errors
         try:
+            scope = sales_scope(viewer, team=typed["team"], rep_id=rep_id)
+        except NotFound as missing:  # a team or person typed wrongly: said, and the report one may read shown
+            errors += missing.errors
             scope = sales_scope(viewer)
-        except Refused as refused:
-            return refused_page(request, refused, not_allowed="You cannot open this report")
     except Refused as refused:
         return refused_page(request, refused, not_allowed="You cannot open this report")
-    now = clock.now()
     try:
-        period = period_parse(asked["period"], scope.time_zone) if asked["period"] else last_full_week(now, scope.time_zone)
+        period = period_parse(typed["period"], scope.time_zone) if typed["period"] else last_full_week(clock.now(), scope.time_zone)
     except ValueError as error:
         errors.append({"field": "period", "message": str(error)})
-        period = last_full_week(now, scope.time_zone)
-    report = reconciliation(period, now=now, team_id=scope.team.pk if scope.team else None, rep_id=scope.rep.pk if scope.rep else None)
+        period = last_full_week(clock.now(), scope.time_zone)
+    return Asked(viewer, typed, scope, period, errors)
+
+
+@login_required
+def reconciliation_page(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
+    """Each rep's ledger for a period, and with `show=REP:FIGURE` (REP a rep's id or `total`) the leads behind that figure."""
+    asked = _asked(request, "show")
+    if isinstance(asked, HttpResponse):
+        return asked
+    scope, period, errors = asked.scope, asked.period, asked.errors
+    report = reconciliation(period, now=clock.now(), team_id=asked.team_id, rep_id=asked.rep_id)
     if request.GET.get("format") == "csv" and not errors:
         return _csv_download(report, scope)
-    shown = _shown(asked["show"], report, scope, viewer, errors)
-    context = {
-        "scope": scope, "period": period, "asked": asked, "errors": errors, "forms": PERIOD_FORMS,
-        "teams": teams_seen_by(viewer), "every_team": viewer.role == ADMIN,
+    shown = _shown(asked.typed["show"], report, scope, asked.viewer, errors)
+    context = asked.context() | {
         "rows": [_row(row, period, scope) for row in [*report.rows, report.total]],
-        "came": CAME, "unaccounted": report.unaccounted, "shown": shown,
-        "earlier": _beside(period.previous, scope), "later": _beside(period.following, scope), "csv": _href(period, scope, format="csv"),
+        "came": CAME, "unaccounted": report.unaccounted, "shown": shown, "csv": _href(period, scope, format="csv"),
     }
     return render(request, "web/reconciliation.html", context, status=400 if errors else 200)
+
+
+@login_required
+def service_levels_page(request: HttpRequest) -> HttpResponse:
+    """Each rep's service levels for a period: speed to lead, touches before a conversation, clocks met and breached,
+    the close rate and the value won."""
+    asked = _asked(request)
+    if isinstance(asked, HttpResponse):
+        return asked
+    report = service_levels(asked.period, team_id=asked.team_id, rep_id=asked.rep_id)
+    context = asked.context() | {"rows": [_service_row(row) for row in [*report.rows, report.total]], "clocks": Clock.choices}
+    return render(request, "web/service_levels.html", context, status=400 if asked.errors else 200)
+
+
+def _service_row(row: ServiceRow) -> dict[str, Any]:
+    def share(value: float | None) -> str:
+        return "—" if value is None else f"{value:.0%}"
+
+    return {
+        "name": row.name, "total": row.rep_id is None, "first_owned": row.first_owned,
+        "to_owner": (duration_text(row.to_owner.median), duration_text(row.to_owner.p90)),
+        "to_first_touch": (duration_text(row.to_first_touch.median), duration_text(row.to_first_touch.p90), share(row.to_first_touch.within)),
+        "not_touched": row.to_first_touch.waiting,
+        "touches": "—" if row.touches_per_conversation is None else f"{row.touches_per_conversation:.1f}",
+        "without_conversation": row.without_conversation,
+        "clocks": [(row.clocks[kind]["met"], row.clocks[kind]["breached"]) for kind, _ in Clock.choices],
+        "close_rate": share(row.close_rate), "closed": row.purchased + row.not_interested, "purchased": row.purchased,
+        "won": ", ".join(f"{value:,.2f} {currency}" for currency, value in sorted(row.value_won.items())) or "—",
+    }
 
 
 class _Echo:

@@ -18,6 +18,8 @@ from leadbaton.core import clock
 from leadbaton.reports.exports import COLUMNS, reconciliation_csv
 from leadbaton.reports.periods import PERIOD_FORMS, last_full_week, period_parse
 from leadbaton.reports.reconciliation import FIGURES, Reconciliation, ledger_check, reconciliation
+from leadbaton.reports.service_levels import ServiceLevels, duration_text, service_levels
+from leadbaton.sla.models import Clock
 
 
 class Command(BaseCommand):
@@ -52,8 +54,11 @@ class Command(BaseCommand):
         scope = team.name if options["team"] and team else "every team"
         if options["csv"]:
             self._csv(report)
-        else:
-            self._table(report, f"{scope}, {period.label} ({period.first_day} to {period.last_day}, {period.time_zone})")
+            return
+        title = f"{scope}, {period.label} ({period.first_day} to {period.last_day}, {period.time_zone})"
+        self._table(report, title)
+        if options["action"] == "weekly":
+            self._service_levels(service_levels(period, team_id=team.pk if team else None), title)
 
     def _check(self) -> None:
         found = ledger_check()
@@ -83,6 +88,20 @@ class Command(BaseCommand):
                 self.stdout.write(f"  lead {item.lead_id}: {item.reason}")
         else:
             self.stdout.write("Unaccounted: none; every lead is accounted for.")
+
+    def _service_levels(self, report: ServiceLevels, title: str) -> None:
+        clocks = [(str(kind), label.lower()) for kind, label in Clock.choices]
+        table = Table("rep", "first owned", "to owner (median)", "to first touch (median, p90)", "within 5 min", "touches before a conversation",
+                      *(f"{label}: met / breached" for _, label in clocks), "close rate", "won", title=f"Service levels: {escape(title)}")
+        for row in [*report.rows, report.total]:
+            touch = row.to_first_touch
+            table.add_row(escape(row.name), str(row.first_owned), duration_text(row.to_owner.median),
+                          f"{duration_text(touch.median)}, {duration_text(touch.p90)}", "—" if touch.within is None else f"{touch.within:.0%}",
+                          "—" if row.touches_per_conversation is None else f"{row.touches_per_conversation:.1f}",
+                          *(f"{row.clocks[kind]['met']} / {row.clocks[kind]['breached']}" for kind, _ in clocks),
+                          "—" if row.close_rate is None else f"{row.close_rate:.0%}",
+                          ", ".join(f"{value:,.2f} {currency}" for currency, value in sorted(row.value_won.items())) or "—")
+        self.stdout.write(table_text(table, width=220))
 
     def _csv(self, report: Reconciliation) -> None:
         csv.writer(self.stdout, lineterminator="\n").writerows(reconciliation_csv(report))

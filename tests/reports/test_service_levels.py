@@ -1,0 +1,102 @@
+"""Sales service levels (P3, S4): speed to lead, touches before a conversation, clocks met and breached, close rate, value won."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.core.management import call_command
+
+from leadbaton.accounts.models import Role
+from leadbaton.core import clock
+from leadbaton.pipeline.followup import activity_log, outcome_record
+from leadbaton.pipeline.teams import policy_change
+from leadbaton.reports.periods import period_parse
+from leadbaton.reports.service_levels import duration_text, service_levels
+from leadbaton.worker.loop import Worker
+from tests.api.test_rep_api import as_user, person
+from tests.reports.test_reconciliation import MONDAY, arrive, emea_with
+from tests.reports.test_reconciliation_pages import browser
+
+
+@pytest.fixture
+def week(web_form):
+    """EMEA in 2026-W48. Anna came to Lena, who called within 3 minutes (no answer), reached her at the second call and
+    sold 1,200 EUR; Ben came to Jonas, who reached him only after 20 minutes and lost him; Carla came to Lena and waits.
+    A first response runs out after 5 minutes and only alerts the manager."""
+    emea, maria, (lena, jonas) = emea_with("Lena Rep", "Jonas Berg")
+    policy_change(scope="default", by=person("Ada Admin", Role.ADMIN), values={"escalation": {"first_response": ["alert_manager at breach"]}},
+                  now=MONDAY)
+    with time_machine.travel(MONDAY, tick=False) as traveller:
+        anna, ben = arrive(web_form, "anna@northwind.example"), arrive(web_form, "ben@northwind.example")
+        traveller.shift(timedelta(minutes=1))
+        carla = arrive(web_form, "carla@northwind.example")
+        traveller.shift(timedelta(minutes=2))
+        activity_log(lead_id=anna["id"], by=lena, kind="call", result="no_answer", note="", now=clock.now())
+        traveller.shift(timedelta(minutes=4))
+        Worker(poll_seconds=0).tick()  # Ben's and Carla's first response ran out
+        activity_log(lead_id=anna["id"], by=lena, kind="call", result="connected", note="", now=clock.now())
+        traveller.shift(timedelta(minutes=13))
+        activity_log(lead_id=ben["id"], by=jonas, kind="call", result="connected", note="", now=clock.now())
+        traveller.shift(timedelta(days=1))
+        outcome_record(lead_id=anna["id"], by=lena, outcome="purchased", value=Decimal("1200"), currency="EUR", now=clock.now())
+        outcome_record(lead_id=ben["id"], by=jonas, outcome="not_interested", reason="chose a competitor", now=clock.now())
+    assert [lead["owner"]["id"] for lead in (anna, ben, carla)] == [lena.pk, jonas.pk, lena.pk]
+    return {"emea": emea, "maria": maria, "lena": lena, "jonas": jonas}
+
+
+def test_each_reps_speed_to_lead_touches_clocks_and_close_rate(week):
+    report = service_levels(period_parse("2026-W48", "Europe/Berlin"), team_id=week["emea"].pk)
+    jonas, lena = report.rows
+    assert (lena.name, lena.first_owned, lena.to_owner.median, lena.to_first_touch.seconds, lena.to_first_touch.waiting) == (
+        "Lena Rep", 2, 0.0, [180.0], 1)
+    assert lena.to_first_touch.within == 0.5  # of her two leads, one touched within 5 minutes; Carla not yet
+    assert (lena.touches_before_conversation, lena.without_conversation) == ([1], 1)
+    assert lena.clocks["first_response"] == {"met": 1, "breached": 1}
+    assert (lena.purchased, lena.not_interested, lena.close_rate, dict(lena.value_won)) == (1, 0, 1.0, {"EUR": Decimal("1200.00")})
+    assert (jonas.first_owned, jonas.to_first_touch.seconds, jonas.to_first_touch.within, jonas.touches_before_conversation) == (1, [1200.0], 0.0, [0])
+    assert jonas.clocks["first_response"] == {"met": 0, "breached": 1}
+    assert (jonas.purchased, jonas.not_interested, jonas.close_rate) == (0, 1, 0.0)
+    total = report.total
+    assert (total.first_owned, total.to_first_touch.within, total.close_rate, total.touches_per_conversation) == (3, 1 / 3, 0.5, 0.5)
+    assert (total.to_first_touch.median, total.to_first_touch.p90) == (690.0, 1200.0)  # of 180 and 1200 seconds
+    before = service_levels(period_parse("2026-W47", "Europe/Berlin"), team_id=week["emea"].pk)
+    assert (before.total.first_owned, before.total.close_rate, before.total.to_owner.median) == (0, None, None)
+
+
+def test_the_page_the_api_and_the_terminal_show_the_same_figures(week, capsys):
+    page = browser(week["maria"]).get("/reports/service-levels/?period=2026-W48").content.decode()
+    lena = re.search(r'<th scope="row">Lena Rep</th>(.*?)</tr>', page, re.DOTALL)[1]
+    assert '<td data-label="To first touch">3 min, 3 min, 50% <span class="muted">(1 not yet)</span></td>' in lena
+    assert '<td data-label="First response">1 / 1</td>' in lena
+    assert '<td data-label="Close rate">100% <span class="muted">(1 of 1)</span></td>' in lena
+    assert '<td data-label="Won">1,200.00 EUR</td>' in lena
+    assert 'aria-current="page">Service levels</a>' in page
+    body = as_user(week["maria"]).get("/api/v1/reports/service-levels?period=2026-W48").json()
+    assert body["team"] == "emea"
+    lena_api = next(row for row in body["rows"] if row["rep"]["name"] == "Lena Rep")
+    assert lena_api["to_first_touch"] == {"median_seconds": 180.0, "p90_seconds": 180.0, "within_5_minutes": 0.5, "leads": 1, "waiting": 1}
+    assert (lena_api["value_won"], lena_api["close_rate"], lena_api["clocks"]["first_response"]) == ({"EUR": "1200.00"}, 1.0, {"met": 1, "breached": 1})
+    assert body["total"]["close_rate"] == 0.5
+    with time_machine.travel(MONDAY + timedelta(days=8), tick=False):
+        call_command("report", "weekly", "--team", "emea", "--week", "2026-W48")
+    printed = capsys.readouterr().out
+    assert "Service levels: EMEA, 2026-W48" in printed
+    assert re.search(r"Lena Rep\s*│\s*2\s*│\s*0 s\s*│\s*3 min, 3 min\s*│\s*50%\s*│\s*1\.0\s*│\s*1 / 1", printed), printed
+
+
+def test_a_rep_reads_their_own_service_levels_only(week):
+    own = as_user(week["lena"]).get("/api/v1/reports/service-levels?period=2026-W48").json()
+    assert [row["rep"]["name"] for row in own["rows"]] == ["Lena Rep"]
+    assert as_user(week["lena"]).get(f"/api/v1/reports/service-levels?rep={week['jonas'].pk}").status_code == 403
+    assert browser(person("Mark Marketer", Role.MARKETING)).get("/reports/service-levels/").status_code == 403
+    assert as_user(week["maria"]).get("/api/v1/reports/service-levels?period=soon").json()["errors"][0]["field"] == "period"
+
+
+@pytest.mark.parametrize(("seconds", "text"), [(None, "—"), (0, "0 s"), (59.6, "1 min"), (45, "45 s"), (180, "3 min"), (3600, "1 h"),
+                                               (7500, "2 h 5 min"), (86400 * 3 + 3600 * 4, "3 d 4 h"), (86400, "1 d")])
+def test_durations_read_as_people_say_them(seconds, text):
+    assert duration_text(seconds) == text
