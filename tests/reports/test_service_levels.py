@@ -12,6 +12,7 @@ from django.core.management import call_command
 
 from leadbaton.accounts.models import Role
 from leadbaton.core import clock
+from leadbaton.leads.models import Activity, touches_before_conversation
 from leadbaton.pipeline.followup import activity_log, outcome_record
 from leadbaton.pipeline.teams import policy_change
 from leadbaton.reports.periods import period_parse
@@ -100,3 +101,17 @@ def test_a_rep_reads_their_own_service_levels_only(week):
                                                (7500, "2 h 5 min"), (86400 * 3 + 3600 * 4, "3 d 4 h"), (86400, "1 d")])
 def test_durations_read_as_people_say_them(seconds, text):
     assert duration_text(seconds) == text
+
+
+def test_touches_before_a_conversation_are_counted_as_the_leads_timeline_orders_them(web_form):
+    emea, _, (lena,) = emea_with("Lena Rep")
+    with time_machine.travel(MONDAY, tick=False):
+        dana, eli = arrive(web_form, "dana@contoso.example"), arrive(web_form, "eli@contoso.example")
+        for kind, result in (("email", "other"), ("call", "no_answer"), ("call", "connected"), ("meeting", "other")):  # at one moment: by id
+            activity_log(lead_id=dana["id"], by=lena, kind=kind, result=result, note="", now=clock.now())
+        activity_log(lead_id=eli["id"], by=lena, kind="note", result="", note="looked them up", now=clock.now())
+        activity_log(lead_id=eli["id"], by=lena, kind="meeting", result="other", note="", now=clock.now())
+    timeline = list(Activity.objects.filter(lead_id=dana["id"]).order_by("at", "id"))
+    assert touches_before_conversation(timeline) == 2
+    row = service_levels(period_parse("2026-W48", "Europe/Berlin"), team_id=emea.pk).rows[0]
+    assert (sorted(row.touches_before_conversation), row.without_conversation) == ([0, 2], 0)  # a note is not a touch

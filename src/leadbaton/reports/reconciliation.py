@@ -116,7 +116,8 @@ class Reconciliation:
     unaccounted: list[Unaccounted]
 
 
-def _terms(period: Period, team_id: int | None, rep_id: int | None) -> tuple[str, dict[str, Any]]:
+def period_holdings(period: Period, team_id: int | None, rep_id: int | None) -> tuple[str, dict[str, Any]]:
+    """The SQL of the holdings of the period (of a team, of a rep), and its terms: for reports to read from."""
     terms: dict[str, Any] = {"start": _at(period.start), "end": _at(period.end), "team": team_id, "rep": rep_id}
     scope = (" AND h.team_id = %(team)s" if team_id is not None else "") + (" AND h.rep_id = %(rep)s" if rep_id is not None else "")
     return _PERIOD_SQL.format(scope=scope), terms
@@ -130,7 +131,7 @@ def reconciliation(period: Period, *, now: datetime, team_id: int | None = None,
     """Each rep's ledger for `period`: the reps who held a lead of team `team_id` (every team: None) in it, or `rep_id`
     alone, and the team's active reps with nothing to count. A holding counts for the team its handoff named. One
     statement for the counts; when the period reaches `now`, two more hold the holdings to the leads' present state."""
-    holdings, terms = _terms(period, team_id, rep_id)
+    holdings, terms = period_holdings(period, team_id, rep_id)
     figures = list(FIGURE_SQL)
     sql = (f"SELECT h.rep_id, {', '.join(f'SUM(CASE WHEN {FIGURE_SQL[name]} THEN 1 ELSE 0 END)' for name in figures)} "
            f"FROM ({holdings}) h GROUP BY h.rep_id")
@@ -155,7 +156,7 @@ def reconciliation(period: Period, *, now: datetime, team_id: int | None = None,
 
 def figure_leads(period: Period, figure: str, *, team_id: int | None = None, rep_id: int | None = None) -> list[int]:
     """The lead ids behind one figure (a key of FIGURE_SQL), in the order they came; a lead received twice, twice."""
-    holdings, terms = _terms(period, team_id, rep_id)
+    holdings, terms = period_holdings(period, team_id, rep_id)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT h.lead_id FROM ({holdings}) h WHERE {FIGURE_SQL[figure]} ORDER BY h.started_at, h.lead_id", terms)
         return [row[0] for row in cursor.fetchall()]

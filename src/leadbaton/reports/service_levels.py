@@ -17,12 +17,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, F, Q, Sum
+from django.db import connection
+from django.db.models import Count, Q, Sum
 
 from leadbaton.accounts.models import User
-from leadbaton.leads.models import Activity, Holding, touches_before_conversation
+from leadbaton.leads.models import Activity, Holding, Lead
+from leadbaton.leads.queries import read_at
 from leadbaton.reports.periods import Period
-from leadbaton.reports.reconciliation import reps_listed
+from leadbaton.reports.reconciliation import period_holdings, reps_listed
 from leadbaton.sla.models import Clock, Deadline
 
 WITHIN_SECONDS = 5 * 60  # the first response the product promises by default
@@ -109,9 +111,39 @@ class ServiceLevels:
     total: ServiceRow
 
 
+_LEAD, _ACTIVITY = Lead._meta.db_table, Activity._meta.db_table
+_TOUCH_KINDS = ", ".join(f"'{kind}'" for kind in Activity.TOUCHES)
+
+# The leads a rep first owned in the period: holdings of the period (reconciliation.period_holdings) that started then,
+# when their lead was first owned.
+_FIRST_OWNED_SQL = f"""
+SELECT h.rep_id, l.received_at, l.owned_at, l.first_touch_at
+FROM ({{holdings}}) h JOIN {_LEAD} l ON l.id = h.lead_id
+WHERE h.started_at >= %(start)s AND h.started_at = l.owned_at
+"""
+
+# For each of those leads: its touches before its first conversation (a touch that connected, or a meeting; the first
+# by time, then id), and whether it had one. One row a lead, so the page can average them.
+_CONVERSATION = f"t.kind IN ({_TOUCH_KINDS}) AND (t.result = '{Activity.Result.CONNECTED}' OR t.kind = '{Activity.Kind.MEETING}')"
+_TOUCHES_SQL = f"""
+SELECT f.rep_id,
+       (SELECT COUNT(*) FROM {_ACTIVITY} b WHERE b.lead_id = f.lead_id AND b.kind IN ({_TOUCH_KINDS})
+          AND c.id IS NOT NULL AND (b.at < c.at OR (b.at = c.at AND b.id < c.id))),
+       c.id IS NOT NULL
+FROM (SELECT h.rep_id, h.lead_id FROM ({{holdings}}) h JOIN {_LEAD} l ON l.id = h.lead_id
+      WHERE h.started_at >= %(start)s AND h.started_at = l.owned_at) f
+LEFT JOIN {_ACTIVITY} c ON c.id = (SELECT t.id FROM {_ACTIVITY} t WHERE t.lead_id = f.lead_id AND {_CONVERSATION} ORDER BY t.at, t.id LIMIT 1)
+"""
+
+
+def _seconds(start: Any, end: Any) -> float | None:
+    begun, done = read_at(start), read_at(end)
+    return (done - begun).total_seconds() if begun and done else None
+
+
 def service_levels(period: Period, *, team_id: int | None = None, rep_id: int | None = None) -> ServiceLevels:
     """Each rep's service levels for `period` (of team `team_id`'s holdings and clocks, or every team's; or `rep_id`'s),
-    the team's active reps listed with nothing to count. Five queries however many leads."""
+    the team's active reps listed with nothing to count. Six queries however many leads."""
     rows: dict[int, ServiceRow] = {}
 
     def row(rep: int) -> ServiceRow:
@@ -123,28 +155,24 @@ def service_levels(period: Period, *, team_id: int | None = None, rep_id: int | 
         holdings, clocks = holdings.filter(team_id=team_id), clocks.filter(team_id=team_id)
     if rep_id is not None:
         holdings, clocks = holdings.filter(rep_id=rep_id), clocks.filter(rep_id=rep_id)
-    # A lead's first holding started when a rep first owned it.
-    first = holdings.filter(started_at__gte=period.start, started_at__lt=period.end, started_at=F("lead__owned_at"))
-    owner_of: dict[int, int] = {}
-    for rep, lead_id, received, owned, touched in first.values_list("rep_id", "lead_id", "lead__received_at", "lead__owned_at",
-                                                                      "lead__first_touch_at"):
-        counted = row(rep)
-        counted.first_owned += 1
-        owner_of[lead_id] = rep
-        counted.to_owner.seconds.append((owned - received).total_seconds() if owned else 0.0)
-        if touched is None:
-            counted.to_first_touch.waiting += 1
-        else:
-            counted.to_first_touch.seconds.append((touched - received).total_seconds())
-    touches: dict[int, list[Activity]] = defaultdict(list)
-    for activity in Activity.objects.filter(lead_id__in=list(owner_of), kind__in=Activity.TOUCHES).only("lead_id", "kind", "result").order_by("at", "id"):
-        touches[activity.lead_id].append(activity)
-    for lead_id, rep in owner_of.items():
-        before = touches_before_conversation(touches[lead_id])
-        if before is None:
-            row(rep).without_conversation += 1
-        else:
-            row(rep).touches_before_conversation.append(before)
+    holdings_sql, terms = period_holdings(period, team_id, rep_id)
+    with connection.cursor() as cursor:
+        cursor.execute(_FIRST_OWNED_SQL.format(holdings=holdings_sql), terms)
+        for rep, received, owned, touched in cursor.fetchall():
+            counted = row(rep)
+            counted.first_owned += 1
+            counted.to_owner.seconds.append(_seconds(received, owned) or 0.0)
+            if touched is None:
+                counted.to_first_touch.waiting += 1
+            else:
+                counted.to_first_touch.seconds.append(_seconds(received, touched) or 0.0)
+        cursor.execute(_TOUCHES_SQL.format(holdings=holdings_sql), terms)
+        for rep, before, conversation in cursor.fetchall():
+            counted = row(rep)
+            if conversation:
+                counted.touches_before_conversation.append(int(before))
+            else:
+                counted.without_conversation += 1
     ended = Q(status=Deadline.Status.MET, met_at__gte=period.start, met_at__lt=period.end) | Q(
         status=Deadline.Status.BREACHED, breached_at__gte=period.start, breached_at__lt=period.end)
     for rep, kind, status, count in clocks.filter(ended).values_list("rep_id", "kind", "status").annotate(count=Count("id")).order_by():
