@@ -70,7 +70,8 @@ class ServiceRow:
     first_owned: int = 0
     to_owner: Speed = field(default_factory=Speed)
     to_first_touch: Speed = field(default_factory=Speed)
-    touches_before_conversation: list[int] = field(default_factory=list)
+    touches_before_conversation: int = 0  # in all, of the leads that had a conversation
+    with_conversation: int = 0
     without_conversation: int = 0
     clocks: dict[str, dict[str, int]] = field(default_factory=lambda: {str(kind): {"met": 0, "breached": 0} for kind in Clock})
     purchased: int = 0
@@ -85,14 +86,14 @@ class ServiceRow:
     @property
     def touches_per_conversation(self) -> float | None:
         """Touches before the first conversation, on average, of the leads that had one."""
-        found = self.touches_before_conversation
-        return sum(found) / len(found) if found else None
+        return self.touches_before_conversation / self.with_conversation if self.with_conversation else None
 
     def add(self, other: ServiceRow) -> None:
         self.first_owned += other.first_owned
         self.to_owner.add(other.to_owner)
         self.to_first_touch.add(other.to_first_touch)
         self.touches_before_conversation += other.touches_before_conversation
+        self.with_conversation += other.with_conversation
         self.without_conversation += other.without_conversation
         for kind, counts in other.clocks.items():
             for status, count in counts.items():
@@ -123,22 +124,25 @@ WHERE h.started_at >= %(start)s AND h.started_at = l.owned_at
 # Seconds from the first inquiry to a later time, counted by the database (a quarter's 160,000 leads would otherwise be
 # 320,000 times to read in Python): NULL while it has not happened.
 _SECONDS = {
-    "postgresql": "EXTRACT(EPOCH FROM l.{until} - l.received_at)",
+    "postgresql": "EXTRACT(EPOCH FROM l.{until} - l.received_at)::float8",
     "sqlite": "(julianday(l.{until}) - julianday(l.received_at)) * 86400.0",
 }
 
-# For each of those leads: its touches before its first conversation (a touch that connected, or a meeting; the first
-# by time, then id), and whether it had one. One row a lead, so the page can average them.
+# Per rep, of those leads: the touches before each one's first conversation (a touch that connected, or a meeting; the
+# first by time, then id) in all, the leads that had one, and the leads.
 _CONVERSATION = f"t.kind IN ({_TOUCH_KINDS}) AND (t.result = '{Activity.Result.CONNECTED}' OR t.kind = '{Activity.Kind.MEETING}')"
 _TOUCHES_SQL = f"""
 SELECT f.rep_id,
-       (SELECT COUNT(*) FROM {_ACTIVITY} b WHERE b.lead_id = f.lead_id AND b.kind IN ({_TOUCH_KINDS})
-          AND c.id IS NOT NULL AND (b.at < c.at OR (b.at = c.at AND b.id < c.id))),
-       c.id IS NOT NULL
+       SUM(CASE WHEN c.id IS NULL THEN 0 ELSE (SELECT COUNT(*) FROM {_ACTIVITY} b WHERE b.lead_id = f.lead_id AND b.kind IN ({_TOUCH_KINDS})
+                                                AND (b.at < c.at OR (b.at = c.at AND b.id < c.id))) END),
+       SUM(CASE WHEN c.id IS NULL THEN 0 ELSE 1 END), COUNT(*)
 FROM (SELECT h.rep_id, h.lead_id FROM ({{holdings}}) h JOIN {_LEAD} l ON l.id = h.lead_id
       WHERE h.started_at >= %(start)s AND h.started_at = l.owned_at) f
 LEFT JOIN {_ACTIVITY} c ON c.id = (SELECT t.id FROM {_ACTIVITY} t WHERE t.lead_id = f.lead_id AND {_CONVERSATION} ORDER BY t.at, t.id LIMIT 1)
+GROUP BY f.rep_id
 """
+
+
 
 
 def service_levels(period: Period, *, team_id: int | None = None, rep_id: int | None = None) -> ServiceLevels:
@@ -163,18 +167,17 @@ def service_levels(period: Period, *, team_id: int | None = None, rep_id: int | 
         for rep, to_owner, to_touch in cursor.fetchall():
             counted = row(rep)
             counted.first_owned += 1
-            counted.to_owner.seconds.append(round(float(to_owner), 3))
+            counted.to_owner.seconds.append(round(to_owner, 3))
             if to_touch is None:
                 counted.to_first_touch.waiting += 1
             else:
-                counted.to_first_touch.seconds.append(round(float(to_touch), 3))
+                counted.to_first_touch.seconds.append(round(to_touch, 3))
         cursor.execute(_TOUCHES_SQL.format(holdings=holdings_sql), terms)
-        for rep, before, conversation in cursor.fetchall():
+        for rep, before, with_conversation, leads in cursor.fetchall():
             counted = row(rep)
-            if conversation:
-                counted.touches_before_conversation.append(int(before))
-            else:
-                counted.without_conversation += 1
+            counted.touches_before_conversation += int(before or 0)
+            counted.with_conversation += int(with_conversation or 0)
+            counted.without_conversation += int(leads) - int(with_conversation or 0)
     ended = Q(status=Deadline.Status.MET, met_at__gte=period.start, met_at__lt=period.end) | Q(
         status=Deadline.Status.BREACHED, breached_at__gte=period.start, breached_at__lt=period.end)
     for rep, kind, status, count in clocks.filter(ended).values_list("rep_id", "kind", "status").annotate(count=Count("id")).order_by():
