@@ -14,8 +14,10 @@ from leadbaton.accounts.models import Role
 from leadbaton.core import clock
 from leadbaton.leads.models import Activity, touches_before_conversation
 from leadbaton.pipeline.followup import activity_log, outcome_record
+from leadbaton.pipeline.ownership import lead_reassign
 from leadbaton.pipeline.teams import policy_change
 from leadbaton.reports.periods import period_parse
+from leadbaton.reports.reconciliation import ledger_check
 from leadbaton.reports.service_levels import duration_text, service_levels
 from leadbaton.worker.loop import Worker
 from tests.api.test_rep_api import as_user, person
@@ -115,3 +117,36 @@ def test_touches_before_a_conversation_are_counted_as_the_leads_timeline_orders_
     assert touches_before_conversation(timeline) == 2
     row = service_levels(period_parse("2026-W48", "Europe/Berlin"), team_id=emea.pk).rows[0]
     assert (row.touches_before_conversation, row.with_conversation, row.without_conversation) == (2, 2, 0)  # a note is not a touch
+
+
+def test_a_lead_handed_on_in_the_moment_it_was_first_owned_counts_once_for_its_first_owner(web_form):
+    # The manager's move took its time before the lead was routed and waited for its lock: it is recorded at the same
+    # moment, and the lead is still Lena's first.
+    emea, maria, (_, jonas) = emea_with("Lena Rep", "Jonas Berg")
+    with time_machine.travel(MONDAY, tick=False):
+        anna = arrive(web_form, "anna@northwind.example")
+    lead_reassign(lead_id=anna["id"], by=maria, reason="cover", to_rep_id=jonas.pk, now=MONDAY - timedelta(seconds=1))
+    report = service_levels(period_parse("2026-W48", "Europe/Berlin"), team_id=emea.pk)
+    assert [(row.name, row.first_owned) for row in report.rows] == [("Jonas Berg", 0), ("Lena Rep", 1)]
+    assert report.total.first_owned == 1
+
+
+def test_an_outcome_that_took_its_time_before_a_move_is_recorded_after_it_for_the_new_owner(web_form):
+    emea, maria, (_, jonas) = emea_with("Lena Rep", "Jonas Berg")
+    with time_machine.travel(MONDAY, tick=False):
+        anna = arrive(web_form, "anna@northwind.example")
+    moved = MONDAY + timedelta(minutes=11)
+    lead_reassign(lead_id=anna["id"], by=maria, reason="cover", to_rep_id=jonas.pk, now=moved)
+    outcome_record(lead_id=anna["id"], by=maria, outcome="purchased", value=Decimal(500), currency="EUR", now=moved - timedelta(minutes=1))
+    assert ledger_check() == []
+    rows = {row.name: row for row in service_levels(period_parse("2026-W48", "Europe/Berlin"), team_id=emea.pk).rows}
+    assert (rows["Jonas Berg"].purchased, rows["Lena Rep"].purchased) == (1, 0)
+    assert list(Activity.objects.filter(lead_id=anna["id"]).values_list("at", flat=True)) == [moved + timedelta(microseconds=1)]
+
+
+def test_the_report_tabs_keep_the_period_and_a_wrong_rep_keeps_the_team(week):
+    page = browser(week["maria"]).get("/reports/service-levels/?period=2026-W47").content.decode()
+    assert '<a href="/reports/reconciliation/?period=2026-W47&amp;team=emea" >Reconciliation</a>' in page
+    wrong = browser(week["maria"]).get("/reports/reconciliation/?team=emea&rep=999999").content.decode()
+    assert "no person 999999 in the teams you may read" in wrong
+    assert "Reconciliation: EMEA" in wrong

@@ -6,7 +6,7 @@ use cases decide and check, then call a service here to change the row.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -30,6 +30,16 @@ def lead_moment(lead: Lead, now: datetime) -> datetime:
     locks the lead (a worker one for a whole batch), so another change may have come in between; the lead's history
     (handoffs, activities, holdings) then stays in the order its changes were made, which the ledger's replay reads."""
     return max(now, lead.updated_at) if lead.updated_at else now
+
+
+def lead_moment_after(lead: Lead, now: datetime) -> datetime:
+    """When a use case's touch or outcome on the lead happens: `now`, or just after the lead's last change if that came
+    after `now` (a handoff committed while this waited for the lock): at one moment the ledger's replay reads activities
+    before handoffs, so an activity clamped onto the handoff's time would be read as the previous owner's. Within the use
+    case, lead_moment keeps its writes at that one time."""
+    if lead.updated_at is not None and now < lead.updated_at:
+        return lead.updated_at + timedelta(microseconds=1)
+    return now
 
 
 def handoff_record(

@@ -94,7 +94,7 @@ def activity_log(*, lead_id: int, by: User, kind: str, result: str, note: str, n
     kind, result, note = kind.strip().lower(), result.strip().lower(), note.strip()
     with transaction.atomic():
         lead = _lead_to_work(lead_id, by)
-        now = leads.lead_moment(lead, now)  # after a change that came in since `now` was taken
+        now = leads.lead_moment_after(lead, now)  # after any change that came in since `now` was taken
         problems = _activity_problems(kind, result, note)
         if problems:
             raise Invalid(problems)
@@ -142,7 +142,7 @@ def outcome_record(
     }
     with transaction.atomic():
         lead = _lead_to_work(lead_id, by)
-        now = leads.lead_moment(lead, now)  # after a change that came in since `now` was taken
+        now = leads.lead_moment_after(lead, now)  # after any change that came in since `now` was taken
         if given["outcome"] == Stage.IN_PROGRESS and lead.stage == Stage.ASSIGNED:
             raise Conflict.one("stage", "this lead is untouched (assigned, no touch yet); log the first touch "
                                             f"(POST /api/v1/leads/{lead.pk}/activities) before recording it in progress")
@@ -171,7 +171,7 @@ def lead_reject(*, lead_id: int, by: User, reason: str, now: datetime, note: str
     reason, note = reason.strip().lower(), note.strip()
     with transaction.atomic():
         lead = _lead_to_work(lead_id, by)
-        now = leads.lead_moment(lead, now)  # after a change that came in since `now` was taken
+        now = leads.lead_moment_after(lead, now)  # after any change that came in since `now` was taken
         problems = _reject_problems(lead, by, reason, note, duplicate_of)
         if problems:
             raise Invalid(problems)

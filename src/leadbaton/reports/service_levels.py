@@ -111,15 +111,15 @@ class ServiceLevels:
     total: ServiceRow
 
 
-_LEAD, _ACTIVITY = Lead._meta.db_table, Activity._meta.db_table
+_LEAD, _ACTIVITY, _HOLDING = Lead._meta.db_table, Activity._meta.db_table, Holding._meta.db_table
 _TOUCH_KINDS = ", ".join(f"'{kind}'" for kind in Activity.TOUCHES)
 
-# The leads a rep first owned in the period: holdings of the period (reconciliation.period_holdings) that started then,
-# when their lead was first owned.
+# The leads a rep first owned in the period: holdings of the period (reconciliation.period_holdings) that started then
+# and are their lead's first (by id: two holdings may start at one moment, the first handed on at once).
 _FIRST_OWNED_SQL = """
 SELECT h.rep_id, {to_owner}, {to_touch}
 FROM ({holdings}) h JOIN {lead} l ON l.id = h.lead_id
-WHERE h.started_at >= %(start)s AND h.started_at = l.owned_at
+WHERE h.started_at >= %(start)s AND h.id = (SELECT MIN(x.id) FROM {holding} x WHERE x.lead_id = h.lead_id)
 """
 # Seconds from the first inquiry to a later time, counted by the database (a quarter's 160,000 leads would otherwise be
 # 320,000 times to read in Python): NULL while it has not happened.
@@ -137,7 +137,7 @@ SELECT f.rep_id,
                                                 AND (b.at < c.at OR (b.at = c.at AND b.id < c.id))) END),
        SUM(CASE WHEN c.id IS NULL THEN 0 ELSE 1 END), COUNT(*)
 FROM (SELECT h.rep_id, h.lead_id FROM ({{holdings}}) h JOIN {_LEAD} l ON l.id = h.lead_id
-      WHERE h.started_at >= %(start)s AND h.started_at = l.owned_at) f
+      WHERE h.started_at >= %(start)s AND h.id = (SELECT MIN(x.id) FROM {_HOLDING} x WHERE x.lead_id = h.lead_id)) f
 LEFT JOIN {_ACTIVITY} c ON c.id = (SELECT t.id FROM {_ACTIVITY} t WHERE t.lead_id = f.lead_id AND {_CONVERSATION} ORDER BY t.at, t.id LIMIT 1)
 GROUP BY f.rep_id
 """
@@ -162,7 +162,7 @@ def service_levels(period: Period, *, team_id: int | None = None, rep_id: int | 
     holdings_sql, terms = period_holdings(period, team_id, rep_id)
     with connection.cursor() as cursor:
         seconds = _SECONDS[connection.vendor]
-        cursor.execute(_FIRST_OWNED_SQL.format(holdings=holdings_sql, lead=_LEAD, to_owner=seconds.format(until="owned_at"),
+        cursor.execute(_FIRST_OWNED_SQL.format(holdings=holdings_sql, lead=_LEAD, holding=_HOLDING, to_owner=seconds.format(until="owned_at"),
                                                to_touch=seconds.format(until="first_touch_at")), terms)
         for rep, to_owner, to_touch in cursor.fetchall():
             counted = row(rep)

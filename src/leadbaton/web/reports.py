@@ -69,6 +69,7 @@ class Asked:
             "scope": self.scope, "period": self.period, "asked": self.typed, "errors": self.errors, "forms": PERIOD_FORMS,
             "teams": teams_seen_by(self.viewer), "every_team": self.viewer.role == ADMIN,
             "earlier": _beside(self.period.previous, self.scope), "later": _beside(self.period.following, self.scope),
+            "same": _href(self.period, self.scope),  # this period and scope, for the other reports' links
         }
 
 
@@ -88,7 +89,11 @@ def _asked(request: HttpRequest, *names: str) -> Asked | HttpResponse:
             scope = sales_scope(viewer, team=typed["team"], rep_id=rep_id)
         except NotFound as missing:  # a team or person typed wrongly: said, and the report one may read shown
             errors += missing.errors
-            scope = sales_scope(viewer)
+            kept = typed["team"] if missing.errors[0]["field"] == "rep" else ""
+            try:
+                scope = sales_scope(viewer, team=kept)
+            except NotFound:
+                scope = sales_scope(viewer)
     except Refused as refused:
         return refused_page(request, refused, not_allowed="You cannot open this report")
     try:
