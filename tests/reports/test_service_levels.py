@@ -12,13 +12,14 @@ from django.core.management import call_command
 
 from leadbaton.accounts.models import Role
 from leadbaton.core import clock
-from leadbaton.leads.models import Activity, touches_before_conversation
+from leadbaton.leads.models import Activity, Handoff, touches_before_conversation
 from leadbaton.pipeline.followup import activity_log, outcome_record
 from leadbaton.pipeline.ownership import lead_reassign
 from leadbaton.pipeline.teams import policy_change
 from leadbaton.reports.periods import period_parse
 from leadbaton.reports.reconciliation import ledger_check
 from leadbaton.reports.service_levels import duration_text, service_levels
+from leadbaton.sla.models import Deadline
 from leadbaton.worker.loop import Worker
 from tests.api.test_rep_api import as_user, person
 from tests.reports.test_reconciliation import MONDAY, arrive, emea_with
@@ -150,3 +151,13 @@ def test_the_report_tabs_keep_the_period_and_a_wrong_rep_keeps_the_team(week):
     wrong = browser(week["maria"]).get("/reports/reconciliation/?team=emea&rep=999999").content.decode()
     assert "no person 999999 in the teams you may read" in wrong
     assert "Reconciliation: EMEA" in wrong
+
+
+def test_the_new_owners_clocks_start_when_the_handoff_was_recorded_not_before(web_form):
+    _, maria, (_, jonas) = emea_with("Lena Rep", "Jonas Berg")
+    with time_machine.travel(MONDAY, tick=False):
+        anna = arrive(web_form, "anna@northwind.example")
+    lead_reassign(lead_id=anna["id"], by=maria, reason="cover", to_rep_id=jonas.pk, now=MONDAY - timedelta(minutes=3))
+    handed = Handoff.objects.filter(lead_id=anna["id"]).latest("id")
+    first_response = Deadline.objects.get(lead_id=anna["id"], rep=jonas, kind="first_response")
+    assert (handed.at, first_response.started_at) == (MONDAY, MONDAY)  # Jonas gets his whole five minutes

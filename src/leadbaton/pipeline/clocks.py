@@ -55,8 +55,10 @@ def clocks_follow_owner(lead: Lead, *, now: datetime, working_time: WorkingTime 
     """The lead has a new owner (or was just created with one): stop the old owner's clocks, start a rep owner's.
 
     `new`: the lead was created a moment ago and has no clocks to stop. `working_time`: the rep's, when
-    the caller has it already (routing does).
+    the caller has it already (routing does). The clocks start when the handoff was recorded (leads.lead_moment): a
+    use case's `now` (the worker's, one for a whole batch) may be earlier than a change that came in meanwhile.
     """
+    now = leads.lead_moment(lead, now)
     if not new:
         sla.deadlines_cancel(lead_id=lead.pk, now=now, why=why or "the lead changed hands")
     if lead.owner_kind != OwnerKind.REP or lead.owner_rep_id is None or not lead.is_open:
