@@ -13,7 +13,7 @@ from leadbaton.api.schemas import RowId, refusals
 from leadbaton.core import clock
 from leadbaton.core.refusals import Invalid
 from leadbaton.pipeline.followup import viewer_of
-from leadbaton.reports.periods import Period, last_full_week, period_parse
+from leadbaton.reports.periods import Period, period_or_last_week
 from leadbaton.reports.reconciliation import FIGURE_SQL, LedgerRow, figure_leads, reconciliation
 from leadbaton.reports.scope import Scope, sales_scope
 from leadbaton.reports.service_levels import ServiceRow, service_levels
@@ -67,10 +67,8 @@ class ReconciliationOut(Schema):
 
 def period_asked(text: str | None, scope: Scope) -> Period:
     """The period asked for in the scope's time zone, or the last full week; Invalid naming the forms it takes."""
-    if not text:
-        return last_full_week(clock.now(), scope.time_zone)
     try:
-        return period_parse(text, scope.time_zone)
+        return period_or_last_week(text or "", scope.time_zone, clock.now())
     except ValueError as error:
         raise Invalid.one("period", str(error)) from None
 

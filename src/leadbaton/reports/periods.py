@@ -98,3 +98,8 @@ def period_parse(text: str, time_zone: str) -> Period:
 def last_full_week(now: datetime, time_zone: str) -> Period:
     """The ISO week before the one `now` falls in, there."""
     return week_of(now.astimezone(ZoneInfo(time_zone)).date() - timedelta(days=7), time_zone)
+
+
+def period_or_last_week(text: str, time_zone: str, now: datetime) -> Period:
+    """The period `text` names (period_parse, its ValueError included), or the last full week when it names none."""
+    return period_parse(text, time_zone) if text else last_full_week(now, time_zone)

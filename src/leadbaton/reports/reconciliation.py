@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from django.db import connection
 
@@ -142,8 +142,7 @@ def reconciliation(period: Period, *, now: datetime, team_id: int | None = None,
             rows[rep] = LedgerRow(rep, "", counts=defaultdict(int, zip(figures, (int(count or 0) for count in counts), strict=True)))
     for listed in reps_listed(team_id, rep_id):
         rows.setdefault(listed, LedgerRow(listed, ""))
-    _name(rows.values())
-    ordered = sorted(rows.values(), key=lambda each: (each.name.lower(), each.rep_id or 0))
+    ordered = named_in_order(rows.values())
     total = LedgerRow(None, "Total")
     for each in ordered:
         total.add(each)
@@ -272,9 +271,20 @@ class _Names:
         return {str(OwnerKind.TEAM): "a team queue", str(OwnerKind.MARKETING): "marketing"}.get(kind, "nobody")
 
 
-def _name(rows: Iterable[LedgerRow]) -> None:
+class _RepRow(Protocol):
+    rep_id: int | None
+    name: str
+    email: str
+
+
+_Row = TypeVar("_Row", bound=_RepRow)
+
+
+def named_in_order(rows: Iterable[_Row]) -> list[_Row]:
+    """A report's rows with their reps' names and addresses filled in, ordered by name. One query."""
     rows = list(rows)
     people = {user.pk: user for user in User.objects.filter(pk__in=[each.rep_id for each in rows]).only("name", "email")}
     for each in rows:
         person = people.get(each.rep_id or 0)
         each.name, each.email = (person.display_name, person.email) if person else (f"user {each.rep_id}", "")
+    return sorted(rows, key=lambda each: (each.name.lower(), each.rep_id or 0))

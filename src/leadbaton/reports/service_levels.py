@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -20,10 +19,9 @@ from typing import Any
 from django.db import connection
 from django.db.models import Count, Q, Sum
 
-from leadbaton.accounts.models import User
 from leadbaton.leads.models import Activity, Holding, Lead
 from leadbaton.reports.periods import Period
-from leadbaton.reports.reconciliation import period_holdings, reps_listed
+from leadbaton.reports.reconciliation import named_in_order, period_holdings, reps_listed
 from leadbaton.sla.models import Clock, Deadline
 
 WITHIN_SECONDS = 5 * 60  # the first response the product promises by default
@@ -191,20 +189,11 @@ def service_levels(period: Period, *, team_id: int | None = None, rep_id: int | 
         row(rep).value_won[currency or "?"] += Decimal(value)
     for listed in reps_listed(team_id, rep_id):
         row(listed)
-    _name(rows.values())
-    ordered = sorted(rows.values(), key=lambda each: (each.name.lower(), each.rep_id or 0))
+    ordered = named_in_order(rows.values())
     total = ServiceRow(None, "Total")
     for each in ordered:
         total.add(each)
     return ServiceLevels(period, ordered, total)
-
-
-def _name(rows: Iterable[ServiceRow]) -> None:
-    rows = list(rows)
-    people = {user.pk: user for user in User.objects.filter(pk__in=[each.rep_id for each in rows]).only("name", "email")}
-    for each in rows:
-        person = people.get(each.rep_id or 0)
-        each.name, each.email = (person.display_name, person.email) if person else (f"user {each.rep_id}", "")
 
 
 def duration_text(seconds: float | None) -> str:

@@ -26,7 +26,7 @@ from leadbaton.leads.models import Lead
 from leadbaton.leads.queries import listed
 from leadbaton.pipeline.followup import viewer_of
 from leadbaton.reports.exports import reconciliation_csv
-from leadbaton.reports.periods import PERIOD_FORMS, Period, last_full_week, period_parse
+from leadbaton.reports.periods import PERIOD_FORMS, Period, last_full_week, period_or_last_week
 from leadbaton.reports.reconciliation import (
     CAME,
     FIGURE_SQL,
@@ -97,7 +97,7 @@ def _asked(request: HttpRequest, *names: str) -> Asked | HttpResponse:
     except Refused as refused:
         return refused_page(request, refused, not_allowed="You cannot open this report")
     try:
-        period = period_parse(typed["period"], scope.time_zone) if typed["period"] else last_full_week(clock.now(), scope.time_zone)
+        period = period_or_last_week(typed["period"], scope.time_zone, clock.now())
     except ValueError as error:
         errors.append({"field": "period", "message": str(error)})
         period = last_full_week(clock.now(), scope.time_zone)

@@ -16,7 +16,7 @@ from leadbaton.accounts.models import Team
 from leadbaton.cli.tables import table_text
 from leadbaton.core import clock
 from leadbaton.reports.exports import COLUMNS, reconciliation_csv
-from leadbaton.reports.periods import PERIOD_FORMS, last_full_week, period_parse
+from leadbaton.reports.periods import PERIOD_FORMS, period_or_last_week
 from leadbaton.reports.reconciliation import FIGURES, Reconciliation, ledger_check, reconciliation
 from leadbaton.reports.service_levels import ServiceLevels, duration_text, service_levels
 from leadbaton.sla.models import Clock
@@ -47,7 +47,7 @@ class Command(BaseCommand):
         if options["action"] == "weekly" and asked and "-W" not in asked:
             raise CommandError(f"--week: {asked!r} is not an ISO week; give one such as 2026-W47")
         try:
-            period = period_parse(asked, time_zone) if asked else last_full_week(clock.now(), time_zone)
+            period = period_or_last_week(asked or "", time_zone, clock.now())
         except ValueError as error:
             raise CommandError(f"--{'week' if options['action'] == 'weekly' else 'period'}: {error}") from None
         report = reconciliation(period, now=clock.now(), team_id=team.pk if options["team"] and team else None)
