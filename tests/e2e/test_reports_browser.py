@@ -1,5 +1,5 @@
 """The reports in a real browser: the manager opens Reports, finds this week's ledger, follows a figure to the lead behind
-it, looks at the week's service levels; the pages pass the accessibility checker and fit a phone."""
+it, looks at the week's service levels and progress; the pages pass the accessibility checker and fit a phone."""
 
 from __future__ import annotations
 
@@ -46,6 +46,12 @@ def test_the_manager_follows_a_figure_of_this_weeks_ledger_to_its_lead(team: dic
             expect(page.locator("#service-levels tr", has_text="Ana Rep").locator("td[data-label='Leads first owned']")).to_have_text("1")
             assert violations(page) == [], f"service levels at {width} width"
             assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"], width
+            page.click("nav.views >> text=Progress")
+            expect(page.locator("#progress tr", has_text="Ana Rep").locator("td[data-label='In progress now'] a")).to_have_text("0")
+            expect(page.locator("#blockers-title + p")).to_have_text("No lead is in progress now.")
+            assert violations(page) == [], f"progress at {width} width"
+            assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"], width
+            page.go_back()
             page.go_back()
             page.go_back()
             page.locator("#leads a", has_text="Dana Whitfield").click()

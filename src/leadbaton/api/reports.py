@@ -14,6 +14,7 @@ from leadbaton.core import clock
 from leadbaton.core.refusals import Invalid
 from leadbaton.pipeline.followup import viewer_of
 from leadbaton.reports.periods import Period, period_or_last_week
+from leadbaton.reports.progress import ProgressRow, progress, progress_leads
 from leadbaton.reports.reconciliation import FIGURE_SQL, LedgerRow, figure_leads, reconciliation
 from leadbaton.reports.scope import Scope, sales_scope
 from leadbaton.reports.service_levels import ServiceRow, service_levels
@@ -175,3 +176,69 @@ def service_levels_get(request: HttpRequest, period: str | None = None, team: st
     report = service_levels(asked, team_id=scope.team.pk if scope.team else None, rep_id=scope.rep.pk if scope.rep else None)
     return {"period": _period(asked), "team": scope.team.slug if scope.team else None, "rows": [_service(row) for row in report.rows],
             "total": _service(report.total)}
+
+
+class ShareOut(Schema):
+    in_progress_at_start: int  # leads the rep had in progress when the period began
+    progressed: int  # of those, the ones with a touch or an outcome in the period while the rep held them
+    share: float | None  # progressed / in progress at start, 0 to 1
+
+
+class NowOut(Schema):
+    in_progress: int
+    stale: int  # no touch or outcome within the team's policy window (progress_every_days)
+    overdue_next_steps: int
+    by_blocker: dict[str, int]  # budget, timing, authority, need, competitor, waiting_on_us, not_reached_yet, other; "" none recorded
+
+
+class ProgressRowOut(Schema):
+    rep: RepRef | None  # None on the total
+    in_progress_at_start: int
+    progressed: int
+    share: float | None
+    before: ShareOut  # the same, for the period before (the week before a week, the month before a month)
+    change: float | None  # share - before.share (0.1: ten points more); None when either had no leads in progress
+    now: NowOut
+
+
+class ProgressOut(Schema):
+    period: PeriodOut
+    before: PeriodOut
+    team: str | None
+    rows: list[ProgressRowOut]
+    total: ProgressRowOut
+
+
+def _progress(row: ProgressRow) -> dict[str, Any]:
+    return {"rep": {"id": row.rep_id, "name": row.name, "email": row.email} if row.rep_id is not None else None, **row.out()}
+
+
+@router.get("/reports/progress", response={200: ProgressOut, **refusals(401, 403, 404, 422)},
+            summary="Whether each rep's in-progress leads progressed, and where they stand now")
+def progress_get(request: HttpRequest, period: str | None = None, team: str | None = None, rep: RowId | None = None) -> Any:
+    """Of the leads each rep had in progress when the period began, how many progressed in it, against the period
+    before; and now: the leads in progress, stale, with their next step overdue, by blocker. The same scope and period
+    as the reconciliation."""
+    scope = sales_scope(viewer_of(caller(request)), team=team or "", rep_id=rep)
+    asked = period_asked(period, scope)
+    report = progress(asked, now=clock.now(), team_id=scope.team.pk if scope.team else None, rep_id=scope.rep.pk if scope.rep else None)
+    return {"period": _period(asked), "before": _period(report.before), "team": scope.team.slug if scope.team else None,
+            "rows": [_progress(row) for row in report.rows], "total": _progress(report.total)}
+
+
+@router.get("/reports/progress/leads", response={200: FigureLeadsOut, **refusals(401, 403, 404, 422)},
+            summary="The leads behind one figure of the progress report")
+def progress_leads_get(request: HttpRequest, figure: str, period: str | None = None, team: str | None = None,
+                       rep: RowId | None = None) -> Any:
+    """`figure`: in_progress_at_start, progressed or not_progressed (of the period); in_progress, stale or overdue (now);
+    or blocker:BLOCKER (in progress now with that blocker, blocker: alone for none recorded). Now's leads come most
+    stale first."""
+    scope = sales_scope(viewer_of(caller(request)), team=team or "", rep_id=rep)
+    asked = period_asked(period, scope)
+    try:
+        lead_ids = progress_leads(asked, figure, now=clock.now(), team_id=scope.team.pk if scope.team else None,
+                                  rep_id=scope.rep.pk if scope.rep else None)
+    except ValueError as error:
+        raise Invalid.one("figure", str(error)) from None
+    return {"period": _period(asked), "team": scope.team.slug if scope.team else None, "rep": scope.rep.pk if scope.rep else None,
+            "figure": figure, "lead_ids": lead_ids}

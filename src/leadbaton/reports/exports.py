@@ -5,7 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from leadbaton.reports.periods import Period
+from leadbaton.reports.progress import BLOCKERS, Progress
 from leadbaton.reports.reconciliation import CAME, Reconciliation
+from leadbaton.reports.service_levels import ServiceLevels
+from leadbaton.sla.models import Clock
 
 # The columns of the reconciliation, as the terminal and the CSV give them: (figure, label).
 COLUMNS = [
@@ -29,10 +33,45 @@ def cell(value: Any) -> Any:
     return value
 
 
+_HEAD = ["period", "first_day", "last_day", "time_zone", "rep", "email"]
+
+
+def _said(period: Period, name: str, email: str) -> list[Any]:
+    """The cells every report's row starts with: the period, and whose row it is."""
+    return [period.label, period.first_day.isoformat(), period.last_day.isoformat(), period.time_zone, cell(name), cell(email)]
+
+
 def reconciliation_csv(report: Reconciliation) -> Iterator[list[Any]]:
     """The header, then a row per rep and the total."""
-    yield ["period", "first_day", "last_day", "time_zone", "rep", "email", *(figure for figure, _ in COLUMNS)]
-    period = report.period
+    yield [*_HEAD, *(figure for figure, _ in COLUMNS)]
     for row in [*report.rows, report.total]:
-        yield [period.label, period.first_day.isoformat(), period.last_day.isoformat(), period.time_zone, cell(row.name), cell(row.email),
-               *(row.count(figure) for figure, _ in COLUMNS)]
+        yield [*_said(report.period, row.name, row.email), *(row.count(figure) for figure, _ in COLUMNS)]
+
+
+def _number(value: float | None, digits: int = 4) -> Any:
+    return "" if value is None else round(value, digits)
+
+
+def service_levels_csv(report: ServiceLevels) -> Iterator[list[Any]]:
+    """The header, then a row per rep and the total: seconds as numbers, shares from 0 to 1, value won per currency."""
+    currencies = sorted(report.total.value_won)
+    speeds = [f"{name}_{figure}" for name in ("to_owner", "to_first_touch") for figure in ("median_seconds", "p90_seconds", "within_5_minutes")]
+    yield [*_HEAD, "first_owned", *speeds, "not_touched_yet", "touches_before_conversation", "without_conversation",
+           *(f"{kind}_{status}" for kind in Clock.values for status in ("met", "breached")), "purchased", "not_interested", "close_rate",
+           *(f"won_{currency}" for currency in currencies)]
+    for row in [*report.rows, report.total]:
+        yield [*_said(report.period, row.name, row.email), row.first_owned,
+               *(_number(getattr(speed, figure)) for speed in (row.to_owner, row.to_first_touch) for figure in ("median", "p90", "within")),
+               row.to_first_touch.waiting, _number(row.touches_per_conversation), row.without_conversation,
+               *(row.clocks[kind][status] for kind in Clock.values for status in ("met", "breached")), row.purchased, row.not_interested,
+               _number(row.close_rate), *(f"{row.value_won.get(currency, 0):.2f}" for currency in currencies)]
+
+
+def progress_csv(report: Progress) -> Iterator[list[Any]]:
+    """The header, then a row per rep and the total: the period's progress against the period before's, and now's."""
+    yield [*_HEAD, "in_progress_at_start", "progressed", "share", "before_period", "before_in_progress_at_start", "before_progressed",
+           "before_share", "change", "in_progress_now", "stale_now", "overdue_next_steps_now", *(f"blocker_{blocker or 'none'}" for blocker in BLOCKERS)]
+    for row in [*report.rows, report.total]:
+        yield [*_said(report.period, row.name, row.email), row.in_progress_at_start, row.progressed, _number(row.share), report.before.label,
+               row.before_at_start, row.before_progressed, _number(row.before_share), _number(row.change), row.in_progress, row.stale, row.overdue,
+               *(row.blockers.get(blocker, 0) for blocker in BLOCKERS)]

@@ -1,4 +1,5 @@
-"""The report pages: the weekly reconciliation (P1), each figure a link to the leads behind it.
+"""The report pages: the weekly reconciliation (P1), progress (P2) and the service levels (P3), each figure a link to the
+leads behind it where it has leads.
 
 Who may read which ledger is reports.scope's: admins every team's and the organisation's, a manager their teams', a rep
 their own. A lead behind a figure that the reader may no longer open (it moved to another team) is listed by number only.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, cast
 from urllib.parse import urlencode
@@ -25,8 +26,9 @@ from leadbaton.leads.access import ADMIN, Viewer, readable_leads
 from leadbaton.leads.models import Lead
 from leadbaton.leads.queries import listed
 from leadbaton.pipeline.followup import viewer_of
-from leadbaton.reports.exports import reconciliation_csv
+from leadbaton.reports.exports import progress_csv, reconciliation_csv, service_levels_csv
 from leadbaton.reports.periods import PERIOD_FORMS, Period, last_full_week, period_or_last_week
+from leadbaton.reports.progress import BLOCKERS, NOW_FIGURES, PERIOD_FIGURES, Progress, ProgressRow, progress, progress_leads
 from leadbaton.reports.reconciliation import (
     CAME,
     FIGURE_SQL,
@@ -40,6 +42,7 @@ from leadbaton.reports.reconciliation import (
 from leadbaton.reports.scope import Scope, sales_scope, teams_seen_by
 from leadbaton.reports.service_levels import ServiceRow, duration_text, service_levels
 from leadbaton.sla.models import Clock
+from leadbaton.sla.services import policy_for
 from leadbaton.web.views import listed_row, refused_page
 
 SHOWN_LEADS = 200  # leads listed behind one figure
@@ -113,7 +116,7 @@ def reconciliation_page(request: HttpRequest) -> HttpResponse | StreamingHttpRes
     scope, period, errors = asked.scope, asked.period, asked.errors
     report = reconciliation(period, now=clock.now(), team_id=asked.team_id, rep_id=asked.rep_id)
     if request.GET.get("format") == "csv" and not errors:
-        return _csv_download(report, scope)
+        return _csv_download(reconciliation_csv(report), "reconciliation", scope, period)
     shown = _shown(asked.typed["show"], report, scope, asked.viewer, errors)
     context = asked.context() | {
         "rows": [_row(row, period, scope) for row in [*report.rows, report.total]],
@@ -123,15 +126,75 @@ def reconciliation_page(request: HttpRequest) -> HttpResponse | StreamingHttpRes
 
 
 @login_required
-def service_levels_page(request: HttpRequest) -> HttpResponse:
+def service_levels_page(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     """Each rep's service levels for a period: speed to lead, touches before a conversation, clocks met and breached,
     the close rate and the value won."""
     asked = _asked(request)
     if isinstance(asked, HttpResponse):
         return asked
     report = service_levels(asked.period, team_id=asked.team_id, rep_id=asked.rep_id)
-    context = asked.context() | {"rows": [_service_row(row) for row in [*report.rows, report.total]], "clocks": Clock.choices}
+    if request.GET.get("format") == "csv" and not asked.errors:
+        return _csv_download(service_levels_csv(report), "service-levels", asked.scope, report.period)
+    context = asked.context() | {"rows": [_service_row(row) for row in [*report.rows, report.total]], "clocks": Clock.choices,
+                                 "csv": _href(asked.period, asked.scope, format="csv")}
     return render(request, "web/service_levels.html", context, status=400 if asked.errors else 200)
+
+
+@login_required
+def progress_page(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
+    """Whether each rep's in-progress leads moved in a period, against the period before, and where they stand now:
+    stale, next steps overdue, by blocker. With `show=REP:FIGURE` (REP a rep's id or `total`), the leads behind a figure."""
+    asked = _asked(request, "show")
+    if isinstance(asked, HttpResponse):
+        return asked
+    now = clock.now()
+    report = progress(asked.period, now=now, team_id=asked.team_id, rep_id=asked.rep_id)
+    if request.GET.get("format") == "csv" and not asked.errors:
+        return _csv_download(progress_csv(report), "progress", asked.scope, report.period)
+    shown = _progress_shown(asked, report)
+    blockers = report.blockers_seen
+    context = asked.context() | {
+        "rows": [_progress_row(row, asked, blockers) for row in [*report.rows, report.total]], "blockers": blockers, "before": report.before,
+        "shown": shown, "csv": _href(asked.period, asked.scope, format="csv"),
+        "window": None if asked.team_id is None else policy_for(asked.team_id).progress_every_days,
+    }
+    return render(request, "web/progress.html", context, status=400 if asked.errors else 200)
+
+
+def _progress_row(row: ProgressRow, asked: Asked, blockers: list[tuple[str, str]]) -> dict[str, Any]:
+    key = str(row.rep_id) if row.rep_id is not None else "total"
+
+    def cell(figure: str) -> dict[str, Any]:
+        return {"count": row.count(figure), "href": _href(asked.period, asked.scope, show=f"{key}:{figure}") + "#leads"}
+
+    def share(value: float | None) -> str:
+        return "—" if value is None else f"{value:.0%}"
+
+    change = row.change
+    return {
+        "name": row.name, "total": row.rep_id is None, "share": share(row.share), "before_share": share(row.before_share),
+        "change": "—" if change is None else f"{round(change * 100):+d} points", "better": change is not None and change > 0,
+        "figures": {figure: cell(figure) for figure in [*PERIOD_FIGURES, *NOW_FIGURES]},
+        "before": (row.before_progressed, row.before_at_start),
+        "blockers": [(label, cell(f"blocker:{blocker}")) for blocker, label in blockers],
+    }
+
+
+def _progress_shown(asked: Asked, report: Progress) -> dict[str, Any] | None:
+    show = asked.typed["show"]
+    if not show:
+        return None
+    key, _, figure = show.partition(":")
+    rows = {str(row.rep_id): row for row in report.rows} | {"total": report.total}
+    labels = PERIOD_FIGURES | NOW_FIGURES | {f"blocker:{blocker}": f"in progress now, {label.lower()}" for blocker, label in BLOCKERS.items()}
+    if key not in rows or figure not in labels:
+        asked.errors.append({"field": "show", "message": f"{show[:60]!r} names no figure of this report; follow a figure's link"})
+        return None
+    row = rows[key]
+    ids = progress_leads(report.period, figure, now=report.now, team_id=asked.team_id,
+                         rep_id=row.rep_id if row.rep_id is not None else asked.rep_id)
+    when = "received_at" if figure in PERIOD_FIGURES else "last_progress_at"
+    return _leads_shown(ids, f"{row.name}: {labels[figure]}", asked.viewer, report.period.time_zone, when=when)
 
 
 def _service_row(row: ServiceRow) -> dict[str, Any]:
@@ -158,10 +221,11 @@ class _Echo:
         return value
 
 
-def _csv_download(report: Reconciliation, scope: Scope) -> StreamingHttpResponse:
+def _csv_download(rows: Iterator[list[Any]], report: str, scope: Scope, period: Period) -> StreamingHttpResponse:
+    """A report's rows as a CSV download, written as they are sent."""
     writer = csv.writer(_Echo())
-    name = f"reconciliation-{scope.team.slug if scope.team else 'every-team'}{f'-{scope.rep.pk}' if scope.rep else ''}-{report.period.label}.csv"
-    return StreamingHttpResponse((writer.writerow(row) for row in reconciliation_csv(report)), content_type="text/csv; charset=utf-8",
+    name = f"{report}-{scope.team.slug if scope.team else 'every-team'}{f'-{scope.rep.pk}' if scope.rep else ''}-{period.label}.csv"
+    return StreamingHttpResponse((writer.writerow(row) for row in rows), content_type="text/csv; charset=utf-8",
                                  headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
@@ -210,13 +274,20 @@ def _shown(show: str, report: Reconciliation, scope: Scope, viewer: Viewer, erro
     row = rows[key]
     ids = figure_leads(report.period, figure, team_id=scope.team.pk if scope.team else None,
                        rep_id=row.rep_id if row.rep_id is not None else (scope.rep.pk if scope.rep else None))
-    zone = ZoneInfo(report.period.time_zone)
+    return _leads_shown(ids, f"{row.name}: {_figure_label(figure)}", viewer, report.period.time_zone)
+
+
+def _leads_shown(ids: list[int], title: str, viewer: Viewer, time_zone: str, *, when: str = "received_at") -> dict[str, Any]:
+    """The leads behind a figure, in `ids`' order (a lead there twice, once): those the viewer may open by name, with
+    their `when` time, the others by number."""
+    zone = ZoneInfo(time_zone)
     shown = list(dict.fromkeys(ids))[:SHOWN_LEADS]
     readable = {lead.pk: lead for lead in listed(Lead.objects.filter(pk__in=shown).filter(readable_leads(viewer)))}
     return {
-        "title": f"{row.name}: {_figure_label(figure)}", "count": len(set(ids)), "movements": len(ids), "more": max(0, len(set(ids)) - SHOWN_LEADS),
-        "leads": [listed_row(readable[lead_id], zone, readable[lead_id].received_at, year=True) if lead_id in readable else {"number": lead_id}
-                  for lead_id in shown],
+        "title": title, "count": len(set(ids)), "movements": len(ids), "more": max(0, len(set(ids)) - SHOWN_LEADS),
+        "when_label": {"received_at": "Received", "last_progress_at": "Last progress"}[when],
+        "leads": [listed_row(readable[lead_id], zone, getattr(readable[lead_id], when) or readable[lead_id].received_at, year=True)
+                  if lead_id in readable else {"number": lead_id} for lead_id in shown],
     }
 
 

@@ -1,4 +1,5 @@
-"""leadbaton report weekly --team T [--week 2026-W47] [--csv]: a team's week in the terminal.
+"""leadbaton report weekly --team T [--week 2026-W47] [--csv]: a team's week in the terminal (the reconciliation, the
+service levels and progress).
 
     leadbaton report reconciliation [--team T] [--period 2026-11] [--csv]: the ledger for any week, month or range of days.
 """
@@ -17,6 +18,7 @@ from leadbaton.cli.tables import table_text
 from leadbaton.core import clock
 from leadbaton.reports.exports import COLUMNS, reconciliation_csv
 from leadbaton.reports.periods import PERIOD_FORMS, period_or_last_week
+from leadbaton.reports.progress import Progress, progress
 from leadbaton.reports.reconciliation import FIGURES, Reconciliation, ledger_check, reconciliation
 from leadbaton.reports.service_levels import ServiceLevels, duration_text, service_levels
 from leadbaton.sla.models import Clock
@@ -59,6 +61,7 @@ class Command(BaseCommand):
         self._table(report, title)
         if options["action"] == "weekly":
             self._service_levels(service_levels(period, team_id=team.pk if team else None), title)
+            self._progress(progress(period, now=clock.now(), team_id=team.pk if team else None), title)
 
     def _check(self) -> None:
         found = ledger_check()
@@ -103,5 +106,19 @@ class Command(BaseCommand):
                           ", ".join(f"{value:,.2f} {currency}" for currency, value in sorted(row.value_won.items())) or "—")
         self.stdout.write(table_text(table, width=220))
 
+    def _progress(self, report: Progress, title: str) -> None:
+        blockers = report.blockers_seen
+        table = Table("rep", "in progress at start", "progressed", "share", report.before.label, "change", "in progress now", "stale now",
+                      "next step overdue", *(f"blocker: {label.lower()}" for _, label in blockers), title=f"Progress: {escape(title)}")
+        for row in [*report.rows, report.total]:
+            table.add_row(escape(row.name), str(row.in_progress_at_start), str(row.progressed), _share(row.share), _share(row.before_share),
+                          "—" if row.change is None else f"{round(row.change * 100):+d} points", str(row.in_progress), str(row.stale),
+                          str(row.overdue), *(str(row.blockers.get(blocker, 0)) for blocker, _ in blockers))
+        self.stdout.write(table_text(table, width=220))
+
     def _csv(self, report: Reconciliation) -> None:
         csv.writer(self.stdout, lineterminator="\n").writerows(reconciliation_csv(report))
+
+
+def _share(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
