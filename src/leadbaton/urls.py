@@ -66,6 +66,7 @@ urlpatterns = [
     path("marketing/nurture/", marketing.nurture, name="nurture"),
     path("reports/reconciliation/", reports.reconciliation_page, name="reconciliation"),
     path("reports/progress/", reports.progress_page, name="progress"),
+    path("reports/leaderboard/", reports.leaderboard_page, name="leaderboard"),
     path("reports/service-levels/", reports.service_levels_page, name="service_levels"),
     path("admin/", admin.site.urls),
     path("api/v1/", api_urls(api)),

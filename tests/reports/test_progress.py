@@ -13,12 +13,14 @@ import pytest
 import time_machine
 from django.core.management import call_command
 
-from leadbaton.accounts.models import Role
+from leadbaton.accounts.models import RepProfile, Role, Team
 from leadbaton.core import clock
 from leadbaton.pipeline.followup import activity_log, outcome_record
 from leadbaton.pipeline.ownership import lead_reassign
+from leadbaton.pipeline.teams import policy_change
 from leadbaton.reports.periods import period_parse
 from leadbaton.reports.progress import progress, progress_leads
+from leadbaton.sla.queries import leads_of_rep_by_clock
 from tests.api.test_rep_api import as_user, person
 from tests.reports.test_reconciliation import MONDAY, arrive, emea_with
 from tests.reports.test_reconciliation_pages import browser
@@ -161,3 +163,41 @@ def test_the_terminals_weekly_report_ends_with_progress(weeks, capsys):
     printed = capsys.readouterr().out
     assert "Progress: EMEA, 2026-W48" in printed
     assert re.search(r"Lena Rep\s*│\s*2\s*│\s*2\s*│\s*100%\s*│\s*50%\s*│\s*\+50 points\s*│\s*2\s*│\s*0\s*│\s*1\s*│\s*1\s*│\s*1", printed), printed
+
+
+def test_a_lead_handed_away_and_back_progresses_when_touched_in_its_second_holding(weeks):
+    lena, jonas, ids = weeks["lena"], weeks["jonas"], weeks["ids"]
+    with time_machine.travel(NOW + timedelta(days=1), tick=False) as traveller:
+        lead_reassign(lead_id=ids["anna"], to_rep_id=jonas.pk, by=weeks["maria"], reason="Lena is at a fair", now=clock.now())
+        traveller.shift(timedelta(hours=1))
+        lead_reassign(lead_id=ids["anna"], to_rep_id=lena.pk, by=weeks["maria"], reason="Lena is back", now=clock.now())
+        traveller.shift(timedelta(hours=1))
+        activity_log(lead_id=ids["anna"], by=lena, kind="call", result="connected", note="", now=clock.now())
+    period = period_parse("2026-W49", "Europe/Berlin")
+    lena_row = next(row for row in progress(period, now=NOW + timedelta(days=2), team_id=weeks["emea"].pk).rows if row.rep_id == lena.pk)
+    assert (lena_row.in_progress_at_start, lena_row.progressed) == (2, 1)
+    assert progress_leads(period, "progressed", now=NOW + timedelta(days=2), rep_id=lena.pk) == [ids["anna"]]
+
+
+def test_now_counts_a_reps_leads_where_and_as_their_team_and_inbox_do_after_they_move_team(weeks):
+    """Lena moves to the Americas, whose leads are stale after 3 days: its manager sees her leads, stale as her inbox says."""
+    frank = person("Frank Manager", Role.MANAGER)
+    amer = Team.objects.create(slug="amer", name="Americas", time_zone="Europe/Berlin", manager=frank)
+    policy_change(scope="amer", by=person("Ada Admin", Role.ADMIN), values={"progress_every_days": 3}, now=NOW)
+    RepProfile.objects.filter(user=weeks["lena"]).update(team=amer)
+    inbox = leads_of_rep_by_clock(weeks["lena"].pk, now=NOW, view="stale", stale_before=NOW - timedelta(days=3))
+    assert sorted(row.lead.pk for row in inbox) == sorted([weeks["ids"]["anna"], weeks["ids"]["carla"]])  # last touched 6.5 days ago
+    lena = progress(period_parse("2026-W48", "Europe/Berlin"), now=NOW, team_id=amer.pk).rows[0]
+    assert (lena.name, lena.in_progress, lena.stale) == ("Lena Rep", 2, 2)
+    assert sorted(progress_leads(period_parse("2026-W48", "Europe/Berlin"), "stale", now=NOW, team_id=amer.pk)) == sorted(
+        [weeks["ids"]["anna"], weeks["ids"]["carla"]])
+
+
+def test_the_first_period_one_may_ask_for_has_none_before_it(weeks):
+    with time_machine.travel(NOW, tick=False):
+        page = browser(weeks["maria"]).get("/reports/progress/?period=2000-01")
+        assert page.status_code == 200
+        assert "against the period before" in page.content.decode()
+        body = as_user(weeks["maria"]).get("/api/v1/reports/progress?period=2000-01").json()
+        assert (body["before"], body["total"]["change"]) == (None, None)
+        assert browser(weeks["maria"]).get("/reports/progress/?period=2000-01&format=csv").status_code == 200

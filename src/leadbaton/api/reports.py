@@ -13,10 +13,11 @@ from leadbaton.api.schemas import RowId, refusals
 from leadbaton.core import clock
 from leadbaton.core.refusals import Invalid
 from leadbaton.pipeline.followup import viewer_of
+from leadbaton.reports.leaderboard import leaderboard
 from leadbaton.reports.periods import Period, period_or_last_week
 from leadbaton.reports.progress import ProgressRow, progress, progress_leads
 from leadbaton.reports.reconciliation import FIGURE_SQL, LedgerRow, figure_leads, reconciliation
-from leadbaton.reports.scope import Scope, sales_scope
+from leadbaton.reports.scope import Scope, sales_scope, team_scope
 from leadbaton.reports.service_levels import ServiceRow, service_levels
 
 router = Router(tags=["reports"], auth=STAFF_AUTH)
@@ -203,7 +204,7 @@ class ProgressRowOut(Schema):
 
 class ProgressOut(Schema):
     period: PeriodOut
-    before: PeriodOut
+    before: PeriodOut | None  # None for the first period one may ask for
     team: str | None
     rows: list[ProgressRowOut]
     total: ProgressRowOut
@@ -222,7 +223,7 @@ def progress_get(request: HttpRequest, period: str | None = None, team: str | No
     scope = sales_scope(viewer_of(caller(request)), team=team or "", rep_id=rep)
     asked = period_asked(period, scope)
     report = progress(asked, now=clock.now(), team_id=scope.team.pk if scope.team else None, rep_id=scope.rep.pk if scope.rep else None)
-    return {"period": _period(asked), "before": _period(report.before), "team": scope.team.slug if scope.team else None,
+    return {"period": _period(asked), "before": _period(report.before) if report.before else None, "team": scope.team.slug if scope.team else None,
             "rows": [_progress(row) for row in report.rows], "total": _progress(report.total)}
 
 
@@ -242,3 +243,35 @@ def progress_leads_get(request: HttpRequest, figure: str, period: str | None = N
         raise Invalid.one("figure", str(error)) from None
     return {"period": _period(asked), "team": scope.team.slug if scope.team else None, "rep": scope.rep.pk if scope.rep else None,
             "figure": figure, "lead_ids": lead_ids}
+
+
+class NamedOut(Schema):
+    place: int  # reps level on the board's figures share a place
+    rep: RepRef
+    why: str
+
+
+class BoardOut(Schema):
+    key: str  # fastest_first_touch, clocks_met, progressed, purchases
+    title: str
+    named: list[NamedOut]  # at most three places; never the rest
+
+
+class LeaderboardOut(Schema):
+    period: PeriodOut
+    team: str | None
+    boards: list[BoardOut]
+
+
+@router.get("/reports/leaderboard", response={200: LeaderboardOut, **refusals(401, 403, 404, 422)},
+            summary="The period's best follow-up in a team")
+def leaderboard_get(request: HttpRequest, period: str | None = None, team: str | None = None) -> Any:
+    """Four boards (fastest first touches, clocks met, leads moved on, purchases), each naming at most three reps with
+    why; nobody else is listed. Reps: their own team's; managers their teams'; admins any team's, or every team's."""
+    scope = team_scope(viewer_of(caller(request)), team=team or "")
+    asked = period_asked(period, scope)
+    board = leaderboard(asked, now=clock.now(), team_id=scope.team.pk if scope.team else None)
+    return {"period": _period(asked), "team": scope.team.slug if scope.team else None,
+            "boards": [{"key": each.key, "title": each.title,
+                        "named": [{"place": named.place, "rep": {"id": named.rep_id, "name": named.name, "email": named.email},
+                                   "why": named.why} for named in each.named]} for each in board.boards]}

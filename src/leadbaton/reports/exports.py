@@ -72,6 +72,6 @@ def progress_csv(report: Progress) -> Iterator[list[Any]]:
     yield [*_HEAD, "in_progress_at_start", "progressed", "share", "before_period", "before_in_progress_at_start", "before_progressed",
            "before_share", "change", "in_progress_now", "stale_now", "overdue_next_steps_now", *(f"blocker_{blocker or 'none'}" for blocker in BLOCKERS)]
     for row in [*report.rows, report.total]:
-        yield [*_said(report.period, row.name, row.email), row.in_progress_at_start, row.progressed, _number(row.share), report.before.label,
+        yield [*_said(report.period, row.name, row.email), row.in_progress_at_start, row.progressed, _number(row.share), report.before.label if report.before else "",
                row.before_at_start, row.before_progressed, _number(row.before_share), _number(row.change), row.in_progress, row.stale, row.overdue,
                *(row.blockers.get(blocker, 0) for blocker in BLOCKERS)]

@@ -19,10 +19,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
+from django.db.models.functions import Coalesce
 
 from leadbaton.accounts.models import Team
-from leadbaton.leads.models import Activity, Blocker, Lead, OwnerKind, Stage
+from leadbaton.leads.models import Activity, Blocker, Holding, Lead, OwnerKind, Stage
+from leadbaton.leads.queries import team_leads
 from leadbaton.reports.periods import Period
 from leadbaton.reports.reconciliation import FIGURE_SQL, named_in_order, period_holdings, reps_listed
 from leadbaton.sla.services import policy_for
@@ -35,8 +37,13 @@ _ACTIVITY = Activity._meta.db_table
 _PROGRESS_KINDS = ", ".join(f"'{kind}'" for kind in (*Activity.TOUCHES, Activity.Kind.OUTCOME))
 # A touch or outcome on the holding's lead in the period while the rep held it: at its closing moment too (the outcome
 # that closed it; at one moment, the ledger puts activities before a handoff).
-_PROGRESSED = (f"EXISTS (SELECT 1 FROM {_ACTIVITY} a WHERE a.lead_id = h.lead_id AND a.kind IN ({_PROGRESS_KINDS}) "
-               "AND a.at >= %(start)s AND a.at < %(end)s AND (h.closed_at IS NULL OR a.at <= h.closed_at))")
+_HOLDING = Holding._meta.db_table
+# A touch or outcome on the holding's lead in the period while its rep held it (in this holding or a later one of the
+# same period): after the holding started and up to its closing moment (the outcome that closed it; at one moment, the
+# ledger puts activities before a handoff).
+_PROGRESSED = (f"EXISTS (SELECT 1 FROM {_ACTIVITY} a JOIN {_HOLDING} k ON k.lead_id = a.lead_id AND k.rep_id = h.rep_id "
+               "AND k.started_at < a.at AND (k.closed_at IS NULL OR a.at <= k.closed_at) "
+               f"WHERE a.lead_id = h.lead_id AND a.kind IN ({_PROGRESS_KINDS}) AND a.at >= %(start)s AND a.at < %(end)s)")
 _IN_PROGRESS_AT_START = FIGURE_SQL["open_at_start_in_progress"]
 
 # The figures whose leads the report lists: of the period, and of now.
@@ -103,10 +110,14 @@ class ProgressRow:
 @dataclass
 class Progress:
     period: Period
-    before: Period
+    before: Period | None  # None before the first period one may ask for
     now: datetime
     rows: list[ProgressRow]
     total: ProgressRow
+
+    @property
+    def before_label(self) -> str:
+        return self.before.label if self.before else "the period before"
 
     @property
     def blockers_seen(self) -> list[tuple[str, str]]:
@@ -123,8 +134,12 @@ def progress(period: Period, *, now: datetime, team_id: int | None = None, rep_i
     def row(rep: int) -> ProgressRow:
         return rows.setdefault(rep, ProgressRow(rep, ""))
 
-    before = period.previous()
-    for asked, (at_start, progressed) in ((period, ("in_progress_at_start", "progressed")), (before, ("before_at_start", "before_progressed"))):
+    try:
+        before: Period | None = period.previous()
+    except ValueError:  # the first period one may ask for has none before it
+        before = None
+    periods = [(period, ("in_progress_at_start", "progressed"))] + ([(before, ("before_at_start", "before_progressed"))] if before else [])
+    for asked, (at_start, progressed) in periods:
         holdings, terms = period_holdings(asked, team_id, rep_id)
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT h.rep_id, COUNT(*), SUM(CASE WHEN {_PROGRESSED} THEN 1 ELSE 0 END) FROM ({holdings}) h "
@@ -132,7 +147,7 @@ def progress(period: Period, *, now: datetime, team_id: int | None = None, rep_i
             for rep, leads, moved in cursor.fetchall():
                 setattr(row(rep), at_start, int(leads))
                 setattr(row(rep), progressed, int(moved or 0))
-    stale, overdue = _now_conditions(now, team_id)
+    stale, overdue = _now_conditions(now)
     leads = _in_progress_now(team_id, rep_id).values_list("owner_rep_id", "blocker").annotate(
         count=Count("id"), stale=Count("id", filter=stale), overdue=Count("id", filter=overdue)).order_by()
     for rep, blocker, count, stale_count, overdue_count in leads:
@@ -160,7 +175,7 @@ def progress_leads(period: Period, figure: str, *, now: datetime, team_id: int |
             cursor.execute(f"SELECT h.lead_id FROM ({holdings}) h WHERE {_IN_PROGRESS_AT_START}{narrowed} ORDER BY h.started_at, h.lead_id", terms)
             return [each[0] for each in cursor.fetchall()]
     leads = _in_progress_now(team_id, rep_id)
-    stale, overdue = _now_conditions(now, team_id)
+    stale, overdue = _now_conditions(now)
     if figure == "stale":
         leads = leads.filter(stale)
     elif figure == "overdue":
@@ -169,31 +184,28 @@ def progress_leads(period: Period, figure: str, *, now: datetime, team_id: int |
         leads = leads.filter(blocker=figure[len("blocker:"):])
     elif figure != "in_progress":
         raise ValueError(f"{figure[:60]!r} is not a figure of the progress report; use one of {', '.join(FIGURES_LISTED)}")
-    return list(leads.order_by("last_progress_at", "id").values_list("id", flat=True))
+    return list(leads.order_by(F("last_progress_at").asc(nulls_first=True), "id").values_list("id", flat=True))
 
 
 def _in_progress_now(team_id: int | None, rep_id: int | None) -> Any:
-    leads = Lead.objects.filter(owner_kind=OwnerKind.REP, stage=Stage.IN_PROGRESS)
+    """The leads in progress with a rep now, as the board counts them: of a team, those it routed or whose rep sells for
+    it now. Each with `policy_team`, the team whose service levels say when it is stale: its rep's now, else its own."""
+    leads = Lead.objects.filter(owner_kind=OwnerKind.REP, stage=Stage.IN_PROGRESS).annotate(
+        policy_team=Coalesce("owner_rep__rep__team_id", "owner_team_id"))
     if team_id is not None:
-        leads = leads.filter(owner_team_id=team_id)
+        leads = leads.filter(team_leads(team_id))
     if rep_id is not None:
         leads = leads.filter(owner_rep_id=rep_id)
     return leads
 
 
-def _now_conditions(now: datetime, team_id: int | None) -> tuple[Q, Q]:
-    """Stale (no touch or outcome within the lead's team's policy window) and next step overdue, as conditions on a lead:
-    the same as the inbox's views (sla.queries)."""
-    teams = [team_id] if team_id is not None else list(Team.objects.values_list("pk", flat=True))
-    windows: dict[int, list[int | None]] = defaultdict(list)
-    for team in teams:
+def _now_conditions(now: datetime) -> tuple[Q, Q]:
+    """Stale (no touch or outcome within the policy window of the team the lead's rep sells for, as the inbox and the
+    catch-up gate count it) and next step overdue, as conditions on _in_progress_now's leads: as sla.queries' views."""
+    windows: dict[int, list[int]] = defaultdict(list)
+    for team in Team.objects.values_list("pk", flat=True):
         windows[policy_for(team).progress_every_days].append(team)
-    if team_id is None:  # a lead of no team (a rep who left every team) runs on the organisation's policy
-        windows[policy_for(None).progress_every_days].append(None)
-    stale = Q(last_progress_at__isnull=True)
-    for days, of_teams in windows.items():
-        in_teams = Q(owner_team_id__in=[team for team in of_teams if team is not None])
-        if None in of_teams:
-            in_teams |= Q(owner_team_id__isnull=True)
-        stale |= in_teams & Q(last_progress_at__lt=now - timedelta(days=days))
+    stale = Q(last_progress_at__isnull=True) | Q(policy_team__isnull=True, last_progress_at__lt=now - timedelta(days=policy_for(None).progress_every_days))
+    for days, teams in windows.items():
+        stale |= Q(policy_team__in=teams, last_progress_at__lt=now - timedelta(days=days))
     return stale, Q(next_step_at__lte=now)

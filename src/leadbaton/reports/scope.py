@@ -89,3 +89,19 @@ def _teams_named(teams: list[Team]) -> str:
     if not teams:
         return "you may read no team's reports"
     return "the teams you may read: " + ", ".join(team.slug for team in teams)
+
+
+def team_scope(viewer: Viewer, *, team: str = "") -> Scope:
+    """The scope of a report the whole team may see (the leaderboard): a rep their own team's, a manager their teams'
+    (their first by name without `team`), an admin any team's or every team's. NotAllowed for marketing and for a rep
+    of no team; NotFound for a team that does not exist."""
+    if viewer.role == REP:
+        own = Team.objects.filter(pk=viewer.own_team_id).first() if viewer.own_team_id else None
+        if own is None:
+            raise NotAllowed.one("team", "you are in no team yet; an admin puts reps in a team")
+        if team and team != own.slug and not Team.objects.filter(slug=team).exists():
+            raise NotFound.one("team", f"no team {team[:60]!r}; yours is {own.slug}")
+        if team and team != own.slug:
+            raise NotAllowed.one("team", f"a rep sees their own team's board only ({own.slug}); leave team out")
+        return Scope(own, None, own.time_zone)
+    return sales_scope(viewer, team=team)

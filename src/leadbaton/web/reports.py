@@ -27,6 +27,7 @@ from leadbaton.leads.models import Lead
 from leadbaton.leads.queries import listed
 from leadbaton.pipeline.followup import viewer_of
 from leadbaton.reports.exports import progress_csv, reconciliation_csv, service_levels_csv
+from leadbaton.reports.leaderboard import MIN_LEADS, leaderboard
 from leadbaton.reports.periods import PERIOD_FORMS, Period, last_full_week, period_or_last_week
 from leadbaton.reports.progress import BLOCKERS, NOW_FIGURES, PERIOD_FIGURES, Progress, ProgressRow, progress, progress_leads
 from leadbaton.reports.reconciliation import (
@@ -39,7 +40,7 @@ from leadbaton.reports.reconciliation import (
     figure_leads,
     reconciliation,
 )
-from leadbaton.reports.scope import Scope, sales_scope, teams_seen_by
+from leadbaton.reports.scope import Scope, sales_scope, team_scope, teams_seen_by
 from leadbaton.reports.service_levels import ServiceRow, duration_text, service_levels
 from leadbaton.sla.models import Clock
 from leadbaton.sla.services import policy_for
@@ -76,27 +77,34 @@ class Asked:
         }
 
 
-def _asked(request: HttpRequest, *names: str) -> Asked | HttpResponse:
+def _asked(request: HttpRequest, *names: str, scope_of: Callable[..., Scope] | None = None) -> Asked | HttpResponse:
     """A report page's query (`period`, default the last full week; `team`; `rep`; and `names`), or the refusal page
-    for a report the viewer may not read. A value it cannot use is said next to its field and the rest shown."""
+    for a report the viewer may not read. A value it cannot use is said next to its field and the rest shown.
+    `scope_of`: a team's report (team_scope, which takes no rep) rather than reps' (sales_scope)."""
     viewer = viewer_of(cast(User, request.user))
     typed = {name: request.GET.get(name, "").strip() for name in ("period", "team", "rep", *names)}
     errors = []
     rep_id = None
-    if re.fullmatch(r"[0-9]{1,18}", typed["rep"]):
-        rep_id = int(typed["rep"])
-    elif typed["rep"]:
-        errors.append({"field": "rep", "message": f"{typed['rep'][:40]!r} is not a person's number; the whole team is shown"})
+    if scope_of is not None:
+        typed["rep"] = ""
+        scoped = scope_of
+    else:
+        scoped = sales_scope
+        if re.fullmatch(r"[0-9]{1,18}", typed["rep"]):
+            rep_id = int(typed["rep"])
+        elif typed["rep"]:
+            errors.append({"field": "rep", "message": f"{typed['rep'][:40]!r} is not a person's number; the whole team is shown"})
+    narrowed = {"rep_id": rep_id} if rep_id is not None else {}
     try:
         try:
-            scope = sales_scope(viewer, team=typed["team"], rep_id=rep_id)
+            scope = scoped(viewer, team=typed["team"], **narrowed)
         except NotFound as missing:  # a team or person typed wrongly: said, and the report one may read shown
             errors += missing.errors
             kept = typed["team"] if missing.errors[0]["field"] == "rep" else ""
             try:
-                scope = sales_scope(viewer, team=kept)
+                scope = scoped(viewer, team=kept)
             except NotFound:
-                scope = sales_scope(viewer)
+                scope = scoped(viewer)
     except Refused as refused:
         return refused_page(request, refused, not_allowed="You cannot open this report")
     try:
@@ -154,7 +162,7 @@ def progress_page(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     shown = _progress_shown(asked, report)
     blockers = report.blockers_seen
     context = asked.context() | {
-        "rows": [_progress_row(row, asked, blockers) for row in [*report.rows, report.total]], "blockers": blockers, "before": report.before,
+        "rows": [_progress_row(row, asked, blockers) for row in [*report.rows, report.total]], "blockers": blockers, "before": report.before_label,
         "shown": shown, "csv": _href(asked.period, asked.scope, format="csv"),
         "window": None if asked.team_id is None else policy_for(asked.team_id).progress_every_days,
     }
@@ -300,3 +308,15 @@ def _figure_label(figure: str) -> str:
             if figure == f"open_at_{when}_{split}":
                 return f"open at {when}, {label}"
     return FIGURES[figure].lower()
+
+
+@login_required
+def leaderboard_page(request: HttpRequest) -> HttpResponse:
+    """The period's best follow-up in a team: fastest first touches, clocks met, leads moved on, purchases; at most three
+    names a board, each with why. Reps see their own team's."""
+    asked = _asked(request, scope_of=team_scope)
+    if isinstance(asked, HttpResponse):
+        return asked
+    board = leaderboard(asked.period, now=clock.now(), team_id=asked.team_id)
+    context = asked.context() | {"boards": board.boards, "min_leads": MIN_LEADS}
+    return render(request, "web/leaderboard.html", context, status=400 if asked.errors else 200)

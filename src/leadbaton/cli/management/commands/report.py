@@ -108,7 +108,7 @@ class Command(BaseCommand):
 
     def _progress(self, report: Progress, title: str) -> None:
         blockers = report.blockers_seen
-        table = Table("rep", "in progress at start", "progressed", "share", report.before.label, "change", "in progress now", "stale now",
+        table = Table("rep", "in progress at start", "progressed", "share", report.before_label, "change", "in progress now", "stale now",
                       "next step overdue", *(f"blocker: {label.lower()}" for _, label in blockers), title=f"Progress: {escape(title)}")
         for row in [*report.rows, report.total]:
             table.add_row(escape(row.name), str(row.in_progress_at_start), str(row.progressed), _share(row.share), _share(row.before_share),
