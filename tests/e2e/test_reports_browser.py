@@ -36,6 +36,7 @@ def test_the_manager_follows_a_figure_of_this_weeks_ledger_to_its_lead(team: dic
             ana = page.locator("#ledger tr", has_text="Ana Rep")
             expect(ana.locator("td[data-label='Received'] a").first).to_have_text("1")
             expect(page.locator("#unaccounted")).to_have_text("None: every lead is accounted for.")
+            assert page.locator("#chart img").evaluate("image => image.complete && image.naturalWidth > 0"), "the chart is drawn"
             assert violations(page) == [], f"reconciliation at {width} width"
             assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"], width
             ana.locator("td[data-label='Open at end'] a").first.click()

@@ -44,6 +44,7 @@ from leadbaton.reports.scope import Scope, sales_scope, team_scope, teams_seen_b
 from leadbaton.reports.service_levels import ServiceRow, duration_text, service_levels
 from leadbaton.sla.models import Clock
 from leadbaton.sla.services import policy_for
+from leadbaton.web.charts import reconciliation_chart, speed_chart
 from leadbaton.web.views import listed_row, refused_page
 
 SHOWN_LEADS = 200  # leads listed behind one figure
@@ -129,6 +130,7 @@ def reconciliation_page(request: HttpRequest) -> HttpResponse | StreamingHttpRes
     context = asked.context() | {
         "rows": [_row(row, period, scope) for row in [*report.rows, report.total]],
         "came": CAME, "unaccounted": report.unaccounted, "shown": shown, "csv": _href(period, scope, format="csv"),
+        "chart": reconciliation_chart(report),
     }
     return render(request, "web/reconciliation.html", context, status=400 if errors else 200)
 
@@ -144,7 +146,7 @@ def service_levels_page(request: HttpRequest) -> HttpResponse | StreamingHttpRes
     if request.GET.get("format") == "csv" and not asked.errors:
         return _csv_download(service_levels_csv(report), "service-levels", asked.scope, report.period)
     context = asked.context() | {"rows": [_service_row(row) for row in [*report.rows, report.total]], "clocks": Clock.choices,
-                                 "csv": _href(asked.period, asked.scope, format="csv")}
+                                 "csv": _href(asked.period, asked.scope, format="csv"), "chart": speed_chart(report)}
     return render(request, "web/service_levels.html", context, status=400 if asked.errors else 200)
 
 
