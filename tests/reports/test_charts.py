@@ -11,7 +11,6 @@ from leadbaton.reports.service_levels import service_levels
 from leadbaton.web.charts import reconciliation_chart, speed_chart
 from tests.reports.test_reconciliation import MONDAY
 from tests.reports.test_reconciliation_pages import browser
-from tests.reports.test_service_levels import week  # noqa: F401  (the fixture)
 
 W48 = period_parse("2026-W48", "Europe/Berlin")
 

@@ -1,10 +1,10 @@
 """The leaderboard (P5): the period's best follow-up in a team, for the whole team to see.
 
-Four boards, each naming at most three reps with a short "why": the fastest first touches, the most clocks met, the
-most in-progress leads moved on, the most purchases. A rep is named only for something done well (a fastest first
-touch needs at least MIN_LEADS touched leads; clocks met need none breached to outweigh them), and nobody else is
-listed: it celebrates, it never ranks who is worst. The figures are the service levels' and progress's for the same
-period, so the board and those reports cannot disagree.
+Four boards, each naming at most three reps with a short "why": the fastest first touches (of the leads each rep
+received, the share they touched themselves within 5 minutes of receiving them), the best share of clocks met, the most
+in-progress leads moved on, the most purchases. A rep is named only past a bar for doing well (FAST_SHARE,
+CLOCKS_SHARE, PROGRESS_SHARE, a purchase), and nobody else is listed: it celebrates, it never ranks who is worst.
+Clocks, purchases and progress are the service levels' and progress's figures for the same period.
 """
 
 from __future__ import annotations
@@ -14,12 +14,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.db import connection
+
+from leadbaton.leads.models import Activity
 from leadbaton.reports.periods import Period
 from leadbaton.reports.progress import ProgressRow, progress
-from leadbaton.reports.service_levels import WITHIN_SECONDS, ServiceRow, duration_text, service_levels
+from leadbaton.reports.reconciliation import FIGURE_SQL, named_in_order, period_holdings
+from leadbaton.reports.service_levels import WITHIN_SECONDS, ServiceRow, Speed, duration_text, service_levels
 
 SHOWN = 3  # names per board
-MIN_LEADS = 2  # touched leads a rep needs for their speed to count: one quick call is luck, not a habit
+MIN_LEADS = 2  # leads a rep needs to have received for their speed to count: one quick call is luck, not a habit
+# The bar a rep clears to be named at all, so a board never lists a whole team from best to worst.
+FAST_SHARE = 0.5  # of the leads received, at least half touched within 5 minutes of arriving with the rep
+CLOCKS_SHARE = 0.8  # of the clocks that ended, at least this share met
+PROGRESS_SHARE = 0.5  # of the leads in progress at the start, at least half moved on
 
 
 @dataclass(frozen=True)
@@ -49,59 +57,98 @@ class Leaderboard:
 
 @dataclass
 class _Rep:
+    rep_id: int | None
+    name: str
+    email: str
     service: ServiceRow
     progress: ProgressRow
+    speed: Speed
+
+
+_ACTIVITY = Activity._meta.db_table
+# A rep's own first touch of a lead while they held it (after the handoff that gave it to them: at one moment, the
+# ledger puts activities before a handoff), and the seconds to it from receiving the lead (NULL: not touched yet).
+_TOUCHES = ", ".join(f"'{kind}'" for kind in Activity.TOUCHES)
+_OWN_TOUCH = (f"SELECT MIN(a.at) FROM {_ACTIVITY} a WHERE a.lead_id = h.lead_id AND a.by_user_id = h.rep_id "
+              f"AND a.kind IN ({_TOUCHES}) AND a.at > h.started_at "
+              "AND (h.closed_at IS NULL OR a.at <= h.closed_at)")
+_OWN_SPEED_SQL = {
+    "postgresql": f"EXTRACT(EPOCH FROM ({_OWN_TOUCH}) - h.started_at)::float8",
+    "sqlite": f"(julianday(({_OWN_TOUCH})) - julianday(h.started_at)) * 86400.0",
+}
 
 
 def leaderboard(period: Period, *, now: datetime, team_id: int | None) -> Leaderboard:
     """The boards of team `team_id` (every team: None) for `period`."""
-    served = service_levels(period, team_id=team_id)
+    served = {row.rep_id: row for row in service_levels(period, team_id=team_id).rows}
     moved = {row.rep_id: row for row in progress(period, now=now, team_id=team_id).rows}
-    reps = [_Rep(row, moved.get(row.rep_id) or ProgressRow(row.rep_id, row.name)) for row in served.rows]
+    speeds = _own_speeds(period, team_id)
+    reps = named_in_order(_Rep(rep_id, "", "", served.get(rep_id) or ServiceRow(rep_id, ""), moved.get(rep_id) or ProgressRow(rep_id, ""),
+                               speeds.get(rep_id) or Speed()) for rep_id in {*served, *moved, *speeds} if rep_id is not None)
     return Leaderboard(period, [
-        _board("fastest_first_touch", "Fastest first touches", reps, _fastest, "Nobody has touched enough new leads yet."),
-        _board("clocks_met", "Clocks met", reps, _clocks, "No clock has been met yet."),
-        _board("progressed", "Leads moved on", reps, _progressed, "No lead in progress has moved on yet."),
+        _board("fastest_first_touch", "Fastest first touches", reps, _fastest, "Nobody has touched enough new leads fast enough yet."),
+        _board("clocks_met", "Clocks met", reps, _clocks, "Nobody has met enough clocks yet."),
+        _board("progressed", "Leads moved on", reps, _progressed, "Nobody has moved on enough leads in progress yet."),
         _board("purchases", "Purchases", reps, _purchases, "No purchase yet."),
     ])
+
+
+def _own_speeds(period: Period, team_id: int | None) -> dict[int, Speed]:
+    """Per rep, the seconds from receiving each lead of the period to touching it themselves, and those not touched yet."""
+    holdings, terms = period_holdings(period, team_id, None)
+    speeds: dict[int, Speed] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT h.rep_id, {_OWN_SPEED_SQL[connection.vendor]} FROM ({holdings}) h WHERE {FIGURE_SQL['received']}", terms)
+        for rep_id, seconds in cursor.fetchall():
+            speed = speeds.setdefault(rep_id, Speed())
+            if seconds is None:
+                speed.waiting += 1
+            else:
+                speed.seconds.append(max(0.0, round(seconds, 3)))
+    return speeds
 
 
 def _board(key: str, title: str, reps: list[_Rep], judge: Callable[[_Rep], tuple[Any, str] | None], empty: str) -> Board:
     """The reps `judge` finds worth naming (it gives a sort key, best first, and the why), the best SHOWN of them, with
     places: reps level on the sort key share a place, and a level place at the cut is shown whole."""
     judged = [(judgement, rep) for rep in reps if (judgement := judge(rep)) is not None]
-    judged.sort(key=lambda each: (each[0][0], each[1].service.name.lower()))
+    judged.sort(key=lambda each: (each[0][0], each[1].name.lower()))
     named: list[Named] = []
     for index, ((order, why), rep) in enumerate(judged):
         place = named[-1].place if named and order == judged[index - 1][0][0] else index + 1
         if place > SHOWN:
             break
-        named.append(Named(place, rep.service.rep_id or 0, rep.service.name, rep.service.email, why))
+        named.append(Named(place, rep.rep_id or 0, rep.name, rep.email, why))
     return Board(key, title, named, empty)
 
 
 def _fastest(rep: _Rep) -> tuple[Any, str] | None:
-    touch = rep.service.to_first_touch
-    if len(touch.seconds) < MIN_LEADS or touch.median is None:
+    """The share of the leads received that the rep touched within 5 minutes of receiving them, those not touched yet
+    counted against it; level shares by the median, in the minutes the why shows."""
+    speed = rep.speed
+    received = len(speed.seconds) + speed.waiting
+    if received < MIN_LEADS or speed.within is None or speed.within < FAST_SHARE or speed.median is None:
         return None
-    within = sum(1 for each in touch.seconds if each <= WITHIN_SECONDS)
-    return (round(touch.median),), (f"median {duration_text(touch.median)} to the first touch of {len(touch.seconds)} new leads; "
-                                    f"{within} within {WITHIN_SECONDS // 60} minutes")
+    within = sum(1 for each in speed.seconds if each <= WITHIN_SECONDS)
+    return (-round(speed.within, 4), int(speed.median // 60)), (
+        f"touched {within} of {received} new leads within {WITHIN_SECONDS // 60} minutes; median {duration_text(speed.median)}")
 
 
 def _clocks(rep: _Rep) -> tuple[Any, str] | None:
     met = sum(counts["met"] for counts in rep.service.clocks.values())
     breached = sum(counts["breached"] for counts in rep.service.clocks.values())
-    if met == 0 or breached >= met:
+    if met == 0 or met / (met + breached) < CLOCKS_SHARE:
         return None
-    return (-met, breached), (f"{met} of {met + breached} clocks met" if breached else f"{met} clock{'s' if met != 1 else ''} met, none breached")
+    share = met / (met + breached)
+    why = f"{met} of {met + breached} clocks met ({share:.0%})" if breached else f"{met} clock{'s' if met != 1 else ''} met, none breached"
+    return (-round(share, 4), -met), why
 
 
 def _progressed(rep: _Rep) -> tuple[Any, str] | None:
     row = rep.progress
-    if not row.progressed:
+    if not row.progressed or (row.share or 0) < PROGRESS_SHARE:
         return None
-    return (-row.progressed, -(row.share or 0)), f"moved on {row.progressed} of {row.in_progress_at_start} leads in progress"
+    return (-row.progressed, -round(row.share or 0, 4)), f"moved on {row.progressed} of {row.in_progress_at_start} leads in progress ({row.share:.0%})"
 
 
 def _purchases(rep: _Rep) -> tuple[Any, str] | None:
