@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from leadbaton.core.cache import cached
-from leadbaton.qualification.models import LeadDefinition
+from leadbaton.qualification.models import CampaignCost, LeadDefinition, MarketingTargets
 from leadbaton.qualification.scoring import DefinitionView
 
 
@@ -19,3 +21,13 @@ def _definition_load() -> DefinitionView | None:
     return DefinitionView(
         version=row.version, name=row.name, required=list(row.required), fit_rules=list(row.fit_rules), threshold=row.threshold
     )
+
+
+def targets_now() -> MarketingTargets:
+    """Marketing's targets (no row yet: none, both 0)."""
+    return MarketingTargets.objects.first() or MarketingTargets(sales_ready_per_week=0, acceptance_rate=0)
+
+
+def campaign_costs(first_day: date, last_day: date) -> list[CampaignCost]:
+    """The campaign costs whose days meet the days from `first_day` to `last_day`, by campaign and first day."""
+    return list(CampaignCost.objects.filter(first_day__lte=last_day, last_day__gte=first_day).order_by("campaign", "first_day", "id"))
