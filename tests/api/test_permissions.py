@@ -29,6 +29,7 @@ from leadbaton.intake.models import SourceKey
 from leadbaton.notify import services as notify
 from leadbaton.notify.models import OutboxMessage
 from leadbaton.pipeline.followup import NO_SUCH_LEAD
+from leadbaton.qualification.models import CampaignCost
 
 API_DOC = Path(__file__).resolve().parents[2] / "docs" / "api.md"
 CALLERS = ("anonymous", "rep (owner)", "rep, other team", "manager of the team", "manager, other team", "marketing", "admin")
@@ -96,6 +97,7 @@ class World:
     message_id: str
     time_off_id: int
     chat_target_id: int
+    campaign_cost_id: int
 
     @property
     def source_key_id(self) -> int:
@@ -135,8 +137,12 @@ def world(intake: Any, db: None) -> World:
         message_id=OutboxMessage.objects.get(subscription=webhook).message_id,
         chat_target_id=notify.chat_target_configure(team_id=emea.pk, rep_id=None, url="json://127.0.0.1:9/team")[0].pk,
         time_off_id=TimeOff.objects.create(rep=lena_profile, starts_on=date(2030, 1, 1), ends_on=date(2030, 1, 2)).pk,
+        campaign_cost_id=CampaignCost.objects.create(campaign="spring-webinar", first_day=date(2026, 11, 1), last_day=date(2026, 11, 30),
+                                                     amount=1400, currency="EUR", entered_by=mark, entered_at=clock.now()).pk,
     )
 
+
+COST = {"campaign": "autumn-fair", "first_day": "2026-11-01", "last_day": "2026-11-30", "amount": "2500.00", "currency": "EUR"}
 
 # How to call each route: (path, JSON body or None). A body is valid, so only who calls decides the answer.
 Probe = Callable[[World], tuple[str, dict[str, Any] | None]]
@@ -225,6 +231,11 @@ PROBES: dict[str, Probe] = {
     "GET /reports/service-levels/": lambda w: ("/reports/service-levels/?team=emea", None),
     "GET /reports/progress/": lambda w: ("/reports/progress/?team=emea", None),
     "GET /reports/leaderboard/": lambda w: ("/reports/leaderboard/?team=emea", None),
+    "GET /reports/marketing/": lambda w: ("/reports/marketing/", None),
+    "GET /settings/marketing/": lambda w: ("/settings/marketing/", None),
+    "POST /settings/marketing/targets/": lambda w: ("/settings/marketing/targets/", {"sales_ready_per_week": "10", "acceptance_rate": "80"}),
+    "POST /settings/marketing/costs/": lambda w: ("/settings/marketing/costs/", COST),
+    "POST /settings/marketing/costs/{}/drop/": lambda w: (f"/settings/marketing/costs/{w.campaign_cost_id}/drop/", None),
     "GET /admin/": lambda w: ("/admin/", None),
     "GET /api/v1/": lambda w: ("/api/v1/", None),
     "GET /api/v1/docs": lambda w: ("/api/v1/docs", None),
@@ -252,6 +263,12 @@ PROBES: dict[str, Probe] = {
     "GET /api/v1/reports/service-levels": lambda w: ("/api/v1/reports/service-levels?team=emea", None),
     "GET /api/v1/reports/progress": lambda w: ("/api/v1/reports/progress?team=emea", None),
     "GET /api/v1/reports/leaderboard": lambda w: ("/api/v1/reports/leaderboard?team=emea", None),
+    "GET /api/v1/reports/marketing": lambda w: ("/api/v1/reports/marketing", None),
+    "GET /api/v1/marketing/targets": lambda w: ("/api/v1/marketing/targets", None),
+    "PUT /api/v1/marketing/targets": lambda w: ("/api/v1/marketing/targets", {"sales_ready_per_week": 10}),
+    "GET /api/v1/campaign-costs": lambda w: ("/api/v1/campaign-costs", None),
+    "POST /api/v1/campaign-costs": lambda w: ("/api/v1/campaign-costs", COST),
+    "DELETE /api/v1/campaign-costs/{}": lambda w: (f"/api/v1/campaign-costs/{w.campaign_cost_id}", None),
     "GET /api/v1/reports/progress/leads": lambda w: ("/api/v1/reports/progress/leads?team=emea&figure=stale", None),
     "GET /api/v1/me": lambda w: ("/api/v1/me", None),
     "GET /api/v1/me/leads": lambda w: ("/api/v1/me/leads", None),

@@ -59,3 +59,33 @@ def test_the_manager_follows_a_figure_of_this_weeks_ledger_to_its_lead(team: dic
             expect(page.locator("h1")).to_contain_text("Dana Whitfield")
         finally:
             context.close()
+
+
+def test_marketing_reads_its_week_against_its_targets(team: dict[str, str], server: Server, browser: Browser) -> None:
+    server.post_lead({"email": "dana@northwind.example", "first_name": "Dana", "company": "Northwind", "campaign": "spring-webinar"})
+    for width, viewport in WIDTHS.items():
+        context = browser.new_context(viewport=viewport)
+        try:
+            page = context.new_page()
+            sign_in(page, server, team["marketing"])
+            page.click("nav >> text=Reports")
+            expect(page.locator("h1")).to_have_text("Marketing: every source")
+            page.locator("#period").fill(page.locator("#period").input_value().split("-W")[0] + "-12")  # this December: a month
+            page.click("form.filters button[type=submit]")
+            expect(page.locator("#campaigns tr", has_text="spring-webinar").locator("td[data-label='Leads']")).to_have_text("1")
+            assert page.locator("#chart img").evaluate("image => image.complete && image.naturalWidth > 0"), "the funnel is drawn"
+            assert violations(page) == [], f"marketing at {width} width"
+            assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"], width
+            page.click("text=Enter what campaigns cost")
+            page.fill("#cost-campaign", "spring-webinar")
+            page.fill("#cost-first_day", "2026-12-01")
+            page.fill("#cost-last_day", "2026-11-01")
+            page.fill("#cost-amount", "1400")
+            page.fill("#cost-currency", "EUR")
+            page.click("text=Save the cost")
+            expect(page.locator("#cost-last_day-error")).to_have_text("2026-11-01 is before the first day, 2026-12-01")
+            expect(page.locator("#cost-amount")).to_have_value("1400")
+            assert violations(page) == [], f"marketing settings at {width} width"
+            assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"], width
+        finally:
+            context.close()

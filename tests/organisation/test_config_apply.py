@@ -187,7 +187,7 @@ def test_it_changes_nothing_when_applied_twice(db: None) -> None:
     assert SlaPolicy.objects.get().updated_at == policy_updated
     assert not report.changed
     assert report.keys == []
-    assert report.lines() == ["nothing changed (29 unchanged)"]
+    assert report.lines() == ["nothing changed (30 unchanged)"]
 
 
 def test_it_updates_a_reps_hours(db: None) -> None:

@@ -88,7 +88,7 @@ def _ledger(row: LedgerRow) -> dict[str, Any]:
     return {"rep": rep, **row.figures(), "balanced": row.balanced}
 
 
-def _period(asked: Period) -> dict[str, Any]:
+def period_out(asked: Period) -> dict[str, Any]:
     return {"label": asked.label, "first_day": asked.first_day, "last_day": asked.last_day, "time_zone": asked.time_zone,
             "start": asked.start, "end": asked.end}
 
@@ -103,7 +103,7 @@ def reconciliation_get(request: HttpRequest, period: str | None = None, team: st
     report = reconciliation(asked, now=clock.now(), team_id=scope.team.pk if scope.team else None,
                             rep_id=scope.rep.pk if scope.rep else None)
     return {
-        "period": _period(asked),
+        "period": period_out(asked),
         "team": scope.team.slug if scope.team else None,
         "rows": [_ledger(row) for row in report.rows],
         "total": _ledger(report.total),
@@ -124,7 +124,7 @@ def reconciliation_leads_get(request: HttpRequest, figure: str, period: str | No
         raise Invalid.one("figure", f"{figure[:60]!r} is not a figure; use one of {', '.join(FIGURE_SQL)}")
     asked = period_asked(period, scope)
     lead_ids = figure_leads(asked, figure, team_id=scope.team.pk if scope.team else None, rep_id=scope.rep.pk if scope.rep else None)
-    return {"period": _period(asked), "team": scope.team.slug if scope.team else None, "rep": scope.rep.pk if scope.rep else None,
+    return {"period": period_out(asked), "team": scope.team.slug if scope.team else None, "rep": scope.rep.pk if scope.rep else None,
             "figure": figure, "lead_ids": lead_ids}
 
 
@@ -175,7 +175,7 @@ def service_levels_get(request: HttpRequest, period: str | None = None, team: st
     scope = sales_scope(viewer_of(caller(request)), team=team or "", rep_id=rep)
     asked = period_asked(period, scope)
     report = service_levels(asked, team_id=scope.team.pk if scope.team else None, rep_id=scope.rep.pk if scope.rep else None)
-    return {"period": _period(asked), "team": scope.team.slug if scope.team else None, "rows": [_service(row) for row in report.rows],
+    return {"period": period_out(asked), "team": scope.team.slug if scope.team else None, "rows": [_service(row) for row in report.rows],
             "total": _service(report.total)}
 
 
@@ -223,7 +223,7 @@ def progress_get(request: HttpRequest, period: str | None = None, team: str | No
     scope = sales_scope(viewer_of(caller(request)), team=team or "", rep_id=rep)
     asked = period_asked(period, scope)
     report = progress(asked, now=clock.now(), team_id=scope.team.pk if scope.team else None, rep_id=scope.rep.pk if scope.rep else None)
-    return {"period": _period(asked), "before": _period(report.before) if report.before else None, "team": scope.team.slug if scope.team else None,
+    return {"period": period_out(asked), "before": period_out(report.before) if report.before else None, "team": scope.team.slug if scope.team else None,
             "rows": [_progress(row) for row in report.rows], "total": _progress(report.total)}
 
 
@@ -241,7 +241,7 @@ def progress_leads_get(request: HttpRequest, figure: str, period: str | None = N
                                   rep_id=scope.rep.pk if scope.rep else None)
     except ValueError as error:
         raise Invalid.one("figure", str(error)) from None
-    return {"period": _period(asked), "team": scope.team.slug if scope.team else None, "rep": scope.rep.pk if scope.rep else None,
+    return {"period": period_out(asked), "team": scope.team.slug if scope.team else None, "rep": scope.rep.pk if scope.rep else None,
             "figure": figure, "lead_ids": lead_ids}
 
 
@@ -271,7 +271,7 @@ def leaderboard_get(request: HttpRequest, period: str | None = None, team: str |
     scope = team_scope(viewer_of(caller(request)), team=team or "")
     asked = period_asked(period, scope)
     board = leaderboard(asked, now=clock.now(), team_id=scope.team.pk if scope.team else None)
-    return {"period": _period(asked), "team": scope.team.slug if scope.team else None,
+    return {"period": period_out(asked), "team": scope.team.slug if scope.team else None,
             "boards": [{"key": each.key, "title": each.title,
                         "named": [{"place": named.place, "rep": {"id": named.rep_id, "name": named.name, "email": named.email},
                                    "why": named.why} for named in each.named]} for each in board.boards]}

@@ -162,6 +162,7 @@ class Lead(models.Model):
             models.Index(fields=["company_domain"], name="lead_company_domain"),
             models.Index(fields=["stage", "closed_at"], name="lead_stage_closed"),
             models.Index(fields=["recycle_at"], condition=models.Q(recycle_at__isnull=False), name="lead_recycle_due"),
+            models.Index(fields=["received_at"], name="lead_received"),  # marketing's report: the leads of a period
         ]
 
     @property
@@ -332,6 +333,10 @@ class Handoff(models.Model):
         constraints = [
             models.CheckConstraint(condition=_owner_constraint("from_", nullable=True), name="handoff_from_owner"),
             models.CheckConstraint(condition=_owner_constraint("to_", nullable=False), name="handoff_to_owner"),
+        ]
+        indexes = [  # marketing's report: the leads handed from marketing to sales in a period
+            models.Index(fields=["at"], name="handoff_sales_ready",
+                         condition=models.Q(to_kind__in=["team", "rep"], from_kind__in=["", "marketing"])),
         ]
 
 

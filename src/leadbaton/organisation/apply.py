@@ -30,15 +30,15 @@ from leadbaton.intake.queries import source_key_find
 from leadbaton.notify import services as notify
 from leadbaton.organisation.file import STAFF_ROLES, DefinitionSpec, Organisation, SlaSpec, SourceSpec
 from leadbaton.pipeline.ownership import rep_deactivate
-from leadbaton.qualification.queries import definition_active
-from leadbaton.qualification.services import definition_publish
+from leadbaton.qualification.queries import definition_active, targets_now
+from leadbaton.qualification.services import definition_publish, targets_set
 from leadbaton.routing import services as routing
 from leadbaton.sla import services as sla
 from leadbaton.sla.models import SlaPolicy
 
 CREATED, UPDATED, DEACTIVATED, UNCHANGED = "created", "updated", "deactivated", "unchanged"
 # The report lists changes in the order of the file's sections.
-KINDS = ("source", "team", "user", "rep", "chat target", "routing rule", "SLA policy", "lead definition")
+KINDS = ("source", "team", "user", "rep", "chat target", "routing rule", "SLA policy", "lead definition", "marketing targets")
 # Model fields as the file calls them, for the report. None: part of another change (admin rights follow the role).
 _FILE_NAMES: dict[str, str | None] = {
     "is_active": "active", "is_default": "default", "manager_id": "manager", "team_id": "team",
@@ -156,6 +156,13 @@ def _apply(organisation: Organisation, now: datetime, *, issue_keys: bool) -> Ap
         _team_slas_apply(organisation, teams, now, tally)
     if organisation.lead_definition is not None:
         _definition_apply(organisation.lead_definition, now, tally)
+    if organisation.marketing is not None:
+        current = targets_now()
+        wanted = organisation.marketing
+        _, changed = targets_set(
+            sales_ready_per_week=current.sales_ready_per_week if wanted.sales_ready_per_week is None else wanted.sales_ready_per_week,
+            acceptance_rate=current.acceptance_rate if wanted.acceptance_rate is None else wanted.acceptance_rate, now=now)
+        tally.add("marketing targets", "marketing", fields=changed)
     report.changes = sorted(tally.entries.values(), key=lambda change: KINDS.index(change.kind))
     return report
 

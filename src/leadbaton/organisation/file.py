@@ -38,7 +38,7 @@ from leadbaton.routing.models import Strategy
 from leadbaton.sla.services import escalation_parse
 
 STAFF_ROLES = (Role.ADMIN.value, Role.MARKETING.value, Role.MANAGER.value)
-TOP_KEYS = ("organisation", "sources", "teams", "users", "reps", "routing", "sla", "lead_definition")
+TOP_KEYS = ("organisation", "sources", "teams", "users", "reps", "routing", "sla", "lead_definition", "marketing")
 SOURCE_KEYS = ("slug", "kind", "name", "default_region", "rate_limit_per_minute")
 TEAM_KEYS = ("slug", "name", "time_zone", "manager", "default", "overflow_nurture_below", "chat", "sla")
 USER_KEYS = ("email", "name", "role")
@@ -50,6 +50,7 @@ SLA_KEYS = (
     "remind_before_minutes", "escalation", "catch_up_stale_share", "catch_up_overdue_next_steps",
 )
 DEFINITION_KEYS = ("name", "description", "required", "threshold", "signed_off_by", "fit")
+MARKETING_KEYS = ("sales_ready_per_week", "acceptance_rate")
 # Fields whose value is true or false, so `equals: true` is meant; elsewhere a bare NO is Norway read as false.
 BOOLEAN_FIELDS = frozenset({"free_mail", "consent_marketing"})
 
@@ -145,6 +146,14 @@ class DefinitionSpec:
 
 
 @dataclass(frozen=True)
+class MarketingSpec:
+    """Marketing's targets (S3); a key left out keeps what is set."""
+
+    sales_ready_per_week: int | None
+    acceptance_rate: int | None
+
+
+@dataclass(frozen=True)
 class Organisation:
     """What the file says. A section that is absent (None) is left alone when applied."""
 
@@ -156,6 +165,7 @@ class Organisation:
     routing: tuple[RuleSpec, ...] | None
     sla: SlaSpec | None
     lead_definition: DefinitionSpec | None
+    marketing: MarketingSpec | None = None
 
 
 class OrgFileError(ValueError):
@@ -189,10 +199,18 @@ def orgfile_parse(text: str) -> Organisation:
     definition = None
     if top.section("lead_definition"):
         definition = _definition(Entry(raw["lead_definition"], "lead_definition", DEFINITION_KEYS, errors, "lead_definition"))
+    marketing = None
+    if top.section("marketing"):
+        entry = Entry(raw["marketing"], "marketing", MARKETING_KEYS, errors, "marketing")
+        marketing = MarketingSpec(
+            entry.whole("sales_ready_per_week", hint="the sales-ready leads a week marketing promises, 0 for no target", minimum=0,
+                        maximum=1_000_000),
+            entry.whole("acceptance_rate", hint="the percent of them sales accepts, 0 to 100 (0 for no target)", minimum=0, maximum=100),
+        )
     reps = _cross_check(errors, sources or (), teams or (), users or (), reps, routing or ())
     if errors:
         raise OrgFileError(errors)
-    return Organisation(name, sources, teams, users, reps, routing, sla, definition)
+    return Organisation(name, sources, teams, users, reps, routing, sla, definition, marketing)
 
 
 RULES_TEXT_MAX = 64 * 1024

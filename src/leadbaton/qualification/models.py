@@ -48,7 +48,7 @@ class MarketingTargets(ConfigModel):
 class CampaignCost(models.Model):
     """What a campaign cost over some days, as marketing entered it: the reports spread it evenly over its days."""
 
-    campaign = models.CharField(max_length=200, help_text="As leads carry it (utm_campaign or the source's campaign field)")
+    campaign = models.CharField(max_length=200, help_text="As leads carry it (the campaign field of their inquiries)")
     first_day = models.DateField()
     last_day = models.DateField()
     amount = models.DecimalField(max_digits=12, decimal_places=2)

@@ -123,4 +123,5 @@ def campaign_cost_drop(cost_id: int) -> CampaignCost:
     if cost is None:
         raise NotFound.one("id", f"no campaign cost {cost_id}")
     cost.delete()
+    cost.pk = cost_id  # what was deleted, as it was
     return cost

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from leadbaton.reports.marketing import MarketingReport, MarketingRow
 from leadbaton.reports.periods import Period
 from leadbaton.reports.progress import BLOCKERS, Progress
 from leadbaton.reports.reconciliation import CAME, Reconciliation
@@ -75,3 +76,29 @@ def progress_csv(report: Progress) -> Iterator[list[Any]]:
         yield [*_said(report.period, row.name, row.email), row.in_progress_at_start, row.progressed, _number(row.share), report.before.label if report.before else "",
                row.before_at_start, row.before_progressed, _number(row.before_share), _number(row.change), row.in_progress, row.stale, row.overdue,
                *(row.blockers.get(blocker, 0) for blocker in BLOCKERS)]
+
+
+def marketing_csv(report: MarketingReport) -> Iterator[list[Any]]:
+    """The header, then a row per source, per campaign, and the total: amounts per currency in their own columns."""
+    won = sorted(report.total.won)
+    spent = sorted(report.total.cost)
+    period = report.period
+    yield ["period", "first_day", "last_day", "time_zone", "group", "key", "name", "leads", "sales_ready", "accepted", "rejected",
+           "acceptance_rate", "purchased", *(f"won_{currency}" for currency in won), *(f"cost_{currency}" for currency in spent),
+           "cost_per_lead", "cost_per_sales_ready", "cost_per_purchase"]
+
+    def line(group: str, row: MarketingRow) -> list[Any]:
+        def per(count: int) -> str:
+            found = row.cost_per(count)
+            return f"{found[0]:.2f} {found[1]}" if found else ""
+
+        return [period.label, period.first_day.isoformat(), period.last_day.isoformat(), period.time_zone, group, cell(row.key), cell(row.name),
+                row.leads, row.sales_ready, row.accepted, row.rejected, _number(row.acceptance), row.purchased,
+                *(f"{row.won.get(currency, 0):.2f}" for currency in won), *(f"{row.cost.get(currency, 0):.2f}" for currency in spent),
+                per(row.leads), per(row.sales_ready), per(row.purchased)]
+
+    for row in report.by_source:
+        yield line("source", row)
+    for row in report.by_campaign:
+        yield line("campaign", row)
+    yield line("total", report.total)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from leadbaton.accounts.models import RepProfile, Team, User
 from leadbaton.core.refusals import NotAllowed, NotFound
-from leadbaton.leads.access import ADMIN, MANAGER, REP, Viewer
+from leadbaton.leads.access import ADMIN, MANAGER, MARKETING, REP, Viewer
 from leadbaton.leads.models import Holding
 
 
@@ -105,3 +105,12 @@ def team_scope(viewer: Viewer, *, team: str = "") -> Scope:
             raise NotAllowed.one("team", f"a rep sees their own team's board only ({own.slug}); leave team out")
         return Scope(own, None, own.time_zone)
     return sales_scope(viewer, team=team)
+
+
+def marketing_scope(viewer: Viewer, *, team: str = "") -> Scope:
+    """The scope of marketing's report: the whole organisation, in the default team's time zone, for admins, marketing
+    and managers (sales sees the targets marketing is measured against). NotAllowed for reps. `team` is not used."""
+    if viewer.role not in (ADMIN, MARKETING, MANAGER):
+        raise NotAllowed.one("role", "marketing's report is for admins, marketing and sales managers")
+    default = Team.objects.filter(is_default=True).first()
+    return Scope(None, None, default.time_zone if default else "UTC")

@@ -1,5 +1,6 @@
 """The reports' charts, drawn on the server as SVG by pygal (decision 0031) and shown as images: where each rep's leads
-went (the reconciliation, stacked), and how soon new leads were first touched (a histogram).
+went (the reconciliation, stacked), how soon new leads were first touched (a histogram), and marketing's leads from
+lead to purchase (a funnel, as bars).
 
 A chart is an <img> of a data: URL, so no script or style of its own runs in the page (the page's content security
 policy allows neither); its alt text says what it shows in words, and the table beside it holds every figure.
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 import pygal
 from pygal.style import Style
 
+from leadbaton.reports.marketing import MarketingReport
 from leadbaton.reports.reconciliation import Reconciliation
 from leadbaton.reports.service_levels import WITHIN_SECONDS, ServiceLevels
 
@@ -38,8 +40,10 @@ class Chart:
 
 
 def _chart(kind: type[pygal.graph.graph.Graph], **config: object) -> pygal.graph.graph.Graph:
-    return kind(style=_STYLE, js=[], disable_xml_declaration=True, width=760, height=340, legend_at_bottom=True,
-                legend_at_bottom_columns=3, print_values=False, show_y_guides=True, truncate_label=-1, **config)
+    """A chart of `kind` in the page's look, no script, `config` over these defaults."""
+    defaults: dict[str, object] = {"style": _STYLE, "js": [], "disable_xml_declaration": True, "width": 760, "height": 340, "legend_at_bottom": True,
+                                   "legend_at_bottom_columns": 3, "print_values": False, "show_y_guides": True, "truncate_label": -1}
+    return kind(**(defaults | config))
 
 
 def _image(chart: pygal.graph.graph.Graph, alt: str) -> Chart:
@@ -80,4 +84,17 @@ def speed_chart(report: ServiceLevels) -> Chart | None:
     chart.add("Leads", [*counts, speed.waiting])
     alt = (f"Bars of the {len(speed.seconds) + speed.waiting} leads first owned in {report.period.label} by their wait for a first touch: "
            + ", ".join(f"{label} {count}" for (label, _), count in zip(SPEED_BUCKETS, counts, strict=True)) + f", not yet {speed.waiting}.")
+    return _image(chart, alt)
+
+
+def funnel_chart(report: MarketingReport) -> Chart | None:
+    """From lead to purchase for the period: leads, sales-ready, accepted, purchased. None when nothing came."""
+    total = report.total
+    steps = [("Leads", total.leads), ("Sales-ready", total.sales_ready), ("Accepted", total.accepted), ("Purchased", total.purchased)]
+    if not any(count for _, count in steps):
+        return None
+    chart = _chart(pygal.HorizontalBar, title=f"From lead to purchase, {report.period.label}", show_legend=False, print_values=True)
+    chart.x_labels = [label for label, _ in steps]
+    chart.add("Leads", [count for _, count in steps])
+    alt = f"Bars from lead to purchase in {report.period.label}: " + ", ".join(f"{label.lower()} {count}" for label, count in steps) + "."
     return _image(chart, alt)

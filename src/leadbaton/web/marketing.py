@@ -1,5 +1,5 @@
 """Marketing's pages: the submission log (each request as it arrived, what became of it, replay), the leads sales
-sent back as not a lead with their reasons, and the nurture list.
+sent back as not a lead with their reasons, the nurture list, and marketing's targets and campaign costs.
 
 The log is read as the API reads it (leads.access.submissions_readable: admins and marketing all of it, a manager
 the submissions of their teams' leads); replaying, the rejected list and the nurture list are admins' and marketing's.
@@ -23,13 +23,17 @@ from django.views import View
 from leadbaton.accounts.models import User
 from leadbaton.accounts.queries import time_zone_of
 from leadbaton.core import clock
-from leadbaton.core.refusals import Refused
+from leadbaton.core.refusals import NotAllowed, Refused
 from leadbaton.intake.models import Submission
 from leadbaton.intake.queries import source_slugs, submissions_list
 from leadbaton.leads.access import ADMIN, MARKETING, Viewer, submissions_readable
+from leadbaton.leads.models import Lead
 from leadbaton.leads.queries import leads_nurtured, rejection_counts, rejections_since
 from leadbaton.pipeline.followup import REJECT_REASONS, viewer_of
 from leadbaton.pipeline.intake import submission_replay
+from leadbaton.pipeline.marketing import TARGET_FIELDS, campaign_cost_enter, campaign_cost_remove, targets_change
+from leadbaton.qualification.models import CampaignCost
+from leadbaton.qualification.queries import targets_now
 from leadbaton.web.views import refused_page
 
 LOG_LIMIT = 100
@@ -195,3 +199,87 @@ def nurture(request: HttpRequest) -> HttpResponse:
     context = {"rows": leads_nurtured(source_slug=source), "limit": 100, "source": source, "sources": sources, "errors": errors,
                "time_zone": _zone(user)}
     return render(request, "web/nurture.html", context, status=400 if errors else 200)
+
+
+COSTS_SHOWN = 100
+COST_FIELDS = [
+    ("campaign", "Campaign", "as leads carry it, e.g. spring-webinar"),
+    ("first_day", "First day", "YYYY-MM-DD"),
+    ("last_day", "Last day", "the cost is spread evenly over the days"),
+    ("amount", "Amount", "e.g. 2500.00"),
+    ("currency", "Currency", "ISO 4217, e.g. EUR"),
+    ("note", "Note", "optional: what it paid for"),
+]
+
+
+def _marketing_settings(request: HttpRequest, viewer: Viewer, *, errors: list[dict[str, str]] | None = None,
+                        typed: dict[str, str] | None = None, form: str = "", status: int = 200) -> HttpResponse:
+    targets = targets_now()
+    campaigns = list(Lead.objects.exclude(campaign="").filter(received_at__gte=clock.now() - timedelta(days=365))
+                     .order_by("campaign").values_list("campaign", flat=True).distinct()[:200])
+    context = {
+        "targets": targets, "costs": CampaignCost.objects.select_related("entered_by").order_by("-first_day", "campaign", "-id")[:COSTS_SHOWN],
+        "campaigns": campaigns, "errors": errors or [], "typed": typed or {}, "form": form,
+        "problems": {error["field"]: error["message"] for error in errors or []},
+        "cost_fields": [{"name": name, "label": label, "hint": hint, "value": (typed or {}).get(name, "") if form == "cost" else "",
+                         "problem": next((error["message"] for error in errors or [] if error["field"] == name), "") if form == "cost" else ""}
+                        for name, label, hint in COST_FIELDS],
+        "may_set_targets": viewer.role == ADMIN, "time_zone": _zone(cast(User, request.user)),
+    }
+    return render(request, "web/marketing_settings.html", context, status=status)
+
+
+@login_required
+def marketing_settings(request: HttpRequest) -> HttpResponse:
+    """Marketing's targets (admins set them) and what each campaign cost (admins and marketing enter it)."""
+    viewer = viewer_of(cast(User, request.user))
+    if not _is_marketing(viewer):
+        return _forbidden(request, "marketing's targets and campaign costs are set by admins and marketing; managers read them in Reports, Marketing")
+    return _marketing_settings(request, viewer)
+
+
+class MarketingTargetsSet(LoginRequiredMixin, View):
+    """Set marketing's targets (pipeline.marketing.targets_change): admins."""
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        user = cast(User, request.user)
+        viewer = viewer_of(user)
+        typed = {name: request.POST.get(name, "").strip() for name in TARGET_FIELDS}
+        try:
+            targets_change(by=user, values=typed, now=clock.now())
+        except Refused as refused:
+            if not _is_marketing(viewer) or isinstance(refused, NotAllowed):
+                return refused_page(request, refused, not_allowed="You cannot set marketing's targets")
+            return _marketing_settings(request, viewer, errors=refused.errors, typed=typed, form="targets", status=400)
+        messages.success(request, "Marketing's targets are saved; the reports measure against them from now on.")
+        return redirect("marketing_settings")
+
+
+class CampaignCostAdd(LoginRequiredMixin, View):
+    """Enter what a campaign cost (pipeline.marketing.campaign_cost_enter): admins and marketing."""
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        user = cast(User, request.user)
+        viewer = viewer_of(user)
+        typed = {name: request.POST.get(name, "").strip() for name in ("campaign", "first_day", "last_day", "amount", "currency", "note")}
+        try:
+            cost = campaign_cost_enter(by=user, values=typed, now=clock.now())
+        except Refused as refused:
+            if isinstance(refused, NotAllowed):
+                return refused_page(request, refused, not_allowed="You cannot enter campaign costs")
+            return _marketing_settings(request, viewer, errors=refused.errors, typed=typed, form="cost", status=400)
+        messages.success(request, f"Saved: {cost.campaign} cost {cost.amount:,.2f} {cost.currency} from {cost.first_day} to {cost.last_day}.")
+        return redirect("marketing_settings")
+
+
+class CampaignCostDrop(LoginRequiredMixin, View):
+    """Delete a campaign cost entered by mistake: admins and marketing."""
+
+    def post(self, request: HttpRequest, cost_id: int) -> HttpResponse:
+        user = cast(User, request.user)
+        try:
+            cost = campaign_cost_remove(by=user, cost_id=cost_id)
+        except Refused as refused:
+            return refused_page(request, refused, not_allowed="You cannot delete campaign costs")
+        messages.success(request, f"Deleted: {cost.campaign} cost {cost.amount:,.2f} {cost.currency} from {cost.first_day} to {cost.last_day}.")
+        return redirect("marketing_settings")

@@ -11,6 +11,7 @@ import csv
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, cast
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -22,12 +23,13 @@ from django.shortcuts import render
 from leadbaton.accounts.models import User
 from leadbaton.core import clock
 from leadbaton.core.refusals import NotFound, Refused
-from leadbaton.leads.access import ADMIN, Viewer, readable_leads
+from leadbaton.leads.access import ADMIN, MARKETING, Viewer, readable_leads
 from leadbaton.leads.models import Lead
 from leadbaton.leads.queries import listed
-from leadbaton.pipeline.followup import viewer_of
-from leadbaton.reports.exports import progress_csv, reconciliation_csv, service_levels_csv
+from leadbaton.pipeline.followup import REJECT_REASONS, viewer_of
+from leadbaton.reports.exports import marketing_csv, progress_csv, reconciliation_csv, service_levels_csv
 from leadbaton.reports.leaderboard import MIN_LEADS, leaderboard
+from leadbaton.reports.marketing import MarketingRow, marketing_report
 from leadbaton.reports.periods import PERIOD_FORMS, Period, last_full_week, period_or_last_week
 from leadbaton.reports.progress import BLOCKERS, NOW_FIGURES, PERIOD_FIGURES, Progress, ProgressRow, progress, progress_leads
 from leadbaton.reports.reconciliation import (
@@ -40,11 +42,11 @@ from leadbaton.reports.reconciliation import (
     figure_leads,
     reconciliation,
 )
-from leadbaton.reports.scope import Scope, sales_scope, team_scope, teams_seen_by
+from leadbaton.reports.scope import Scope, marketing_scope, sales_scope, team_scope, teams_seen_by
 from leadbaton.reports.service_levels import ServiceRow, duration_text, service_levels
 from leadbaton.sla.models import Clock
 from leadbaton.sla.services import policy_for
-from leadbaton.web.charts import reconciliation_chart, speed_chart
+from leadbaton.web.charts import funnel_chart, reconciliation_chart, speed_chart
 from leadbaton.web.views import listed_row, refused_page
 
 SHOWN_LEADS = 200  # leads listed behind one figure
@@ -322,3 +324,42 @@ def leaderboard_page(request: HttpRequest) -> HttpResponse:
     board = leaderboard(asked.period, now=clock.now(), team_id=asked.team_id)
     context = asked.context() | {"boards": board.boards, "min_leads": MIN_LEADS}
     return render(request, "web/leaderboard.html", context, status=400 if asked.errors else 200)
+
+
+@login_required
+def marketing_page(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
+    """Marketing's period per source and campaign: leads, sales-ready against the target, the share sales accepted
+    against its target and why it rejected the rest, purchases and value, cost per lead, sales-ready lead and purchase."""
+    asked = _asked(request, scope_of=marketing_scope)
+    if isinstance(asked, HttpResponse):
+        return asked
+    report = marketing_report(asked.period)
+    if request.GET.get("format") == "csv" and not asked.errors:
+        return _csv_download(marketing_csv(report), "marketing", asked.scope, report.period)
+    targets, total = report.targets, report.total
+    context = asked.context() | {
+        "teams": [], "report": report, "total": _marketing_row(total),
+        "sources": [_marketing_row(row) for row in report.by_source], "campaigns": [_marketing_row(row) for row in report.by_campaign],
+        "targets": {"sales_ready": targets.sales_ready, "sales_ready_met": targets.sales_ready_met(total),
+                    "acceptance_rate": targets.acceptance_rate, "acceptance_met": targets.acceptance_met(total)},
+        "reasons": sorted(((REJECT_REASONS.get(reason, reason or "no reason kept"), count) for reason, count in report.rejected_by_reason.items()),
+                          key=lambda each: -each[1]),
+        "csv": _href(asked.period, asked.scope, format="csv"), "chart": funnel_chart(report),
+        "may_set_targets": asked.viewer.role == ADMIN, "may_enter_costs": asked.viewer.role in (ADMIN, MARKETING),
+    }
+    return render(request, "web/marketing_report.html", context, status=400 if asked.errors else 200)
+
+
+def _marketing_row(row: MarketingRow) -> dict[str, Any]:
+    def money(amounts: dict[str, Decimal]) -> str:
+        return ", ".join(f"{amount:,.2f} {currency}" for currency, amount in sorted(amounts.items())) or "—"
+
+    def per(count: int) -> str:
+        found = row.cost_per(count)
+        return f"{found[0]:,.2f} {found[1]}" if found else "—"
+
+    return {
+        "name": row.name, "leads": row.leads, "sales_ready": row.sales_ready, "accepted": row.accepted, "rejected": row.rejected,
+        "acceptance": "—" if row.acceptance is None else f"{row.acceptance:.0%}", "purchased": row.purchased, "won": money(row.won),
+        "cost": money(row.cost), "per_lead": per(row.leads), "per_sales_ready": per(row.sales_ready), "per_purchase": per(row.purchased),
+    }
