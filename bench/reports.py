@@ -9,12 +9,15 @@ service level, rejected, recycled), their touches and outcomes (about 1.6 handof
 holdings leads.holdings.replay makes of each lead's ledger, as leads.services keeps them. Most leads close within two
 months; the rest are the open backlog.
 
+Leads come from 4 sources, most with one of 40 campaigns; some are nurtured first and become sales-ready later, a few
+never do.
+
 Then, in this process, it asks for the reconciliation (reports.reconciliation) and the service levels
-(reports.service_levels) of one team and of every team, for the week 2026-W47 and for the quarter of 13 weeks that ends
-with it, `--repeat` times each: the time from the call to the answer, reps named. Beside each, the floor: the same
-statements that read the leads, through the bare database cursor, nothing built from their rows (for the
-reconciliation the best single query: one pass over two index ranges of the holdings). Targets (issue 16): within 1.5x
-the floor, and under 1 s for a week. The marketing report is not measured yet. See bench/README.md and
+(reports.service_levels) of one team and of every team, and marketing's report (reports.marketing) of every source,
+for the week 2026-W47 and for the quarter of 13 weeks that ends with it, `--repeat` times each: the time from the call
+to the answer, reps named. Beside each, the floor: the same statements that read the leads, through the bare database
+cursor, nothing built from their rows (for the reconciliation the best single query: one pass over two index ranges
+of the holdings). Targets (issue 16): within 1.5x the floor, and under 1 s for a week. See bench/README.md and
 docs/performance.md.
 """
 
@@ -49,6 +52,9 @@ START = NOW - timedelta(days=730)
 CHUNK = 20_000
 TARGET_RATIO, TARGET_WEEK_MS = 1.5, 1000.0
 ZONES = ("Europe/Berlin", "America/New_York", "Asia/Singapore", "Europe/London", "America/Los_Angeles")
+SOURCES = ("web", "badges", "partners", "webinars")
+CAMPAIGNS = tuple(f"campaign-{n:02d}" for n in range(40))
+REJECTED = ("spam", "student", "wrong_person", "duplicate", "out_of_territory", "no_budget_ever", "other")
 
 console = Console(width=None if sys.stdout.isatty() else 150)
 
@@ -122,14 +128,24 @@ def leads_of(count: int, teams: list[int], reps_of: dict[int, list[int]], rng: r
         rep = rng.choice(reps_of[team])
         handoffs: list[tuple[Any, ...]] = []  # (at, from_kind, from_rep, to_kind, to_team, to_rep, reason)
         activities: list[tuple[Any, ...]] = []  # (at, kind, result, detail, by)
+        came = {"id": number, "received": received, "team": team, "source": rng.choice(SOURCES),
+                "campaign": rng.choice(CAMPAIGNS) if rng.random() < 0.7 else "", "value": round(rng.uniform(1000, 50000), 2)}
+        nurtured = rng.random()
+        if nurtured < 0.08:  # never sales-ready: marketing's nurture
+            yield came | {"handoffs": [(received, "", None, "marketing", None, None, "created")], "activities": []}
+            continue
+        ready, from_kind, why = received, "", "routed"
+        if nurtured < 0.23:  # nurtured first, sales-ready later
+            handoffs.append((received, "", None, "marketing", None, None, "created"))
+            ready, from_kind, why = received + timedelta(days=rng.uniform(1, 30)), "marketing", "qualified"
         owner = ("rep", team, rep)
         if rng.random() < 0.12:  # nobody free: the queue, then handed out
-            handoffs.append((received, "", None, "team", team, None, "routed"))
-            at = received + timedelta(minutes=rng.uniform(5, 480))
+            handoffs.append((ready, from_kind, None, "team", team, None, why))
+            at = ready + timedelta(minutes=rng.uniform(5, 480))
             handoffs.append((at, "team", None, "rep", team, rep, "routed"))
         else:
-            handoffs.append((received, "", None, "rep", team, rep, "routed"))
-            at = received
+            handoffs.append((ready, from_kind, None, "rep", team, rep, why))
+            at = ready
         life = timedelta(days=rng.uniform(1, 60))
         closes = at + life
         moment = at + timedelta(minutes=rng.uniform(1, 120))
@@ -138,7 +154,7 @@ def leads_of(count: int, teams: list[int], reps_of: dict[int, list[int]], rng: r
                 break
             activities.append((moment, rng.choice(("call", "call", "email", "sms")), rng.choice(("no_answer", "connected", "voicemail")), {}, owner[2]))
             moment += timedelta(hours=rng.uniform(2, 96))
-        if rng.random() < 0.27:  # reassigned, or moved by a breached service level
+        if rng.random() < 0.2:  # reassigned, or moved by a breached service level
             moved = at + life * rng.uniform(0.1, 0.9)
             other = rng.choice([each for each in reps_of[team] if each != owner[2]])
             handoffs.append((moved, "rep", owner[2], "rep", team, other, "sla_breach" if rng.random() < 0.2 else "reassigned"))
@@ -154,7 +170,7 @@ def leads_of(count: int, teams: list[int], reps_of: dict[int, list[int]], rng: r
             handoffs.append((closes + timedelta(days=30), "rep", owner[2], "marketing", None, None, "recycled"))
         handoffs = sorted(each for each in handoffs if each[0] < NOW)
         activities = sorted((each for each in activities if each[0] < NOW), key=lambda each: each[0])
-        yield {"id": number, "received": received, "team": team, "handoffs": handoffs, "activities": activities}
+        yield came | {"handoffs": handoffs, "activities": activities}
 
 
 def populate(count: int, seed: int) -> dict[str, int]:
@@ -170,8 +186,9 @@ def populate(count: int, seed: int) -> dict[str, int]:
     reps_of: dict[int, list[int]] = {team: [] for team in teams}
     for user_id, team_id in RepProfile.objects.values_list("user_id", "team_id"):
         reps_of[team_id].append(user_id)
-    leads = Writer(Lead, ["email", "email_key", "first_name", "company", "source_slug", "stage", "score", "owner_kind", "owner_team_id",
-                          "owner_rep_id", "received_at", "last_inquiry_at", "owned_at", "first_touch_at", "touch_count", "closed_at", "updated_at"])
+    leads = Writer(Lead, ["email", "email_key", "first_name", "company", "source_slug", "campaign", "original_campaign", "stage", "score", "owner_kind", "owner_team_id",
+                          "owner_rep_id", "received_at", "last_inquiry_at", "owned_at", "first_touch_at", "touch_count", "value", "currency",
+                          "rejected_reason", "closed_at", "updated_at"])
     handoffs = Writer(Handoff, ["lead_id", "at", "from_kind", "from_team_id", "from_rep_id", "to_kind", "to_team_id", "to_rep_id", "reason"])
     activities = Writer(Activity, ["lead_id", "by_user_id", "at", "kind", "result", "detail"])
     holdings = Writer(Holding, ["lead_id", "rep_id", "team_id", "came", "started_at", "touched_at", "closed_at", "closed_how"])
@@ -200,9 +217,11 @@ def populate(count: int, seed: int) -> dict[str, int]:
         if last[6] == "recycled" or (stage == "not_interested" and last[3] == "marketing"):
             stage = "nurture"
         touches = [each for each in lead["activities"] if each[1] != "outcome"]
-        leads.add(f"p{number}@bench.example", f"p{number}@bench.example", f"Person {number}", f"Company {number % 5000}", "web", stage,
-                  rng.randint(0, 100), last[3], last[4] if last[3] != "marketing" else None, last[5], lead["received"], lead["received"],
-                  spans[0].started_at if spans else None, touches[0][0] if touches else None, len(touches),
+        leads.add(f"p{number}@bench.example", f"p{number}@bench.example", f"Person {number}", f"Company {number % 5000}", lead["source"],
+                  lead["campaign"], lead["campaign"], stage, rng.randint(0, 100), last[3], last[4] if last[3] != "marketing" else None, last[5], lead["received"],
+                  lead["received"], spans[0].started_at if spans else None, touches[0][0] if touches else None, len(touches),
+                  lead["value"] if stage == "purchased" else None, "EUR" if stage == "purchased" else "",
+                  REJECTED[number % len(REJECTED)] if stage == "rejected" else "",
                   closing[-1][0] if closing and stage not in ("assigned", "in_progress", "queued", "nurture") else None, lead["received"])
         if number % CHUNK == 0 or number == count:
             with transaction.atomic():
@@ -254,6 +273,7 @@ def run(args: argparse.Namespace) -> bool:
 
     django.setup()
     from leadbaton.accounts.models import Team
+    from leadbaton.reports.marketing import marketing_report
     from leadbaton.reports.periods import days_between, period_parse
     from leadbaton.reports.reconciliation import reconciliation
     from leadbaton.reports.service_levels import service_levels
@@ -271,16 +291,20 @@ def run(args: argparse.Namespace) -> bool:
     reports = {
         "reconciliation": lambda period, team_id: reconciliation(period, now=NOW, team_id=team_id),
         "service levels": lambda period, team_id: service_levels(period, team_id=team_id),
+        "marketing": lambda period, team_id: marketing_report(period),
     }
     for report_name, report_of in reports.items():
-        for scope, team_id in (("one team (40 reps)", team.pk), ("every team (200 reps)", None)):
+        scopes = (("every source (4 sources, 40 campaigns)", None),) if report_name == "marketing" else (
+            ("one team (40 reps)", team.pk), ("every team (200 reps)", None))
+        for scope, team_id in scopes:
             for name, period in (("week 2026-W47", week), (f"quarter {quarter.first_day}..{quarter.last_day}", quarter)):
                 answer_ms, report, queries = timed(lambda period=period, team_id=team_id, report_of=report_of: report_of(period, team_id), args.repeat)
                 floor_ms = floor(queries, args.repeat)
                 ratio = answer_ms / floor_ms if floor_ms else float("inf")
                 ok = ratio <= TARGET_RATIO and (answer_ms <= TARGET_WEEK_MS or not name.startswith("week"))
                 met = met and ok
-                table.add_row(f"{report_name}, {scope}", name, str(len(report.rows)), str(len(queries)),
+                rows = report.by_campaign if report_name == "marketing" else report.rows
+                table.add_row(f"{report_name}, {scope}", name, str(len(rows)), str(len(queries)),
                               f"{answer_ms:.1f}", f"{floor_ms:.1f}", f"{ratio:.2f}" + ("" if ok else " FAIL"),
                               f"<= {TARGET_RATIO}x" + (f", <= {TARGET_WEEK_MS:.0f}" if name.startswith("week") else ""))
                 total = report.total
@@ -290,6 +314,9 @@ def run(args: argparse.Namespace) -> bool:
                     console.print(f"  {scope}, {name}: open at start {total.count('open_at_start'):,} + received {total.count('received'):,} "
                                   f"- closed or moved {sum(total.count(each) for each in ('purchased', 'not_interested', 'rejected', 'reassigned_away')):,} "
                                   f"= open at end {total.count('open_at_end'):,}")
+                elif report_name == "marketing":
+                    console.print(f"  {scope}, {name}: {total.leads:,} leads, {total.sales_ready:,} sales-ready, acceptance "
+                                  f"{total.acceptance or 0:.0%}, {total.purchased:,} purchased")
                 else:
                     console.print(f"  {scope}, {name}: {total.first_owned:,} leads first owned, first touch median "
                                   f"{total.to_first_touch.median or 0:.0f} s, close rate {total.close_rate or 0:.0%}")

@@ -23,8 +23,9 @@ from leadbaton.pipeline.followup import activity_log, lead_reject, outcome_recor
 from leadbaton.pipeline.marketing import campaign_cost_enter, targets_change
 from leadbaton.qualification.queries import targets_now
 from leadbaton.qualification.services import definition_publish
-from leadbaton.reports.marketing import marketing_report
+from leadbaton.reports.marketing import MarketingRow, Targets, marketing_report
 from leadbaton.reports.periods import period_parse
+from leadbaton.worker.loop import Worker
 from tests.api.test_rep_api import as_user, person
 from tests.reports.test_reconciliation import MONDAY, emea_with
 from tests.reports.test_reconciliation_pages import browser
@@ -139,6 +140,10 @@ def test_who_reads_it_and_who_sets_targets_and_costs(week):
     ({"amount": "12.345"}, "amount", "has more than 2 decimal places; give it to the cent at most"),
     ({"amount": "lots"}, "amount", "'lots' is not an amount; write it like 2500.00"),
     ({"currency": "EURO"}, "currency", "'EURO' is not an ISO 4217 code such as EUR"),
+    ({"first_day": "2026-W45-1"}, "first_day", "'2026-W45-1' is not a date; write YYYY-MM-DD such as 2026-11-01"),
+    ({"first_day": "20261101"}, "first_day", "'20261101' is not a date; write YYYY-MM-DD such as 2026-11-01"),
+    ({"first_day": "0001-01-01"}, "first_day", "0001-01-01 is outside the years 2000 to 2199, which reports cover"),
+    ({"last_day": "2028-11-02"}, "last_day", "the days run over 2 years; enter a long campaign's cost per year or month"),
 ])
 def test_a_cost_that_cannot_be_used_is_named_and_kept_on_the_page(week, values, field, message):
     typed = {"campaign": "autumn-fair", "first_day": "2026-11-01", "last_day": "2026-11-30", "amount": "2500", "currency": "EUR", "note": ""} | values
@@ -167,13 +172,18 @@ def test_a_cost_is_entered_listed_and_deleted_on_the_page(week):
     assert as_user(week["mia"]).delete(f"/api/v1/campaign-costs/{cost_id}").status_code == 404
 
 
-def test_targets_on_the_page_name_what_is_wrong(week):
+def test_targets_on_the_page_name_everything_wrong_at_once(week):
     page = browser(week["admin"]).post("/settings/marketing/targets/", {"sales_ready_per_week": "lots", "acceptance_rate": "120"})
     assert page.status_code == 400
     html = page.content.decode()
     assert "&#x27;lots&#x27; is not a whole number; 0 for no target" in html
-    assert "120 is not a percent from 0 (no target) to 100" not in html  # one problem at a time per field: the first said
+    assert "120 is not a percent from 0 (no target) to 100" in html
     assert 'value="lots"' in html
+    assert browser(week["admin"]).post("/settings/marketing/targets/", {"sales_ready_per_week": "²"}).status_code == 400
+    assert browser(week["admin"]).post("/settings/marketing/targets/", {"sales_ready_per_week": "9" * 5000}).status_code == 400
+    truthy = as_user(week["admin"]).put("/api/v1/marketing/targets", json.dumps({"acceptance_rate": True}), content_type="application/json")
+    assert truthy.status_code == 422
+    assert targets_now().acceptance_rate == 90
     assert browser(week["admin"]).post("/settings/marketing/targets/", {"sales_ready_per_week": "30", "acceptance_rate": "85"}).status_code == 302
     assert (targets_now().sales_ready_per_week, targets_now().acceptance_rate) == (30, 85)
 
@@ -187,3 +197,43 @@ def test_the_organisation_file_sets_the_targets_and_names_what_is_wrong():
         'marketing.sales_ready_per_week: "many" is not a whole number; write the sales-ready leads a week marketing promises, 0 for no target',
         "marketing.acceptance_rate: 120 is more than 100; write the percent of them sales accepts, 0 to 100 (0 for no target)",
     ]
+
+
+def test_a_lead_stays_with_the_campaign_it_came_with(week, web_form):
+    """Someone of the autumn fair writes again in W49 from the spring webinar's page: W48 is as it was."""
+    with time_machine.travel(MONDAY + timedelta(hours=1), tick=False):
+        post(web_form, email="fair@northwind.example", title="Director", campaign="autumn-fair")
+    before = {row.key: row.leads for row in marketing_report(W48).by_campaign}
+    with time_machine.travel(MONDAY + timedelta(days=8), tick=False):
+        post(web_form, email="fair@northwind.example", title="Director", campaign="spring-webinar")
+    after = {row.key: row.leads for row in marketing_report(W48).by_campaign}
+    assert after == before
+    assert after["autumn-fair"] == 1
+
+
+def test_a_rejection_after_the_lead_came_back_counts_against_its_new_hand_over(week, web_form):
+    """Ben is sales-ready in W48 and not interested, not now; nurtured again in W49, he qualifies once more and is
+    rejected: W48's hand-over was accepted, W49's is not."""
+    lena = week["lena"]
+    with time_machine.travel(MONDAY + timedelta(hours=1), tick=False) as traveller:
+        ben = post(web_form, email="ben@northwind.example", title="Director")
+        traveller.shift(timedelta(minutes=5))
+        activity_log(lead_id=ben["id"], by=lena, kind="call", result="connected", note="", now=clock.now())
+        outcome_record(lead_id=ben["id"], by=lena, outcome="not_interested", reason="next year", recycle_after_days=1, now=clock.now())
+        traveller.move_to(MONDAY + timedelta(days=7, hours=2))
+        Worker(poll_seconds=0).tick()  # back to nurture
+        again = post(web_form, email="ben@northwind.example", title="Director of Sales")
+        assert (again["id"], again["owner"]["id"]) == (ben["id"], lena.pk)
+        traveller.shift(timedelta(minutes=5))
+        lead_reject(lead_id=ben["id"], by=lena, reason="wrong_person", now=clock.now())
+    w48 = marketing_report(W48)
+    assert (w48.total.sales_ready, w48.total.rejected, w48.rejected_by_reason) == (7, 1, {"student": 1})
+    w49 = marketing_report(period_parse("2026-W49", "Europe/Berlin"))
+    assert (w49.total.sales_ready, w49.total.rejected, w49.rejected_by_reason) == (1, 1, {"wrong_person": 1})
+
+
+def test_a_target_met_exactly_is_met():
+    targets = Targets(sales_ready=None, acceptance_rate=58)
+    assert targets.acceptance_met(MarketingRow("", "Total", sales_ready=50, rejected=21)) is True  # 29 of 50 is 58%
+    assert targets.acceptance_met(MarketingRow("", "Total", sales_ready=50, rejected=22)) is False
+    assert targets.acceptance_met(MarketingRow("", "Total")) is None

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Router, Schema
+from pydantic import StrictInt
 
 from leadbaton.accounts.models import Role
 from leadbaton.api.auth import STAFF_AUTH, caller, require_role
@@ -26,8 +27,8 @@ router = Router(tags=["marketing"], auth=STAFF_AUTH)
 
 
 class TargetsIn(Schema):
-    sales_ready_per_week: int | None = None  # 0: no target; left out: unchanged
-    acceptance_rate: int | None = None  # percent, 0 to 100
+    sales_ready_per_week: StrictInt | None = None  # 0: no target; left out: unchanged
+    acceptance_rate: StrictInt | None = None  # percent, 0 to 100
 
 
 class TargetsOut(Schema):
@@ -81,17 +82,13 @@ def _cost(cost: CampaignCost) -> dict[str, Any]:
             "currency": cost.currency, "note": cost.note, "entered_by": cost.entered_by.email, "entered_at": cost.entered_at}
 
 
-def _may_read_costs(request: HttpRequest) -> None:
-    marketing_scope(viewer_of(caller(request)))  # the report's readers: admins, marketing, managers
-
-
 @router.get("/campaign-costs", response={200: list[CostOut], **refusals(401, 403, 422)}, summary="What campaigns cost")
 def costs_get(request: HttpRequest, period: str | None = None) -> Any:
     """The campaign costs entered, newest days first; with `period` (as the reports take it), those whose days meet it."""
-    _may_read_costs(request)
+    scope = marketing_scope(viewer_of(caller(request)))  # the report's readers: admins, marketing, managers
     costs = CampaignCost.objects.select_related("entered_by").order_by("-first_day", "campaign", "-id")
     if period:
-        asked = period_asked(period, marketing_scope(viewer_of(caller(request))))
+        asked = period_asked(period, scope)
         costs = costs.filter(first_day__lte=asked.last_day, last_day__gte=asked.first_day)
     return [_cost(cost) for cost in costs[:1000]]
 
@@ -103,7 +100,7 @@ def cost_post(request: HttpRequest, payload: CostIn) -> Any:
     return 201, _cost(cost)
 
 
-@router.delete("/campaign-costs/{cost_id}", response={200: CostOut, **refusals(401, 403, 404)}, summary="Delete a campaign cost")
+@router.delete("/campaign-costs/{cost_id}", response={200: CostOut, **refusals(401, 403, 404, 422)}, summary="Delete a campaign cost")
 def cost_delete(request: HttpRequest, cost_id: RowId) -> Any:
     """Admins and marketing: a cost entered by mistake. The answer is what was deleted."""
     return _cost(campaign_cost_remove(by=caller(request), cost_id=cost_id))

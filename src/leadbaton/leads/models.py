@@ -99,6 +99,8 @@ class Lead(models.Model):
     # What they asked, from the latest inquiry; every inquiry is kept in Inquiry.
     product_interest = models.CharField(max_length=200, blank=True)
     campaign = models.CharField(max_length=200, blank=True)
+    original_campaign = models.CharField(max_length=200, blank=True, help_text="The campaign the lead came with (its first inquiry's), which "
+                                         "marketing's report counts it for; `campaign` is what the person asked last")
     source_slug = models.SlugField(max_length=60)
     fields = models.JSONField(default=dict, blank=True)
 

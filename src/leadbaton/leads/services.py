@@ -131,6 +131,7 @@ def lead_create(
     """Insert a new lead. Raises IntegrityError when the person already has an open lead (see Lead.Meta)."""
     return Lead.objects.create(
         **values,
+        original_campaign=values.get("campaign") or "",
         source_slug=source_slug,
         stage=stage,
         owner_kind=owner.kind,

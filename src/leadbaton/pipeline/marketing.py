@@ -3,6 +3,7 @@ each campaign cost, which admins and marketing enter, for marketing's report (re
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -11,9 +12,10 @@ from django.db import transaction
 from leadbaton.accounts.models import Role, User
 from leadbaton.core.refusals import Invalid, NotAllowed
 from leadbaton.qualification.models import CampaignCost, MarketingTargets
-from leadbaton.qualification.services import campaign_cost_add, campaign_cost_drop, targets_set
+from leadbaton.qualification.services import TARGET_MAX, campaign_cost_add, campaign_cost_drop, targets_set
 
-TARGET_FIELDS = ("sales_ready_per_week", "acceptance_rate")
+TARGET_LIMITS = {"sales_ready_per_week": (TARGET_MAX, "a number of leads"), "acceptance_rate": (100, "a percent")}
+TARGET_FIELDS = tuple(TARGET_LIMITS)
 
 
 def targets_change(*, by: User, values: dict[str, Any], now: datetime) -> MarketingTargets:
@@ -23,14 +25,16 @@ def targets_change(*, by: User, values: dict[str, Any], now: datetime) -> Market
         raise NotAllowed.one("role", "only an admin sets marketing's targets, agreed between marketing and sales")
     problems = [{"field": str(name)[:60], "message": f"is not a target; use {' or '.join(TARGET_FIELDS)}"} for name in values if name not in TARGET_FIELDS]
     numbers: dict[str, int] = {}
-    for name in TARGET_FIELDS:
+    for name, (limit, unit) in TARGET_LIMITS.items():
         if name not in values:
             continue
         value = values[name]
-        if isinstance(value, str) and value.strip().isdigit():
-            value = int(value.strip())
+        if isinstance(value, str) and re.fullmatch(r"\s*[0-9]{1,7}\s*", value):
+            value = int(value)
         if isinstance(value, bool) or not isinstance(value, int):
             problems.append({"field": name, "message": f"{str(value)[:40]!r} is not a whole number; 0 for no target"})
+        elif not 0 <= value <= limit:
+            problems.append({"field": name, "message": f"{value} is not {unit} from 0 (no target) to {limit:,}"})
         else:
             numbers[name] = value
     if problems:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import re
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -16,7 +18,8 @@ from leadbaton.qualification.models import CampaignCost, LeadDefinition, Marketi
 
 TARGET_MAX = 1_000_000  # sales-ready leads a week
 AMOUNT_LIMIT = Decimal("10000000000")  # what a DecimalField of 12 digits, 2 after the point, holds
-COST_DAYS_MAX = 2 * 366
+COST_DAYS_MAX = 2 * 366  # days from the first to the last, at most one less
+COST_YEARS = (2000, 2199)  # the years reports may be asked for (reports.periods)
 
 
 def definition_publish(
@@ -86,13 +89,21 @@ def campaign_cost_add(*, campaign: str, first_day: str, last_day: str, amount: s
         problem("campaign", f"is {len(campaign)} characters; at most 200")
     days = {}
     for field, text in (("first_day", first_day), ("last_day", last_day)):
-        try:
-            days[field] = date.fromisoformat(text.strip())
-        except ValueError:
-            problem(field, f"{text[:40]!r} is not a date; write YYYY-MM-DD such as 2026-11-01" if text.strip() else "is required: a date such as 2026-11-01")
+        day = None
+        if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text.strip()):
+            with contextlib.suppress(ValueError):  # 2026-02-30: said below
+                day = date.fromisoformat(text.strip())
+        if not text.strip():
+            problem(field, "is required: a date such as 2026-11-01")
+        elif day is None:
+            problem(field, f"{text[:40]!r} is not a date; write YYYY-MM-DD such as 2026-11-01")
+        elif not COST_YEARS[0] <= day.year <= COST_YEARS[1]:
+            problem(field, f"{day} is outside the years {COST_YEARS[0]} to {COST_YEARS[1]}, which reports cover")
+        else:
+            days[field] = day
     if len(days) == 2 and days["last_day"] < days["first_day"]:
         problem("last_day", f"{days['last_day']} is before the first day, {days['first_day']}")
-    elif len(days) == 2 and (days["last_day"] - days["first_day"]).days > COST_DAYS_MAX:
+    elif len(days) == 2 and (days["last_day"] - days["first_day"]).days >= COST_DAYS_MAX:
         problem("last_day", f"the days run over {COST_DAYS_MAX // 365} years; enter a long campaign's cost per year or month")
     value = None
     try:

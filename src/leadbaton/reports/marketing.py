@@ -2,15 +2,18 @@
 sales-ready against marketing's target, the share sales accepted against its target and why the others were rejected,
 purchases and their value, and what the campaigns cost: per lead, per sales-ready lead and per purchase.
 
-- Leads: people whose first inquiry arrived in the period (a new lead), by the source and campaign they came with.
+- Leads: people whose first inquiry arrived in the period (a new lead), by the source and campaign they came with
+  (their first inquiry's: a later inquiry from another campaign does not move them, so a past period stays as it was).
 - Sales-ready: leads handed from marketing to sales in the period (routed on arrival, or qualified later from nurture).
 - Accepted: of those, the ones sales has not rejected since (a rejection says it was not a lead); the rest are counted
-  with their reasons. A lead sales may still reject counts as accepted until it does.
+  with their reasons. A lead sales may still reject counts as accepted until it does; a rejection after the lead went
+  back to marketing and became sales-ready again counts against that later hand-over, not this one.
 - Purchased: leads that closed as purchased in the period, with their value per currency.
 - Cost: each campaign cost entered for some days is spread evenly over them; the period takes the days it shares.
   Cost per lead, per sales-ready lead and per purchase divide a campaign's cost in the period by its counts.
 
-A period's sales-ready target is the weekly target per 7 days of the period, rounded.
+A period's sales-ready target is the weekly target per 7 days of the period, rounded. Targets are not kept by date:
+every period, past ones too, is measured against the targets in force now.
 """
 
 from __future__ import annotations
@@ -36,19 +39,24 @@ _LEAD, _HANDOFF = Lead._meta.db_table, Handoff._meta.db_table
 # A lead handed from marketing to sales: on arrival (no owner before) or out of nurture; index handoff_sales_ready.
 SALES_READY_SQL = (f"h.to_kind IN ('{OwnerKind.TEAM}', '{OwnerKind.REP}') AND h.from_kind IN ('', '{OwnerKind.MARKETING}') "
                    "AND h.at >= %(start)s AND h.at < %(end)s")
-_REJECTED_SINCE = f"EXISTS (SELECT 1 FROM {_HANDOFF} r WHERE r.lead_id = h.lead_id AND r.reason = '{Handoff.Reason.REJECTED}' AND r.at > h.at)"
+_SALES_READY = f"to_kind IN ('{OwnerKind.TEAM}', '{OwnerKind.REP}') AND {{alias}}.from_kind IN ('', '{OwnerKind.MARKETING}')"
+# Rejected after it became sales-ready and before it became sales-ready again (a recycled lead qualifying once more is
+# a new hand-over, accepted or rejected on its own).
+_REJECTED_SINCE = (f"EXISTS (SELECT 1 FROM {_HANDOFF} r WHERE r.lead_id = h.lead_id AND r.reason = '{Handoff.Reason.REJECTED}' AND r.at > h.at "
+                   f"AND NOT EXISTS (SELECT 1 FROM {_HANDOFF} n WHERE n.lead_id = h.lead_id AND n.{_SALES_READY.format(alias='n')} "
+                   "AND n.at > h.at AND n.at < r.at))")
 
-_RECEIVED_SQL = f"SELECT l.source_slug, l.campaign, COUNT(*) FROM {_LEAD} l WHERE l.received_at >= %(start)s AND l.received_at < %(end)s GROUP BY l.source_slug, l.campaign"
+_RECEIVED_SQL = f"SELECT l.source_slug, l.original_campaign, COUNT(*) FROM {_LEAD} l WHERE l.received_at >= %(start)s AND l.received_at < %(end)s GROUP BY l.source_slug, l.original_campaign"
 # Per source and campaign, the leads that became sales-ready and, of them, those rejected since; the rejected by reason.
 _READY_SQL = f"""
-SELECT l.source_slug, l.campaign, l.rejected_reason, COUNT(DISTINCT h.lead_id),
+SELECT l.source_slug, l.original_campaign, l.rejected_reason, COUNT(DISTINCT h.lead_id),
        COUNT(DISTINCT CASE WHEN {_REJECTED_SINCE} THEN h.lead_id END)
 FROM {_HANDOFF} h JOIN {_LEAD} l ON l.id = h.lead_id
 WHERE {SALES_READY_SQL}
-GROUP BY l.source_slug, l.campaign, l.rejected_reason
+GROUP BY l.source_slug, l.original_campaign, l.rejected_reason
 """
-_PURCHASED_SQL = (f"SELECT l.source_slug, l.campaign, l.currency, COUNT(*), SUM(l.value) FROM {_LEAD} l WHERE l.stage = '{Stage.PURCHASED}' "
-                  "AND l.closed_at >= %(start)s AND l.closed_at < %(end)s GROUP BY l.source_slug, l.campaign, l.currency")
+_PURCHASED_SQL = (f"SELECT l.source_slug, l.original_campaign, l.currency, COUNT(*), SUM(l.value) FROM {_LEAD} l WHERE l.stage = '{Stage.PURCHASED}' "
+                  "AND l.closed_at >= %(start)s AND l.closed_at < %(end)s GROUP BY l.source_slug, l.original_campaign, l.currency")
 
 
 @dataclass
@@ -115,9 +123,9 @@ class Targets:
         return None if self.sales_ready is None else total.sales_ready >= self.sales_ready
 
     def acceptance_met(self, total: MarketingRow) -> bool | None:
-        if self.acceptance_rate is None or total.acceptance is None:
+        if self.acceptance_rate is None or not total.sales_ready:
             return None
-        return total.acceptance * 100 >= self.acceptance_rate
+        return total.accepted * 100 >= self.acceptance_rate * total.sales_ready  # in whole numbers: 29 of 50 meets 58%
 
 
 @dataclass

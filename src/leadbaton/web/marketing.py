@@ -251,7 +251,7 @@ class MarketingTargetsSet(LoginRequiredMixin, View):
             if not _is_marketing(viewer) or isinstance(refused, NotAllowed):
                 return refused_page(request, refused, not_allowed="You cannot set marketing's targets")
             return _marketing_settings(request, viewer, errors=refused.errors, typed=typed, form="targets", status=400)
-        messages.success(request, "Marketing's targets are saved; the reports measure against them from now on.")
+        messages.success(request, "Marketing's targets are saved; the reports measure every period against them, past ones too.")
         return redirect("marketing_settings")
 
 
