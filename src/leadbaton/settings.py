@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "leadbaton.routing",
     "leadbaton.sla",
     "leadbaton.notify",
+    "leadbaton.coaching",
     "leadbaton.web",
     "leadbaton.cli",
     "axes",

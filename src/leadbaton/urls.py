@@ -4,7 +4,7 @@ from django.urls import path
 
 from leadbaton.api import api
 from leadbaton.api.errors import api_urls
-from leadbaton.web import board, configure, marketing, people, reports, views, webhooks
+from leadbaton.web import board, coaching, configure, marketing, people, reports, views, webhooks
 from leadbaton.web.signin import PasswordChange, PasswordReset, PasswordResetConfirm
 
 urlpatterns = [
@@ -68,6 +68,10 @@ urlpatterns = [
     path("settings/marketing/targets/", marketing.MarketingTargetsSet.as_view(), name="marketing_targets"),
     path("settings/marketing/costs/", marketing.CampaignCostAdd.as_view(), name="campaign_cost_add"),
     path("settings/marketing/costs/<int:cost_id>/drop/", marketing.CampaignCostDrop.as_view(), name="campaign_cost_drop"),
+    path("coaching/", coaching.coaching_home, name="coaching_home"),
+    path("coaching/<int:rep_id>/", coaching.coaching_page, name="coaching"),
+    path("coaching/<int:rep_id>/focus/", coaching.FocusSet.as_view(), name="coaching_focus"),
+    path("coaching/<int:rep_id>/review/", coaching.FocusReview.as_view(), name="coaching_review"),
     path("reports/reconciliation/", reports.reconciliation_page, name="reconciliation"),
     path("reports/progress/", reports.progress_page, name="progress"),
     path("reports/leaderboard/", reports.leaderboard_page, name="leaderboard"),

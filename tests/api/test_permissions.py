@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -23,11 +24,13 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from leadbaton.accounts.models import RepProfile, Role, Team, TimeOff, User
 from leadbaton.accounts.services import token_issue
 from leadbaton.api import api
+from leadbaton.coaching.models import FocusItem
 from leadbaton.core import clock
 from leadbaton.core.cache import cache_clear
 from leadbaton.intake.models import SourceKey
 from leadbaton.notify import services as notify
 from leadbaton.notify.models import OutboxMessage
+from leadbaton.pipeline.coaching import week_label
 from leadbaton.pipeline.followup import NO_SUCH_LEAD
 from leadbaton.qualification.models import CampaignCost
 
@@ -98,6 +101,8 @@ class World:
     time_off_id: int
     chat_target_id: int
     campaign_cost_id: int
+    this_week: str  # Lena's, in Berlin: the ISO week her focus is set for; the one before it has a focus item to review
+    last_week: str
 
     @property
     def source_key_id(self) -> int:
@@ -128,6 +133,9 @@ def world(intake: Any, db: None) -> World:
     with time_machine.travel(MORNING_IN_BERLIN, tick=False):
         lead = intake.post({"email": "dana@northwind.example", "first_name": "Dana"}).json()
     assert lead["owner"]["id"] == lena.pk, lead
+    today = clock.now().astimezone(ZoneInfo("Europe/Berlin")).date()
+    this_monday = today - timedelta(days=today.weekday())
+    FocusItem.objects.create(rep=lena, week=this_monday - timedelta(days=7), position=1, text="Call fast", set_by=maria, set_at=clock.now())
     return World(
         callers=dict(zip(CALLERS, (None, lena, jordan, maria, frank, mark, ada), strict=True)),
         lead_id=lead["id"],
@@ -137,6 +145,7 @@ def world(intake: Any, db: None) -> World:
         message_id=OutboxMessage.objects.get(subscription=webhook).message_id,
         chat_target_id=notify.chat_target_configure(team_id=emea.pk, rep_id=None, url="json://127.0.0.1:9/team")[0].pk,
         time_off_id=TimeOff.objects.create(rep=lena_profile, starts_on=date(2030, 1, 1), ends_on=date(2030, 1, 2)).pk,
+        this_week=week_label(this_monday), last_week=week_label(this_monday - timedelta(days=7)),
         campaign_cost_id=CampaignCost.objects.create(campaign="spring-webinar", first_day=date(2026, 11, 1), last_day=date(2026, 11, 30),
                                                      amount=1400, currency="EUR", entered_by=mark, entered_at=clock.now()).pk,
     )
@@ -232,6 +241,10 @@ PROBES: dict[str, Probe] = {
     "GET /reports/progress/": lambda w: ("/reports/progress/?team=emea", None),
     "GET /reports/leaderboard/": lambda w: ("/reports/leaderboard/?team=emea", None),
     "GET /reports/marketing/": lambda w: ("/reports/marketing/", None),
+    "GET /coaching/": lambda w: ("/coaching/", None),
+    "GET /coaching/{}/": lambda w: (f"/coaching/{w.rep_id}/", None),
+    "POST /coaching/{}/focus/": lambda w: (f"/coaching/{w.rep_id}/focus/", {"week": w.this_week, "item-1": "Log a next step on every call"}),
+    "POST /coaching/{}/review/": lambda w: (f"/coaching/{w.rep_id}/review/", {"week": w.this_week, "outcome-1": "done"}),
     "GET /settings/marketing/": lambda w: ("/settings/marketing/", None),
     "POST /settings/marketing/targets/": lambda w: ("/settings/marketing/targets/", {"sales_ready_per_week": "10", "acceptance_rate": "80"}),
     "POST /settings/marketing/costs/": lambda w: ("/settings/marketing/costs/", COST),
@@ -264,6 +277,10 @@ PROBES: dict[str, Probe] = {
     "GET /api/v1/reports/progress": lambda w: ("/api/v1/reports/progress?team=emea", None),
     "GET /api/v1/reports/leaderboard": lambda w: ("/api/v1/reports/leaderboard?team=emea", None),
     "GET /api/v1/reports/marketing": lambda w: ("/api/v1/reports/marketing", None),
+    "GET /api/v1/coaching/{}": lambda w: (f"/api/v1/coaching/{w.rep_id}", None),
+    "PUT /api/v1/coaching/{}/weeks/{}/focus": lambda w: (f"/api/v1/coaching/{w.rep_id}/weeks/{w.this_week}/focus", {"items": ["Call fast"]}),
+    "PUT /api/v1/coaching/{}/weeks/{}/review":
+        lambda w: (f"/api/v1/coaching/{w.rep_id}/weeks/{w.last_week}/review", {"reviews": [{"position": 1, "outcome": "done"}]}),
     "GET /api/v1/marketing/targets": lambda w: ("/api/v1/marketing/targets", None),
     "PUT /api/v1/marketing/targets": lambda w: ("/api/v1/marketing/targets", {"sales_ready_per_week": 10}),
     "GET /api/v1/campaign-costs": lambda w: ("/api/v1/campaign-costs", None),

@@ -5,10 +5,10 @@ from __future__ import annotations
 import base64
 import re
 
+from leadbaton.reports.charts import reconciliation_chart, speed_chart
 from leadbaton.reports.periods import period_parse
 from leadbaton.reports.reconciliation import reconciliation
 from leadbaton.reports.service_levels import service_levels
-from leadbaton.web.charts import reconciliation_chart, speed_chart
 from tests.reports.test_reconciliation import MONDAY
 from tests.reports.test_reconciliation_pages import browser
 

@@ -29,6 +29,7 @@ api.add_router("", "leadbaton.api.sla.router")
 api.add_router("", "leadbaton.api.reps.router")
 api.add_router("", "leadbaton.api.reports.router")
 api.add_router("", "leadbaton.api.marketing.router")
+api.add_router("", "leadbaton.api.coaching.router")
 
 if settings.BENCH_ENDPOINTS:
     from leadbaton.api.bench import router as bench_router

@@ -27,6 +27,7 @@ from leadbaton.leads.access import ADMIN, MARKETING, Viewer, readable_leads
 from leadbaton.leads.models import Lead
 from leadbaton.leads.queries import listed
 from leadbaton.pipeline.followup import REJECT_REASONS, viewer_of
+from leadbaton.reports.charts import funnel_chart, reconciliation_chart, speed_chart
 from leadbaton.reports.exports import marketing_csv, progress_csv, reconciliation_csv, service_levels_csv
 from leadbaton.reports.leaderboard import MIN_LEADS, leaderboard
 from leadbaton.reports.marketing import MarketingRow, marketing_report
@@ -46,7 +47,6 @@ from leadbaton.reports.scope import Scope, marketing_scope, sales_scope, team_sc
 from leadbaton.reports.service_levels import ServiceRow, duration_text, service_levels
 from leadbaton.sla.models import Clock
 from leadbaton.sla.services import policy_for
-from leadbaton.web.charts import funnel_chart, reconciliation_chart, speed_chart
 from leadbaton.web.views import listed_row, refused_page
 
 SHOWN_LEADS = 200  # leads listed behind one figure

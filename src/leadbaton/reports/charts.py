@@ -1,6 +1,6 @@
-"""The reports' charts, drawn on the server as SVG by pygal (decision 0031) and shown as images: where each rep's leads
-went (the reconciliation, stacked), how soon new leads were first touched (a histogram), and marketing's leads from
-lead to purchase (a funnel, as bars).
+"""The reports' charts, drawn on the server as SVG by pygal (decision 0031) for the pages to show as images: where each
+rep's leads went (the reconciliation, stacked), how soon new leads were first touched (a histogram), and marketing's
+leads from lead to purchase (a funnel, as bars).
 
 A chart is an <img> of a data: URL, so no script or style of its own runs in the page (the page's content security
 policy allows neither); its alt text says what it shows in words, and the table beside it holds every figure.
