@@ -76,6 +76,7 @@ urlpatterns = [
     path("reports/progress/", reports.progress_page, name="progress"),
     path("reports/leaderboard/", reports.leaderboard_page, name="leaderboard"),
     path("reports/marketing/", reports.marketing_page, name="marketing_report"),
+    path("reports/referee/", reports.referee_page, name="referee"),
     path("reports/service-levels/", reports.service_levels_page, name="service_levels"),
     path("admin/", admin.site.urls),
     path("api/v1/", api_urls(api)),

@@ -241,6 +241,7 @@ PROBES: dict[str, Probe] = {
     "GET /reports/progress/": lambda w: ("/reports/progress/?team=emea", None),
     "GET /reports/leaderboard/": lambda w: ("/reports/leaderboard/?team=emea", None),
     "GET /reports/marketing/": lambda w: ("/reports/marketing/", None),
+    "GET /reports/referee/": lambda w: ("/reports/referee/", None),
     "GET /coaching/": lambda w: ("/coaching/", None),
     "GET /coaching/{}/": lambda w: (f"/coaching/{w.rep_id}/", None),
     "POST /coaching/{}/focus/": lambda w: (f"/coaching/{w.rep_id}/focus/", {"week": w.this_week, "item-1": "Log a next step on every call"}),
@@ -277,6 +278,7 @@ PROBES: dict[str, Probe] = {
     "GET /api/v1/reports/progress": lambda w: ("/api/v1/reports/progress?team=emea", None),
     "GET /api/v1/reports/leaderboard": lambda w: ("/api/v1/reports/leaderboard?team=emea", None),
     "GET /api/v1/reports/marketing": lambda w: ("/api/v1/reports/marketing", None),
+    "GET /api/v1/reports/referee": lambda w: ("/api/v1/reports/referee", None),
     "GET /api/v1/coaching/{}": lambda w: (f"/api/v1/coaching/{w.rep_id}", None),
     "PUT /api/v1/coaching/{}/weeks/{}/focus": lambda w: (f"/api/v1/coaching/{w.rep_id}/weeks/{w.this_week}/focus", {"items": ["Call fast"]}),
     "PUT /api/v1/coaching/{}/weeks/{}/review":

@@ -76,6 +76,11 @@ def test_marketing_reads_its_week_against_its_targets(team: dict[str, str], serv
             assert page.locator("#chart img").evaluate("image => image.complete && image.naturalWidth > 0"), "the funnel is drawn"
             assert violations(page) == [], f"marketing at {width} width"
             assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"], width
+            page.click("nav.views >> text=Both sides")
+            expect(page.locator("#weeks tbody tr")).to_have_count(12)
+            assert violations(page) == [], f"both sides at {width} width"
+            assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"], width
+            page.go_back()
             page.click("text=Enter what campaigns cost")
             page.fill("#cost-campaign", "spring-webinar")
             page.fill("#cost-first_day", "2026-12-01")

@@ -21,6 +21,7 @@ from leadbaton.pipeline.marketing import campaign_cost_enter, campaign_cost_remo
 from leadbaton.qualification.models import CampaignCost, MarketingTargets
 from leadbaton.qualification.queries import targets_now
 from leadbaton.reports.marketing import MarketingRow, marketing_report
+from leadbaton.reports.referee import Sides, referee
 from leadbaton.reports.scope import marketing_scope
 
 router = Router(tags=["marketing"], auth=STAFF_AUTH)
@@ -163,3 +164,41 @@ def marketing_get(request: HttpRequest, period: str | None = None) -> Any:
         "by_source": [_row(row) for row in report.by_source], "by_campaign": [_row(row) for row in report.by_campaign],
         "total": _row(report.total), "rejected_by_reason": report.rejected_by_reason,
     }
+
+
+class SidesOut(Schema):
+    week: str  # the period's label, or the ISO week
+    sales_ready: int
+    sales_ready_target: int | None
+    sales_ready_met: bool | None
+    acceptance_rate: float | None  # 0 to 1
+    acceptance_target: int | None  # percent
+    acceptance_met: bool | None
+    first_owned: int
+    within_5_minutes: float | None  # of the leads first owned, touched within 5 minutes of the first inquiry
+    first_response_met: float | None  # of the first-response clocks that ended
+    clocks_met: float | None  # of every clock that ended
+    close_rate: float | None
+
+
+class RefereeOut(Schema):
+    period: PeriodOut
+    now: SidesOut
+    weeks: list[SidesOut]  # the 12 weeks ending with the period's last week, oldest first
+
+
+def _sides(sides: Sides) -> dict[str, Any]:
+    return {"week": sides.label, "sales_ready": sides.sales_ready, "sales_ready_target": sides.sales_ready_target,
+            "sales_ready_met": sides.sales_ready_met, "acceptance_rate": sides.acceptance, "acceptance_target": sides.acceptance_target,
+            "acceptance_met": sides.acceptance_met, "first_owned": sides.first_owned, "within_5_minutes": sides.within_5_minutes,
+            "first_response_met": sides.first_response_met, "clocks_met": sides.clocks_met, "close_rate": sides.close_rate}
+
+
+@router.get("/reports/referee", response={200: RefereeOut, **refusals(401, 403, 422)}, summary="Marketing's and sales' service levels side by side")
+def referee_get(request: HttpRequest, period: str | None = None) -> Any:
+    """For a period and each of the 12 weeks that end with it: marketing's sales-ready leads and acceptance against its
+    targets, and sales' speed to lead, clocks met and close rate, for the whole organisation. Admins, marketing, managers."""
+    scope = marketing_scope(viewer_of(caller(request)))
+    asked = period_asked(period, scope)
+    report = referee(asked)
+    return {"period": period_out(asked), "now": _sides(report.now), "weeks": [_sides(week) for week in report.weeks]}

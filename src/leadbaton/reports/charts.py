@@ -16,6 +16,7 @@ from pygal.style import Style
 
 from leadbaton.reports.marketing import MarketingReport
 from leadbaton.reports.reconciliation import Reconciliation
+from leadbaton.reports.referee import Referee
 from leadbaton.reports.service_levels import WITHIN_SECONDS, ServiceLevels
 
 # The page's own colours (web/static/web/leadbaton.css) and type; one colour per series, in order.
@@ -98,3 +99,30 @@ def funnel_chart(report: MarketingReport) -> Chart | None:
     chart.add("Leads", [count for _, count in steps])
     alt = f"Bars from lead to purchase in {report.period.label}: " + ", ".join(f"{label.lower()} {count}" for label, count in steps) + "."
     return _image(chart, alt)
+
+
+def referee_charts(report: Referee) -> list[Chart]:
+    """The trend of both sides over the weeks: marketing's sales-ready leads against the target, and the shares each
+    side answers for (accepted; touched within 5 minutes, first responses met, close rate), in percent."""
+    labels = [week.label for week in report.weeks]
+    counts = _chart(pygal.Line, title="Sales-ready leads a week, against marketing's target", dots_size=3)
+    counts.x_labels = labels
+    counts.add("Sales-ready", [week.sales_ready for week in report.weeks])
+    counts.add("Target", [week.sales_ready_target for week in report.weeks])
+
+    def percent(value: float | None) -> float | None:
+        return None if value is None else round(value * 100, 1)
+
+    shares = _chart(pygal.Line, title="Both sides' shares a week, in percent", range=(0, 100), dots_size=3)
+    shares.x_labels = labels
+    series = [("Accepted by sales (marketing)", "acceptance"), ("Touched within 5 minutes (sales)", "within_5_minutes"),
+              ("First responses met (sales)", "first_response_met"), ("Close rate (sales)", "close_rate")]
+    for name, figure in series:
+        shares.add(name, [percent(getattr(week, figure)) for week in report.weeks])
+    first, last = report.weeks[0], report.weeks[-1]
+    return [
+        _image(counts, f"Lines over {first.label} to {last.label} of sales-ready leads a week: from {first.sales_ready} to {last.sales_ready}, "
+                       f"against a target of {last.sales_ready_target if last.sales_ready_target is not None else 'none'}. The table has each week."),
+        _image(shares, f"Lines over {first.label} to {last.label} of the shares accepted by sales, touched within 5 minutes, first responses "
+                       "met and closed as purchased. The table has each week."),
+    ]

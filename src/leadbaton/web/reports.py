@@ -27,7 +27,7 @@ from leadbaton.leads.access import ADMIN, MARKETING, Viewer, readable_leads
 from leadbaton.leads.models import Lead
 from leadbaton.leads.queries import listed
 from leadbaton.pipeline.followup import REJECT_REASONS, viewer_of
-from leadbaton.reports.charts import funnel_chart, reconciliation_chart, speed_chart
+from leadbaton.reports.charts import funnel_chart, reconciliation_chart, referee_charts, speed_chart
 from leadbaton.reports.exports import marketing_csv, progress_csv, reconciliation_csv, service_levels_csv
 from leadbaton.reports.leaderboard import MIN_LEADS, leaderboard
 from leadbaton.reports.marketing import MarketingRow, marketing_report
@@ -43,6 +43,7 @@ from leadbaton.reports.reconciliation import (
     figure_leads,
     reconciliation,
 )
+from leadbaton.reports.referee import referee
 from leadbaton.reports.scope import Scope, marketing_scope, sales_scope, team_scope, teams_seen_by
 from leadbaton.reports.service_levels import ServiceRow, duration_text, service_levels
 from leadbaton.sla.models import Clock
@@ -363,3 +364,22 @@ def _marketing_row(row: MarketingRow) -> dict[str, Any]:
         "acceptance": "—" if row.acceptance is None else f"{row.acceptance:.0%}", "purchased": row.purchased, "won": money(row.won),
         "cost": money(row.cost), "per_lead": per(row.leads), "per_sales_ready": per(row.sales_ready), "per_purchase": per(row.purchased),
     }
+
+
+@login_required
+def referee_page(request: HttpRequest) -> HttpResponse:
+    """Marketing's and sales' service levels side by side for a period, each with its trend over 12 weeks."""
+    asked = _asked(request, scope_of=marketing_scope)
+    if isinstance(asked, HttpResponse):
+        return asked
+    report = referee(asked.period)
+
+    def share(value: float | None) -> str:
+        return "—" if value is None else f"{value:.0%}"
+
+    weeks = [{"label": week.label, "sales_ready": week.sales_ready, "target": "—" if week.sales_ready_target is None else week.sales_ready_target,
+              "acceptance": share(week.acceptance), "within": share(week.within_5_minutes), "first_response": share(week.first_response_met),
+              "clocks": share(week.clocks_met), "close_rate": share(week.close_rate)} for week in report.weeks]
+    context = asked.context() | {"teams": [], "now": report.now, "share": {name: share(getattr(report.now, name)) for name in (
+        "acceptance", "within_5_minutes", "first_response_met", "clocks_met", "close_rate")}, "weeks": weeks, "charts": referee_charts(report)}
+    return render(request, "web/referee.html", context, status=400 if asked.errors else 200)

@@ -1,0 +1,55 @@
+"""The referee view (P8): marketing's and sales' service levels side by side, each with its trend over 12 weeks."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+import time_machine
+
+from leadbaton.accounts.models import Role
+from leadbaton.pipeline.marketing import targets_change
+from leadbaton.reports.periods import period_parse
+from leadbaton.reports.referee import referee
+from tests.api.test_rep_api import as_user, person
+from tests.reports.test_reconciliation import MONDAY
+from tests.reports.test_reconciliation_pages import browser
+
+LATER = MONDAY + timedelta(days=8)
+
+
+def test_both_sides_for_the_week_and_the_twelve_before(week):
+    """The service levels' week: three leads, all sales-ready; Anna touched in 3 minutes and bought, Ben in 20 and lost,
+    Carla not yet; one first response of three in time."""
+    targets_change(by=person("Sam Admin", Role.ADMIN), values={"sales_ready_per_week": 5, "acceptance_rate": 80}, now=MONDAY)
+    report = referee(period_parse("2026-W48", "Europe/Berlin"))
+    now = report.now
+    assert (now.sales_ready, now.sales_ready_target, now.sales_ready_met) == (3, 5, False)
+    assert (now.acceptance, now.acceptance_target, now.acceptance_met) == (1.0, 80, True)
+    assert (now.first_owned, now.within_5_minutes, now.first_response_met, now.close_rate) == (3, pytest.approx(1 / 3), pytest.approx(1 / 3), 0.5)
+    assert [week.label for week in report.weeks] == [f"2026-W{number}" for number in range(37, 49)]
+    assert [week.sales_ready for week in report.weeks] == [0] * 11 + [3]
+    assert (report.weeks[0].acceptance, report.weeks[0].within_5_minutes, report.weeks[0].sales_ready_target) == (None, None, 5)
+    month = referee(period_parse("2026-11", "Europe/Berlin"))
+    assert (month.now.label, month.now.sales_ready, month.now.sales_ready_target, month.weeks[-1].label) == ("2026-11", 3, 21, "2026-W49")  # 30 November is a Monday
+
+
+def test_the_page_and_the_api_show_both_sides_to_both_sides(week):
+    with time_machine.travel(LATER, tick=False):
+        for reader in (week["maria"], person("Mia Marketer", Role.MARKETING)):
+            page = browser(reader).get("/reports/referee/?period=2026-W48")
+            assert page.status_code == 200
+            html = page.content.decode()
+            assert "<h1>Both sides: 2026-W48</h1>" in html
+            assert "<dt>New leads touched within 5 minutes</dt><dd>33% <span class=\"muted\">of 3</span></dd>" in html
+            assert len(re.findall(r'<figure class="chart"><img src="data:image/svg\+xml;base64,', html)) == 2
+            assert len(re.findall(r'<tr><th scope="row">2026-W\d\d</th>', html)) == 12
+        assert browser(week["lena"]).get("/reports/referee/").status_code == 403
+        body = as_user(week["maria"]).get("/api/v1/reports/referee?period=2026-W48").json()
+        assert (body["now"]["week"], body["now"]["sales_ready"], body["now"]["close_rate"]) == ("2026-W48", 3, 0.5)
+        assert len(body["weeks"]) == 12
+        assert as_user(week["lena"]).get("/api/v1/reports/referee").status_code == 403
+        wrong = as_user(week["maria"]).get("/api/v1/reports/referee?period=last-week")
+        assert wrong.status_code == 422
+        assert wrong.json()["errors"][0]["field"] == "period"
