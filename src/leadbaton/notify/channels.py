@@ -38,6 +38,8 @@ def email_send(message: OutboxMessage, *, connection: Any = None) -> Delivered:
     payload = message.payload
     if message.event in AccountEmail.values:  # about the person's own account: its own words, no lead
         template, context = "notify/account_email", payload
+    elif "sections" in payload:  # a weekly digest: sections of lines, and the link to the reports
+        template, context = "notify/weekly_email", payload
     elif "digest" in payload:  # several leads at once: each with its link
         template, context = "notify/digest_email", payload
     else:

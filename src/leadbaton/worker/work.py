@@ -23,6 +23,7 @@ from leadbaton.intake.services import rate_windows_prune
 from leadbaton.notify.models import OutboxMessage
 from leadbaton.notify.services import outbox_deliver_batch
 from leadbaton.pipeline.clocks import deadlines_fire
+from leadbaton.pipeline.digest import digests_send
 from leadbaton.pipeline.intake import submissions_retry
 from leadbaton.pipeline.ownership import inactive_owners_return
 from leadbaton.pipeline.queue import queues_hand_out
@@ -60,6 +61,10 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic(
         "leads.recycle", timedelta(minutes=5), lambda now: leads_recycle(now=now),
         "send leads closed as not interested, not now, back to marketing's nurture when their cool-off ends (N3)",
+    ),
+    Periodic(
+        "reports.weekly_digest", timedelta(minutes=5), lambda now: digests_send(now=now),
+        "email each manager, rep and marketer their last week on Monday morning in their time zone, once (P7)",
     ),
 )
 

@@ -1,0 +1,167 @@
+"""The weekly digest (P7): on Monday morning in each person's time zone, an email with their last full week.
+
+- A sales manager: for each team they manage, each rep's ledger (reports.reconciliation), the team's service levels
+  (reports.service_levels), and each rep's stale leads and overdue next steps now (reports.progress).
+- A rep: their own ledger, service levels, leads to catch up on, and this week's coaching focus.
+- Marketing: sales-ready leads and acceptance against the targets, and each source's week (reports.marketing).
+
+Sent through the outbox once per person and week however many workers run: the message's id is made of the person and
+the week, and the outbox keeps one message per id. A worker that was down on Monday sends it when it comes back, that
+same week.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from leadbaton.accounts.models import RepProfile, Role, Team, User
+from leadbaton.accounts.queries import time_zone_of
+from leadbaton.coaching.models import FocusItem
+from leadbaton.core.wakeup import work_queued
+from leadbaton.notify.models import OutboxMessage
+from leadbaton.notify.services import outbox_message
+from leadbaton.reports.marketing import marketing_report
+from leadbaton.reports.periods import Period, week_of
+from leadbaton.reports.progress import progress
+from leadbaton.reports.reconciliation import reconciliation
+from leadbaton.reports.service_levels import ServiceRow, duration_text, service_levels
+
+EVENT = "report.weekly_digest"
+SEND_AT = time(7, 0)  # Monday morning, in the person's own time zone
+
+
+def digest_id(user_id: int, week: str) -> str:
+    """The outbox message id of a person's digest for a week: the same from every worker, so it is written once."""
+    return f"digest-{user_id}-{week}"
+
+
+def digests_send(*, now: datetime) -> int:
+    """Write the digest of everyone whose Monday morning has come this week and who has none for it yet. Returns how
+    many were written."""
+    people = list(User.objects.filter(is_active=True, role__in=[Role.MANAGER, Role.REP, Role.MARKETING]).order_by("pk"))
+    default = Team.objects.filter(is_default=True).values_list("time_zone", flat=True).first() or settings.TIME_ZONE
+    due: list[tuple[User, str]] = []
+    for person in people:  # a rep's own zone, a manager's team's, anyone else the default team's
+        zone = ZoneInfo(time_zone_of(person.pk, default))
+        local = now.astimezone(zone)
+        monday = local.date() - timedelta(days=local.weekday())
+        if local >= datetime.combine(monday, SEND_AT, tzinfo=zone):
+            year, number, _ = monday.isocalendar()
+            due.append((person, f"{year}-W{number:02d}"))
+    sent = set(OutboxMessage.objects.filter(message_id__in=[digest_id(person.pk, week) for person, week in due]).values_list("message_id", flat=True))
+    written = 0
+    for person, week in due:
+        if digest_id(person.pk, week) in sent:
+            continue
+        payload = digest_of(person, now=now)
+        if payload is None:
+            continue
+        message = outbox_message(channel=OutboxMessage.Channel.EMAIL, event=EVENT, recipient=person.email, payload=payload, now=now)
+        message.message_id = digest_id(person.pk, week)
+        try:
+            with transaction.atomic():
+                message.save()
+        except IntegrityError:  # another worker wrote it meanwhile: theirs is the one
+            continue
+        written += 1
+        work_queued()
+    return written
+
+
+def digest_of(person: User, *, now: datetime) -> dict[str, Any] | None:
+    """The digest's subject, sections and link for `person`, of the last full week before now in their team's time
+    zone; None when there is nothing that is theirs to report (a manager of no team, a rep of none)."""
+    if person.role == Role.MANAGER:
+        teams = list(Team.objects.filter(manager_id=person.pk, active=True).order_by("name"))
+        if not teams:
+            return None
+        sections: list[dict[str, Any]] = []
+        for team in teams:
+            period = _last_week(now, team.time_zone)
+            sections += _team_sections(team, period, now)
+        period = _last_week(now, teams[0].time_zone)
+        return _payload(f"Your teams' week {period.label}" if len(teams) > 1 else f"{teams[0].name}'s week {period.label}", sections,
+                        "/reports/reconciliation/", {"period": period.label, "team": teams[0].slug}, "Open the reports")
+    if person.role == Role.REP:
+        profile = RepProfile.objects.select_related("team").filter(user_id=person.pk).first()
+        if profile is None or profile.team is None:
+            return None
+        period = _last_week(now, profile.team.time_zone)
+        return _payload(f"Your week {period.label}", _rep_sections(person, profile.team, period, now), "/reports/reconciliation/",
+                        {"period": period.label}, "Open your reports")
+    default = Team.objects.filter(is_default=True).first()
+    period = _last_week(now, default.time_zone if default else "UTC")
+    return _payload(f"Marketing's week {period.label}", _marketing_sections(period), "/reports/marketing/", {"period": period.label},
+                    "Open marketing's report")
+
+
+def _last_week(now: datetime, time_zone: str) -> Period:
+    today = now.astimezone(ZoneInfo(time_zone)).date()
+    return week_of(today - timedelta(days=7), time_zone)
+
+
+def _payload(subject: str, sections: list[dict[str, Any]], path: str, query: dict[str, str], link_text: str) -> dict[str, Any]:
+    return {"subject": subject, "sections": sections, "link": f"{settings.BASE_URL}{path}?{urlencode(query)}", "link_text": link_text}
+
+
+def _ledger_line(name: str, counts: Any) -> str:
+    return (f"{name}: open at start {counts.count('open_at_start')}, received {counts.count('received')}, purchased {counts.count('purchased')}, "
+            f"not interested {counts.count('not_interested')}, rejected {counts.count('rejected')}, reassigned away {counts.count('reassigned_away')}, "
+            f"open at end {counts.count('open_at_end')} ({counts.count('open_at_end_in_progress')} in progress)")
+
+
+def _service_line(name: str, row: ServiceRow) -> str:
+    touch = row.to_first_touch
+    within = "—" if touch.within is None else f"{touch.within:.0%}"
+    first = row.clocks["first_response"]
+    close = "—" if row.close_rate is None else f"{row.close_rate:.0%}"
+    return (f"{name}: {row.first_owned} new leads, first touch median {duration_text(touch.median)}, {within} within 5 minutes; "
+            f"first responses met {first['met']} of {first['met'] + first['breached']}; close rate {close}")
+
+
+def _team_sections(team: Team, period: Period, now: datetime) -> list[dict[str, Any]]:
+    ledger = reconciliation(period, now=now, team_id=team.pk)
+    served = service_levels(period, team_id=team.pk)
+    moving = progress(period, now=now, team_id=team.pk)
+    unaccounted = (f"Unaccounted: {len(ledger.unaccounted)} lead(s); the report lists them." if ledger.unaccounted
+                   else "Unaccounted: none; every lead is accounted for.")
+    behind = [f"{row.name}: {row.stale} stale, {row.overdue} next step(s) overdue, of {row.in_progress} in progress"
+              for row in moving.rows if row.stale or row.overdue]
+    return [
+        {"title": f"{team.name}: the ledger, {period.label}", "lines": [*(_ledger_line(row.name, row) for row in ledger.rows), unaccounted]},
+        {"title": f"{team.name}: service levels", "lines": [_service_line(row.name, row) for row in [*served.rows, served.total]]},
+        {"title": f"{team.name}: leads to catch up on now", "lines": behind or ["Nobody has a stale lead or an overdue next step."]},
+    ]
+
+
+def _rep_sections(person: User, team: Team, period: Period, now: datetime) -> list[dict[str, Any]]:
+    ledger = reconciliation(period, now=now, team_id=team.pk, rep_id=person.pk)
+    served = service_levels(period, team_id=team.pk, rep_id=person.pk)
+    moving = progress(period, now=now, rep_id=person.pk).total
+    this_monday = period.first_day + timedelta(days=7)
+    focus = [item.text for item in FocusItem.objects.filter(rep_id=person.pk, week=this_monday).order_by("position")]
+    return [
+        {"title": f"Your ledger, {period.label}", "lines": [_ledger_line("You", ledger.total)]},
+        {"title": "Your service levels", "lines": [_service_line("You", served.total)]},
+        {"title": "To catch up on now", "lines": [f"{moving.stale} stale lead(s), {moving.overdue} next step(s) overdue, of {moving.in_progress} in progress"]},
+        {"title": "Your focus this week", "lines": focus or ["Your manager has not set this week's focus yet."]},
+    ]
+
+
+def _marketing_sections(period: Period) -> list[dict[str, Any]]:
+    report = marketing_report(period)
+    total, targets = report.total, report.targets
+    ready = f"Sales-ready leads: {total.sales_ready}" + (f" of a target of {targets.sales_ready}" if targets.sales_ready is not None else "")
+    accepted = "—" if total.acceptance is None else f"{total.acceptance:.0%}"
+    acceptance = f"Accepted by sales: {accepted}" + (f" against {targets.acceptance_rate}%" if targets.acceptance_rate is not None else "")
+    sources = [f"{row.name}: {row.leads} leads, {row.sales_ready} sales-ready, {row.purchased} purchased" for row in report.by_source]
+    return [
+        {"title": f"Against the targets, {period.label}", "lines": [ready, acceptance]},
+        {"title": "By source", "lines": sources or ["No lead came this week."]},
+    ]
