@@ -4,10 +4,12 @@ did on each; a rep reads their own history, nobody else's."""
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.db import connection
 
 from leadbaton.accounts.models import Role, Team
 from leadbaton.coaching.models import FocusItem
@@ -127,3 +129,50 @@ def test_the_api_gives_the_history_and_sets_and_reviews_a_week(team):
     refused = as_user(maria).put(f"/api/v1/coaching/{lena.pk}/weeks/2026-W48/focus", json.dumps({"items": ["Other"]}),
                                  content_type="application/json")
     assert refused.status_code == 409
+
+
+def test_what_cannot_be_done_is_refused_by_name(team):
+    lena, maria = team["lena"], team["maria"]
+    assert browser(maria).get("/coaching/99999999999999999999999/").status_code == 404
+    with time_machine.travel(MONDAY, tick=False):
+        focus_set(by=maria, rep_id=lena.pk, week="", items=["Call fast", "Log notes"], now=clock.now())
+        early = as_user(maria).put(f"/api/v1/coaching/{lena.pk}/weeks/2026-W50/review", json.dumps({"reviews": [{"position": 1, "outcome": "done"}]}),
+                                   content_type="application/json")
+        assert early.status_code == 422
+        assert early.json()["errors"] == [{"field": "week", "message": "the week of 2026-12-07 has not begun; review it once it has"}]
+        twice = as_user(maria).put(f"/api/v1/coaching/{lena.pk}/weeks/2026-W48/review", json.dumps(
+            {"reviews": [{"position": 1, "outcome": "partly"}, {"position": 1, "outcome": "done"}, {"position": 2, "outcome": "done"}]}),
+            content_type="application/json")
+        assert twice.status_code == 422
+        assert twice.json()["errors"] == [{"field": "outcome[1]", "message": "is given twice; give each focus item one outcome"}]
+        month = as_user(maria).put(f"/api/v1/coaching/{lena.pk}/weeks/2026-11/focus", json.dumps({"items": ["x"]}), content_type="application/json")
+        assert month.json()["errors"] == [{"field": "week", "message": "'2026-11' is not an ISO week; give one such as 2026-W49"}]
+        lena.is_active = False
+        lena.save()
+        gone = as_user(maria).put(f"/api/v1/coaching/{lena.pk}/weeks/2026-W48/focus", json.dumps({"items": ["x"]}), content_type="application/json")
+        assert gone.status_code == 409
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_managers_saving_one_new_week_at_once_take_turns(org):
+    """Maria and Ada save Alice's first focus for a week at the same moment: both are saved, one after the other."""
+    start = threading.Barrier(2)
+    answers: list[object] = []
+
+    def save(by, text):
+        try:
+            start.wait(10)
+            answers.append(focus_set(by=by, rep_id=org.alice.pk, week="2026-W48", items=[text], now=MONDAY))
+        except Exception as error:  # what a failed save raised is the answer under test
+            answers.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=save, args=(by, text)) for by, text in ((org.manager, "Call fast"), (org.admin, "Log notes"))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert all(isinstance(answer, list) for answer in answers), answers
+    assert FocusItem.objects.filter(rep=org.alice).count() == 1

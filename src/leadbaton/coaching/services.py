@@ -60,9 +60,8 @@ def focus_review(*, rep_id: int, week: date, reviews: dict[int, tuple[str, str]]
             problems.append({"field": f"outcome[{item.position}]", "message": f"{said}use one of {outcomes}"})
         if len(note) > NOTE_MAX:
             problems.append({"field": f"note[{item.position}]", "message": f"is {len(note)} characters; at most {NOTE_MAX}"})
-    extra = sorted(set(reviews) - {item.position for item in items})
-    if extra:
-        problems.append({"field": "outcome", "message": f"the week has no focus item {extra[0]}; it has {len(items)}"})
+    for place in sorted(set(reviews) - {item.position for item in items}):
+        problems.append({"field": f"outcome[{place}]", "message": f"the week has no focus item {place}; it has {len(items)}"})
     if problems:
         raise Invalid(problems)
     for item in items:

@@ -15,7 +15,7 @@ from leadbaton.accounts.models import RepProfile, User
 from leadbaton.coaching import services
 from leadbaton.coaching.models import FocusItem
 from leadbaton.coaching.queries import focus_by_week
-from leadbaton.core.refusals import Invalid, NotAllowed, NotFound
+from leadbaton.core.refusals import Conflict, Invalid, NotAllowed, NotFound
 from leadbaton.leads.access import ADMIN, MANAGER, REP
 from leadbaton.pipeline.followup import viewer_of
 from leadbaton.reports.periods import period_parse
@@ -32,15 +32,19 @@ class Coached:
     may_coach: bool
 
 
+ROW_ID_MAX = 2**63 - 1
+
+
 def coached(*, by: User, rep_id: int) -> Coached:
     """The rep `by` asks about: NotFound for no such rep; NotAllowed for a rep asking about another, a manager about a
-    rep outside their teams, marketing."""
-    profile = RepProfile.objects.select_related("user", "team").filter(user_id=rep_id).first()
+    rep outside their teams, marketing. Anyone who has coaching reads their own."""
     viewer = viewer_of(by)
-    if viewer.role == REP:
-        if rep_id != by.pk:
-            raise NotAllowed.one("rep", "a rep reads their own coaching only")
-    elif viewer.role == MANAGER:
+    if viewer.role == REP and rep_id != by.pk:
+        raise NotAllowed.one("rep", "a rep reads their own coaching only")
+    profile = RepProfile.objects.select_related("user", "team").filter(user_id=rep_id).first() if 0 < rep_id <= ROW_ID_MAX else None
+    if rep_id == by.pk and profile is not None:
+        return Coached(profile.user, profile.team.time_zone if profile.team else "UTC", viewer.role == ADMIN)
+    if viewer.role == MANAGER:
         if profile is not None and profile.team_id not in viewer.managed_team_ids:
             raise NotAllowed.one("rep", "you coach the reps of the teams you manage")
     elif viewer.role != ADMIN:
@@ -55,34 +59,46 @@ def week_of(text: str, coached_rep: Coached, now: datetime) -> date:
     if not text:
         today = now.astimezone(ZoneInfo(coached_rep.time_zone)).date()
         return today - timedelta(days=today.weekday())
-    try:
-        period = period_parse(text, coached_rep.time_zone)
-    except ValueError as error:
-        raise Invalid.one("week", str(error)) from None
     if "-W" not in text:
         raise Invalid.one("week", f"{text[:40]!r} is not an ISO week; give one such as 2026-W49")
-    return period.first_day
+    try:
+        return period_parse(text, coached_rep.time_zone).first_day
+    except ValueError as error:
+        raise Invalid.one("week", str(error)) from None
 
 
 def _coach(by: User, rep_id: int) -> Coached:
     found = coached(by=by, rep_id=rep_id)
     if not found.may_coach:
         raise NotAllowed.one("role", "a rep reads their coaching; their manager sets and reviews it")
+    if not found.rep.is_active:
+        raise Conflict.one("rep", f"{found.rep.display_name} no longer works here; their coaching is kept as it was")
     return found
+
+
+def _one_at_a_time(rep_id: int) -> None:
+    """Writes to one rep's coaching take turns (two managers saving the same new week at once): lock the rep's row."""
+    User.objects.select_for_update().filter(pk=rep_id).values_list("pk", flat=True).first()
 
 
 def focus_set(*, by: User, rep_id: int, week: str, items: list[str], now: datetime) -> list[FocusItem]:
     """Set a rep's focus items for a week (its ISO label; this week when empty): their manager or an admin."""
     found = _coach(by, rep_id)
+    monday = week_of(week, found, now)
     with transaction.atomic():
-        return services.focus_set(rep_id=found.rep.pk, week=week_of(week, found, now), items=items, by=by, now=now)
+        _one_at_a_time(found.rep.pk)
+        return services.focus_set(rep_id=found.rep.pk, week=monday, items=items, by=by, now=now)
 
 
 def focus_review(*, by: User, rep_id: int, week: str, reviews: dict[int, tuple[str, str]], now: datetime) -> list[FocusItem]:
-    """Record what the rep did on each focus item of a week (last week when empty): their manager or an admin."""
+    """Record what the rep did on each focus item of a week (last week when empty), once the week has begun: their
+    manager or an admin."""
     found = _coach(by, rep_id)
     monday = week_of(week, found, now) - (timedelta(days=7) if not week else timedelta(0))
+    if monday > week_of("", found, now):
+        raise Invalid.one("week", f"the week of {monday} has not begun; review it once it has")
     with transaction.atomic():
+        _one_at_a_time(found.rep.pk)
         return services.focus_review(rep_id=found.rep.pk, week=monday, reviews=reviews, by=by, now=now)
 
 
