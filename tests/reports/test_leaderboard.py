@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import timedelta
 from decimal import Decimal
 
@@ -125,3 +127,11 @@ def test_nobody_is_named_for_being_least_slow(web_form):
             activity_log(lead_id=lead["id"], by=owner, kind="call", result="no_answer", note="", now=clock.now())
     board = boards_of(leaderboard(period_parse("2026-W48", "Europe/Berlin"), now=LATER, team_id=emea.pk))
     assert (board["fastest_first_touch"], board["clocks_met"], board["progressed"], board["purchases"]) == ([], [], [], [])
+
+
+def test_the_board_downloads_as_csv(week):
+    with time_machine.travel(LATER, tick=False):
+        download = browser(week["jonas"]).get("/reports/leaderboard/?period=2026-W48&format=csv")
+    assert download["Content-Disposition"] == 'attachment; filename="leaderboard-emea-2026-W48.csv"'
+    rows = list(csv.DictReader(io.StringIO(b"".join(download.streaming_content).decode())))
+    assert [(row["board"], row["place"], row["rep"]) for row in rows if row["board"] == "purchases"] == [("purchases", "1", "Lena Rep")]

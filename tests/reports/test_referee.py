@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from datetime import timedelta
 
@@ -53,3 +55,12 @@ def test_the_page_and_the_api_show_both_sides_to_both_sides(week):
         wrong = as_user(week["maria"]).get("/api/v1/reports/referee?period=last-week")
         assert wrong.status_code == 422
         assert wrong.json()["errors"][0]["field"] == "period"
+
+
+def test_both_sides_download_as_csv(week):
+    with time_machine.travel(LATER, tick=False):
+        download = browser(week["maria"]).get("/reports/referee/?period=2026-W48&format=csv")
+    assert download["Content-Disposition"] == 'attachment; filename="both-sides-every-team-2026-W48.csv"'
+    rows = list(csv.DictReader(io.StringIO(b"".join(download.streaming_content).decode())))
+    assert [row["week"] for row in rows] == ["2026-W48", *(f"2026-W{number}" for number in range(37, 49))]
+    assert (rows[0]["sales_ready"], rows[0]["close_rate"], rows[0]["sales_ready_target"]) == ("3", "0.5", "")

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from leadbaton.reports.leaderboard import Leaderboard
 from leadbaton.reports.marketing import MarketingReport, MarketingRow
 from leadbaton.reports.periods import Period
 from leadbaton.reports.progress import BLOCKERS, Progress
 from leadbaton.reports.reconciliation import CAME, Reconciliation
+from leadbaton.reports.referee import Referee
 from leadbaton.reports.service_levels import ServiceLevels
 from leadbaton.sla.models import Clock
 
@@ -102,3 +104,27 @@ def marketing_csv(report: MarketingReport) -> Iterator[list[Any]]:
     for row in report.by_campaign:
         yield line("campaign", row)
     yield line("total", report.total)
+
+
+def referee_csv(report: Referee) -> Iterator[list[Any]]:
+    """The header, then the period asked and each of its 12 weeks: both sides' figures, shares from 0 to 1."""
+    yield ["week", "sales_ready", "sales_ready_target", "sales_ready_met", "acceptance_rate", "acceptance_target", "acceptance_met",
+           "first_owned", "within_5_minutes", "first_response_met", "clocks_met", "close_rate"]
+    for sides in [report.now, *report.weeks]:
+        yield [sides.label, sides.sales_ready, _blank(sides.sales_ready_target), _blank(sides.sales_ready_met), _number(sides.acceptance),
+               _blank(sides.acceptance_target), _blank(sides.acceptance_met), sides.first_owned, _number(sides.within_5_minutes),
+               _number(sides.first_response_met), _number(sides.clocks_met), _number(sides.close_rate)]
+
+
+def leaderboard_csv(board: Leaderboard) -> Iterator[list[Any]]:
+    """The header, then a row per name on each board."""
+    period = board.period
+    yield ["period", "first_day", "last_day", "time_zone", "board", "place", "rep", "email", "why"]
+    for each in board.boards:
+        for named in each.named:
+            yield [period.label, period.first_day.isoformat(), period.last_day.isoformat(), period.time_zone, each.key, named.place,
+                   cell(named.name), cell(named.email), cell(named.why)]
+
+
+def _blank(value: Any) -> Any:
+    return "" if value is None else value

@@ -28,7 +28,14 @@ from leadbaton.leads.models import Lead
 from leadbaton.leads.queries import listed
 from leadbaton.pipeline.followup import REJECT_REASONS, viewer_of
 from leadbaton.reports.charts import funnel_chart, reconciliation_chart, referee_charts, speed_chart
-from leadbaton.reports.exports import marketing_csv, progress_csv, reconciliation_csv, service_levels_csv
+from leadbaton.reports.exports import (
+    leaderboard_csv,
+    marketing_csv,
+    progress_csv,
+    reconciliation_csv,
+    referee_csv,
+    service_levels_csv,
+)
 from leadbaton.reports.leaderboard import MIN_LEADS, leaderboard
 from leadbaton.reports.marketing import MarketingRow, marketing_report
 from leadbaton.reports.periods import PERIOD_FORMS, Period, last_full_week, period_or_last_week
@@ -316,14 +323,16 @@ def _figure_label(figure: str) -> str:
 
 
 @login_required
-def leaderboard_page(request: HttpRequest) -> HttpResponse:
+def leaderboard_page(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     """The period's best follow-up in a team: fastest first touches, clocks met, leads moved on, purchases; at most three
     names a board, each with why. Reps see their own team's."""
     asked = _asked(request, scope_of=team_scope)
     if isinstance(asked, HttpResponse):
         return asked
     board = leaderboard(asked.period, now=clock.now(), team_id=asked.team_id)
-    context = asked.context() | {"boards": board.boards, "min_leads": MIN_LEADS}
+    if request.GET.get("format") == "csv" and not asked.errors:
+        return _csv_download(leaderboard_csv(board), "leaderboard", asked.scope, board.period)
+    context = asked.context() | {"boards": board.boards, "min_leads": MIN_LEADS, "csv": _href(asked.period, asked.scope, format="csv")}
     return render(request, "web/leaderboard.html", context, status=400 if asked.errors else 200)
 
 
@@ -367,12 +376,14 @@ def _marketing_row(row: MarketingRow) -> dict[str, Any]:
 
 
 @login_required
-def referee_page(request: HttpRequest) -> HttpResponse:
+def referee_page(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     """Marketing's and sales' service levels side by side for a period, each with its trend over 12 weeks."""
     asked = _asked(request, scope_of=marketing_scope)
     if isinstance(asked, HttpResponse):
         return asked
     report = referee(asked.period)
+    if request.GET.get("format") == "csv" and not asked.errors:
+        return _csv_download(referee_csv(report), "both-sides", asked.scope, report.period)
 
     def share(value: float | None) -> str:
         return "—" if value is None else f"{value:.0%}"
@@ -381,5 +392,6 @@ def referee_page(request: HttpRequest) -> HttpResponse:
               "acceptance": share(week.acceptance), "within": share(week.within_5_minutes), "first_response": share(week.first_response_met),
               "clocks": share(week.clocks_met), "close_rate": share(week.close_rate)} for week in report.weeks]
     context = asked.context() | {"teams": [], "now": report.now, "share": {name: share(getattr(report.now, name)) for name in (
-        "acceptance", "within_5_minutes", "first_response_met", "clocks_met", "close_rate")}, "weeks": weeks, "charts": referee_charts(report)}
+        "acceptance", "within_5_minutes", "first_response_met", "clocks_met", "close_rate")}, "weeks": weeks, "charts": referee_charts(report),
+        "csv": _href(asked.period, asked.scope, format="csv")}
     return render(request, "web/referee.html", context, status=400 if asked.errors else 200)
