@@ -149,7 +149,7 @@ def leads_of(count: int, teams: list[int], reps_of: dict[int, list[int]], rng: r
         life = timedelta(days=rng.uniform(1, 60))
         closes = at + life
         moment = at + timedelta(minutes=rng.uniform(1, 120))
-        for _ in range(rng.randint(1, 6)):  # touches
+        for _ in range(rng.randint(1, 7)):  # touches
             if moment >= closes:
                 break
             activities.append((moment, rng.choice(("call", "call", "email", "sms")), rng.choice(("no_answer", "connected", "voicemail")), {}, owner[2]))
@@ -159,7 +159,7 @@ def leads_of(count: int, teams: list[int], reps_of: dict[int, list[int]], rng: r
             other = rng.choice([each for each in reps_of[team] if each != owner[2]])
             handoffs.append((moved, "rep", owner[2], "rep", team, other, "sla_breach" if rng.random() < 0.2 else "reassigned"))
             owner = ("rep", team, other)
-        if activities and rng.random() < 0.5:
+        if activities and rng.random() < 0.6:
             activities.append((activities[0][0] + timedelta(minutes=1), "outcome", "", {"outcome": "in_progress", "blocker": "timing"}, owner[2]))
         ending = rng.random()
         outcome = "purchased" if ending < 0.25 else "rejected" if ending < 0.4 else "not_interested"

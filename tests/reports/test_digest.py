@@ -10,7 +10,7 @@ import pytest
 import time_machine
 from django.db import IntegrityError, connection, transaction
 
-from leadbaton.accounts.models import Role, Team
+from leadbaton.accounts.models import RepProfile, Role, Team
 from leadbaton.core import clock
 from leadbaton.notify.models import OutboxMessage
 from leadbaton.pipeline.coaching import focus_set
@@ -98,3 +98,23 @@ def test_two_workers_at_once_write_one_digest_per_person(org):
     everyone = [org.manager, org.marketer, org.alice, org.bob, *reps]
     assert sum(written) == len(everyone)  # however the two runs interleaved
     assert sorted(digests()) == sorted(each.email for each in everyone)
+
+
+def test_someone_east_of_their_team_gets_the_teams_last_week_once_it_has_ended_there(db):
+    """Kai lives in Berlin and sells for the West team in Los Angeles: on Monday 07:00 in Berlin it is still Sunday there."""
+    west = Team.objects.create(slug="west", name="West", time_zone="America/Los_Angeles", is_default=True)
+    kai = rep("Kai Rep", west, hours=EVERY_DAY, time_zone="Europe/Berlin")
+    assert digests_send(now=BERLIN_MONDAY_7) == 0
+    assert digests_send(now=BERLIN_MONDAY_7 + timedelta(hours=2)) == 1  # midnight in Los Angeles
+    message = digests()[kai.email]
+    assert (message.message_id, message.payload["subject"]) == (digest_id(kai.pk, "2026-W49"), "Your week 2026-W48")
+
+
+def test_a_run_stops_when_its_time_is_up_and_the_next_goes_on(week):
+    assert digests_send(now=BERLIN_MONDAY_7, budget_seconds=0) == 0
+    assert digests_send(now=BERLIN_MONDAY_7) == 3
+
+
+def test_a_time_zone_this_machine_does_not_know_does_not_keep_anyone_from_their_digest(week):
+    RepProfile.objects.filter(user=week["lena"]).update(time_zone="Mars/Olympus_Mons")
+    assert digests_send(now=BERLIN_MONDAY_7) == 3  # Lena's in the default team's zone, Berlin

@@ -7,12 +7,16 @@
 
 Sent through the outbox once per person and week however many workers run: the message's id is made of the person and
 the week, and the outbox keeps one message per id. A worker that was down on Monday sends it when it comes back, that
-same week.
+same week (and so does the first run of a new installation, whatever the day). The week reported is the one before the
+person's own Monday, each team's counted in its time zone; a person east of their team gets it once that week has
+ended where the team is.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+import logging
+from datetime import date, datetime, time, timedelta
+from time import monotonic as time_now
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -32,6 +36,8 @@ from leadbaton.reports.progress import progress
 from leadbaton.reports.reconciliation import reconciliation
 from leadbaton.reports.service_levels import ServiceRow, duration_text, service_levels
 
+log = logging.getLogger(__name__)
+
 EVENT = "report.weekly_digest"
 SEND_AT = time(7, 0)  # Monday morning, in the person's own time zone
 
@@ -41,29 +47,42 @@ def digest_id(user_id: int, week: str) -> str:
     return f"digest-{user_id}-{week}"
 
 
-def digests_send(*, now: datetime) -> int:
+def digests_send(*, now: datetime, budget_seconds: float | None = None) -> int:
     """Write the digest of everyone whose Monday morning has come this week and who has none for it yet. Returns how
-    many were written."""
+    many were written. One person's failure is logged and the others still get theirs; a run stops writing once
+    `budget_seconds` (half the worker's lease) have gone, and the next run goes on."""
+    budget = settings.WORKER_LEASE_SECONDS / 2 if budget_seconds is None else budget_seconds
+    stop_at = time_now() + budget
     people = list(User.objects.filter(is_active=True, role__in=[Role.MANAGER, Role.REP, Role.MARKETING]).order_by("pk"))
     default = Team.objects.filter(is_default=True).values_list("time_zone", flat=True).first() or settings.TIME_ZONE
-    due: list[tuple[User, str]] = []
+    due: list[tuple[User, date]] = []
     for person in people:  # a rep's own zone, a manager's team's, anyone else the default team's
-        zone = ZoneInfo(time_zone_of(person.pk, default))
+        try:
+            zone = ZoneInfo(time_zone_of(person.pk, default))
+        except (ValueError, KeyError):  # a zone the database holds that this machine does not know
+            log.exception("weekly digest: %s has an unknown time zone; sent in %s", person.email, default)
+            zone = ZoneInfo(default)
         local = now.astimezone(zone)
         monday = local.date() - timedelta(days=local.weekday())
         if local >= datetime.combine(monday, SEND_AT, tzinfo=zone):
-            year, number, _ = monday.isocalendar()
-            due.append((person, f"{year}-W{number:02d}"))
-    sent = set(OutboxMessage.objects.filter(message_id__in=[digest_id(person.pk, week) for person, week in due]).values_list("message_id", flat=True))
+            due.append((person, monday))
+    sent = set(OutboxMessage.objects.filter(message_id__in=[digest_id(person.pk, _label(monday)) for person, monday in due])
+               .values_list("message_id", flat=True))
     written = 0
-    for person, week in due:
-        if digest_id(person.pk, week) in sent:
+    for person, monday in due:
+        if digest_id(person.pk, _label(monday)) in sent:
             continue
-        payload = digest_of(person, now=now)
+        if time_now() >= stop_at:
+            break
+        try:
+            payload = digest_of(person, monday=monday, now=now)
+        except Exception:  # one person's digest failing must not keep the others from theirs
+            log.exception("weekly digest of %s failed; it is tried again in the next run", person.email)
+            continue
         if payload is None:
             continue
         message = outbox_message(channel=OutboxMessage.Channel.EMAIL, event=EVENT, recipient=person.email, payload=payload, now=now)
-        message.message_id = digest_id(person.pk, week)
+        message.message_id = digest_id(person.pk, _label(monday))
         try:
             with transaction.atomic():
                 message.save()
@@ -74,36 +93,44 @@ def digests_send(*, now: datetime) -> int:
     return written
 
 
-def digest_of(person: User, *, now: datetime) -> dict[str, Any] | None:
-    """The digest's subject, sections and link for `person`, of the last full week before now in their team's time
-    zone; None when there is nothing that is theirs to report (a manager of no team, a rep of none)."""
+def _label(monday: date) -> str:
+    year, number, _ = monday.isocalendar()
+    return f"{year}-W{number:02d}"
+
+
+def digest_of(person: User, *, monday: date, now: datetime) -> dict[str, Any] | None:
+    """The digest's subject, sections and link for `person`: the ISO week before the one starting `monday` (their own
+    Monday), each team's counted in that team's time zone; None when there is nothing that is theirs to report (a
+    manager of no team, a rep of none) or when that week has not ended yet where a team is (a person east of their team,
+    early on Monday: the next run sends it)."""
     if person.role == Role.MANAGER:
         teams = list(Team.objects.filter(manager_id=person.pk, active=True).order_by("name"))
         if not teams:
             return None
+        periods = {team.pk: week_of(monday - timedelta(days=7), team.time_zone) for team in teams}
+        if any(period.end > now for period in periods.values()):
+            return None
         sections: list[dict[str, Any]] = []
         for team in teams:
-            period = _last_week(now, team.time_zone)
-            sections += _team_sections(team, period, now)
-        period = _last_week(now, teams[0].time_zone)
-        return _payload(f"Your teams' week {period.label}" if len(teams) > 1 else f"{teams[0].name}'s week {period.label}", sections,
-                        "/reports/reconciliation/", {"period": period.label, "team": teams[0].slug}, "Open the reports")
+            sections += _team_sections(team, periods[team.pk], now)
+        label = periods[teams[0].pk].label
+        return _payload(f"Your teams' week {label}" if len(teams) > 1 else f"{teams[0].name}'s week {label}", sections,
+                        "/reports/reconciliation/", {"period": label, "team": teams[0].slug}, "Open the reports")
     if person.role == Role.REP:
         profile = RepProfile.objects.select_related("team").filter(user_id=person.pk).first()
         if profile is None or profile.team is None:
             return None
-        period = _last_week(now, profile.team.time_zone)
-        return _payload(f"Your week {period.label}", _rep_sections(person, profile.team, period, now), "/reports/reconciliation/",
+        period = week_of(monday - timedelta(days=7), profile.team.time_zone)
+        if period.end > now:
+            return None
+        return _payload(f"Your week {period.label}", _rep_sections(person, monday, period, now), "/reports/reconciliation/",
                         {"period": period.label}, "Open your reports")
     default = Team.objects.filter(is_default=True).first()
-    period = _last_week(now, default.time_zone if default else "UTC")
+    period = week_of(monday - timedelta(days=7), default.time_zone if default else "UTC")
+    if period.end > now:
+        return None
     return _payload(f"Marketing's week {period.label}", _marketing_sections(period), "/reports/marketing/", {"period": period.label},
                     "Open marketing's report")
-
-
-def _last_week(now: datetime, time_zone: str) -> Period:
-    today = now.astimezone(ZoneInfo(time_zone)).date()
-    return week_of(today - timedelta(days=7), time_zone)
 
 
 def _payload(subject: str, sections: list[dict[str, Any]], path: str, query: dict[str, str], link_text: str) -> dict[str, Any]:
@@ -140,12 +167,12 @@ def _team_sections(team: Team, period: Period, now: datetime) -> list[dict[str, 
     ]
 
 
-def _rep_sections(person: User, team: Team, period: Period, now: datetime) -> list[dict[str, Any]]:
-    ledger = reconciliation(period, now=now, team_id=team.pk, rep_id=person.pk)
-    served = service_levels(period, team_id=team.pk, rep_id=person.pk)
+def _rep_sections(person: User, monday: date, period: Period, now: datetime) -> list[dict[str, Any]]:
+    """A rep's own week, as their reports show it (every team they held a lead for), and this week's focus."""
+    ledger = reconciliation(period, now=now, rep_id=person.pk)
+    served = service_levels(period, rep_id=person.pk)
     moving = progress(period, now=now, rep_id=person.pk).total
-    this_monday = period.first_day + timedelta(days=7)
-    focus = [item.text for item in FocusItem.objects.filter(rep_id=person.pk, week=this_monday).order_by("position")]
+    focus = [item.text for item in FocusItem.objects.filter(rep_id=person.pk, week=monday).order_by("position")]
     return [
         {"title": f"Your ledger, {period.label}", "lines": [_ledger_line("You", ledger.total)]},
         {"title": "Your service levels", "lines": [_service_line("You", served.total)]},
