@@ -63,6 +63,8 @@ def test_each_person_gets_their_week_on_monday_morning_in_their_time_zone_once(w
         assert digests()[jordan.email].message_id == digest_id(jordan.pk, "2026-W49")
     with time_machine.travel(BERLIN_MONDAY_7 + timedelta(days=3), tick=False):
         assert digests_send(now=clock.now()) == 0  # Thursday: everyone has this week's
+    OutboxMessage.objects.filter(event=EVENT).delete()
+    assert digests_send(now=BERLIN_MONDAY_7 + timedelta(days=3)) == 0  # and nobody is sent one on a Thursday
 
 
 def test_the_outbox_keeps_one_digest_per_person_and_week(week):

@@ -6,10 +6,10 @@
 - Marketing: sales-ready leads and acceptance against the targets, and each source's week (reports.marketing).
 
 Sent through the outbox once per person and week however many workers run: the message's id is made of the person and
-the week, and the outbox keeps one message per id. A worker that was down on Monday sends it when it comes back, that
-same week (and so does the first run of a new installation, whatever the day). The week reported is the one before the
-person's own Monday, each team's counted in its time zone; a person east of their team gets it once that week has
-ended where the team is.
+the week, and the outbox keeps one message per id. It goes out on Monday from 07:00 to midnight in the person's zone,
+so a new installation does not email everyone on its first Thursday; workers down for the whole of someone's Monday
+morning and day mean no digest for them that week. The week reported is the one before the person's own Monday, each
+team's counted in its time zone; a person east of their team gets it once that week has ended where the team is.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def digest_id(user_id: int, week: str) -> str:
 
 
 def digests_send(*, now: datetime, budget_seconds: float | None = None) -> int:
-    """Write the digest of everyone whose Monday morning has come this week and who has none for it yet. Returns how
+    """Write the digest of everyone for whom it is Monday, 07:00 or later, and who has none for this week yet. Returns how
     many were written. One person's failure is logged and the others still get theirs; a run stops writing once
     `budget_seconds` (half the worker's lease) have gone, and the next run goes on."""
     budget = settings.WORKER_LEASE_SECONDS / 2 if budget_seconds is None else budget_seconds
@@ -63,9 +63,8 @@ def digests_send(*, now: datetime, budget_seconds: float | None = None) -> int:
             log.exception("weekly digest: %s has an unknown time zone; sent in %s", person.email, default)
             zone = ZoneInfo(default)
         local = now.astimezone(zone)
-        monday = local.date() - timedelta(days=local.weekday())
-        if local >= datetime.combine(monday, SEND_AT, tzinfo=zone):
-            due.append((person, monday))
+        if local.weekday() == 0 and local.time() >= SEND_AT:  # Monday from 07:00: not a new installation's first Thursday
+            due.append((person, local.date()))
     sent = set(OutboxMessage.objects.filter(message_id__in=[digest_id(person.pk, _label(monday)) for person, monday in due])
                .values_list("message_id", flat=True))
     written = 0
