@@ -383,3 +383,9 @@ def leads_nurtured(*, source_slug: str = "", limit: int = 100) -> list[Lead]:
     # but no team could take it.
     why = Handoff.objects.filter(lead_id=OuterRef("pk"), to_kind=OwnerKind.MARKETING).order_by("-at", "-id").values("note")[:1]
     return list(rows.annotate(why_here=Subquery(why)).order_by("-score", "-last_inquiry_at", "-id")[:limit])
+
+
+def campaigns_seen(since: datetime, *, limit: int = 200) -> list[str]:
+    """The campaigns leads received since `since` came with, by name: what a form entering a campaign's cost suggests."""
+    return list(Lead.objects.exclude(campaign="").filter(received_at__gte=since).order_by("campaign")
+                .values_list("campaign", flat=True).distinct()[:limit])

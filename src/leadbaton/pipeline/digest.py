@@ -30,6 +30,7 @@ from leadbaton.coaching.models import FocusItem
 from leadbaton.core.wakeup import work_queued
 from leadbaton.notify.models import OutboxMessage
 from leadbaton.notify.services import outbox_message
+from leadbaton.pipeline.coaching import week_label
 from leadbaton.reports.marketing import marketing_report
 from leadbaton.reports.periods import Period, week_of
 from leadbaton.reports.progress import progress
@@ -65,11 +66,11 @@ def digests_send(*, now: datetime, budget_seconds: float | None = None) -> int:
         local = now.astimezone(zone)
         if local.weekday() == 0 and local.time() >= SEND_AT:  # Monday from 07:00: not a new installation's first Thursday
             due.append((person, local.date()))
-    sent = set(OutboxMessage.objects.filter(message_id__in=[digest_id(person.pk, _label(monday)) for person, monday in due])
+    sent = set(OutboxMessage.objects.filter(message_id__in=[digest_id(person.pk, week_label(monday)) for person, monday in due])
                .values_list("message_id", flat=True))
     written = 0
     for person, monday in due:
-        if digest_id(person.pk, _label(monday)) in sent:
+        if digest_id(person.pk, week_label(monday)) in sent:
             continue
         if time_now() >= stop_at:
             break
@@ -81,7 +82,7 @@ def digests_send(*, now: datetime, budget_seconds: float | None = None) -> int:
         if payload is None:
             continue
         message = outbox_message(channel=OutboxMessage.Channel.EMAIL, event=EVENT, recipient=person.email, payload=payload, now=now)
-        message.message_id = digest_id(person.pk, _label(monday))
+        message.message_id = digest_id(person.pk, week_label(monday))
         try:
             with transaction.atomic():
                 message.save()
@@ -90,11 +91,6 @@ def digests_send(*, now: datetime, budget_seconds: float | None = None) -> int:
         written += 1
         work_queued()
     return written
-
-
-def _label(monday: date) -> str:
-    year, number, _ = monday.isocalendar()
-    return f"{year}-W{number:02d}"
 
 
 def digest_of(person: User, *, monday: date, now: datetime) -> dict[str, Any] | None:

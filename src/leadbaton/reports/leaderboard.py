@@ -20,7 +20,7 @@ from leadbaton.leads.models import Activity
 from leadbaton.reports.periods import Period
 from leadbaton.reports.progress import ProgressRow, progress
 from leadbaton.reports.reconciliation import FIGURE_SQL, named_in_order, period_holdings
-from leadbaton.reports.service_levels import WITHIN_SECONDS, ServiceRow, Speed, duration_text, service_levels
+from leadbaton.reports.service_levels import SECONDS_BETWEEN, WITHIN_SECONDS, ServiceRow, Speed, duration_text, service_levels
 
 SHOWN = 3  # names per board
 MIN_LEADS = 2  # leads a rep needs to have received for their speed to count: one quick call is luck, not a habit
@@ -72,10 +72,7 @@ _TOUCHES = ", ".join(f"'{kind}'" for kind in Activity.TOUCHES)
 _OWN_TOUCH = (f"SELECT MIN(a.at) FROM {_ACTIVITY} a WHERE a.lead_id = h.lead_id AND a.by_user_id = h.rep_id "
               f"AND a.kind IN ({_TOUCHES}) AND a.at > h.started_at "
               "AND (h.closed_at IS NULL OR a.at <= h.closed_at)")
-_OWN_SPEED_SQL = {
-    "postgresql": f"EXTRACT(EPOCH FROM ({_OWN_TOUCH}) - h.started_at)::float8",
-    "sqlite": f"(julianday(({_OWN_TOUCH})) - julianday(h.started_at)) * 86400.0",
-}
+_OWN_SPEED_SQL = {vendor: seconds.format(later=f"({_OWN_TOUCH})", earlier="h.started_at") for vendor, seconds in SECONDS_BETWEEN.items()}
 
 
 def leaderboard(period: Period, *, now: datetime, team_id: int | None) -> Leaderboard:

@@ -119,11 +119,11 @@ SELECT h.rep_id, {to_owner}, {to_touch}
 FROM ({holdings}) h JOIN {lead} l ON l.id = h.lead_id
 WHERE h.started_at >= %(start)s AND h.id = (SELECT MIN(x.id) FROM {holding} x WHERE x.lead_id = h.lead_id)
 """
-# Seconds from the first inquiry to a later time, counted by the database (a quarter's 160,000 leads would otherwise be
-# 320,000 times to read in Python): NULL while it has not happened.
-_SECONDS = {
-    "postgresql": "EXTRACT(EPOCH FROM l.{until} - l.received_at)::float8",
-    "sqlite": "(julianday(l.{until}) - julianday(l.received_at)) * 86400.0",
+# Seconds from one time to a later one, counted by the database (a quarter's 160,000 leads would otherwise be 320,000
+# times to read in Python): NULL while the later has not happened.
+SECONDS_BETWEEN = {
+    "postgresql": "EXTRACT(EPOCH FROM {later} - {earlier})::float8",
+    "sqlite": "(julianday({later}) - julianday({earlier})) * 86400.0",
 }
 
 # Per rep, of those leads: the touches before each one's first conversation (a touch that connected, or a meeting; the
@@ -159,9 +159,10 @@ def service_levels(period: Period, *, team_id: int | None = None, rep_id: int | 
         holdings, clocks = holdings.filter(rep_id=rep_id), clocks.filter(rep_id=rep_id)
     holdings_sql, terms = period_holdings(period, team_id, rep_id)
     with connection.cursor() as cursor:
-        seconds = _SECONDS[connection.vendor]
-        cursor.execute(_FIRST_OWNED_SQL.format(holdings=holdings_sql, lead=_LEAD, holding=_HOLDING, to_owner=seconds.format(until="owned_at"),
-                                               to_touch=seconds.format(until="first_touch_at")), terms)
+        seconds = SECONDS_BETWEEN[connection.vendor]
+        cursor.execute(_FIRST_OWNED_SQL.format(holdings=holdings_sql, lead=_LEAD, holding=_HOLDING,
+                                               to_owner=seconds.format(later="l.owned_at", earlier="l.received_at"),
+                                               to_touch=seconds.format(later="l.first_touch_at", earlier="l.received_at")), terms)
         for rep, to_owner, to_touch in cursor.fetchall():
             counted = row(rep)
             counted.first_owned += 1

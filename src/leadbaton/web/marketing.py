@@ -27,8 +27,7 @@ from leadbaton.core.refusals import NotAllowed, Refused
 from leadbaton.intake.models import Submission
 from leadbaton.intake.queries import source_slugs, submissions_list
 from leadbaton.leads.access import ADMIN, MARKETING, Viewer, submissions_readable
-from leadbaton.leads.models import Lead
-from leadbaton.leads.queries import leads_nurtured, rejection_counts, rejections_since
+from leadbaton.leads.queries import campaigns_seen, leads_nurtured, rejection_counts, rejections_since
 from leadbaton.pipeline.followup import REJECT_REASONS, viewer_of
 from leadbaton.pipeline.intake import submission_replay
 from leadbaton.pipeline.marketing import TARGET_FIELDS, campaign_cost_enter, campaign_cost_remove, targets_change
@@ -215,8 +214,7 @@ COST_FIELDS = [
 def _marketing_settings(request: HttpRequest, viewer: Viewer, *, errors: list[dict[str, str]] | None = None,
                         typed: dict[str, str] | None = None, form: str = "", status: int = 200) -> HttpResponse:
     targets = targets_now()
-    campaigns = list(Lead.objects.exclude(campaign="").filter(received_at__gte=clock.now() - timedelta(days=365))
-                     .order_by("campaign").values_list("campaign", flat=True).distinct()[:200])
+    campaigns = campaigns_seen(clock.now() - timedelta(days=365))
     context = {
         "targets": targets, "costs": CampaignCost.objects.select_related("entered_by").order_by("-first_day", "campaign", "-id")[:COSTS_SHOWN],
         "campaigns": campaigns, "errors": errors or [], "typed": typed or {}, "form": form,
