@@ -37,6 +37,7 @@ from leadbaton.reports.reconciliation import (
     ledger_check,
     reconciliation,
 )
+from leadbaton.reports.referee import referee
 from leadbaton.worker.loop import Worker
 from tests.api.test_rep_api import person, rep
 
@@ -344,6 +345,11 @@ class EveryWeekBalances(TestCase):
         last = later[("all", labels[-1])]
         assert {rep_id: sorted(row["open_at_end_leads"]) for rep_id, row in last.items() if row["open_at_end_leads"]} == {
             rep_id: sorted(ids) for rep_id, ids in held.items()}
+        # The referee, counting the weeks together, says of each what the marketing report and the service levels say.
+        from tests.reports.test_referee import referee_says, reports_say  # it imports this module's arrivals
+
+        trend = referee(week_of_label(labels[-1]), weeks=len(labels)).weeks
+        assert [referee_says(sides) for sides in trend] == [reports_say(week_of_label(label)) for label in labels]
 
 
 def week_of_label(label: str) -> Period:

@@ -6,14 +6,19 @@ import csv
 import io
 import re
 from datetime import timedelta
+from typing import Any
 
 import pytest
 import time_machine
 
 from leadbaton.accounts.models import Role
 from leadbaton.pipeline.marketing import targets_change
-from leadbaton.reports.periods import period_parse
-from leadbaton.reports.referee import referee
+from leadbaton.reports.marketing import marketing_report
+from leadbaton.reports.periods import Period, period_parse
+from leadbaton.reports.referee import Sides, referee, sides_of
+from leadbaton.reports.service_levels import service_levels
+from leadbaton.sla.models import Clock
+from leadbaton.worker.loop import Worker
 from tests.api.test_rep_api import as_user, person
 from tests.reports.test_reconciliation import MONDAY
 from tests.reports.test_reconciliation_pages import browser
@@ -64,3 +69,42 @@ def test_both_sides_download_as_csv(week):
     rows = list(csv.DictReader(io.StringIO(b"".join(download.streaming_content).decode())))
     assert [row["week"] for row in rows] == ["2026-W48", *(f"2026-W{number}" for number in range(37, 49))]
     assert (rows[0]["sales_ready"], rows[0]["close_rate"], rows[0]["sales_ready_target"]) == ("3", "0.5", "")
+
+
+def reports_say(period: Period) -> tuple[Any, ...]:
+    """One period's figures as the marketing report and the service levels give them: what the referee must agree with."""
+    marketing, served = marketing_report(period).total, service_levels(period).total
+    met = sum(counts["met"] for counts in served.clocks.values())
+    first = served.clocks[str(Clock.FIRST_RESPONSE)]
+    return (period.label, marketing.sales_ready, marketing.accepted, marketing.acceptance, served.first_owned, served.to_first_touch.within,
+            share(first["met"], first["met"] + first["breached"]), share(met, met + sum(counts["breached"] for counts in served.clocks.values())),
+            served.close_rate)
+
+
+def referee_says(sides: Sides) -> tuple[Any, ...]:
+    return (sides.label, sides.sales_ready, sides.accepted, sides.acceptance, sides.first_owned, sides.within_5_minutes, sides.first_response_met,
+            sides.clocks_met, sides.close_rate)
+
+
+def share(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def test_each_week_of_the_trend_says_what_the_two_reports_say_of_it(week):
+    """The 12 weeks are counted together, grouped by week; each must be what the marketing report and the service
+    levels say of that week alone, and a month what they say of the month."""
+    with time_machine.travel(LATER, tick=False):
+        Worker(poll_seconds=0).tick()  # Carla's clocks run on into the next week
+    for asked in ("2026-W48", "2026-W49", "2026-11", "2026-11-25..2026-12-02"):
+        report = referee(period_parse(asked, "Europe/Berlin"))
+        assert [referee_says(sides) for sides in report.weeks] == [reports_say(period_parse(sides.label, "Europe/Berlin")) for sides in report.weeks]
+        assert referee_says(report.now) == reports_say(period_parse(asked, "Europe/Berlin"))
+    # Of six clocks that ended, four were met: Anna's first response, attempts and progress, and Ben's attempts.
+    assert referee_says(referee(period_parse("2026-W48", "Europe/Berlin")).now)[1:] == (3, 3, 1.0, 3, pytest.approx(1 / 3), pytest.approx(1 / 3),
+                                                                                        pytest.approx(2 / 3), 0.5)
+
+
+def test_periods_that_do_not_follow_one_another_are_not_counted_together(db):
+    weeks = [period_parse(label, "Europe/Berlin") for label in ("2026-W47", "2026-W49")]
+    with pytest.raises(ValueError, match="follow one another"):
+        sides_of(weeks)

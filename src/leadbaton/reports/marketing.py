@@ -42,7 +42,7 @@ SALES_READY_SQL = (f"h.to_kind IN ('{OwnerKind.TEAM}', '{OwnerKind.REP}') AND h.
 _SALES_READY = f"to_kind IN ('{OwnerKind.TEAM}', '{OwnerKind.REP}') AND {{alias}}.from_kind IN ('', '{OwnerKind.MARKETING}')"
 # Rejected after it became sales-ready and before it became sales-ready again (a recycled lead qualifying once more is
 # a new hand-over, accepted or rejected on its own).
-_REJECTED_SINCE = (f"EXISTS (SELECT 1 FROM {_HANDOFF} r WHERE r.lead_id = h.lead_id AND r.reason = '{Handoff.Reason.REJECTED}' AND r.at > h.at "
+REJECTED_SINCE = (f"EXISTS (SELECT 1 FROM {_HANDOFF} r WHERE r.lead_id = h.lead_id AND r.reason = '{Handoff.Reason.REJECTED}' AND r.at > h.at "
                    f"AND NOT EXISTS (SELECT 1 FROM {_HANDOFF} n WHERE n.lead_id = h.lead_id AND n.{_SALES_READY.format(alias='n')} "
                    "AND n.at > h.at AND n.at < r.at))")
 
@@ -50,7 +50,7 @@ _RECEIVED_SQL = f"SELECT l.source_slug, l.original_campaign, COUNT(*) FROM {_LEA
 # Per source and campaign, the leads that became sales-ready and, of them, those rejected since; the rejected by reason.
 _READY_SQL = f"""
 SELECT l.source_slug, l.original_campaign, l.rejected_reason, COUNT(DISTINCT h.lead_id),
-       COUNT(DISTINCT CASE WHEN {_REJECTED_SINCE} THEN h.lead_id END)
+       COUNT(DISTINCT CASE WHEN {REJECTED_SINCE} THEN h.lead_id END)
 FROM {_HANDOFF} h JOIN {_LEAD} l ON l.id = h.lead_id
 WHERE {SALES_READY_SQL}
 GROUP BY l.source_slug, l.original_campaign, l.rejected_reason
