@@ -104,7 +104,7 @@ def test_the_page_keeps_what_was_typed_and_names_each_problem(team):
         assert "&#x27;mostly&#x27; is not an outcome; use one of done, partly, not_done" in review.content.decode()
         assert 'value="kept"' in review.content.decode()
         with pytest.raises(Invalid, match="no focus items were set for the week of 2026-11-30"):
-            focus_review(by=maria, rep_id=lena.pk, week="2026-W49", reviews={}, now=clock.now())
+            focus_review(by=maria, rep_id=lena.pk, week="2026-W49", reviews=[], now=clock.now())
         wrong_week = browser(maria).get(f"/coaching/{lena.pk}/?week=soon")
         assert wrong_week.status_code == 400
         assert "error-week" in wrong_week.content.decode()

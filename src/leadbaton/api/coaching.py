@@ -14,7 +14,6 @@ from leadbaton.api.reports import RepRef
 from leadbaton.api.schemas import RowId, refusals
 from leadbaton.coaching.models import FocusItem
 from leadbaton.core import clock
-from leadbaton.core.refusals import Invalid
 from leadbaton.pipeline.coaching import HISTORY_WEEKS, coached, focus_review, focus_set, history, item_out, week_label, week_of
 
 router = Router(tags=["coaching"], auth=STAFF_AUTH)
@@ -80,10 +79,6 @@ class ReviewsIn(Schema):
             summary="Record what the rep did on each focus item of a week")
 def review_put(request: HttpRequest, rep_id: RowId, week: str, payload: ReviewsIn) -> Any:
     """Every item of the week gets an outcome and may get a note. The rep's manager, admins."""
-    places = [each.position for each in payload.reviews]
-    twice = sorted({place for place in places if places.count(place) > 1})
-    if twice:
-        raise Invalid([{"field": f"outcome[{place}]", "message": "is given twice; give each focus item one outcome"} for place in twice])
     items = focus_review(by=caller(request), rep_id=rep_id, week=week,
-                         reviews={each.position: (each.outcome, each.note) for each in payload.reviews}, now=clock.now())
+                         reviews=[(each.position, each.outcome, each.note) for each in payload.reviews], now=clock.now())
     return _week(items[0].week, items)

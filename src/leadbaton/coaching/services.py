@@ -44,28 +44,34 @@ def focus_set(*, rep_id: int, week: date, items: list[str], by: User, now: datet
     return written
 
 
-def focus_review(*, rep_id: int, week: date, reviews: dict[int, tuple[str, str]], by: User, now: datetime) -> list[FocusItem]:
-    """Record what the rep did on each of the week's focus items: `reviews` {position: (outcome, note)}, one for every
-    item. Invalid naming each that cannot be used; Invalid too when the week has no focus items. Call inside a transaction."""
+def focus_review(*, rep_id: int, week: date, reviews: list[tuple[int, str, str]], by: User, now: datetime) -> list[FocusItem]:
+    """Record what the rep did on each of the week's focus items: `reviews` [(position, outcome, note)], one for every
+    item. Invalid naming each that cannot be used (an item given twice too); Invalid when the week has no focus items.
+    Call inside a transaction."""
+    places = [place for place, _, _ in reviews]
+    twice = sorted({place for place in places if places.count(place) > 1})
+    if twice:
+        raise Invalid([{"field": f"outcome[{place}]", "message": "is given twice; give each focus item one outcome"} for place in twice])
+    given = {place: (outcome, note) for place, outcome, note in reviews}
     items = list(FocusItem.objects.select_for_update().filter(rep_id=rep_id, week=week).order_by("position"))
     if not items:
         raise Invalid.one("week", f"no focus items were set for the week of {week}; there is nothing to review")
     problems = []
     outcomes = ", ".join(FocusItem.Outcome.values)
     for item in items:
-        outcome, note = reviews.get(item.position, ("", ""))
+        outcome, note = given.get(item.position, ("", ""))
         outcome, note = outcome.strip(), note.strip()
         if outcome not in FocusItem.Outcome.values:
             said = f"{outcome[:20]!r} is not an outcome; " if outcome else "is required: "
             problems.append({"field": f"outcome[{item.position}]", "message": f"{said}use one of {outcomes}"})
         if len(note) > NOTE_MAX:
             problems.append({"field": f"note[{item.position}]", "message": f"is {len(note)} characters; at most {NOTE_MAX}"})
-    for place in sorted(set(reviews) - {item.position for item in items}):
+    for place in sorted(set(given) - {item.position for item in items}):
         problems.append({"field": f"outcome[{place}]", "message": f"the week has no focus item {place}; it has {len(items)}"})
     if problems:
         raise Invalid(problems)
     for item in items:
-        outcome, note = reviews[item.position]
+        outcome, note = given[item.position]
         item.outcome, item.note, item.reviewed_by, item.reviewed_at = outcome.strip(), note.strip(), by, now
         item.save(update_fields=["outcome", "note", "reviewed_by", "reviewed_at"])
     return items

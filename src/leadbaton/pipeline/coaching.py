@@ -14,7 +14,7 @@ from django.db import transaction
 from leadbaton.accounts.models import RepProfile, User
 from leadbaton.coaching import services
 from leadbaton.coaching.models import FocusItem
-from leadbaton.coaching.queries import focus_by_week
+from leadbaton.coaching.queries import focus_by_week, focus_counts
 from leadbaton.core.refusals import Conflict, Invalid, NotAllowed, NotFound
 from leadbaton.leads.access import ADMIN, MANAGER, REP
 from leadbaton.pipeline.followup import viewer_of
@@ -57,14 +57,19 @@ def coached(*, by: User, rep_id: int) -> Coached:
 def week_of(text: str, coached_rep: Coached, now: datetime) -> date:
     """The Monday of the ISO week `text` (2026-W49), or of this week in the rep's team's time zone; Invalid otherwise."""
     if not text:
-        today = now.astimezone(ZoneInfo(coached_rep.time_zone)).date()
-        return today - timedelta(days=today.weekday())
+        return this_monday(coached_rep.time_zone, now)
     if "-W" not in text:
         raise Invalid.one("week", f"{text[:40]!r} is not an ISO week; give one such as 2026-W49")
     try:
         return period_parse(text, coached_rep.time_zone).first_day
     except ValueError as error:
         raise Invalid.one("week", str(error)) from None
+
+
+def this_monday(time_zone: str, now: datetime) -> date:
+    """The Monday of the week `now` falls in, in `time_zone`."""
+    today = now.astimezone(ZoneInfo(time_zone)).date()
+    return today - timedelta(days=today.weekday())
 
 
 def _coach(by: User, rep_id: int) -> Coached:
@@ -90,7 +95,7 @@ def focus_set(*, by: User, rep_id: int, week: str, items: list[str], now: dateti
         return services.focus_set(rep_id=found.rep.pk, week=monday, items=items, by=by, now=now)
 
 
-def focus_review(*, by: User, rep_id: int, week: str, reviews: dict[int, tuple[str, str]], now: datetime) -> list[FocusItem]:
+def focus_review(*, by: User, rep_id: int, week: str, reviews: list[tuple[int, str, str]], now: datetime) -> list[FocusItem]:
     """Record what the rep did on each focus item of a week (last week when empty), once the week has begun: their
     manager or an admin."""
     found = _coach(by, rep_id)
@@ -117,6 +122,27 @@ def item_out(item: FocusItem) -> dict[str, Any]:
     return {"position": item.position, "text": item.text, "set_by": item.set_by.display_name, "set_at": item.set_at,
             "outcome": item.outcome or None, "note": item.note,
             "reviewed_by": item.reviewed_by.display_name if item.reviewed_by else None, "reviewed_at": item.reviewed_at}
+
+
+@dataclass(frozen=True)
+class CoachedWeek:
+    """A rep `by` coaches, with this week (its Monday in the rep's team's time zone) and its focus items, and last
+    week's (focus items, of them reviewed)."""
+
+    profile: RepProfile
+    week: date
+    this: int
+    last: tuple[int, int]
+
+
+def coaching_overview(by: User, now: datetime) -> list[CoachedWeek]:
+    """The reps `by` coaches (coaches_of), each with this week's focus and whether last week's was reviewed."""
+    reps = coaches_of(by)
+    mondays = {profile.user_id: this_monday(profile.team.time_zone if profile.team else "UTC", now) for profile in reps}
+    weeks = sorted({monday - timedelta(days=7 * back) for monday in mondays.values() for back in (0, 1)})
+    counts = focus_counts([profile.user_id for profile in reps], weeks)
+    return [CoachedWeek(profile, mondays[profile.user_id], counts.get((profile.user_id, mondays[profile.user_id]), (0, 0))[0],
+                        counts.get((profile.user_id, mondays[profile.user_id] - timedelta(days=7)), (0, 0))) for profile in reps]
 
 
 def coaches_of(by: User) -> list[RepProfile]:

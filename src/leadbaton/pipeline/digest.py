@@ -35,7 +35,7 @@ from leadbaton.reports.marketing import marketing_report
 from leadbaton.reports.periods import Period, week_of
 from leadbaton.reports.progress import progress
 from leadbaton.reports.reconciliation import reconciliation
-from leadbaton.reports.service_levels import ServiceRow, duration_text, service_levels
+from leadbaton.reports.service_levels import ServiceRow, duration_text, service_levels, share_text
 
 log = logging.getLogger(__name__)
 
@@ -140,9 +140,9 @@ def _ledger_line(name: str, counts: Any) -> str:
 
 def _service_line(name: str, row: ServiceRow) -> str:
     touch = row.to_first_touch
-    within = "—" if touch.within is None else f"{touch.within:.0%}"
+    within = share_text(touch.within)
     first = row.clocks["first_response"]
-    close = "—" if row.close_rate is None else f"{row.close_rate:.0%}"
+    close = share_text(row.close_rate)
     return (f"{name}: {row.first_owned} new leads, first touch median {duration_text(touch.median)}, {within} within 5 minutes; "
             f"first responses met {first['met']} of {first['met'] + first['breached']}; close rate {close}")
 
@@ -180,7 +180,7 @@ def _marketing_sections(period: Period) -> list[dict[str, Any]]:
     report = marketing_report(period)
     total, targets = report.total, report.targets
     ready = f"Sales-ready leads: {total.sales_ready}" + (f" of a target of {targets.sales_ready}" if targets.sales_ready is not None else "")
-    accepted = "—" if total.acceptance is None else f"{total.acceptance:.0%}"
+    accepted = share_text(total.acceptance)
     acceptance = f"Accepted by sales: {accepted}" + (f" against {targets.acceptance_rate}%" if targets.acceptance_rate is not None else "")
     sources = [f"{row.name}: {row.leads} leads, {row.sales_ready} sales-ready, {row.purchased} purchased" for row in report.by_source]
     return [

@@ -148,8 +148,11 @@ def service_levels(period: Period, *, team_id: int | None = None, rep_id: int | 
     the team's active reps listed with nothing to count. Six queries however many leads."""
     rows: dict[int, ServiceRow] = {}
 
-    def row(rep: int) -> ServiceRow:
-        return rows.setdefault(rep, ServiceRow(rep, ""))
+    def row(rep: int) -> ServiceRow:  # called for each lead: a row is made once, not made and thrown away each time
+        found = rows.get(rep)
+        if found is None:
+            found = rows[rep] = ServiceRow(rep, "")
+        return found
 
     holdings = Holding.objects.all()
     clocks = Deadline.objects.all()
@@ -212,3 +215,8 @@ def duration_text(seconds: float | None) -> str:
         return f"{hours} h {minutes} min" if minutes else f"{hours} h"
     days, hours = divmod(hours, 24)
     return f"{days} d {hours} h" if hours else f"{days} d"
+
+
+def share_text(share: float | None) -> str:
+    """A share (0 to 1) as a report shows it: 58%; nothing to count as —."""
+    return "—" if share is None else f"{share:.0%}"

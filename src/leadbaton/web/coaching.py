@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import cast
-from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -16,11 +15,10 @@ from django.views import View
 
 from leadbaton.accounts.models import User
 from leadbaton.coaching.models import FOCUS_MAX, FocusItem
-from leadbaton.coaching.queries import focus_counts
 from leadbaton.core import clock
 from leadbaton.core.refusals import Invalid, Refused
 from leadbaton.leads.access import REP
-from leadbaton.pipeline.coaching import Coached, coached, coaches_of, focus_review, focus_set, history, week_label, week_of
+from leadbaton.pipeline.coaching import Coached, coached, coaching_overview, focus_review, focus_set, history, week_label, week_of
 from leadbaton.pipeline.followup import viewer_of
 from leadbaton.web.views import refused_page
 
@@ -31,21 +29,11 @@ def coaching_home(request: HttpRequest) -> HttpResponse:
     user = cast(User, request.user)
     if viewer_of(user).role == REP:
         return redirect("coaching", rep_id=user.pk)
-    reps = coaches_of(user)
+    reps = coaching_overview(user, clock.now())
     if not reps and viewer_of(user).role not in ("admin", "manager"):
         return render(request, "web/refused.html", {"title": "You cannot open this page", "errors": [
             {"field": "role", "message": "coaching is between a rep and their manager (and admins)"}]}, status=403)
-    rows = []
-    weeks: dict[int, tuple[date, date]] = {}
-    for profile in reps:
-        today = clock.now().astimezone(ZoneInfo(profile.team.time_zone)).date()
-        monday = today - timedelta(days=today.weekday())
-        weeks[profile.user_id] = (monday, monday - timedelta(days=7))
-    counts = focus_counts([profile.user_id for profile in reps], sorted({week for pair in weeks.values() for week in pair}))
-    for profile in reps:
-        this, last = weeks[profile.user_id]
-        rows.append({"profile": profile, "this": counts.get((profile.user_id, this), (0, 0))[0],
-                     "last": counts.get((profile.user_id, last), (0, 0)), "week": week_label(this)})
+    rows = [{"profile": each.profile, "this": each.this, "last": each.last, "week": week_label(each.week)} for each in reps]
     return render(request, "web/coaching_home.html", {"rows": rows})
 
 
@@ -129,8 +117,8 @@ class FocusReview(LoginRequiredMixin, View):
             return found
         typed = {name: str(request.POST.get(name, "")).strip() for name in request.POST if name != "csrfmiddlewaretoken"}
         week = typed.get("week", "")  # the week whose review page it is: its focus items are the week before's
-        reviews = {place: (typed.get(f"outcome-{place}", ""), typed.get(f"note-{place}", "")) for place in range(1, FOCUS_MAX + 1)
-                   if f"outcome-{place}" in typed or f"note-{place}" in typed}
+        reviews = [(place, typed.get(f"outcome-{place}", ""), typed.get(f"note-{place}", "")) for place in range(1, FOCUS_MAX + 1)
+                   if f"outcome-{place}" in typed or f"note-{place}" in typed]
         try:
             reviewed = _reviewed_week(week, found)
             focus_review(by=cast(User, request.user), rep_id=rep_id, week=reviewed, reviews=reviews, now=clock.now())

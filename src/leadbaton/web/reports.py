@@ -52,7 +52,7 @@ from leadbaton.reports.reconciliation import (
 )
 from leadbaton.reports.referee import referee
 from leadbaton.reports.scope import Scope, marketing_scope, sales_scope, team_scope, teams_seen_by
-from leadbaton.reports.service_levels import ServiceRow, duration_text, service_levels
+from leadbaton.reports.service_levels import ServiceRow, duration_text, service_levels, share_text
 from leadbaton.sla.models import Clock
 from leadbaton.sla.services import policy_for
 from leadbaton.web.views import listed_row, refused_page
@@ -187,12 +187,9 @@ def _progress_row(row: ProgressRow, asked: Asked, blockers: list[tuple[str, str]
     def cell(figure: str) -> dict[str, Any]:
         return {"count": row.count(figure), "href": _href(asked.period, asked.scope, show=f"{key}:{figure}") + "#leads"}
 
-    def share(value: float | None) -> str:
-        return "—" if value is None else f"{value:.0%}"
-
     change = row.change
     return {
-        "name": row.name, "total": row.rep_id is None, "share": share(row.share), "before_share": share(row.before_share),
+        "name": row.name, "total": row.rep_id is None, "share": share_text(row.share), "before_share": share_text(row.before_share),
         "change": "—" if change is None else f"{round(change * 100):+d} points", "better": change is not None and change > 0,
         "figures": {figure: cell(figure) for figure in [*PERIOD_FIGURES, *NOW_FIGURES]},
         "before": (row.before_progressed, row.before_at_start),
@@ -218,18 +215,15 @@ def _progress_shown(asked: Asked, report: Progress) -> dict[str, Any] | None:
 
 
 def _service_row(row: ServiceRow) -> dict[str, Any]:
-    def share(value: float | None) -> str:
-        return "—" if value is None else f"{value:.0%}"
-
     return {
         "name": row.name, "total": row.rep_id is None, "first_owned": row.first_owned,
         "to_owner": (duration_text(row.to_owner.median), duration_text(row.to_owner.p90)),
-        "to_first_touch": (duration_text(row.to_first_touch.median), duration_text(row.to_first_touch.p90), share(row.to_first_touch.within)),
+        "to_first_touch": (duration_text(row.to_first_touch.median), duration_text(row.to_first_touch.p90), share_text(row.to_first_touch.within)),
         "not_touched": row.to_first_touch.waiting,
         "touches": "—" if row.touches_per_conversation is None else f"{row.touches_per_conversation:.1f}",
         "without_conversation": row.without_conversation,
         "clocks": [(row.clocks[kind]["met"], row.clocks[kind]["breached"]) for kind, _ in Clock.choices],
-        "close_rate": share(row.close_rate), "closed": row.purchased + row.not_interested, "purchased": row.purchased,
+        "close_rate": share_text(row.close_rate), "closed": row.purchased + row.not_interested, "purchased": row.purchased,
         "won": ", ".join(f"{value:,.2f} {currency}" for currency, value in sorted(row.value_won.items())) or "—",
     }
 
@@ -370,7 +364,7 @@ def _marketing_row(row: MarketingRow) -> dict[str, Any]:
 
     return {
         "name": row.name, "leads": row.leads, "sales_ready": row.sales_ready, "accepted": row.accepted, "rejected": row.rejected,
-        "acceptance": "—" if row.acceptance is None else f"{row.acceptance:.0%}", "purchased": row.purchased, "won": money(row.won),
+        "acceptance": share_text(row.acceptance), "purchased": row.purchased, "won": money(row.won),
         "cost": money(row.cost), "per_lead": per(row.leads), "per_sales_ready": per(row.sales_ready), "per_purchase": per(row.purchased),
     }
 
@@ -385,13 +379,10 @@ def referee_page(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     if request.GET.get("format") == "csv" and not asked.errors:
         return _csv_download(referee_csv(report), "both-sides", asked.scope, report.period)
 
-    def share(value: float | None) -> str:
-        return "—" if value is None else f"{value:.0%}"
-
     weeks = [{"label": week.label, "sales_ready": week.sales_ready, "target": "—" if week.sales_ready_target is None else week.sales_ready_target,
-              "acceptance": share(week.acceptance), "within": share(week.within_5_minutes), "first_response": share(week.first_response_met),
-              "clocks": share(week.clocks_met), "close_rate": share(week.close_rate)} for week in report.weeks]
-    context = asked.context() | {"teams": [], "now": report.now, "share": {name: share(getattr(report.now, name)) for name in (
+              "acceptance": share_text(week.acceptance), "within": share_text(week.within_5_minutes), "first_response": share_text(week.first_response_met),
+              "clocks": share_text(week.clocks_met), "close_rate": share_text(week.close_rate)} for week in report.weeks]
+    context = asked.context() | {"teams": [], "now": report.now, "share": {name: share_text(getattr(report.now, name)) for name in (
         "acceptance", "within_5_minutes", "first_response_met", "clocks_met", "close_rate")}, "weeks": weeks, "charts": referee_charts(report),
         "csv": _href(asked.period, asked.scope, format="csv")}
     return render(request, "web/referee.html", context, status=400 if asked.errors else 200)

@@ -20,7 +20,7 @@ from leadbaton.reports.exports import COLUMNS, reconciliation_csv
 from leadbaton.reports.periods import PERIOD_FORMS, period_or_last_week
 from leadbaton.reports.progress import Progress, progress
 from leadbaton.reports.reconciliation import FIGURES, Reconciliation, ledger_check, reconciliation
-from leadbaton.reports.service_levels import ServiceLevels, duration_text, service_levels
+from leadbaton.reports.service_levels import ServiceLevels, duration_text, service_levels, share_text
 from leadbaton.sla.models import Clock
 
 
@@ -99,10 +99,10 @@ class Command(BaseCommand):
         for row in [*report.rows, report.total]:
             touch = row.to_first_touch
             table.add_row(escape(row.name), str(row.first_owned), duration_text(row.to_owner.median),
-                          f"{duration_text(touch.median)}, {duration_text(touch.p90)}", "—" if touch.within is None else f"{touch.within:.0%}",
+                          f"{duration_text(touch.median)}, {duration_text(touch.p90)}", share_text(touch.within),
                           "—" if row.touches_per_conversation is None else f"{row.touches_per_conversation:.1f}",
                           *(f"{row.clocks[kind]['met']} / {row.clocks[kind]['breached']}" for kind, _ in clocks),
-                          "—" if row.close_rate is None else f"{row.close_rate:.0%}",
+                          share_text(row.close_rate),
                           ", ".join(f"{value:,.2f} {currency}" for currency, value in sorted(row.value_won.items())) or "—")
         self.stdout.write(table_text(table, width=220))
 
@@ -111,14 +111,10 @@ class Command(BaseCommand):
         table = Table("rep", "in progress at start", "progressed", "share", report.before_label, "change", "in progress now", "stale now",
                       "next step overdue", *(f"blocker: {label.lower()}" for _, label in blockers), title=f"Progress: {escape(title)}")
         for row in [*report.rows, report.total]:
-            table.add_row(escape(row.name), str(row.in_progress_at_start), str(row.progressed), _share(row.share), _share(row.before_share),
+            table.add_row(escape(row.name), str(row.in_progress_at_start), str(row.progressed), share_text(row.share), share_text(row.before_share),
                           "—" if row.change is None else f"{round(row.change * 100):+d} points", str(row.in_progress), str(row.stale),
                           str(row.overdue), *(str(row.blockers.get(blocker, 0)) for blocker, _ in blockers))
         self.stdout.write(table_text(table, width=220))
 
     def _csv(self, report: Reconciliation) -> None:
         csv.writer(self.stdout, lineterminator="\n").writerows(reconciliation_csv(report))
-
-
-def _share(value: float | None) -> str:
-    return "—" if value is None else f"{value:.0%}"
