@@ -165,6 +165,8 @@ class Lead(models.Model):
             models.Index(fields=["stage", "closed_at"], name="lead_stage_closed"),
             models.Index(fields=["recycle_at"], condition=models.Q(recycle_at__isnull=False), name="lead_recycle_due"),
             models.Index(fields=["received_at"], name="lead_received"),  # marketing's report: the leads of a period
+            # both sides: the leads first owned in a period (owned_at is when the lead's first holding began)
+            models.Index(fields=["owned_at"], condition=models.Q(owned_at__isnull=False), name="lead_owned"),
         ]
 
     @property

@@ -21,8 +21,7 @@ from django.db import connection
 from leadbaton.leads.models import Handoff, Holding, Lead
 from leadbaton.qualification.queries import targets_now
 from leadbaton.reports.marketing import REJECTED_SINCE, SALES_READY_SQL, MarketingRow, Targets, targets_for
-from leadbaton.reports.periods import Period, days_between, week_of
-from leadbaton.reports.reconciliation import period_holdings
+from leadbaton.reports.periods import Period, week_of
 from leadbaton.reports.service_levels import SECONDS_BETWEEN, WITHIN_SECONDS
 from leadbaton.sla.models import Clock, Deadline
 
@@ -88,13 +87,12 @@ def referee(period: Period, *, weeks: int = TREND_WEEKS) -> Referee:
 _HOLDING, _HANDOFF, _DEADLINE = Holding._meta.db_table, Handoff._meta.db_table, Deadline._meta.db_table
 _CLOSED = (Holding.Closed.PURCHASED, Holding.Closed.NOT_INTERESTED)
 
-# Of the leads first owned in the span (as reports.service_levels counts them), per period: how many, and how many were
-# first touched within 5 minutes of the first inquiry, to the millisecond (the report rounds each wait to one).
-_FIRST_OWNED_SQL = """
-SELECT {period} AS p, COUNT(*), SUM(CASE WHEN {to_touch} < %(within)s THEN 1 ELSE 0 END)
-FROM ({holdings}) h JOIN {lead} l ON l.id = h.lead_id
-WHERE h.started_at >= %(start)s AND h.id = (SELECT MIN(x.id) FROM {holding} x WHERE x.lead_id = h.lead_id)
-GROUP BY 1
+# Of the leads first owned in the span, per period: how many, and how many were first touched within 5 minutes of the
+# first inquiry, to the millisecond (the report rounds each wait to one). reports.service_levels finds each lead's first
+# holding, for its rep; with no rep to name, the lead's owned_at says when that holding began (index lead_owned).
+_FIRST_OWNED_SQL = f"""
+SELECT {{period}} AS p, COUNT(*), SUM(CASE WHEN {{to_touch}} < %(within)s THEN 1 ELSE 0 END)
+FROM {Lead._meta.db_table} l WHERE l.owned_at >= %(start)s AND l.owned_at < %(end)s GROUP BY 1
 """
 # Clocks that ended in the span, per period, kind and how.
 _CLOCKS_SQL = f"""
@@ -121,10 +119,9 @@ def sides_of(periods: list[Period]) -> list[Sides]:
     first, last = periods[0], periods[-1]
     if any(before.end != after.start for before, after in itertools.pairwise(periods)):
         raise ValueError("the periods must follow one another")
-    span = days_between(first.first_day, last.last_day, first.time_zone)
-    holdings, terms = period_holdings(span, None, None)
-    terms |= {f"b{n}": connection.ops.adapt_datetimefield_value(each.end) for n, each in enumerate(periods)}
-    terms["within"] = WITHIN_SECONDS + 0.0005
+    at = connection.ops.adapt_datetimefield_value
+    terms: dict[str, Any] = {"start": at(first.start), "end": at(last.end), "within": WITHIN_SECONDS + 0.0005}
+    terms |= {f"b{n}": at(each.end) for n, each in enumerate(periods)}
 
     def period(at: str) -> str:
         """The index of the period `at` falls in, for a time known to fall in the span."""
@@ -135,8 +132,7 @@ def sides_of(periods: list[Period]) -> list[Sides]:
     counted: list[dict[str, Any]] = [{"first_owned": 0, "within": 0, "clocks": {}, "closed": {}, "ready": 0, "rejected": 0} for _ in periods]
     with connection.cursor() as cursor:
         to_touch = SECONDS_BETWEEN[connection.vendor].format(later="l.first_touch_at", earlier="l.received_at")
-        cursor.execute(_FIRST_OWNED_SQL.format(period=period("h.started_at"), to_touch=to_touch, holdings=holdings, lead=Lead._meta.db_table,
-                                               holding=_HOLDING), terms)
+        cursor.execute(_FIRST_OWNED_SQL.format(period=period("l.owned_at"), to_touch=to_touch), terms)
         for index, leads, within in cursor.fetchall():
             counted[index] |= {"first_owned": int(leads), "within": int(within or 0)}
         cursor.execute(_CLOCKS_SQL.format(met=period("d.met_at"), breached=period("d.breached_at")), terms)
