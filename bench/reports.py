@@ -5,8 +5,9 @@
 Makes a fresh database (a temporary SQLite file, or a fresh PostgreSQL database dropped at the end), applies an
 organisation of 5 teams and 200 reps, and streams straight into it `--leads` leads received over the two years before
 Monday 30 November 2026, with their handoffs (routed, or queued then handed out; some reassigned, moved by a breached
-service level, rejected, recycled), their touches and outcomes (about 1.6 handoffs and 5 activities a lead), and the
-holdings leads.holdings.replay makes of each lead's ledger, as leads.services keeps them. Most leads close within two
+service level, rejected, recycled), their touches and outcomes (about 1.6 handoffs and 5 activities a lead), the
+holdings leads.holdings.replay makes of each lead's ledger, as leads.services keeps them, and each holding's service-level
+clocks (first response, attempts, progress: met, breached, cancelled or pending). Most leads close within two
 months; the rest are the open backlog.
 
 Leads come from 4 sources, most with one of 40 campaigns; some are nurtured first and become sales-ready later, a few
@@ -173,6 +174,27 @@ def leads_of(count: int, teams: list[int], reps_of: dict[int, list[int]], rng: r
         yield came | {"handoffs": handoffs, "activities": activities}
 
 
+def clocks_of(span: Any, rng: random.Random) -> Iterator[tuple[Any, ...]]:
+    """The service-level clocks of one holding, as the product keeps them: (kind, status, started, runs out, met,
+    breached, cancelled). A first response within 5 minutes, attempts within 3 days, progress within 7 days; each met
+    by a touch before it runs out, breached when it runs out first (by NOW), else cancelled when the holding ends, or
+    still pending."""
+    ends = min(each for each in (span.closed_at, NOW) if each is not None)
+    touched = span.touched_at
+    for kind, allowed, met_by in (("first_response", timedelta(minutes=5), touched),
+                                  ("attempts", timedelta(days=3), touched + timedelta(hours=rng.uniform(1, 90)) if touched else None),
+                                  ("progress", timedelta(days=7), span.started_at + timedelta(days=rng.uniform(2, 10)))):
+        runs_out = span.started_at + allowed
+        if met_by is not None and met_by <= runs_out and met_by < ends:
+            yield kind, "met", span.started_at, runs_out, met_by, None, None
+        elif runs_out < ends:
+            yield kind, "breached", span.started_at, runs_out, None, runs_out, None
+        elif span.closed_at is not None:
+            yield kind, "cancelled", span.started_at, runs_out, None, None, span.closed_at
+        else:
+            yield kind, "pending", span.started_at, runs_out, None, None, None
+
+
 def populate(count: int, seed: int) -> dict[str, int]:
     """Stream `count` leads with their ledger and holdings into the database, CHUNK leads to a transaction."""
     from django.db import connection, transaction
@@ -180,6 +202,7 @@ def populate(count: int, seed: int) -> dict[str, int]:
     from leadbaton.accounts.models import RepProfile, Team
     from leadbaton.leads.holdings import replay
     from leadbaton.leads.models import Activity, Handoff, Holding, Lead
+    from leadbaton.sla.models import Deadline
 
     rng = random.Random(seed)
     teams = list(Team.objects.order_by("slug").values_list("pk", flat=True))
@@ -192,6 +215,7 @@ def populate(count: int, seed: int) -> dict[str, int]:
     handoffs = Writer(Handoff, ["lead_id", "at", "from_kind", "from_team_id", "from_rep_id", "to_kind", "to_team_id", "to_rep_id", "reason"])
     activities = Writer(Activity, ["lead_id", "by_user_id", "at", "kind", "result", "detail"])
     holdings = Writer(Holding, ["lead_id", "rep_id", "team_id", "came", "started_at", "touched_at", "closed_at", "closed_how"])
+    deadlines = Writer(Deadline, ["lead_id", "rep_id", "team_id", "kind", "status", "started_at", "breach_at", "met_at", "breached_at", "cancelled_at"])
     handoff_number = activity_number = 0
     started = time.perf_counter()
     for lead in leads_of(count, teams, reps_of, rng):
@@ -209,6 +233,8 @@ def populate(count: int, seed: int) -> dict[str, int]:
         spans, _ = replay(number, ledger, done)
         for span in spans:
             holdings.add(number, span.rep_id, span.team_id, span.came, span.started_at, span.touched_at, span.closed_at, span.closed_how)
+            for clock in clocks_of(span, rng):
+                deadlines.add(number, span.rep_id, span.team_id, *clock)
         last = lead["handoffs"][-1]
         held_open = bool(spans) and spans[-1].open and last[3] == "rep"
         closing = [each for each in lead["activities"] if each[1] == "outcome" and each[3]["outcome"] != "in_progress"]
@@ -225,15 +251,15 @@ def populate(count: int, seed: int) -> dict[str, int]:
                   closing[-1][0] if closing and stage not in ("assigned", "in_progress", "queued", "nurture") else None, lead["received"])
         if number % CHUNK == 0 or number == count:
             with transaction.atomic():
-                for writer in (leads, handoffs, activities, holdings):
+                for writer in (leads, handoffs, activities, holdings, deadlines):
                     writer.flush()
             if number % (CHUNK * 10) == 0 or number == count:
-                console.print(f"  {number:,} leads, {handoffs.count:,} handoffs, {activities.count:,} activities, {holdings.count:,} holdings "
-                              f"({time.perf_counter() - started:.0f} s)")
+                console.print(f"  {number:,} leads, {handoffs.count:,} handoffs, {activities.count:,} activities, {holdings.count:,} holdings, "
+                              f"{deadlines.count:,} clocks ({time.perf_counter() - started:.0f} s)")
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     return {"leads": leads.count, "handoffs": handoffs.count, "activities": activities.count, "holdings": holdings.count,
-            "seconds": round(time.perf_counter() - started)}
+            "clocks": deadlines.count, "seconds": round(time.perf_counter() - started)}
 
 
 def timed(call: Any, repeat: int) -> tuple[float, Any, list[dict[str, str]]]:
@@ -285,7 +311,8 @@ def run(args: argparse.Namespace) -> bool:
     week = period_parse("2026-W47", team.time_zone)
     quarter = days_between(week.last_day - timedelta(days=7 * 13 - 1), week.last_day, team.time_zone)
     table = Table(title=f"reports, {args.db}: {written['leads']:,} leads, {written['handoffs']:,} handoffs, {written['activities']:,} "
-                        f"activities, {written['holdings']:,} holdings (written in {written['seconds']} s); median of {args.repeat}, in ms")
+                        f"activities, {written['holdings']:,} holdings, {written['clocks']:,} clocks (written in {written['seconds']} s); "
+                        f"median of {args.repeat}, in ms")
     for column in ("report", "period", "rows", "queries", "answer", "floor", "x floor", "targets"):
         table.add_column(column, justify="left" if column in ("report", "period") else "right")
     met = True

@@ -93,6 +93,9 @@ class Deadline(DueRow):
             models.Index(fields=["lead", "rep", "status", "breach_at"], name="deadline_lead_owner"),
             models.Index(fields=["rep", "status", "breach_at"], name="deadline_rep_status"),
             models.Index(fields=["team", "breached_at"], condition=models.Q(status="breached"), name="deadline_team_breached"),
+            # the service levels and both sides: the clocks that ended in a period, met or breached, of one team or all
+            models.Index(fields=["met_at"], condition=models.Q(status="met"), name="deadline_met"),
+            models.Index(fields=["breached_at"], condition=models.Q(status="breached"), name="deadline_breached"),
         ]
 
     def __str__(self) -> str:
