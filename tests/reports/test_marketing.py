@@ -18,6 +18,8 @@ from django.utils.html import escape
 from leadbaton.accounts.models import Role
 from leadbaton.core import clock
 from leadbaton.intake.services import source_create
+from leadbaton.leads.models import Lead
+from leadbaton.notify.card import card_for, card_text
 from leadbaton.organisation.file import OrgFileError, orgfile_parse
 from leadbaton.pipeline.followup import activity_log, lead_reject, outcome_record
 from leadbaton.pipeline.marketing import campaign_cost_enter, targets_change
@@ -237,3 +239,21 @@ def test_a_target_met_exactly_is_met():
     assert targets.acceptance_met(MarketingRow("", "Total", sales_ready=50, rejected=21)) is True  # 29 of 50 is 58%
     assert targets.acceptance_met(MarketingRow("", "Total", sales_ready=50, rejected=22)) is False
     assert targets.acceptance_met(MarketingRow("", "Total")) is None
+
+
+def test_a_lead_that_came_from_a_tracked_link_counts_for_its_utm_campaign(web_form):
+    """A form that passes on only the link's utm_campaign still puts the lead in that campaign; a later inquiry from
+    another campaign does not move it, and the lead's card names the campaign once."""
+    emea_with("Lena Rep")
+    with time_machine.travel(MONDAY, tick=False) as traveller:
+        first = post(web_form, email="dana@northwind.example", utm_source="google", utm_campaign="q4-forecasting")
+        post(web_form, email="erik@northwind.example", campaign="spring-webinar", utm_campaign="q4-forecasting")
+        traveller.shift(timedelta(hours=1))
+        again = post(web_form, email="dana@northwind.example", utm_campaign="winter-retargeting")
+    assert again["id"] == first["id"]
+    report = marketing_report(W48)
+    assert {row.key: row.leads for row in report.by_campaign} == {"q4-forecasting": 1, "spring-webinar": 1}
+    lead = as_user(person("Ada Admin", Role.ADMIN)).get(f"/api/v1/leads/{first['id']}").json()
+    assert lead["campaign"] == "winter-retargeting"
+    card = card_text(card_for(Lead.objects.get(pk=first["id"])))
+    assert "From: website, winter-retargeting\n" in card  # the campaign once, not again as the link's tracking

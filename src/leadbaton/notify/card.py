@@ -101,7 +101,7 @@ def card_text(card: dict[str, Any]) -> str:
         lines.append(f"Asked: {card['message']}")
     if card["product_interest"]:
         lines.append(f"Interested in: {card['product_interest']}")
-    origin = ", ".join(part for part in (card["source"], card["campaign"], *[v for v in card["utm"].values() if v]) if part)
+    origin = ", ".join(dict.fromkeys(part for part in (card["source"], card["campaign"], *card["utm"].values()) if part))
     lines.append(f"From: {origin}")
     lines.append(f"Score: {card['score']}   Inquiries: {card['inquiry_count']}")
     for prior in card["prior_inquiries"]:
