@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from pydantic import StrictInt
 
 from leadbaton.accounts.models import Role
@@ -98,7 +98,7 @@ def costs_get(request: HttpRequest, period: str | None = None) -> Any:
 def cost_post(request: HttpRequest, payload: CostIn) -> Any:
     """Admins and marketing. Every field that cannot be used is named with what would be."""
     cost = campaign_cost_enter(by=caller(request), values=payload.model_dump(), now=clock.now())
-    return 201, _cost(cost)
+    return Status(201, _cost(cost))
 
 
 @router.delete("/campaign-costs/{cost_id}", response={200: CostOut, **refusals(401, 403, 404, 422)}, summary="Delete a campaign cost")
