@@ -341,6 +341,8 @@ class Handoff(models.Model):
         indexes = [  # marketing's report: the leads handed from marketing to sales in a period
             models.Index(fields=["at"], name="handoff_sales_ready",
                          condition=models.Q(to_kind__in=["team", "rep"], from_kind__in=["", "marketing"])),
+            # and whether sales rejected each since: a small index most leads are not in
+            models.Index(fields=["lead", "at"], name="handoff_rejected", condition=models.Q(reason="rejected")),
         ]
 
 
@@ -382,7 +384,8 @@ class Holding(models.Model):
             # one team, of every team, or of one rep. (An index on team alone made SQLite read all of a team's holdings.)
             models.Index(fields=["team", "started_at"], condition=models.Q(closed_at__isnull=True), name="holding_open"),
             models.Index(fields=["team", "closed_at"], condition=models.Q(closed_at__isnull=False), name="holding_team_closed"),
-            models.Index(fields=["closed_at"], condition=models.Q(closed_at__isnull=False), name="holding_closed"),
+            # with how it closed, so that both sides counts the closes of 12 weeks from the index alone
+            models.Index(fields=["closed_at", "closed_how"], condition=models.Q(closed_at__isnull=False), name="holding_closed"),
             models.Index(fields=["rep", "closed_at"], name="holding_rep_closed"),
         ]
 

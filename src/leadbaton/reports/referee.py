@@ -94,15 +94,16 @@ _FIRST_OWNED_SQL = f"""
 SELECT {{period}} AS p, COUNT(*), SUM(CASE WHEN {{to_touch}} < %(within)s THEN 1 ELSE 0 END)
 FROM {Lead._meta.db_table} l WHERE l.owned_at >= %(start)s AND l.owned_at < %(end)s GROUP BY 1
 """
-# Clocks that ended in the span, per period, kind and how.
+# Clocks that ended in the span, per period, kind and how (the status a constant: grouping by the column too costs SQLite
+# three times as much). Indexes deadline_met and deadline_breached.
 _CLOCKS_SQL = f"""
-SELECT {{met}} AS p, d.kind, d.status, COUNT(*) FROM {_DEADLINE} d
-WHERE d.status = '{Deadline.Status.MET}' AND d.met_at >= %(start)s AND d.met_at < %(end)s GROUP BY 1, 2, 3
+SELECT {{met}} AS p, d.kind, '{Deadline.Status.MET}', COUNT(*) FROM {_DEADLINE} d
+WHERE d.status = '{Deadline.Status.MET}' AND d.met_at >= %(start)s AND d.met_at < %(end)s GROUP BY 1, 2
 UNION ALL
-SELECT {{breached}} AS p, d.kind, d.status, COUNT(*) FROM {_DEADLINE} d
-WHERE d.status = '{Deadline.Status.BREACHED}' AND d.breached_at >= %(start)s AND d.breached_at < %(end)s GROUP BY 1, 2, 3
+SELECT {{breached}} AS p, d.kind, '{Deadline.Status.BREACHED}', COUNT(*) FROM {_DEADLINE} d
+WHERE d.status = '{Deadline.Status.BREACHED}' AND d.breached_at >= %(start)s AND d.breached_at < %(end)s GROUP BY 1, 2
 """
-# Holdings closed as purchased or not interested in the span, per period and how.
+# Holdings closed as purchased or not interested in the span, per period and how: read from index holding_closed alone.
 _CLOSED_SQL = f"""
 SELECT {{period}} AS p, h.closed_how, COUNT(*) FROM {_HOLDING} h
 WHERE h.closed_at >= %(start)s AND h.closed_at < %(end)s AND h.closed_how IN ({", ".join(f"'{how}'" for how in _CLOSED)}) GROUP BY 1, 2
