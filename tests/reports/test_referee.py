@@ -12,6 +12,7 @@ import pytest
 import time_machine
 
 from leadbaton.accounts.models import Role
+from leadbaton.leads.models import Lead
 from leadbaton.pipeline.marketing import targets_change
 from leadbaton.reports.marketing import marketing_report
 from leadbaton.reports.periods import Period, period_parse
@@ -108,3 +109,14 @@ def test_periods_that_do_not_follow_one_another_are_not_counted_together(db):
     weeks = [period_parse(label, "Europe/Berlin") for label in ("2026-W47", "2026-W49")]
     with pytest.raises(ValueError, match="follow one another"):
         sides_of(weeks)
+
+
+@pytest.mark.parametrize("microseconds", [0, 400, 500, 600])
+def test_a_first_touch_at_the_five_minute_line_is_judged_alike_by_both(week, microseconds):
+    """Within 5 minutes is to the millisecond, and the service levels, the leaderboard and both sides draw the line at
+    the same place: a touch 5 minutes and half a millisecond after the inquiry is not within."""
+    ben = Lead.objects.get(email="ben@northwind.example")
+    Lead.objects.filter(pk=ben.pk).update(first_touch_at=ben.received_at + timedelta(minutes=5, microseconds=microseconds))
+    asked = period_parse("2026-W48", "Europe/Berlin")
+    assert referee_says(referee(asked).now) == reports_say(asked)
+    assert service_levels(asked).total.to_first_touch.within_count == (2 if microseconds < 500 else 1)  # Anna's 3 minutes, and Ben's

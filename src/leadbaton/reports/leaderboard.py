@@ -97,11 +97,7 @@ def _own_speeds(period: Period, team_id: int | None) -> dict[int, Speed]:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT h.rep_id, {_OWN_SPEED_SQL[connection.vendor]} FROM ({holdings}) h WHERE {FIGURE_SQL['received']}", terms)
         for rep_id, seconds in cursor.fetchall():
-            speed = speeds.setdefault(rep_id, Speed())
-            if seconds is None:
-                speed.waiting += 1
-            else:
-                speed.seconds.append(max(0.0, round(seconds, 3)))
+            speeds.setdefault(rep_id, Speed()).record(None if seconds is None else max(0.0, seconds))
     return speeds
 
 
@@ -126,9 +122,8 @@ def _fastest(rep: _Rep) -> tuple[Any, str] | None:
     received = len(speed.seconds) + speed.waiting
     if received < MIN_LEADS or speed.within is None or speed.within < FAST_SHARE or speed.median is None:
         return None
-    within = sum(1 for each in speed.seconds if each <= WITHIN_SECONDS)
     return (-round(speed.within, 4), int(speed.median // 60)), (
-        f"touched {within} of {received} new leads within {WITHIN_SECONDS // 60} minutes; median {duration_text(speed.median)}")
+        f"touched {speed.within_count} of {received} new leads within {WITHIN_SECONDS // 60} minutes; median {duration_text(speed.median)}")
 
 
 def _clocks(rep: _Rep) -> tuple[Any, str] | None:

@@ -22,7 +22,7 @@ from leadbaton.leads.models import Handoff, Holding, Lead
 from leadbaton.qualification.queries import targets_now
 from leadbaton.reports.marketing import REJECTED_SINCE, SALES_READY_SQL, MarketingRow, Targets, targets_for
 from leadbaton.reports.periods import Period, week_of
-from leadbaton.reports.service_levels import SECONDS_BETWEEN, WITHIN_SECONDS
+from leadbaton.reports.service_levels import SECONDS_BETWEEN, WITHIN_LIMIT
 from leadbaton.sla.models import Clock, Deadline
 
 TREND_WEEKS = 12
@@ -88,7 +88,7 @@ _HOLDING, _HANDOFF, _DEADLINE = Holding._meta.db_table, Handoff._meta.db_table, 
 _CLOSED = (Holding.Closed.PURCHASED, Holding.Closed.NOT_INTERESTED)
 
 # Of the leads first owned in the span, per period: how many, and how many were first touched within 5 minutes of the
-# first inquiry, to the millisecond (the report rounds each wait to one). reports.service_levels finds each lead's first
+# first inquiry (WITHIN_LIMIT, as reports.service_levels counts them). reports.service_levels finds each lead's first
 # holding, for its rep; with no rep to name, the lead's owned_at says when that holding began (index lead_owned).
 _FIRST_OWNED_SQL = f"""
 SELECT {{period}} AS p, COUNT(*), SUM(CASE WHEN {{to_touch}} < %(within)s THEN 1 ELSE 0 END)
@@ -121,7 +121,7 @@ def sides_of(periods: list[Period]) -> list[Sides]:
     if any(before.end != after.start for before, after in itertools.pairwise(periods)):
         raise ValueError("the periods must follow one another")
     at = connection.ops.adapt_datetimefield_value
-    terms: dict[str, Any] = {"start": at(first.start), "end": at(last.end), "within": WITHIN_SECONDS + 0.0005}
+    terms: dict[str, Any] = {"start": at(first.start), "end": at(last.end), "within": WITHIN_LIMIT}
     terms |= {f"b{n}": at(each.end) for n, each in enumerate(periods)}
 
     def period(at: str) -> str:
