@@ -205,6 +205,7 @@ def populate(count: int, seed: int) -> dict[str, int]:
     from leadbaton.sla.models import Deadline
 
     rng = random.Random(seed)
+    clock_rng = random.Random(seed + 1)  # its own, so that the leads are those of a bench without clocks
     teams = list(Team.objects.order_by("slug").values_list("pk", flat=True))
     reps_of: dict[int, list[int]] = {team: [] for team in teams}
     for user_id, team_id in RepProfile.objects.values_list("user_id", "team_id"):
@@ -233,7 +234,7 @@ def populate(count: int, seed: int) -> dict[str, int]:
         spans, _ = replay(number, ledger, done)
         for span in spans:
             holdings.add(number, span.rep_id, span.team_id, span.came, span.started_at, span.touched_at, span.closed_at, span.closed_how)
-            for clock in clocks_of(span, rng):
+            for clock in clocks_of(span, clock_rng):
                 deadlines.add(number, span.rep_id, span.team_id, *clock)
         last = lead["handoffs"][-1]
         held_open = bool(spans) and spans[-1].open and last[3] == "rep"
