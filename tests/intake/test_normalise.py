@@ -376,13 +376,3 @@ def test_it_reads_a_region_code_in_any_case_and_a_country_of_blanks_as_none():
     assert phone_normalise("020 7946 0958", region="gb") == "+442079460958"
     assert country_code("   ") is None
 
-
-@pytest.mark.parametrize(("sent", "campaign"), [
-    ({"utm_campaign": "q4-forecasting"}, "q4-forecasting"),  # only the link's tracking: it names the campaign
-    ({"campaign": "q4", "utm_campaign": "q4-forecasting"}, "q4"),  # the form's own campaign comes first
-    ({"campaign": " ", "utm_campaign": "q4-forecasting"}, "q4-forecasting"),
-    ({"utm_source": "google"}, ""),
-])
-def test_a_lead_sent_with_only_a_utm_campaign_counts_for_that_campaign(sent, campaign):
-    person = person_from_payload({"email": "dana@northwind.example", **sent})
-    assert (person.campaign, person.utm_campaign) == (campaign, sent.get("utm_campaign", ""))

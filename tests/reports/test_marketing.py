@@ -18,7 +18,7 @@ from django.utils.html import escape
 from leadbaton.accounts.models import Role
 from leadbaton.core import clock
 from leadbaton.intake.services import source_create
-from leadbaton.leads.models import Lead
+from leadbaton.leads.models import Inquiry, Lead
 from leadbaton.notify.card import card_for, card_text
 from leadbaton.organisation.file import OrgFileError, orgfile_parse
 from leadbaton.pipeline.followup import activity_log, lead_reject, outcome_record
@@ -255,5 +255,7 @@ def test_a_lead_that_came_from_a_tracked_link_counts_for_its_utm_campaign(web_fo
     assert {row.key: row.leads for row in report.by_campaign} == {"q4-forecasting": 1, "spring-webinar": 1}
     lead = as_user(person("Ada Admin", Role.ADMIN)).get(f"/api/v1/leads/{first['id']}").json()
     assert lead["campaign"] == "winter-retargeting"
+    assert list(Inquiry.objects.filter(lead_id=first["id"]).order_by("id").values_list("campaign", "utm_campaign")) == [
+        ("", "q4-forecasting"), ("", "winter-retargeting")]  # each inquiry as it was sent
     card = card_text(card_for(Lead.objects.get(pk=first["id"])))
     assert "From: website, winter-retargeting\n" in card  # the campaign once, not again as the link's tracking

@@ -143,8 +143,6 @@ def person_from_payload(payload: Any, *, default_region: str = "") -> Person:
         value = getattr(data, name) or ""
         # One-line fields get their inner whitespace folded; the message keeps its lines.
         setattr(person, name, value.strip() if name == "message" else " ".join(value.split()))
-    if not person.campaign:  # a form that passes on only the link's tracking still names the campaign it came from
-        person.campaign = person.utm_campaign
     person.consent_marketing = data.consent_marketing
     person.fields = data.fields or {}
     for name in sorted(data.model_extra or {}):

@@ -248,6 +248,9 @@ def _lead_values(person: Person) -> dict[str, Any]:
         **{name: getattr(person, name) for name in leads.EMAIL_FIELDS},
         "phone": person.phone,
         **{name: getattr(person, name) for name in leads.PERSON_FIELDS},
+        # a form that passes on only the link's tracking still names the campaign the lead came with (the inquiry keeps
+        # both as they were sent)
+        "campaign": person.campaign or person.utm_campaign,
         "fields": person.fields,
     }
 
