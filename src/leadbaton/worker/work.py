@@ -18,6 +18,7 @@ from django.db.models import QuerySet
 from leadbaton.core import clock
 from leadbaton.core.due import periodic_job_ran
 from leadbaton.core.models import DueRow, PeriodicJob
+from leadbaton.core.statistics import statistics_refresh
 from leadbaton.intake.models import Submission
 from leadbaton.intake.services import rate_windows_prune
 from leadbaton.notify.models import OutboxMessage
@@ -65,6 +66,10 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic(
         "reports.weekly_digest", timedelta(minutes=5), lambda now: digests_send(now=now),
         "email each manager, rep and marketer their last week on Monday morning in their time zone, once (P7)",
+    ),
+    Periodic(
+        "database.statistics", timedelta(hours=6), lambda now: statistics_refresh(),
+        "on SQLite, gather the query planner's statistics, so that reports read through the right index",
     ),
 )
 
