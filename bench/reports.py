@@ -7,7 +7,7 @@ organisation of 5 teams and 200 reps, and streams straight into it `--leads` lea
 Monday 30 November 2026, with their handoffs (routed, or queued then handed out; some reassigned, moved by a breached
 service level, rejected, recycled), their touches and outcomes (about 1.6 handoffs and 5 activities a lead), the
 holdings leads.holdings.replay makes of each lead's ledger, as leads.services keeps them, and each holding's service-level
-clocks (first response, attempts, progress: met, breached, cancelled or pending). Most leads close within two
+clocks (first response, attempts, progress, next step: met, breached, cancelled or pending). Most leads close within two
 months; the rest are the open backlog.
 
 Leads come from 4 sources, most with one of 40 campaigns; some are nurtured first and become sales-ready later, a few
@@ -175,24 +175,33 @@ def leads_of(count: int, teams: list[int], reps_of: dict[int, list[int]], rng: r
 
 
 def clocks_of(span: Any, rng: random.Random) -> Iterator[tuple[Any, ...]]:
-    """The service-level clocks of one holding, as the product keeps them: (kind, status, started, runs out, met,
-    breached, cancelled). A first response within 5 minutes, attempts within 3 days, progress within 7 days; each met
-    by a touch before it runs out, breached when it runs out first (by NOW), else cancelled when the holding ends, or
-    still pending."""
+    """The service-level clocks of one holding, as the default policy keeps them: (kind, status, started, runs out, met,
+    breached, cancelled). A first response within 5 minutes and enough attempts within 10 days of the holding's start;
+    once the lead is in progress (touched), progress within 7 days and, for half of them, a next step within 3 days.
+    Each is met when its touch comes before it runs out, breached when it runs out first (by NOW), else cancelled when
+    the holding ends, or still pending."""
     ends = min(each for each in (span.closed_at, NOW) if each is not None)
     touched = span.touched_at
-    for kind, allowed, met_by in (("first_response", timedelta(minutes=5), touched),
-                                  ("attempts", timedelta(days=3), touched + timedelta(hours=rng.uniform(1, 90)) if touched else None),
-                                  ("progress", timedelta(days=7), span.started_at + timedelta(days=rng.uniform(2, 10)))):
-        runs_out = span.started_at + allowed
+    clocks: list[tuple[str, datetime, timedelta, datetime | None]] = [
+        ("first_response", span.started_at, timedelta(minutes=5), touched),
+        ("attempts", span.started_at, timedelta(days=10), touched + timedelta(hours=rng.uniform(1, 300)) if touched else None),
+    ]
+    if touched is not None:
+        clocks.append(("progress", touched, timedelta(days=7), touched + timedelta(days=rng.uniform(1, 9))))
+        if rng.random() < 0.5:
+            clocks.append(("next_step", touched, timedelta(days=3), touched + timedelta(days=rng.uniform(0.5, 4))))
+    for kind, started, allowed, met_by in clocks:
+        runs_out = started + allowed
+        if started >= ends:
+            continue
         if met_by is not None and met_by <= runs_out and met_by < ends:
-            yield kind, "met", span.started_at, runs_out, met_by, None, None
+            yield kind, "met", started, runs_out, met_by, None, None
         elif runs_out < ends:
-            yield kind, "breached", span.started_at, runs_out, None, runs_out, None
+            yield kind, "breached", started, runs_out, None, runs_out, None
         elif span.closed_at is not None:
-            yield kind, "cancelled", span.started_at, runs_out, None, None, span.closed_at
+            yield kind, "cancelled", started, runs_out, None, None, span.closed_at
         else:
-            yield kind, "pending", span.started_at, runs_out, None, None, None
+            yield kind, "pending", started, runs_out, None, None, None
 
 
 def populate(count: int, seed: int) -> dict[str, int]:
