@@ -16,9 +16,9 @@ never do.
 Then, in this process, it asks for the reconciliation (reports.reconciliation) and the service levels
 (reports.service_levels) of one team and of every team, marketing's report (reports.marketing) of every source, and
 both sides (reports.referee: the organisation's figures with their trend over 12 weeks), for the week 2026-W47 and
-for the quarter of 13 weeks that ends with it, `--repeat` times each: the time from the call to the answer, reps named. Beside each, the floor: the same statements that read the leads, through the bare database
-cursor, nothing built from their rows (for the reconciliation the best single query: one pass over two index ranges
-of the holdings). Targets (issue 16): within 1.5x the floor, and under 1 s for a week. See bench/README.md and
+for the quarter of 13 weeks that ends with it, `--repeat` times each: the time from the call to the answer, reps
+named. Beside each, the floor: the same statements that read the leads, through the bare database cursor, nothing
+built from their rows (for the reconciliation the best single query: one pass over two index ranges of the holdings). Targets (issue 16): within 1.5x the floor, and under 1 s for a week. See bench/README.md and
 docs/performance.md.
 """
 

@@ -43,7 +43,7 @@ def coached(*, by: User, rep_id: int) -> Coached:
         raise NotAllowed.one("rep", "a rep reads their own coaching only")
     profile = RepProfile.objects.select_related("user", "team").filter(user_id=rep_id).first() if 0 < rep_id <= ROW_ID_MAX else None
     if rep_id == by.pk and profile is not None:
-        return Coached(profile.user, profile.team.time_zone if profile.team else "UTC", viewer.role == ADMIN)
+        return Coached(profile.user, _zone(profile), viewer.role == ADMIN)
     if viewer.role == MANAGER:
         if profile is not None and profile.team_id not in viewer.managed_team_ids:
             raise NotAllowed.one("rep", "you coach the reps of the teams you manage")
@@ -51,7 +51,7 @@ def coached(*, by: User, rep_id: int) -> Coached:
         raise NotAllowed.one("role", "coaching is between a rep and their manager (and admins)")
     if profile is None:
         raise NotFound.one("rep", f"no rep {rep_id}")
-    return Coached(profile.user, profile.team.time_zone if profile.team else "UTC", viewer.role in (ADMIN, MANAGER))
+    return Coached(profile.user, _zone(profile), viewer.role in (ADMIN, MANAGER))
 
 
 def week_of(text: str, coached_rep: Coached, now: datetime) -> date:
@@ -64,6 +64,11 @@ def week_of(text: str, coached_rep: Coached, now: datetime) -> date:
         return period_parse(text, coached_rep.time_zone).first_day
     except ValueError as error:
         raise Invalid.one("week", str(error)) from None
+
+
+def _zone(profile: RepProfile) -> str:
+    """The time zone a rep's weeks are counted in: their team's (UTC for a rep without a team)."""
+    return profile.team.time_zone if profile.team else "UTC"
 
 
 def this_monday(time_zone: str, now: datetime) -> date:
@@ -138,7 +143,7 @@ class CoachedWeek:
 def coaching_overview(by: User, now: datetime) -> list[CoachedWeek]:
     """The reps `by` coaches (coaches_of), each with this week's focus and whether last week's was reviewed."""
     reps = coaches_of(by)
-    mondays = {profile.user_id: this_monday(profile.team.time_zone if profile.team else "UTC", now) for profile in reps}
+    mondays = {profile.user_id: this_monday(_zone(profile), now) for profile in reps}
     weeks = sorted({monday - timedelta(days=7 * back) for monday in mondays.values() for back in (0, 1)})
     counts = focus_counts([profile.user_id for profile in reps], weeks)
     return [CoachedWeek(profile, mondays[profile.user_id], counts.get((profile.user_id, mondays[profile.user_id]), (0, 0))[0],

@@ -120,9 +120,9 @@ def sides_of(periods: list[Period]) -> list[Sides]:
     first, last = periods[0], periods[-1]
     if any(before.end != after.start for before, after in itertools.pairwise(periods)):
         raise ValueError("the periods must follow one another")
-    at = connection.ops.adapt_datetimefield_value
-    terms: dict[str, Any] = {"start": at(first.start), "end": at(last.end), "within": WITHIN_LIMIT}
-    terms |= {f"b{n}": at(each.end) for n, each in enumerate(periods)}
+    adapt = connection.ops.adapt_datetimefield_value
+    terms: dict[str, Any] = {"start": adapt(first.start), "end": adapt(last.end), "within": WITHIN_LIMIT}
+    terms |= {f"b{n}": adapt(each.end) for n, each in enumerate(periods)}
 
     def period(at: str) -> str:
         """The index of the period `at` falls in, for a time known to fall in the span."""
